@@ -1,0 +1,10 @@
+export * from './errors.js';
+export * from './clock.js';
+export * from './catalog/types.js';
+export * from './catalog/catalog.js';
+export * from './catalog/validate.js';
+export * from './store/records.js';
+export * from './store/store.js';
+export { memoryStore } from './store/memory.js';
+export * from './rules/calendar.js';
+export * from './rules/windows.js';

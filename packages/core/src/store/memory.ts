@@ -1,0 +1,224 @@
+import { TesseraError } from '../errors.js';
+import { Mutex } from './mutex.js';
+import type {
+  CatalogVersionRecord,
+  ChangeRecord,
+  CustomerRecord,
+  EventRecord,
+  IdempotencyRecord,
+  NewChange,
+  ReservationRecord,
+  SubscriptionRecord,
+  UsageKey,
+  UsageRecord,
+} from './records.js';
+import type { Store, StoreTx, TransactionMode, UsageQuery } from './store.js';
+
+const clone = <T>(v: T): T => structuredClone(v);
+const usageKey = (k: UsageKey) => `${k.customerId}\u0000${k.resourceId}\u0000${k.featureId}\u0000${k.windowStart}\u0000${k.windowEnd}`;
+
+interface Tables {
+  catalogVersions: Map<number, CatalogVersionRecord>;
+  customers: Map<string, CustomerRecord>;
+  subscriptions: Map<string, SubscriptionRecord>;
+  usage: Map<string, UsageRecord>;
+  distinct: Map<string, Set<string>>;
+  events: Map<string, EventRecord>;
+  reservations: Map<string, ReservationRecord>;
+  idempotency: Map<string, IdempotencyRecord>;
+  changes: ChangeRecord[];
+}
+
+/**
+ * A store in process memory: for tests, simulations and caches of nothing. Lost on exit.
+ * Transactions take turns and roll back through an undo log.
+ */
+export function memoryStore(): Store {
+  const t: Tables = {
+    catalogVersions: new Map(),
+    customers: new Map(),
+    subscriptions: new Map(),
+    usage: new Map(),
+    distinct: new Map(),
+    events: new Map(),
+    reservations: new Map(),
+    idempotency: new Map(),
+    changes: [],
+  };
+  const mutex = new Mutex();
+  let closed = false;
+
+  const makeTx = (mode: TransactionMode, undo: (() => void)[]): { tx: StoreTx; end: () => void } => {
+    let open = true;
+    const guard = (write: boolean) => {
+      if (!open) throw new TesseraError('CONFLICT', 'store transaction already ended; do not keep tx past its callback');
+      if (write && mode === 'read') throw new TesseraError('CONFLICT', 'write attempted in a read transaction');
+    };
+    const put = <K, V>(map: Map<K, V>, key: K, value: V) => {
+      guard(true);
+      const had = map.has(key);
+      const prev = map.get(key);
+      undo.push(() => (had ? map.set(key, prev as V) : map.delete(key)));
+      map.set(key, clone(value));
+    };
+    const get = <K, V>(map: Map<K, V>, key: K): V | undefined => {
+      guard(false);
+      const v = map.get(key);
+      return v === undefined ? undefined : clone(v);
+    };
+    const tx: StoreTx = {
+      async listCatalogVersions() {
+        guard(false);
+        return [...t.catalogVersions.values()].sort((a, b) => a.version - b.version).map(clone);
+      },
+      async insertCatalogVersion(r) {
+        if (t.catalogVersions.has(r.version)) throw new TesseraError('CONFLICT', `catalog version ${r.version} exists`);
+        put(t.catalogVersions, r.version, r);
+      },
+      async getCustomer(id) {
+        return get(t.customers, id);
+      },
+      async putCustomer(r) {
+        put(t.customers, r.customerId, r);
+      },
+      async countCustomers() {
+        guard(false);
+        return t.customers.size;
+      },
+      async getSubscription(id) {
+        return get(t.subscriptions, id);
+      },
+      async listSubscriptionsByCustomer(customerId) {
+        guard(false);
+        return [...t.subscriptions.values()]
+          .filter((s) => s.customerId === customerId)
+          .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+          .map(clone);
+      },
+      async putSubscription(r) {
+        put(t.subscriptions, r.id, r);
+      },
+      async getUsage(k) {
+        return get(t.usage, usageKey(k));
+      },
+      async putUsage(r) {
+        put(t.usage, usageKey(r), r);
+      },
+      async listUsage(q: UsageQuery) {
+        guard(false);
+        return [...t.usage.values()]
+          .filter(
+            (u) =>
+              u.customerId === q.customerId &&
+              (q.featureId === undefined || u.featureId === q.featureId) &&
+              (q.resourceId === undefined || u.resourceId === q.resourceId) &&
+              (q.to === undefined || u.windowStart < q.to) &&
+              (q.from === undefined || u.windowEnd > q.from),
+          )
+          .sort((a, b) => a.windowStart - b.windowStart || (a.featureId < b.featureId ? -1 : a.featureId > b.featureId ? 1 : 0))
+          .map(clone);
+      },
+      async addDistinctValue(k, value) {
+        guard(true);
+        const key = usageKey(k);
+        let set = t.distinct.get(key);
+        if (!set) {
+          set = new Set();
+          t.distinct.set(key, set);
+          const created = set;
+          undo.push(() => created.size === 0 && t.distinct.delete(key));
+        }
+        if (set.has(value)) return false;
+        set.add(value);
+        const s = set;
+        undo.push(() => s.delete(value));
+        return true;
+      },
+      async insertEvents(records: EventRecord[]) {
+        guard(true);
+        return records.map((r) => {
+          if (t.events.has(r.idempotencyKey)) return false;
+          put(t.events, r.idempotencyKey, r);
+          return true;
+        });
+      },
+      async getEvent(key) {
+        return get(t.events, key);
+      },
+      async listUnmatchedEvents(limit, after) {
+        guard(false);
+        return [...t.events.values()]
+          .filter((e) => e.unmatchedReason !== null)
+          .sort((a, b) => a.receivedAt - b.receivedAt || (a.idempotencyKey < b.idempotencyKey ? -1 : 1))
+          .filter(
+            (e) =>
+              !after ||
+              e.receivedAt > after.receivedAt ||
+              (e.receivedAt === after.receivedAt && e.idempotencyKey > after.idempotencyKey),
+          )
+          .slice(0, limit)
+          .map(clone);
+      },
+      async getReservation(id) {
+        return get(t.reservations, id);
+      },
+      async putReservation(r) {
+        put(t.reservations, r.id, r);
+      },
+      async listHeldReservations(k) {
+        guard(false);
+        return [...t.reservations.values()]
+          .filter(
+            (r) =>
+              r.status === 'HELD' && r.customerId === k.customerId && r.resourceId === k.resourceId && r.featureId === k.featureId,
+          )
+          .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+          .map(clone);
+      },
+      async getIdempotency(scope, key) {
+        return get(t.idempotency, `${scope}\u0000${key}`);
+      },
+      async putIdempotency(r) {
+        put(t.idempotency, `${r.scope}\u0000${r.key}`, r);
+      },
+      async appendChange(c: NewChange) {
+        guard(true);
+        const seq = t.changes.length + 1;
+        t.changes.push({ ...clone(c), seq });
+        undo.push(() => t.changes.pop());
+        return seq;
+      },
+    };
+    return { tx, end: () => (open = false) };
+  };
+
+  return {
+    kind: 'memory',
+    async open() {},
+    transaction<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+      if (closed) return Promise.reject(new TesseraError('STORE_UNAVAILABLE', 'the memory store is closed'));
+      return mutex.run(async () => {
+        const undo: (() => void)[] = [];
+        const { tx, end } = makeTx(mode, undo);
+        try {
+          const result = await fn(tx);
+          end();
+          return result;
+        } catch (e) {
+          end();
+          for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+          throw e;
+        }
+      });
+    },
+    async getChanges(after, limit) {
+      return t.changes.slice(Math.max(0, after), Math.max(0, after) + limit).map(clone);
+    },
+    async lastChangeSeq() {
+      return t.changes.length;
+    },
+    async close() {
+      closed = true;
+    },
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * The records a store keeps. Instants are UTC epoch milliseconds; amounts inside records are
+ * decimal strings; JSON-shaped fields are stored as the adapter sees fit (SQLite: TEXT).
+ */
+import type { BillingPeriod, CatalogDefinition, DimensionValue, Metadata } from '../catalog/types.js';
+
+/** One published catalog. `planVersions`/`addonVersions` give each plan's and add-on's version in it. */
+export interface CatalogVersionRecord {
+  version: number;
+  publishedAt: number;
+  definition: CatalogDefinition;
+  planVersions: Record<string, number>;
+  addonVersions: Record<string, number>;
+}
+
+/** Billing details of a customer; replaced whole on update. */
+export interface BillingInfo {
+  billingCountryCode?: string;
+  taxExempt?: boolean;
+  currency?: string;
+  hasPaymentMethod?: boolean;
+  [key: string]: unknown;
+}
+
+export interface CustomerRecord {
+  customerId: string;
+  name: string | null;
+  email: string | null;
+  couponId: string | null;
+  billingInfo: BillingInfo | null;
+  metadata: Metadata;
+  /** Set when archived; the id stays reserved. */
+  archivedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type SubscriptionStatus = 'ACTIVE' | 'IN_TRIAL' | 'PAYMENT_PENDING' | 'CANCELED' | 'EXPIRED' | 'NOT_STARTED';
+
+export interface SubscriptionAddon {
+  addonId: string;
+  quantity: number;
+}
+
+export interface BillableFeatureQuantity {
+  featureId: string;
+  quantity: number;
+}
+
+/** A change to apply to a subscription at `at` (a downgrade at period end, a migration...). */
+export interface ScheduledUpdate {
+  kind: 'PLAN_CHANGE' | 'BILLING_PERIOD_CHANGE' | 'ADDONS_CHANGE' | 'MIGRATION' | 'CANCELLATION';
+  status: 'SCHEDULED' | 'PENDING_PAYMENT';
+  at: number;
+  planId?: string;
+  billingPeriod?: BillingPeriod;
+  addons?: SubscriptionAddon[];
+  billableFeatures?: BillableFeatureQuantity[];
+}
+
+/**
+ * A subscription. `status` is the status as last written; the effective status at an instant
+ * is derived from the dates (rules/lifecycle), so reads need no background job.
+ */
+export interface SubscriptionRecord {
+  id: string;
+  customerId: string;
+  productId: string;
+  planId: string;
+  planVersion: number;
+  /** The catalog version the subscription was sold under; its plan and add-ons resolve there. */
+  catalogVersion: number;
+  /** '' when the product does not split subscriptions by resource. */
+  resourceId: string;
+  billingPeriod: BillingPeriod | null;
+  status: SubscriptionStatus;
+  startDate: number;
+  /** Billing periods count from here (month ends clamp). */
+  billingAnchor: number;
+  /** Usage reset windows anchored on the subscription count from here; kept across plan changes. */
+  usageAnchor: number;
+  trialEndDate: number | null;
+  /** When the subscription ends (or ended); null while open-ended. */
+  endDate: number | null;
+  cancellationDate: number | null;
+  addons: SubscriptionAddon[];
+  billableFeatures: BillableFeatureQuantity[];
+  promotionCode: string | null;
+  billingCountryCode: string | null;
+  scheduledUpdates: ScheduledUpdate[];
+  metadata: Metadata;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * Usage of one feature by one customer (and resource) in one reset window [windowStart, windowEnd).
+ * Cumulative features (no reset) use windowStart 0 and windowEnd `NO_WINDOW_END`.
+ * `value` is what checks compare to the limit; the other fields keep the running state a meter's
+ * aggregation needs to update `value` from one more event without rescanning (count, sum, min,
+ * max, latest).
+ */
+export interface UsageRecord {
+  customerId: string;
+  resourceId: string;
+  featureId: string;
+  windowStart: number;
+  windowEnd: number;
+  value: number;
+  count: number;
+  sum: number;
+  min: number | null;
+  max: number | null;
+  latestAt: number | null;
+  latestValue: number | null;
+  updatedAt: number;
+}
+
+/** The end of the single window of a feature that never resets (year 275760). */
+export const NO_WINDOW_END = 8_640_000_000_000_000;
+
+/** Identifies a usage cell. */
+export interface UsageKey {
+  customerId: string;
+  resourceId: string;
+  featureId: string;
+  windowStart: number;
+  windowEnd: number;
+}
+
+/** A raw event as stored, once per idempotency key. */
+export interface EventRecord {
+  idempotencyKey: string;
+  customerId: string;
+  eventName: string;
+  resourceId: string;
+  dimensions: Record<string, DimensionValue>;
+  timestamp: number;
+  receivedAt: number;
+  /** Why no usage came of it (unknown customer, no meter...); null when some meter counted it. */
+  unmatchedReason: string | null;
+}
+
+export type ReservationStatus = 'HELD' | 'COMMITTED' | 'RELEASED';
+
+/** Quota held for a customer until it is committed, released or expires. */
+export interface ReservationRecord {
+  id: string;
+  customerId: string;
+  resourceId: string;
+  featureId: string;
+  windowStart: number;
+  windowEnd: number;
+  amount: number;
+  expiresAt: number;
+  status: ReservationStatus;
+  committedAmount: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The first result of an idempotent call, returned again on a retry with the same key. */
+export interface IdempotencyRecord {
+  scope: string;
+  key: string;
+  result: unknown;
+  createdAt: number;
+}
+
+export type ChangeKind =
+  | 'catalog.published'
+  | 'customer.updated'
+  | 'customer.archived'
+  | 'subscription.updated'
+  | 'usage.updated'
+  | 'reservation.updated'
+  | 'event.recorded';
+
+/** One committed write, in commit order. */
+export interface ChangeRecord {
+  seq: number;
+  at: number;
+  kind: ChangeKind;
+  customerId: string | null;
+  /** The id of what changed (subscription id, feature id...), when there is one. */
+  entityId: string | null;
+  payload: unknown;
+}
+
+export type NewChange = Omit<ChangeRecord, 'seq'>;

@@ -1,0 +1,96 @@
+/**
+ * The storage interface every adapter implements (memory, SQLite, later HTTP-sync and PostgreSQL).
+ * Records in, records out, one `transaction(fn)` that commits or rolls back. A store decides
+ * nothing: validation and business rules live in the engine and rules.
+ */
+import type {
+  CatalogVersionRecord,
+  ChangeRecord,
+  CustomerRecord,
+  EventRecord,
+  IdempotencyRecord,
+  NewChange,
+  ReservationRecord,
+  SubscriptionRecord,
+  UsageKey,
+  UsageRecord,
+} from './records.js';
+
+export type TransactionMode = 'read' | 'write';
+
+/** Filters for `listUsage`; windows overlapping [from, to) when given. */
+export interface UsageQuery {
+  customerId: string;
+  featureId?: string;
+  resourceId?: string;
+  from?: number;
+  to?: number;
+}
+
+/** What one transaction can do. Every method runs inside the transaction it was handed to. */
+export interface StoreTx {
+  listCatalogVersions(): Promise<CatalogVersionRecord[]>;
+  insertCatalogVersion(record: CatalogVersionRecord): Promise<void>;
+
+  getCustomer(customerId: string): Promise<CustomerRecord | undefined>;
+  /** Inserts or replaces by `customerId`. */
+  putCustomer(record: CustomerRecord): Promise<void>;
+  /** Counts every customer, archived included. */
+  countCustomers(): Promise<number>;
+
+  getSubscription(id: string): Promise<SubscriptionRecord | undefined>;
+  /** Every subscription of a customer, any status, oldest first (by createdAt, then id). */
+  listSubscriptionsByCustomer(customerId: string): Promise<SubscriptionRecord[]>;
+  /** Inserts or replaces by `id`. */
+  putSubscription(record: SubscriptionRecord): Promise<void>;
+
+  getUsage(key: UsageKey): Promise<UsageRecord | undefined>;
+  /** Inserts or replaces by its key. */
+  putUsage(record: UsageRecord): Promise<void>;
+  /** Usage cells of a customer, ordered by windowStart then featureId. */
+  listUsage(query: UsageQuery): Promise<UsageRecord[]>;
+  /**
+   * Records `value` as seen in the cell's window for an exact distinct count.
+   * Returns true when it was new in that window.
+   */
+  addDistinctValue(key: UsageKey, value: string): Promise<boolean>;
+
+  /**
+   * Stores events whose idempotency key is new. Returns, per input, true when stored and false
+   * when the key was already there (a duplicate: the stored event is left untouched).
+   */
+  insertEvents(records: EventRecord[]): Promise<boolean[]>;
+  getEvent(idempotencyKey: string): Promise<EventRecord | undefined>;
+  /** Events stored with an `unmatchedReason`, oldest first, after `afterKey` when paging. */
+  listUnmatchedEvents(limit: number, after?: { receivedAt: number; idempotencyKey: string }): Promise<EventRecord[]>;
+
+  getReservation(id: string): Promise<ReservationRecord | undefined>;
+  putReservation(record: ReservationRecord): Promise<void>;
+  /** Reservations with status HELD for one usage cell (expired ones included: the engine judges expiry). */
+  listHeldReservations(key: Omit<UsageKey, 'windowStart' | 'windowEnd'>): Promise<ReservationRecord[]>;
+
+  getIdempotency(scope: string, key: string): Promise<IdempotencyRecord | undefined>;
+  putIdempotency(record: IdempotencyRecord): Promise<void>;
+
+  /** Appends to the change log; returns the new sequence number (strictly increasing, from 1). */
+  appendChange(change: NewChange): Promise<number>;
+}
+
+/** A storage adapter. */
+export interface Store {
+  /** A short name for messages and benchmarks: 'memory', 'sqlite'... */
+  readonly kind: string;
+  /** Prepares the store (migrations); called once by `createEngine`. Idempotent. */
+  open(): Promise<void>;
+  /**
+   * Runs `fn` in one transaction: commits when it resolves, rolls back when it throws (and
+   * rethrows). `write` transactions exclude each other, also across processes where the adapter
+   * supports several. Calls made on `tx` after the promise settles are errors.
+   */
+  transaction<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Changes with seq > `after`, in order, at most `limit`. */
+  getChanges(after: number, limit: number): Promise<ChangeRecord[]>;
+  /** The highest committed sequence number (0 when none). */
+  lastChangeSeq(): Promise<number>;
+  close(): Promise<void>;
+}
