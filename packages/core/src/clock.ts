@@ -38,14 +38,17 @@ export interface TestClock extends Clock {
 /** Applies a calendar duration to an instant (UTC; month ends clamp: Jan 31 + 1 month = Feb 28/29). */
 export function addDuration(at: Date, d: Duration): Date {
   let t = at.getTime();
-  if (d.years || d.months) t = addMonthsUtc(t, (d.years ?? 0) * 12 + (d.months ?? 0));
+  if (d.years !== undefined || d.months !== undefined) t = addMonthsUtc(t, (d.years ?? 0) * 12 + (d.months ?? 0));
   t += ((d.weeks ?? 0) * 7 + (d.days ?? 0)) * MS_PER_DAY;
   t += (d.hours ?? 0) * MS_PER_HOUR + (d.minutes ?? 0) * MS_PER_MINUTE;
   t += (d.seconds ?? 0) * 1000 + (d.milliseconds ?? 0);
   return new Date(t);
 }
 
-/** A test clock starting at `start` (default 2024-01-01T00:00:00Z); calendar steps are UTC. */
+/**
+ * A test clock starting at `start` (default 2024-01-01T00:00:00Z); calendar steps are UTC.
+ * A string without `Z` or an offset (`'2024-01-31T12:00'`) is read as UTC, never as local time.
+ */
 export function testClock(start: Date | string | number = '2024-01-01T00:00:00Z'): TestClock {
   let ms = toMs(start);
   return {
@@ -64,8 +67,16 @@ export function testClock(start: Date | string | number = '2024-01-01T00:00:00Z'
   };
 }
 
+/** An ISO date-time without `Z` or an offset, which `Date.parse` would read in the process time zone. */
+const ISO_LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
 function toMs(at: Date | string | number): number {
-  const ms = at instanceof Date ? at.getTime() : typeof at === 'number' ? at : Date.parse(at);
+  const ms =
+    at instanceof Date
+      ? at.getTime()
+      : typeof at === 'number'
+        ? at
+        : Date.parse(ISO_LOCAL_DATE_TIME.test(at) ? `${at.replace(' ', 'T')}Z` : at);
   if (!Number.isFinite(ms)) throw new RangeError(`not an instant: ${String(at)}`);
   return ms;
 }

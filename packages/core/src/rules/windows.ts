@@ -51,6 +51,7 @@ export function usageWindow(spec: WindowSpec, at: number): Window {
       if (spec.weeklyAccordingTo) {
         // 1970-01-01 was a Thursday (day 4): the first midnight of the wanted weekday on or after it.
         const wanted = WEEK_DAYS.indexOf(spec.weeklyAccordingTo);
+        if (wanted < 0) throw new RangeError(`usageWindow: unknown weeklyAccordingTo ${String(spec.weeklyAccordingTo)}`);
         origin = ((wanted - 4 + 7) % 7) * MS_PER_DAY;
       }
       const start = origin + Math.floor((at - origin) / MS_PER_WEEK) * MS_PER_WEEK;
@@ -64,18 +65,27 @@ export function usageWindow(spec: WindowSpec, at: number): Window {
       return steppedWindow(spec.anchor, 1, at);
     case 'YEAR':
       return steppedWindow(spec.anchor, 12, at);
+    default:
+      // Unreachable for typed callers; a reset period read from untyped JSON must not yield undefined.
+      throw new RangeError(`usageWindow: unknown resetPeriod ${String(spec.resetPeriod satisfies never)}`);
   }
 }
 
 /** The billing period containing `at` for a subscription billed from `anchor`. */
 export function billingPeriodAt(anchor: number, billingPeriod: BillingPeriod, at: number): Window {
-  return steppedWindow(anchor, billingPeriod === 'ANNUALLY' ? 12 : 1, at);
+  return steppedWindow(anchor, monthsPer(billingPeriod), at);
 }
 
 /** The n-th billing period from the anchor (n = 0 is the first). */
 export function nthBillingPeriod(anchor: number, billingPeriod: BillingPeriod, n: number): Window {
-  const months = billingPeriod === 'ANNUALLY' ? 12 : 1;
+  const months = monthsPer(billingPeriod);
   return { start: nthMonthStep(anchor, months, n), end: nthMonthStep(anchor, months, n + 1) };
+}
+
+function monthsPer(billingPeriod: BillingPeriod): number {
+  if (billingPeriod === 'MONTHLY') return 1;
+  if (billingPeriod === 'ANNUALLY') return 12;
+  throw new RangeError(`unknown billing period ${String(billingPeriod satisfies never)}`);
 }
 
 /** The window [anchor + n*months, anchor + (n+1)*months) containing `at`, each end computed from the anchor. */

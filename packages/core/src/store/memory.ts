@@ -145,6 +145,20 @@ export function memoryStore(): Store {
       async getEvent(key) {
         return get(t.events, key);
       },
+      async listEvents(q) {
+        guard(false);
+        return [...t.events.values()]
+          .filter(
+            (e) =>
+              e.customerId === q.customerId &&
+              e.resourceId === q.resourceId &&
+              e.eventName === q.eventName &&
+              e.timestamp >= q.from &&
+              e.timestamp < q.to,
+          )
+          .sort((a, b) => a.timestamp - b.timestamp || (a.idempotencyKey < b.idempotencyKey ? -1 : 1))
+          .map(clone);
+      },
       async listUnmatchedEvents(limit, after) {
         guard(false);
         return [...t.events.values()]

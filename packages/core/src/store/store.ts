@@ -27,6 +27,15 @@ export interface UsageQuery {
   to?: number;
 }
 
+/** Filters for `listEvents`. */
+export interface EventQuery {
+  customerId: string;
+  resourceId: string;
+  eventName: string;
+  from: number;
+  to: number;
+}
+
 /** What one transaction can do. Every method runs inside the transaction it was handed to. */
 export interface StoreTx {
   listCatalogVersions(): Promise<CatalogVersionRecord[]>;
@@ -61,6 +70,8 @@ export interface StoreTx {
    */
   insertEvents(records: EventRecord[]): Promise<boolean[]>;
   getEvent(idempotencyKey: string): Promise<EventRecord | undefined>;
+  /** Events of a customer (and resource) named `eventName` with timestamp in [from, to), by timestamp then key. */
+  listEvents(query: EventQuery): Promise<EventRecord[]>;
   /** Events stored with an `unmatchedReason`, oldest first, after `afterKey` when paging. */
   listUnmatchedEvents(limit: number, after?: { receivedAt: number; idempotencyKey: string }): Promise<EventRecord[]>;
 

@@ -1,0 +1,82 @@
+import type { Emitter } from 'mitt';
+import type { Catalog } from '../catalog/catalog.js';
+import type { Clock } from '../clock.js';
+import type { EngineEvents } from '../events.js';
+import type { CatalogVersionRecord, ChangeKind } from '../store/records.js';
+import type { Store, StoreTx } from '../store/store.js';
+import type { ViewCache } from './view.js';
+
+/** One published catalog version, indexed. */
+export interface PublishedCatalog {
+  record: CatalogVersionRecord;
+  catalog: Catalog;
+}
+
+/** What the engine's API areas share. */
+export interface EngineContext {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly views: ViewCache;
+  readonly emitter: Emitter<EngineEvents>;
+  /** Every published version, by number. */
+  readonly catalogs: Map<number, PublishedCatalog>;
+  /** The newest version (features and new subscriptions come from it). */
+  latest(): PublishedCatalog;
+  /** Makes a newly published version known (and the latest when it is the newest). */
+  addCatalog(published: PublishedCatalog): void;
+  /** A new unique id with a prefix ('sub', 'res'...). */
+  newId(prefix: string): string;
+}
+
+/** What a write does after it commits: caches to drop and events to send. */
+export class WriteEffects {
+  readonly invalidated = new Set<string>();
+  readonly emits: (() => void)[] = [];
+
+  constructor(
+    private readonly ctx: EngineContext,
+    readonly tx: StoreTx,
+    readonly now: number,
+  ) {}
+
+  /** Records the change in the store's change log (inside the transaction). */
+  async change(kind: ChangeKind, customerId: string | null, entityId: string | null, payload: unknown = null): Promise<number> {
+    return this.tx.appendChange({ kind, at: this.now, customerId, entityId, payload });
+  }
+
+  /** Drops the customer's cached view once the transaction commits. */
+  invalidate(customerId: string): void {
+    this.invalidated.add(customerId);
+  }
+
+  /** Queues an event for after the commit. */
+  emit<K extends keyof EngineEvents>(name: K, event: EngineEvents[K]): void {
+    this.emits.push(() => this.ctx.emitter.emit(name, event));
+  }
+
+  /** Queues any other post-commit step (cache updates). */
+  after(fn: () => void): void {
+    this.emits.push(fn);
+  }
+}
+
+/**
+ * Runs `fn` in one write transaction; on commit applies its effects (cache first, then events,
+ * so a listener that checks sees the new state). A throw rolls back and applies nothing.
+ */
+export async function write<T>(ctx: EngineContext, fn: (fx: WriteEffects) => Promise<T>): Promise<T> {
+  let fx!: WriteEffects;
+  const result = await ctx.store.transaction('write', async (tx) => {
+    fx = new WriteEffects(ctx, tx, ctx.clock.nowMs());
+    return fn(fx);
+  });
+  for (const id of fx.invalidated) ctx.views.invalidate(id);
+  for (const e of fx.emits) {
+    try {
+      e();
+    } catch {
+      // A failing listener must not turn a committed write into an error for the caller.
+    }
+  }
+  return result;
+}

@@ -1,0 +1,321 @@
+import { randomUUID } from 'node:crypto';
+import type { Catalog } from '../catalog/catalog.js';
+import type { CatalogDefinition, CouponDefinition } from '../catalog/types.js';
+import { systemClock, type Clock } from '../clock.js';
+import { TesseraError } from '../errors.js';
+import { createEmitter, type EngineEventName, type EngineEvents } from '../events.js';
+import type { ChangeRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import { getProducts, getCoupons, publishCatalog, publishedFrom, requireLatest, toCatalog, type Product } from './catalog.js';
+import type { EngineContext, PublishedCatalog } from './context.js';
+import * as customers from './customers.js';
+import type { Customer, ProvisionCustomerParams, UpdateCustomerParams } from './customers.js';
+import {
+  evaluate,
+  evaluateAll,
+  readCheck,
+  type BooleanEntitlement,
+  type EnumEntitlement,
+  type Entitlement,
+  type GetEntitlementParams,
+  type MeteredEntitlement,
+  type NumericEntitlement,
+} from './entitlements.js';
+import { Params } from './params.js';
+import type { Subscription } from './subscription-shape.js';
+import type { ProvisionSubscriptionParams } from './subscription-params.js';
+import * as subscriptions from './subscriptions.js';
+import type { CancelSubscriptionParams, ProvisionSubscriptionResult } from './subscriptions.js';
+import * as usage from './usage.js';
+import type { ReportedUsage, ReportUsageParams } from './usage.js';
+import { ViewCache } from './view.js';
+import { DEFAULT_EVENT_LIMITS, reportEvent, type EventLimits, type RawEvent, type ReportEventResult } from './raw-events.js';
+import * as consumption from './consumption.js';
+import type { Consumption, OverageMode, Reservation } from './consumption.js';
+import { getUnmatchedEvents, getUsageHistory, type UnmatchedEvent, type UsageHistory } from './history.js';
+
+/** Options of `createEngine`. */
+export interface EngineOptions {
+  /** Where state lives: `memoryStore()` or an adapter such as `sqliteStore({ filename })`. */
+  store: Store;
+  /** Published on start when it differs from the latest stored version. Optional once one is stored. */
+  catalog?: Catalog | CatalogDefinition;
+  /** Time source; `systemClock` by default, `testClock()` in tests. */
+  clock?: Clock;
+  /** Bounds of the in-memory view that answers checks. */
+  cache?: { maxCustomers?: number };
+  /** Id generator for subscriptions and reservations; random UUIDs by default. */
+  newId?: (prefix: string) => string;
+  /** Raw event limits: future skew, how late an event still counts, batch size (docs/metering.md). */
+  events?: Partial<EventLimits>;
+}
+
+/** Parameters shared by `consumeUsage` and `reserveUsage`. */
+export interface ConsumeUsageParams {
+  customerId: string;
+  featureId: string;
+  amount: number;
+  resourceId?: string;
+  overage?: OverageMode;
+  idempotencyKey?: string;
+}
+
+type Handler<K extends EngineEventName> = (event: EngineEvents[K]) => void;
+
+/**
+ * An entitlement and pricing engine bound to one store. Every method validates its params,
+ * runs in one store transaction and either returns or throws a `TesseraError` having written
+ * nothing. Checks are answered from a bounded in-memory view that the engine's writes refresh.
+ */
+export class Engine {
+  private closed = false;
+
+  /** @internal use `createEngine`. */
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly eventLimits: EventLimits = DEFAULT_EVENT_LIMITS,
+  ) {}
+
+  // Catalog
+
+  /** Validates and publishes a catalog; a no-op returning `changed: false` when nothing changed. */
+  publishCatalog(catalog: Catalog | CatalogDefinition): Promise<{ version: number; changed: boolean }> {
+    return publishCatalog(this.ctx, catalog);
+  }
+
+  /** The latest catalog's products with their plans in order. */
+  async getProducts(): Promise<Product[]> {
+    return getProducts(this.ctx);
+  }
+
+  /** The latest catalog's coupons. */
+  async getCoupons(): Promise<CouponDefinition[]> {
+    return getCoupons(this.ctx);
+  }
+
+  /** The latest published catalog version number. */
+  get catalogVersion(): number {
+    return this.ctx.latest().record.version;
+  }
+
+  // Customers
+
+  /** Creates or updates a customer, optionally with a subscription. Throws CUSTOMER_ID_ARCHIVED, PLAN_NOT_FOUND... */
+  provisionCustomer(params: ProvisionCustomerParams): Promise<{ customer: Customer; subscription?: Subscription }> {
+    return customers.provisionCustomer(this.ctx, params);
+  }
+
+  /** Updates the given fields of a customer. Throws CUSTOMER_NOT_FOUND. */
+  updateCustomer(params: UpdateCustomerParams): Promise<Customer> {
+    return customers.updateCustomer(this.ctx, params);
+  }
+
+  /** A customer with active subscriptions. Throws CUSTOMER_NOT_FOUND (also for archived ones). */
+  getCustomer(customerId: string): Promise<Customer> {
+    return customers.getCustomer(this.ctx, customerId);
+  }
+
+  /** Archives a customer: PII nulled, subscriptions ended, id reserved. Throws CUSTOMER_NOT_FOUND. */
+  archiveCustomer(customerId: string): Promise<void> {
+    return customers.archiveCustomer(this.ctx, customerId);
+  }
+
+  /** Restores an archived customer. Throws CUSTOMER_NOT_FOUND when not archived. */
+  unarchiveCustomer(customerId: string): Promise<Customer> {
+    return customers.unarchiveCustomer(this.ctx, customerId);
+  }
+
+  // Subscriptions
+
+  /** Provisions a subscription (see API.md for the replacement and trial rules). */
+  provisionSubscription(params: ProvisionSubscriptionParams): Promise<ProvisionSubscriptionResult> {
+    return subscriptions.provisionSubscription(this.ctx, params);
+  }
+
+  /** One subscription. Throws SUBSCRIPTION_NOT_FOUND. */
+  getSubscription(subscriptionId: string): Promise<Subscription> {
+    return subscriptions.getSubscription(this.ctx, subscriptionId);
+  }
+
+  /** Subscriptions granting entitlements now, optionally for one or several resources. */
+  getActiveSubscriptions(params: { customerId: string; resourceId?: string | string[] }): Promise<Subscription[]> {
+    return subscriptions.getActiveSubscriptions(this.ctx, params);
+  }
+
+  /** Cancels now or at period end; the journey's downgrade plan follows. */
+  cancelSubscription(params: CancelSubscriptionParams): Promise<Subscription> {
+    return subscriptions.cancelSubscription(this.ctx, params);
+  }
+
+  // Entitlement checks
+
+  /** The entitlement of any feature type. Denies (never throws) for unknown customers or features. */
+  async getEntitlement(params: GetEntitlementParams): Promise<Entitlement> {
+    return evaluate(this.ctx, readCheck(params, 'getEntitlement'));
+  }
+
+  /** A BOOLEAN feature's entitlement; another type denies with FeatureTypeMismatch. */
+  async getBooleanEntitlement(params: GetEntitlementParams): Promise<BooleanEntitlement | Entitlement> {
+    return evaluate(this.ctx, readCheck(params, 'getBooleanEntitlement'), 'BOOLEAN');
+  }
+
+  /** A NUMERIC feature's entitlement; another type denies with FeatureTypeMismatch. */
+  async getNumericEntitlement(params: GetEntitlementParams): Promise<NumericEntitlement | Entitlement> {
+    return evaluate(this.ctx, readCheck(params, 'getNumericEntitlement'), 'NUMERIC');
+  }
+
+  /** A METERED feature's entitlement with usage; `options.requestedUsage` asks for more. */
+  async getMeteredEntitlement(params: GetEntitlementParams): Promise<MeteredEntitlement | Entitlement> {
+    return evaluate(this.ctx, readCheck(params, 'getMeteredEntitlement'), 'METERED');
+  }
+
+  /** An ENUM feature's entitlement; `options.requestedValues` must all be enabled. */
+  async getEnumEntitlement(params: GetEntitlementParams): Promise<EnumEntitlement | Entitlement> {
+    return evaluate(this.ctx, readCheck(params, 'getEnumEntitlement'), 'ENUM');
+  }
+
+  /** Every entitlement the customer has (for a resource). Empty for unknown or archived customers. */
+  async getEntitlements(params: { customerId: string; resourceId?: string } | string, resourceId?: string): Promise<Entitlement[]> {
+    const raw = typeof params === 'string' ? { customerId: params, resourceId } : params;
+    const p = new Params(raw, 'getEntitlements', ['customerId', 'resourceId']);
+    return evaluateAll(this.ctx, p.id('customerId'), p.optId('resourceId') ?? '');
+  }
+
+  // Usage
+
+  /** Reports calculated usage (DELTA or SET); a repeated idempotency key returns the first result. */
+  reportUsage(params: ReportUsageParams): Promise<ReportedUsage> {
+    return usage.reportUsage(this.ctx, params);
+  }
+
+  /** Reports many usages in one transaction: all or none. */
+  reportUsageBulk(params: { usages: ReportUsageParams[] }): Promise<ReportedUsage[]> {
+    return usage.reportUsageBulk(this.ctx, params);
+  }
+
+  /**
+   * Stores raw events once per idempotency key and meters them into usage. A malformed event
+   * rejects the whole batch (every problem in `details.problems`) and stores nothing.
+   */
+  reportEvent(events: RawEvent | RawEvent[]): Promise<ReportEventResult> {
+    return reportEvent(this.ctx, events, this.eventLimits);
+  }
+
+  /** Checks and records usage in one step; never exceeds a hard limit. Throws USAGE_LIMIT_EXCEEDED (REJECT). */
+  consumeUsage(params: ConsumeUsageParams): Promise<Consumption> {
+    return consumption.consumeUsage(this.ctx, params);
+  }
+
+  /** Holds quota for `expiresIn` milliseconds; commit or release it, or let it lapse. */
+  reserveUsage(params: ConsumeUsageParams & { expiresIn: number }): Promise<Reservation> {
+    return consumption.reserveUsage(this.ctx, params);
+  }
+
+  /** Records a held reservation as usage (`amount` at most what was held). Throws CONFLICT when expired or released. */
+  commitReservation(params: { reservationId: string; amount?: number }): Promise<Reservation> {
+    return consumption.commitReservation(this.ctx, params);
+  }
+
+  /** Gives a held reservation back. Idempotent. */
+  releaseReservation(params: { reservationId: string }): Promise<Reservation> {
+    return consumption.releaseReservation(this.ctx, params);
+  }
+
+  /** Usage per window over [start, end), optionally grouped by a dimension. */
+  getUsageHistory(params: { customerId: string; featureId: string; resourceId?: string; start: Date | string; end: Date | string; groupBy?: string }): Promise<UsageHistory> {
+    return getUsageHistory(this.ctx, params);
+  }
+
+  /** Events accepted but counted by no meter, with the reason (cursor-paged). */
+  getUnmatchedEvents(params: { first?: number; after?: string } = {}): Promise<{ data: UnmatchedEvent[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }> {
+    return getUnmatchedEvents(this.ctx, params);
+  }
+
+  // Change feed and events
+
+  /** Committed changes after sequence `after`, in order (at most `limit`, default 1,000). */
+  async getChanges(params: { after?: number; limit?: number } = {}): Promise<ChangeRecord[]> {
+    const p = new Params(params, 'getChanges', ['after', 'limit']);
+    const after = p.optNumber('after', { min: 0, integer: true }) ?? 0;
+    const limit = p.optNumber('limit', { min: 1, integer: true }) ?? 1000;
+    return this.ctx.store.getChanges(after, Math.min(limit, 10_000));
+  }
+
+  /** Subscribes to an event (runs after the write committed). */
+  addListener<K extends EngineEventName>(event: K, handler: Handler<K>): this {
+    this.ctx.emitter.on(event, handler);
+    return this;
+  }
+
+  removeListener<K extends EngineEventName>(event: K, handler: Handler<K>): this {
+    this.ctx.emitter.off(event, handler);
+    return this;
+  }
+
+  /** Alias of addListener (mitt style). */
+  on<K extends EngineEventName>(event: K, handler: Handler<K>): this {
+    return this.addListener(event, handler);
+  }
+
+  /** Alias of removeListener. */
+  off<K extends EngineEventName>(event: K, handler: Handler<K>): this {
+    return this.removeListener(event, handler);
+  }
+
+  /** Number of customers in the in-memory view (bounded by `cache.maxCustomers`). */
+  get cachedCustomers(): number {
+    return this.ctx.views.size;
+  }
+
+  /** Closes the store. Further calls fail with STORE_UNAVAILABLE. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.ctx.emitter.all.clear();
+    await this.ctx.store.close();
+  }
+}
+
+/**
+ * Opens the store, loads the catalog versions and publishes `catalog` when it changed.
+ * Throws INVALID_ARGUMENT for a bad catalog or when neither the store nor the options hold one.
+ */
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const p = new Params(options, 'createEngine', ['store', 'catalog', 'clock', 'cache', 'newId', 'events']);
+  const ev = p.optObject('events', ['maxFutureMs', 'maxLatenessMs', 'maxBatch']);
+  const eventLimits: EventLimits = {
+    maxFutureMs: ev?.optNumber('maxFutureMs', { min: 0 }) ?? DEFAULT_EVENT_LIMITS.maxFutureMs,
+    maxLatenessMs: ev?.optNumber('maxLatenessMs', { min: 0 }) ?? DEFAULT_EVENT_LIMITS.maxLatenessMs,
+    maxBatch: ev?.optNumber('maxBatch', { min: 1, integer: true }) ?? DEFAULT_EVENT_LIMITS.maxBatch,
+  };
+  const store = options.store;
+  if (!store || typeof store.transaction !== 'function') p.fail('store', 'must be a Store, e.g. memoryStore() or sqliteStore({ filename })');
+  const clock = options.clock ?? systemClock;
+  if (typeof clock.nowMs !== 'function') p.fail('clock', 'must be a Clock with now() and nowMs()');
+  const maxCustomers = p.optObject('cache', ['maxCustomers'])?.optNumber('maxCustomers', { min: 1, integer: true }) ?? 100_000;
+  const catalogInput = options.catalog === undefined ? undefined : toCatalog(options.catalog);
+  await store.open();
+  const catalogs = new Map<number, PublishedCatalog>();
+  for (const rec of await store.transaction('read', (tx) => tx.listCatalogVersions())) catalogs.set(rec.version, publishedFrom(rec));
+  let latest: PublishedCatalog | undefined = catalogs.size > 0 ? requireLatest(catalogs) : undefined;
+  const newId = options.newId ?? ((prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`);
+  const ctx: EngineContext = {
+    store,
+    clock,
+    views: new ViewCache(maxCustomers),
+    emitter: createEmitter(),
+    catalogs,
+    latest: () => {
+      if (!latest) throw new TesseraError('INVALID_ARGUMENT', 'catalog: none published yet; pass `catalog` to createEngine', { field: 'catalog' });
+      return latest;
+    },
+    addCatalog: (published) => {
+      catalogs.set(published.record.version, published);
+      if (!latest || published.record.version > latest.record.version) latest = published;
+    },
+    newId,
+  };
+  if (catalogInput) await publishCatalog(ctx, catalogInput);
+  ctx.latest();
+  return new Engine(ctx, eventLimits);
+}

@@ -1,0 +1,273 @@
+import type { FeatureDefinition, FeatureType, ResetPeriod } from '../catalog/types.js';
+import { decideMetered, enumCovers, type ResolvedEntitlement } from '../rules/entitlements.js';
+import { usageWindow } from '../rules/windows.js';
+import type { EngineContext } from './context.js';
+import { Params } from './params.js';
+import { CustomerView, freshCell, type ResourceView, type UsageCell } from './view.js';
+import { readUsageCell } from './usage-cells.js';
+
+/** Why a check denied access. A check never throws for these; only malformed input throws. */
+export type AccessDeniedReason =
+  | 'CustomerNotFound'
+  | 'CustomerIsArchived'
+  | 'CustomerResourceNotFound'
+  | 'FeatureNotFound'
+  | 'FeatureTypeMismatch'
+  | 'NoActiveSubscription'
+  | 'NoFeatureEntitlementInSubscription'
+  | 'RequestedUsageExceedingLimit'
+  | 'RequestedValuesMismatch'
+  | 'InsufficientCredits'
+  | 'BudgetExceeded'
+  | 'Revoked'
+  | 'Unknown';
+
+/** The feature as entitlement results show it. */
+export interface FeatureInfo {
+  id: string;
+  displayName: string;
+  type: FeatureType;
+  units: string | null;
+  unitsPlural: string | null;
+  metadata: Record<string, string>;
+}
+
+interface EntitlementCommon {
+  customerId: string;
+  resourceId: string | null;
+  featureId: string;
+  hasAccess: boolean;
+  accessDeniedReason?: AccessDeniedReason;
+  /** Absent when the feature is unknown. */
+  feature?: FeatureInfo;
+  /** True when answered from fallback values (offline, never-synced replica). */
+  isFallback: boolean;
+}
+
+export interface BooleanEntitlement extends EntitlementCommon {
+  type: 'BOOLEAN';
+}
+
+export interface NumericEntitlement extends EntitlementCommon {
+  type: 'NUMERIC';
+  /** The granted value; null when unlimited or denied. */
+  value: number | null;
+  isUnlimited: boolean;
+}
+
+export interface MeteredEntitlement extends EntitlementCommon {
+  type: 'METERED';
+  /** null when unlimited or denied. */
+  usageLimit: number | null;
+  /** Usage recorded in the current window plus quota held by live reservations. */
+  currentUsage: number;
+  requestedUsage: number;
+  hasSoftLimit: boolean;
+  isUnlimited: boolean;
+  resetPeriod: ResetPeriod | null;
+  /** The current window [start, end); absent for cumulative features and denials without entitlement. */
+  usagePeriodStart?: Date;
+  usagePeriodEnd?: Date;
+}
+
+export interface EnumEntitlement extends EntitlementCommon {
+  type: 'ENUM';
+  enumValues: string[];
+  requestedValues: string[];
+}
+
+/** The answer of a check: shaped by the feature's type (`type` undefined when the feature is unknown). */
+export type Entitlement =
+  | BooleanEntitlement
+  | NumericEntitlement
+  | MeteredEntitlement
+  | EnumEntitlement
+  | (EntitlementCommon & { type: undefined });
+
+/** Parameters of a check. */
+export interface GetEntitlementParams {
+  customerId: string;
+  featureId: string;
+  resourceId?: string;
+  options?: { requestedUsage?: number; requestedValues?: string[] };
+}
+
+interface CheckInput {
+  customerId: string;
+  featureId: string;
+  resourceId: string;
+  requestedUsage: number;
+  requestedValues: string[];
+}
+
+const NO_VALUES: string[] = [];
+
+/** Validates check params. Cheap on purpose: it runs on every check. */
+export function readCheck(params: unknown, method: string): CheckInput {
+  const p = new Params(params, method);
+  const customerId = p.id('customerId');
+  const featureId = p.id('featureId');
+  const resourceId = p.optId('resourceId') ?? '';
+  let requestedUsage = 0;
+  let requestedValues = NO_VALUES;
+  const options = p.optObject('options', ['requestedUsage', 'requestedValues']);
+  if (options) {
+    requestedUsage = options.optNumber('requestedUsage', { min: 0 }) ?? 0;
+    requestedValues =
+      options.optArray('requestedValues', (v, path) => {
+        if (typeof v !== 'string') options.fail('requestedValues', `${path} must be a string`);
+        return v as string;
+      }) ?? NO_VALUES;
+  }
+  return { customerId, featureId, resourceId, requestedUsage, requestedValues };
+}
+
+const featureInfoCache = new WeakMap<FeatureDefinition, FeatureInfo>();
+
+/** The public description of a feature (memoised per catalog object: checks return it often). */
+export function featureInfo(f: FeatureDefinition): FeatureInfo {
+  let info = featureInfoCache.get(f);
+  if (!info) {
+    info = {
+      id: f.id,
+      displayName: f.displayName ?? f.id,
+      type: f.type,
+      units: f.units ?? null,
+      unitsPlural: f.unitsPlural ?? f.units ?? null,
+      metadata: { ...(f.metadata ?? {}) },
+    };
+    featureInfoCache.set(f, info);
+  }
+  return info;
+}
+
+/** The cached view of a customer, loading it from the store on a miss. */
+export async function customerView(ctx: EngineContext, customerId: string): Promise<CustomerView> {
+  const hit = ctx.views.get(customerId);
+  if (hit) return hit;
+  const gen = ctx.views.generation;
+  const view = await ctx.store.transaction('read', async (tx) => {
+    const customer = await tx.getCustomer(customerId);
+    const subs = customer ? await tx.listSubscriptionsByCustomer(customerId) : [];
+    return new CustomerView(customer, subs, ctx.catalogs, () => ctx.latest().catalog.features);
+  });
+  ctx.views.install(customerId, view, gen);
+  return view;
+}
+
+/** The usage cell of a feature at `now`, from the view or else from the store. */
+async function currentCell(ctx: EngineContext, input: CheckInput, rv: ResourceView, e: ResolvedEntitlement, now: number): Promise<UsageCell> {
+  const hit = freshCell(rv, input.featureId, now);
+  if (hit) return hit;
+  const gen = ctx.views.generation;
+  const w = usageWindow(e.window, now);
+  const cell = await ctx.store.transaction('read', (tx) =>
+    readUsageCell(tx, { customerId: input.customerId, resourceId: input.resourceId, featureId: input.featureId, windowStart: w.start, windowEnd: w.end }, now),
+  );
+  if (gen === ctx.views.generation) rv.usage.set(input.featureId, cell);
+  return cell;
+}
+
+/**
+ * Evaluates a check. `expected` set: a feature of another type denies with FeatureTypeMismatch.
+ * Never throws for a normal "no".
+ */
+export async function evaluate(ctx: EngineContext, input: CheckInput, expected?: FeatureType): Promise<Entitlement> {
+  const now = ctx.clock.nowMs();
+  const feature = ctx.latest().catalog.features.get(input.featureId);
+  const view = ctx.views.get(input.customerId) ?? (await customerView(ctx, input.customerId));
+  const base: EntitlementCommon = {
+    customerId: input.customerId,
+    resourceId: input.resourceId === '' ? null : input.resourceId,
+    featureId: input.featureId,
+    hasAccess: false,
+    isFallback: false,
+  };
+  if (!view.customer) return deny(base, 'CustomerNotFound', feature, expected);
+  if (view.customer.archivedAt !== null) return deny(base, 'CustomerIsArchived', feature, expected);
+  if (!feature) return deny(base, 'FeatureNotFound', undefined, expected);
+  if (expected && feature.type !== expected) return deny(base, 'FeatureTypeMismatch', feature, feature.type);
+  const rv = view.resource(input.resourceId, now);
+  if (!rv.known) return deny(base, 'CustomerResourceNotFound', feature, expected);
+  const e = rv.entitlements.get(input.featureId);
+  if (!e) return deny(base, rv.hasActiveSubscription ? 'NoFeatureEntitlementInSubscription' : 'NoActiveSubscription', feature, expected);
+  base.feature = featureInfo(feature);
+  switch (feature.type) {
+    case 'BOOLEAN':
+      return { ...base, type: 'BOOLEAN', hasAccess: true };
+    case 'NUMERIC':
+      return { ...base, type: 'NUMERIC', hasAccess: true, value: e.value, isUnlimited: e.isUnlimited };
+    case 'ENUM': {
+      const ok = enumCovers(e, input.requestedValues);
+      const r: EnumEntitlement = { ...base, type: 'ENUM', hasAccess: ok, enumValues: e.enumValues, requestedValues: input.requestedValues };
+      if (!ok) r.accessDeniedReason = 'RequestedValuesMismatch';
+      return r;
+    }
+    case 'METERED': {
+      const cell = await currentCell(ctx, input, rv, e, now);
+      const currentUsage = cell.value + cell.held;
+      const denied = decideMetered(e, currentUsage, input.requestedUsage);
+      const r: MeteredEntitlement = {
+        ...base,
+        type: 'METERED',
+        hasAccess: denied === undefined,
+        usageLimit: e.usageLimit,
+        currentUsage,
+        requestedUsage: input.requestedUsage,
+        hasSoftLimit: e.hasSoftLimit,
+        isUnlimited: e.isUnlimited,
+        resetPeriod: e.resetPeriod,
+      };
+      if (e.resetPeriod) {
+        r.usagePeriodStart = new Date(cell.start);
+        r.usagePeriodEnd = new Date(cell.end);
+      }
+      if (denied) r.accessDeniedReason = denied;
+      return r;
+    }
+  }
+}
+
+function deny(
+  base: EntitlementCommon,
+  reason: AccessDeniedReason,
+  feature: FeatureDefinition | undefined,
+  type: FeatureType | undefined,
+): Entitlement {
+  const common: EntitlementCommon = { ...base, hasAccess: false, accessDeniedReason: reason };
+  if (feature) common.feature = featureInfo(feature);
+  const t = type ?? feature?.type;
+  switch (t) {
+    case 'BOOLEAN':
+      return { ...common, type: 'BOOLEAN' };
+    case 'NUMERIC':
+      return { ...common, type: 'NUMERIC', value: null, isUnlimited: false };
+    case 'METERED':
+      return {
+        ...common,
+        type: 'METERED',
+        usageLimit: null,
+        currentUsage: 0,
+        requestedUsage: 0,
+        hasSoftLimit: false,
+        isUnlimited: false,
+        resetPeriod: null,
+      };
+    case 'ENUM':
+      return { ...common, type: 'ENUM', enumValues: [], requestedValues: [] };
+    default:
+      return { ...common, type: undefined };
+  }
+}
+
+/** Every feature the customer is entitled to (for a resource), evaluated at now. */
+export async function evaluateAll(ctx: EngineContext, customerId: string, resourceId: string): Promise<Entitlement[]> {
+  const view = await customerView(ctx, customerId);
+  if (!view.customer || view.customer.archivedAt !== null) return [];
+  const rv = view.resource(resourceId, ctx.clock.nowMs());
+  const out: Entitlement[] = [];
+  for (const featureId of [...rv.entitlements.keys()].sort()) {
+    out.push(await evaluate(ctx, { customerId, featureId, resourceId, requestedUsage: 0, requestedValues: NO_VALUES }));
+  }
+  return out;
+}

@@ -1,0 +1,235 @@
+import type { DimensionValue, FeatureDefinition, MeterDefinition } from '../catalog/types.js';
+import { TesseraError } from '../errors.js';
+import { foldEvent, meterInput, meterMatches } from '../rules/meters.js';
+import type { EventRecord, UsageKey, UsageRecord } from '../store/records.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { write, type EngineContext } from './context.js';
+import { customerView } from './entitlements.js';
+import { MAX_ID_LENGTH } from './params.js';
+import { emptyUsage } from './usage-cells.js';
+import { entitlementFor, noteUsage, windowFor } from './usage.js';
+import type { CustomerView } from './view.js';
+
+/** One raw event (see API.md). `idempotencyKey` is required: each key is stored once, ever. */
+export interface RawEvent {
+  customerId: string;
+  eventName: string;
+  idempotencyKey: string;
+  dimensions?: Record<string, DimensionValue>;
+  resourceId?: string;
+  /** When it happened (default now); late events count in the window they belong to. */
+  timestamp?: Date | string;
+}
+
+/** What a `reportEvent` call did. Duplicates and unmatched events are accepted, counted, not errors. */
+export interface ReportEventResult {
+  /** Events stored now (new keys). */
+  accepted: number;
+  /** Events whose key was stored before (or earlier in the batch): nothing changed for them. */
+  duplicates: number;
+  /** Stored events that no meter counted, with the reason in `getUnmatchedEvents`. */
+  unmatched: number;
+  /** The usage cells the batch changed, with their new values. */
+  usage: { customerId: string; resourceId: string | null; featureId: string; currentUsage: number; usagePeriodStart: Date | null; usagePeriodEnd: Date | null }[];
+}
+
+/** Why a stored event produced no usage. */
+export type UnmatchedReason = 'CUSTOMER_NOT_FOUND' | 'NO_MATCHING_METER' | 'MISSING_DIMENSION' | 'TOO_LATE';
+
+/** Ingest limits (docs/metering.md#late-events). */
+export interface EventLimits {
+  /** Events stamped further ahead than this are rejected (clock skew allowance), ms. Default 5 minutes. */
+  maxFutureMs: number;
+  /** Events older than this are stored but not counted (TOO_LATE), ms. Default 35 days. */
+  maxLatenessMs: number;
+  /** Largest batch. Default 10,000. */
+  maxBatch: number;
+}
+
+export const DEFAULT_EVENT_LIMITS: EventLimits = { maxFutureMs: 5 * 60_000, maxLatenessMs: 35 * 86_400_000, maxBatch: 10_000 };
+
+interface Problem {
+  path: string;
+  message: string;
+}
+
+interface EventInput {
+  customerId: string;
+  eventName: string;
+  idempotencyKey: string;
+  resourceId: string;
+  dimensions: Record<string, DimensionValue>;
+  timestamp: number;
+}
+
+const EVENT_FIELDS = new Set(['customerId', 'eventName', 'idempotencyKey', 'dimensions', 'resourceId', 'timestamp']);
+
+function checkId(v: unknown, path: string, problems: Problem[], required: boolean): string | undefined {
+  if (v === undefined || v === null) {
+    if (required) problems.push({ path, message: 'is required' });
+    return undefined;
+  }
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID_LENGTH) {
+    problems.push({ path, message: `must be a non-empty string of at most ${MAX_ID_LENGTH} characters` });
+    return undefined;
+  }
+  return v;
+}
+
+/** Validates a whole batch, collecting every problem with its index and field. */
+function readEvents(raw: unknown, now: number, limits: EventLimits): EventInput[] {
+  const list = Array.isArray(raw) ? raw : [raw];
+  const problems: Problem[] = [];
+  if (list.length > limits.maxBatch) problems.push({ path: 'events', message: `at most ${limits.maxBatch} events per call` });
+  const out: EventInput[] = [];
+  list.forEach((e, i) => {
+    const at = Array.isArray(raw) ? `events[${i}]` : 'event';
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) {
+      problems.push({ path: at, message: 'must be an object' });
+      return;
+    }
+    const ev = e as Record<string, unknown>;
+    for (const k of Object.keys(ev)) if (!EVENT_FIELDS.has(k) && ev[k] !== undefined) problems.push({ path: `${at}.${k}`, message: 'unknown field' });
+    const customerId = checkId(ev.customerId, `${at}.customerId`, problems, true);
+    const eventName = checkId(ev.eventName, `${at}.eventName`, problems, true);
+    const idempotencyKey = checkId(ev.idempotencyKey, `${at}.idempotencyKey`, problems, true);
+    const resourceId = checkId(ev.resourceId, `${at}.resourceId`, problems, false) ?? '';
+    const dims: Record<string, DimensionValue> = {};
+    if (ev.dimensions !== undefined && ev.dimensions !== null) {
+      if (typeof ev.dimensions !== 'object' || Array.isArray(ev.dimensions)) problems.push({ path: `${at}.dimensions`, message: 'must be an object' });
+      else {
+        for (const [k, v] of Object.entries(ev.dimensions as Record<string, unknown>)) {
+          const ok = typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+          if (!ok) problems.push({ path: `${at}.dimensions.${k}`, message: 'must be a string, a finite number or a boolean' });
+          else dims[k] = v as DimensionValue;
+        }
+      }
+    }
+    let timestamp = now;
+    if (ev.timestamp !== undefined && ev.timestamp !== null) {
+      const ms = ev.timestamp instanceof Date ? ev.timestamp.getTime() : typeof ev.timestamp === 'string' ? Date.parse(ev.timestamp) : NaN;
+      if (!Number.isFinite(ms)) problems.push({ path: `${at}.timestamp`, message: 'must be a Date or an ISO-8601 string' });
+      else if (ms > now + limits.maxFutureMs) problems.push({ path: `${at}.timestamp`, message: `is more than ${limits.maxFutureMs / 1000} s in the future` });
+      else timestamp = ms;
+    }
+    if (customerId && eventName && idempotencyKey) out.push({ customerId, eventName, idempotencyKey, resourceId, dimensions: dims, timestamp });
+  });
+  if (problems.length > 0) {
+    const first = problems.slice(0, 5).map((p) => `${p.path} ${p.message}`).join('; ');
+    throw new TesseraError('INVALID_ARGUMENT', `reportEvent: ${problems.length} problem(s), nothing stored: ${first}`, {
+      field: problems[0]!.path,
+      problems,
+    });
+  }
+  return out;
+}
+
+const metersByCatalog = new WeakMap<Catalog, Map<string, FeatureDefinition[]>>();
+
+/** Features whose meter listens to an event name (indexed once per catalog). */
+function metersFor(catalog: Catalog, eventName: string): FeatureDefinition[] {
+  let index = metersByCatalog.get(catalog);
+  if (!index) {
+    index = new Map();
+    for (const f of catalog.features.values()) {
+      if (f.type !== 'METERED' || !f.meter) continue;
+      const list = index.get(f.meter.eventName) ?? [];
+      list.push(f);
+      index.set(f.meter.eventName, list);
+    }
+    metersByCatalog.set(catalog, index);
+  }
+  return index.get(eventName) ?? [];
+}
+
+const cellId = (k: UsageKey) => `${k.customerId}\u0000${k.resourceId}\u0000${k.featureId}\u0000${k.windowStart}\u0000${k.windowEnd}`;
+
+/**
+ * `reportEvent`: stores raw events once per idempotency key and folds each new one into the
+ * usage of every meter that takes it, in the window of its timestamp. The batch is validated
+ * whole; one transaction; one read and one write per usage cell touched.
+ */
+export async function reportEvent(ctx: EngineContext, events: unknown, limits: EventLimits): Promise<ReportEventResult> {
+  const inputs = readEvents(events, ctx.clock.nowMs(), limits);
+  const catalog = ctx.latest().catalog;
+  const views = new Map<string, CustomerView>();
+  for (const e of inputs) if (!views.has(e.customerId)) views.set(e.customerId, await customerView(ctx, e.customerId));
+  return write(ctx, async (fx) => {
+    const now = fx.now;
+    const exists = new Map<string, boolean>();
+    for (const id of views.keys()) {
+      const c = await fx.tx.getCustomer(id);
+      exists.set(id, c !== undefined && c.archivedAt === null);
+    }
+    const plans: { meters: FeatureDefinition[]; reason: UnmatchedReason | null }[] = [];
+    const records: EventRecord[] = inputs.map((e) => {
+      let reason: UnmatchedReason | null = null;
+      let meters: FeatureDefinition[] = [];
+      if (!exists.get(e.customerId)) reason = 'CUSTOMER_NOT_FOUND';
+      else if (e.timestamp < now - limits.maxLatenessMs) reason = 'TOO_LATE';
+      else {
+        const named = metersFor(catalog, e.eventName).filter((f) => meterMatches(f.meter!, e.eventName, e.dimensions));
+        meters = named.filter((f) => meterInput(f.meter!, e.dimensions) !== undefined);
+        if (named.length === 0) reason = 'NO_MATCHING_METER';
+        else if (meters.length === 0) reason = 'MISSING_DIMENSION';
+      }
+      plans.push({ meters, reason });
+      return {
+        idempotencyKey: e.idempotencyKey,
+        customerId: e.customerId,
+        eventName: e.eventName,
+        resourceId: e.resourceId,
+        dimensions: e.dimensions,
+        timestamp: e.timestamp,
+        receivedAt: now,
+        unmatchedReason: reason,
+      };
+    });
+    const stored = await fx.tx.insertEvents(records);
+    const cells = new Map<string, { rec: UsageRecord; key: UsageKey }>();
+    let accepted = 0;
+    let unmatched = 0;
+    for (let i = 0; i < inputs.length; i++) {
+      if (!stored[i]) continue;
+      accepted++;
+      const plan = plans[i]!;
+      if (plan.reason !== null) {
+        unmatched++;
+        continue;
+      }
+      const e = inputs[i]!;
+      const view = views.get(e.customerId)!;
+      for (const f of plan.meters) {
+        const meter = f.meter as MeterDefinition;
+        const w = windowFor(entitlementFor(view, e.resourceId, f.id, e.timestamp, now), e.timestamp);
+        const key: UsageKey = { customerId: e.customerId, resourceId: e.resourceId, featureId: f.id, windowStart: w.start, windowEnd: w.end };
+        const id = cellId(key);
+        let cell = cells.get(id);
+        if (!cell) {
+          cell = { key, rec: (await fx.tx.getUsage(key)) ?? emptyUsage(key, now) };
+          cells.set(id, cell);
+        }
+        const input = meterInput(meter, e.dimensions)!;
+        const isNew = meter.aggregation.type === 'UNIQUE_COUNT' ? await fx.tx.addDistinctValue(key, String(input)) : false;
+        foldEvent(cell.rec, meter, input, e.timestamp, isNew);
+      }
+    }
+    const usage: ReportEventResult['usage'] = [];
+    for (const { key, rec } of cells.values()) {
+      rec.updatedAt = now;
+      await fx.tx.putUsage(rec);
+      await fx.change('usage.updated', key.customerId, key.featureId, { resourceId: key.resourceId, windowStart: key.windowStart, windowEnd: key.windowEnd, value: rec.value });
+      noteUsage(ctx, fx, key, rec.value);
+      const all = key.windowStart === 0;
+      usage.push({
+        customerId: key.customerId,
+        resourceId: key.resourceId === '' ? null : key.resourceId,
+        featureId: key.featureId,
+        currentUsage: rec.value,
+        usagePeriodStart: all ? null : new Date(key.windowStart),
+        usagePeriodEnd: all ? null : new Date(key.windowEnd),
+      });
+    }
+    return { accepted, duplicates: inputs.length - accepted, unmatched, usage };
+  });
+}

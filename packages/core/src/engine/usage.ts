@@ -1,0 +1,208 @@
+import { TesseraError } from '../errors.js';
+import type { ResolvedEntitlement } from '../rules/entitlements.js';
+import { ALL_TIME, usageWindow, type Window } from '../rules/windows.js';
+import type { UsageKey } from '../store/records.js';
+import { write, type EngineContext, type WriteEffects } from './context.js';
+import { customerView } from './entitlements.js';
+import { Params } from './params.js';
+import { emptyUsage } from './usage-cells.js';
+import type { CustomerView } from './view.js';
+
+/** One calculated-usage report. */
+export interface ReportUsageParams {
+  customerId: string;
+  featureId: string;
+  /** DELTA: added (may be negative, never taking usage below 0). SET: the new usage (>= 0). */
+  value: number;
+  resourceId?: string;
+  updateBehavior?: 'DELTA' | 'SET';
+  /** A retry with the same key changes nothing and returns the first result. */
+  idempotencyKey?: string;
+  /** When the usage happened (default now); counts in the window containing it. */
+  timestamp?: Date | string;
+}
+
+/** The usage after a report, in the window the report counted in. */
+export interface ReportedUsage {
+  customerId: string;
+  featureId: string;
+  resourceId: string | null;
+  currentUsage: number;
+  /** Absent for features that never reset. */
+  usagePeriodStart: Date | null;
+  usagePeriodEnd: Date | null;
+  timestamp: Date;
+}
+
+interface UsageInput {
+  customerId: string;
+  featureId: string;
+  resourceId: string;
+  value: number;
+  behavior: 'DELTA' | 'SET';
+  idempotencyKey: string | undefined;
+  timestamp: number | undefined;
+}
+
+const USAGE_FIELDS = ['customerId', 'featureId', 'value', 'resourceId', 'updateBehavior', 'idempotencyKey', 'timestamp'];
+/** Idempotency keys are per customer: two customers may use the same key. */
+const scopeOf = (customerId: string) => `reportUsage:${customerId}`;
+
+function readUsage(value: unknown, path: string): UsageInput {
+  const p = new Params(value, path, USAGE_FIELDS);
+  const behavior = p.optEnum('updateBehavior', ['DELTA', 'SET'] as const) ?? 'DELTA';
+  const v = p.number('value');
+  if (behavior === 'SET' && v < 0) p.fail('value', 'must be at least 0 with updateBehavior SET');
+  return {
+    customerId: p.id('customerId'),
+    featureId: p.id('featureId'),
+    resourceId: p.optId('resourceId') ?? '',
+    value: v,
+    behavior,
+    idempotencyKey: p.optId('idempotencyKey'),
+    timestamp: p.optInstant('timestamp'),
+  };
+}
+
+/** Reports calculated usage of a METERED feature. See `Engine.reportUsage`. */
+export async function reportUsage(ctx: EngineContext, params: unknown): Promise<ReportedUsage> {
+  const input = readUsage(params, 'reportUsage');
+  const [result] = await applyReports(ctx, [input]);
+  return result!;
+}
+
+/** Reports many usages atomically: all are recorded or, on any error, none. */
+export async function reportUsageBulk(ctx: EngineContext, params: unknown): Promise<ReportedUsage[]> {
+  const p = new Params(params, 'reportUsageBulk', ['usages']);
+  if (!p.has('usages')) p.fail('usages', 'is required');
+  const inputs = p.optArray('usages', (u, path) => readUsage(u, path), 100_000)!;
+  if (inputs.length === 0) return [];
+  return applyReports(ctx, inputs);
+}
+
+async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<ReportedUsage[]> {
+  // Views are loaded before the write transaction: the store runs one transaction at a time.
+  const views = new Map<string, CustomerView>();
+  for (const u of inputs) if (!views.has(u.customerId)) views.set(u.customerId, await customerView(ctx, u.customerId));
+  return write(ctx, async (fx) => {
+    const seen = new Map<string, ReportedUsage>();
+    const out: ReportedUsage[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      const u = inputs[i]!;
+      const path = inputs.length > 1 ? `usages[${i}]` : 'reportUsage';
+      if (u.idempotencyKey !== undefined) {
+        const again = seen.get(`${u.customerId}\u0000${u.idempotencyKey}`) ?? (await replay(fx, u.customerId, u.idempotencyKey));
+        if (again) {
+          out.push(again);
+          continue;
+        }
+      }
+      const result = await applyOne(ctx, fx, views.get(u.customerId)!, u, path);
+      if (u.idempotencyKey !== undefined) {
+        seen.set(`${u.customerId}\u0000${u.idempotencyKey}`, result);
+        await fx.tx.putIdempotency({ scope: scopeOf(u.customerId), key: u.idempotencyKey, result: serialise(result), createdAt: fx.now });
+      }
+      out.push(result);
+    }
+    return out;
+  });
+}
+
+/** The entitlement in force for a usage at `at` (cached for now, computed for past instants). */
+export function entitlementFor(view: CustomerView, resourceId: string, featureId: string, at: number, now: number): ResolvedEntitlement | undefined {
+  return at === now ? view.resource(resourceId, now).entitlements.get(featureId) : view.entitlementsAt(resourceId, at).get(featureId);
+}
+
+/** The usage window that a report at `at` counts in (docs/conventions.md#usage-windows). */
+export function windowFor(e: ResolvedEntitlement | undefined, at: number): Window {
+  return e ? usageWindow(e.window, at) : ALL_TIME;
+}
+
+async function applyOne(ctx: EngineContext, fx: WriteEffects, view: CustomerView, u: UsageInput, path: string): Promise<ReportedUsage> {
+  const customer = await fx.tx.getCustomer(u.customerId);
+  if (!customer || customer.archivedAt !== null) {
+    throw new TesseraError('CUSTOMER_NOT_FOUND', `${path}.customerId: no customer "${u.customerId}"; provision it first`, {
+      field: `${path}.customerId`,
+      value: u.customerId,
+    });
+  }
+  const feature = ctx.latest().catalog.features.get(u.featureId);
+  if (!feature) {
+    throw new TesseraError('FEATURE_NOT_FOUND', `${path}.featureId: no feature "${u.featureId}" in the catalog`, {
+      field: `${path}.featureId`,
+      value: u.featureId,
+    });
+  }
+  if (feature.type !== 'METERED' || feature.meter) {
+    const why = feature.type !== 'METERED' ? `is ${feature.type}; only METERED features take usage` : 'is fed by a meter over raw events; use reportEvent';
+    throw new TesseraError('INVALID_ARGUMENT', `${path}.featureId: feature "${u.featureId}" ${why}`, { field: `${path}.featureId`, value: u.featureId });
+  }
+  const at = u.timestamp ?? fx.now;
+  const w = windowFor(entitlementFor(view, u.resourceId, u.featureId, at, fx.now), at);
+  const key: UsageKey = { customerId: u.customerId, resourceId: u.resourceId, featureId: u.featureId, windowStart: w.start, windowEnd: w.end };
+  const rec = (await fx.tx.getUsage(key)) ?? emptyUsage(key, fx.now);
+  const value = u.behavior === 'SET' ? u.value : rec.value + u.value;
+  if (value < 0) {
+    throw new TesseraError('INVALID_ARGUMENT', `${path}.value: usage would become ${value}; a DELTA may not take usage below 0 (it is ${rec.value})`, {
+      field: `${path}.value`,
+      value: u.value,
+    });
+  }
+  rec.value = value;
+  rec.updatedAt = fx.now;
+  await fx.tx.putUsage(rec);
+  await fx.change('usage.updated', u.customerId, u.featureId, { resourceId: u.resourceId, windowStart: w.start, windowEnd: w.end, value });
+  noteUsage(ctx, fx, key, value);
+  return {
+    customerId: u.customerId,
+    featureId: u.featureId,
+    resourceId: u.resourceId === '' ? null : u.resourceId,
+    currentUsage: value,
+    usagePeriodStart: w === ALL_TIME ? null : new Date(w.start),
+    usagePeriodEnd: w === ALL_TIME ? null : new Date(w.end),
+    timestamp: new Date(at),
+  };
+}
+
+/** After commit: refresh the cached cell (keeping its held quota) and tell listeners. */
+export function noteUsage(ctx: EngineContext, fx: WriteEffects, key: UsageKey, value: number): void {
+  fx.after(() => {
+    const view = ctx.views.get(key.customerId);
+    const cell = view?.cachedResource(key.resourceId)?.usage.get(key.featureId);
+    if (cell && cell.start === key.windowStart && cell.end === key.windowEnd) cell.value = value;
+  });
+  const all = key.windowStart === ALL_TIME.start && key.windowEnd === ALL_TIME.end;
+  fx.emit('usageUpdated', {
+    customerId: key.customerId,
+    resourceId: key.resourceId === '' ? null : key.resourceId,
+    featureId: key.featureId,
+    currentUsage: value,
+    usagePeriodStart: all ? null : new Date(key.windowStart),
+    usagePeriodEnd: all ? null : new Date(key.windowEnd),
+    at: new Date(fx.now),
+  });
+}
+
+function serialise(r: ReportedUsage): unknown {
+  return {
+    ...r,
+    usagePeriodStart: r.usagePeriodStart?.getTime() ?? null,
+    usagePeriodEnd: r.usagePeriodEnd?.getTime() ?? null,
+    timestamp: r.timestamp.getTime(),
+  };
+}
+
+async function replay(fx: WriteEffects, customerId: string, key: string): Promise<ReportedUsage | undefined> {
+  const rec = await fx.tx.getIdempotency(scopeOf(customerId), key);
+  if (!rec) return undefined;
+  const r = rec.result as Record<string, unknown>;
+  return {
+    customerId: r.customerId as string,
+    featureId: r.featureId as string,
+    resourceId: (r.resourceId as string | null) ?? null,
+    currentUsage: r.currentUsage as number,
+    usagePeriodStart: r.usagePeriodStart === null ? null : new Date(r.usagePeriodStart as number),
+    usagePeriodEnd: r.usagePeriodEnd === null ? null : new Date(r.usagePeriodEnd as number),
+    timestamp: new Date(r.timestamp as number),
+  };
+}

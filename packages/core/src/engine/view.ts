@@ -1,0 +1,160 @@
+import type { FeatureDefinition } from '../catalog/types.js';
+import type { EntitlementSource, ResolvedEntitlement } from '../rules/entitlements.js';
+import { resolveEntitlements } from '../rules/entitlements.js';
+import { grantsAt, nextTransition } from '../rules/lifecycle.js';
+import type { CustomerRecord, SubscriptionRecord } from '../store/records.js';
+import type { PublishedCatalog } from './context.js';
+import { BoundedCache } from './bounded-cache.js';
+
+/** The usage of one feature in one window, as last read or written by this engine. */
+export interface UsageCell {
+  start: number;
+  end: number;
+  /** Recorded usage in the window. */
+  value: number;
+  /** Quota held by live reservations in the window. */
+  held: number;
+  /** Earliest expiry among the held reservations (Infinity when none): the cell is stale after it. */
+  heldUntil: number;
+}
+
+/** A customer's entitlements for one resource ('' = customer level) at the instants [from, until). */
+export interface ResourceView {
+  entitlements: Map<string, ResolvedEntitlement>;
+  /** Some subscription grants entitlements here now. */
+  hasActiveSubscription: boolean;
+  /** Some subscription of the customer ever named this resource ('' always counts). */
+  known: boolean;
+  usage: Map<string, UsageCell>;
+}
+
+/**
+ * A customer's state as the fast path needs it: the customer, their subscriptions, and the
+ * entitlements resolved per resource for the period in which no subscription changes status.
+ */
+export class CustomerView {
+  private resources = new Map<string, ResourceView>();
+  /** Resolved entitlements hold for now in [from, until). */
+  private from = 0;
+  private until = -Infinity;
+
+  constructor(
+    readonly customer: CustomerRecord | undefined,
+    readonly subscriptions: SubscriptionRecord[],
+    private readonly catalogs: Map<number, PublishedCatalog>,
+    private readonly features: () => ReadonlyMap<string, FeatureDefinition>,
+  ) {}
+
+  /** The resolved view of a resource at `now`, recomputed when a subscription changed status since. */
+  resource(resourceId: string, now: number): ResourceView {
+    if (now >= this.until || now < this.from) {
+      // Usage cells go too: a new entitlement may count in another window.
+      this.resources = new Map();
+      this.from = now;
+      this.until = nextTransition(this.subscriptions, now);
+    }
+    let rv = this.resources.get(resourceId);
+    if (!rv) {
+      rv = { ...this.resolve(resourceId, now), usage: new Map() };
+      this.resources.set(resourceId, rv);
+    }
+    return rv;
+  }
+
+  /** The resource's view if already computed (no recomputation). */
+  cachedResource(resourceId: string): ResourceView | undefined {
+    return this.resources.get(resourceId);
+  }
+
+  private resolve(resourceId: string, now: number): Omit<ResourceView, 'usage'> {
+    const sources: EntitlementSource[] = [];
+    let hasActiveSubscription = false;
+    let known = resourceId === '';
+    for (const sub of this.subscriptions) {
+      if (sub.resourceId === resourceId) known = true;
+      if (sub.resourceId !== resourceId && sub.resourceId !== '') continue;
+      if (!grantsAt(sub, now)) continue;
+      hasActiveSubscription = true;
+      sources.push(...subscriptionSources(sub, this.catalogs));
+    }
+    return { entitlements: resolveEntitlements(this.features(), sources), hasActiveSubscription, known };
+  }
+
+  /** Entitlements in force at an arbitrary instant (late usage), not cached. */
+  entitlementsAt(resourceId: string, at: number): Map<string, ResolvedEntitlement> {
+    const sources: EntitlementSource[] = [];
+    for (const sub of this.subscriptions) {
+      if ((sub.resourceId === resourceId || sub.resourceId === '') && grantsAt(sub, at)) {
+        sources.push(...subscriptionSources(sub, this.catalogs));
+      }
+    }
+    return resolveEntitlements(this.features(), sources);
+  }
+}
+
+/** The entitlement sources a subscription brings: its plan (with inheritance) and add-ons x quantity. */
+export function subscriptionSources(sub: SubscriptionRecord, catalogs: Map<number, PublishedCatalog>): EntitlementSource[] {
+  const published = catalogs.get(sub.catalogVersion);
+  if (!published) return [];
+  const { catalog } = published;
+  const out: EntitlementSource[] = [];
+  for (const entitlement of catalog.planEntitlements(sub.planId)) {
+    out.push({ kind: 'PLAN', sourceId: sub.planId, entitlement, quantity: 1, anchor: sub.usageAnchor });
+  }
+  for (const a of sub.addons) {
+    for (const entitlement of catalog.addons.get(a.addonId)?.entitlements ?? []) {
+      out.push({ kind: 'ADDON', sourceId: a.addonId, entitlement, quantity: a.quantity, anchor: sub.usageAnchor });
+    }
+  }
+  return out;
+}
+
+/**
+ * The bounded cache of customer views. `generation` moves on every invalidation so that a load
+ * that raced with a write does not install what it read before the write.
+ */
+export class ViewCache {
+  private readonly cache: BoundedCache<string, CustomerView>;
+  private gen = 0;
+
+  constructor(maxCustomers: number) {
+    this.cache = new BoundedCache(maxCustomers);
+  }
+
+  get generation(): number {
+    return this.gen;
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  get(customerId: string): CustomerView | undefined {
+    return this.cache.get(customerId);
+  }
+
+  /** Installs a view loaded when the generation was `loadedAt`, unless a write came between. */
+  install(customerId: string, view: CustomerView, loadedAt: number): void {
+    if (loadedAt === this.gen) this.cache.set(customerId, view);
+  }
+
+  invalidate(customerId: string): void {
+    this.gen++;
+    this.cache.delete(customerId);
+  }
+
+  clear(): void {
+    this.gen++;
+    this.cache.clear();
+  }
+}
+
+/**
+ * The cached usage cell of a feature when it still answers at `now`: its window contains now
+ * (cells are dropped whenever the entitlement is recomputed, so the window is the right one)
+ * and no held reservation has expired since it was read.
+ */
+export function freshCell(rv: ResourceView, featureId: string, now: number): UsageCell | undefined {
+  const c = rv.usage.get(featureId);
+  return c !== undefined && now >= c.start && now < c.end && now < c.heldUntil ? c : undefined;
+}

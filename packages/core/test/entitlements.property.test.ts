@@ -1,0 +1,229 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { EntitlementDefinition, FeatureDefinition, FeatureType, ResetPeriod } from '../src/catalog/types.js';
+import { FEATURE_TYPES, RESET_PERIODS, WEEK_DAYS } from '../src/catalog/types.js';
+import { combineEntitlement, resolveEntitlements, type EntitlementSource, type EntitlementSourceKind } from '../src/rules/entitlements.js';
+
+// Property runs: ~300 by default so CI stays fast. Run more locally with
+//   FC_NUM_RUNS=20000 npx vitest run packages/core/test/entitlements.property.test.ts
+const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 300);
+const fcOptions = { numRuns: NUM_RUNS };
+
+const FEATURE_IDS = ['api-calls', 'seats', 'projects'] as const;
+
+const arbFeatureType: fc.Arbitrary<FeatureType> = fc.constantFrom(...FEATURE_TYPES);
+
+/** A feature of any type with one of a few ids. */
+const arbFeature = (id: string = 'f'): fc.Arbitrary<FeatureDefinition> =>
+  arbFeatureType.map((type) => (type === 'ENUM' ? { id, type, enumValues: ['csv', 'json', 'parquet'] } : { id, type }));
+
+/**
+ * An entitlement definition with any mix of fields (the rules must cope with what any source
+ * brings): limits, values, unlimited, soft flag, reset period (or none), its anchoring, enum values.
+ */
+const arbEntitlement = (featureId: string): fc.Arbitrary<EntitlementDefinition> =>
+  fc.record(
+    {
+      featureId: fc.constant(featureId),
+      value: fc.integer({ min: 0, max: 1_000_000 }),
+      usageLimit: fc.integer({ min: 0, max: 1_000_000 }),
+      isUnlimited: fc.boolean(),
+      hasSoftLimit: fc.boolean(),
+      resetPeriod: fc.option(fc.constantFrom(...RESET_PERIODS), { nil: null }),
+      resetPeriodConfiguration: fc.record(
+        {
+          monthlyAccordingTo: fc.constantFrom('SUBSCRIPTION_START' as const, 'START_OF_THE_MONTH' as const),
+          weeklyAccordingTo: fc.constantFrom(...WEEK_DAYS),
+        },
+        { requiredKeys: [] },
+      ),
+      enumValues: fc.subarray(['csv', 'json', 'parquet']),
+    },
+    { requiredKeys: ['featureId'] },
+  );
+
+const ANCHORS = [Date.UTC(2024, 0, 31, 10), Date.UTC(2023, 11, 1)];
+
+/**
+ * A source of any kind. Ids and anchors come from small pools so that sources often tie on
+ * everything the combination orders by.
+ */
+const arbSource = (featureId: string = 'f'): fc.Arbitrary<EntitlementSource> =>
+  fc.record({
+    kind: fc.constantFrom<EntitlementSourceKind>('PLAN', 'ADDON', 'PROMOTIONAL'),
+    sourceId: fc.constantFrom('basic', 'extra-seats'),
+    entitlement: arbEntitlement(featureId),
+    quantity: fc.integer({ min: 1, max: 10 }),
+    anchor: fc.constantFrom(...ANCHORS),
+  });
+
+const arbSources = fc.array(arbSource(), { minLength: 1, maxLength: 8 });
+
+/** A list of sources and a permutation of it. */
+const arbSourcesAndPermutation = arbSources.chain((list) =>
+  fc.tuple(fc.constant(list), fc.shuffledSubarray(list, { minLength: list.length, maxLength: list.length })),
+);
+
+const periodRank = (p: ResetPeriod | null | undefined): number => (p ? RESET_PERIODS.indexOf(p) : Infinity);
+
+describe('combineEntitlement', () => {
+  it('gives nothing for no sources', () => {
+    expect(combineEntitlement({ id: 'f', type: 'METERED' }, [])).toBeUndefined();
+  });
+
+  it('any permutation of the sources gives a deep-equal result', () => {
+    fc.assert(
+      fc.property(arbFeature(), arbSourcesAndPermutation, (feature, [sources, permuted]) => {
+        expect(combineEntitlement(feature, permuted)).toEqual(combineEntitlement(feature, sources));
+      }),
+      fcOptions,
+    );
+  });
+
+  it('METERED limits add: the limit is the sum of usageLimit x quantity when no source is unlimited', () => {
+    fc.assert(
+      fc.property(arbSources, (sources) => {
+        fc.pre(sources.every((s) => !s.entitlement.isUnlimited));
+        const e = combineEntitlement({ id: 'f', type: 'METERED' }, sources)!;
+        const sum = sources.reduce((acc, s) => acc + (s.entitlement.usageLimit ?? 0) * s.quantity, 0);
+        expect(e).toMatchObject({ isUnlimited: false, usageLimit: sum, value: null });
+      }),
+      fcOptions,
+    );
+  });
+
+  it('NUMERIC values take the highest (quantity does not multiply them) when no source is unlimited', () => {
+    fc.assert(
+      fc.property(arbSources, (sources) => {
+        fc.pre(sources.every((s) => !s.entitlement.isUnlimited));
+        const e = combineEntitlement({ id: 'f', type: 'NUMERIC' }, sources)!;
+        const values = sources.flatMap((s) => (s.entitlement.value === undefined ? [] : [s.entitlement.value]));
+        expect(e).toMatchObject({ isUnlimited: false, value: values.length === 0 ? null : Math.max(...values), usageLimit: null });
+      }),
+      fcOptions,
+    );
+  });
+
+  it('unlimited wins: one unlimited source makes a NUMERIC or METERED feature unlimited with no bound', () => {
+    fc.assert(
+      fc.property(fc.constantFrom<FeatureType>('NUMERIC', 'METERED'), arbSources, (type, sources) => {
+        fc.pre(sources.some((s) => s.entitlement.isUnlimited));
+        expect(combineEntitlement({ id: 'f', type }, sources)).toMatchObject({ isUnlimited: true, value: null, usageLimit: null });
+      }),
+      fcOptions,
+    );
+  });
+
+  it('the reset period is the shortest one present (none when no source has one)', () => {
+    fc.assert(
+      fc.property(arbSources, (sources) => {
+        const e = combineEntitlement({ id: 'f', type: 'METERED' }, sources)!;
+        const shortest = Math.min(...sources.map((s) => periodRank(s.entitlement.resetPeriod)));
+        expect(e.resetPeriod).toBe(shortest === Infinity ? null : RESET_PERIODS[shortest]);
+        expect(e.window.resetPeriod ?? null).toBe(e.resetPeriod);
+        // The window counts from the anchor of a source that has the winning period.
+        const winners = sources.filter((s) => (s.entitlement.resetPeriod ?? null) === e.resetPeriod);
+        expect(winners.map((s) => s.anchor)).toContain(e.window.anchor);
+      }),
+      fcOptions,
+    );
+  });
+
+  it('a soft limit on any METERED source makes the combined limit soft', () => {
+    fc.assert(
+      fc.property(arbSources, (sources) => {
+        const e = combineEntitlement({ id: 'f', type: 'METERED' }, sources)!;
+        expect(e.hasSoftLimit).toBe(sources.some((s) => s.entitlement.hasSoftLimit === true));
+      }),
+      fcOptions,
+    );
+  });
+
+  it('ENUM values unite, sorted; other types have none and no bound', () => {
+    fc.assert(
+      fc.property(arbFeatureType, arbSources, (type, sources) => {
+        const e = combineEntitlement({ id: 'f', type }, sources)!;
+        const union = [...new Set(sources.flatMap((s) => s.entitlement.enumValues ?? []))].sort();
+        expect(e.enumValues).toEqual(type === 'ENUM' ? union : []);
+        if (type === 'BOOLEAN' || type === 'ENUM') {
+          expect(e).toMatchObject({ isUnlimited: false, value: null, usageLimit: null, hasSoftLimit: false, resetPeriod: null });
+        }
+      }),
+      fcOptions,
+    );
+  });
+
+  it('lists every source once', () => {
+    fc.assert(
+      fc.property(arbFeature(), arbSources, (feature, sources) => {
+        const e = combineEntitlement(feature, sources)!;
+        const key = (s: { kind: string; sourceId: string; quantity: number }) => `${s.kind}/${s.sourceId}/${s.quantity}`;
+        expect(e.sources.map(key).sort()).toEqual(sources.map(key).sort());
+      }),
+      fcOptions,
+    );
+  });
+
+  it('two sources that tie on period, kind, anchor and id still give one window whatever their order', () => {
+    // E.g. the same add-on sold under two catalog versions on a trial and a paid subscription.
+    const calendar: EntitlementSource = {
+      kind: 'ADDON',
+      sourceId: 'extra-calls',
+      entitlement: { featureId: 'f', usageLimit: 10, resetPeriod: 'MONTH', resetPeriodConfiguration: { monthlyAccordingTo: 'START_OF_THE_MONTH' } },
+      quantity: 1,
+      anchor: ANCHORS[0]!,
+    };
+    const anchored: EntitlementSource = { ...calendar, entitlement: { featureId: 'f', usageLimit: 10, resetPeriod: 'MONTH' }, quantity: 2 };
+    const feature: FeatureDefinition = { id: 'f', type: 'METERED' };
+    expect(combineEntitlement(feature, [anchored, calendar])).toEqual(combineEntitlement(feature, [calendar, anchored]));
+  });
+
+  it('basic seats 5 plus the extra-seats add-on (5) x 3 is 20', () => {
+    const e = combineEntitlement({ id: 'seats', type: 'METERED' }, [
+      { kind: 'PLAN', sourceId: 'basic', entitlement: { featureId: 'seats', usageLimit: 5 }, quantity: 1, anchor: 0 },
+      { kind: 'ADDON', sourceId: 'extra-seats', entitlement: { featureId: 'seats', usageLimit: 5 }, quantity: 3, anchor: 0 },
+    ]);
+    expect(e).toMatchObject({ usageLimit: 20, isUnlimited: false, resetPeriod: null });
+  });
+});
+
+describe('resolveEntitlements', () => {
+  /** Features of the ids in FEATURE_IDS with arbitrary types, plus sources naming them or an unknown id. */
+  const arbCase = fc
+    .tuple(arbFeatureType, arbFeatureType, arbFeatureType)
+    .map((types) => new Map<string, FeatureDefinition>(FEATURE_IDS.map((id, i) => [id, { id, type: types[i]! }])))
+    .chain((features) =>
+      fc
+        .array(fc.constantFrom(...FEATURE_IDS, 'gone').chain((id) => arbSource(id)), { maxLength: 12 })
+        .chain((sources) =>
+          fc.tuple(
+            fc.constant(features),
+            fc.constant(sources),
+            fc.shuffledSubarray(sources, { minLength: sources.length, maxLength: sources.length }),
+          ),
+        ),
+    );
+
+  it('any permutation of the sources gives a deep-equal result', () => {
+    fc.assert(
+      fc.property(arbCase, ([features, sources, permuted]) => {
+        expect(resolveEntitlements(features, permuted)).toEqual(resolveEntitlements(features, sources));
+      }),
+      fcOptions,
+    );
+  });
+
+  it('resolves each known feature from its own sources and ignores features the catalog no longer has', () => {
+    fc.assert(
+      fc.property(arbCase, ([features, sources]) => {
+        const resolved = resolveEntitlements(features, sources);
+        const granted = new Set(sources.map((s) => s.entitlement.featureId).filter((id) => features.has(id)));
+        expect([...resolved.keys()].sort()).toEqual([...granted].sort());
+        for (const [id, e] of resolved) {
+          expect(e).toEqual(combineEntitlement(features.get(id)!, sources.filter((s) => s.entitlement.featureId === id)));
+        }
+      }),
+      fcOptions,
+    );
+  });
+});
