@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, memoryStore, testClock, type CatalogDefinition, type Store, type TestClock } from '@tessera/core';
+import { sqliteStore } from '@tessera/sqlite';
 import { demoCatalog } from '../../packages/core/examples/demo-catalog.js';
 
 /** A named store factory; engine tests run once per entry. */
@@ -15,6 +16,14 @@ const factories: StoreFactory[] = [
   {
     name: 'memory',
     make: () => ({ store: memoryStore(), reopen: null, cleanup: () => {} }),
+  },
+  {
+    name: 'sqlite',
+    make: () => {
+      const { dir, cleanup } = tempDir();
+      const filename = join(dir, 'engine.db');
+      return { store: sqliteStore({ filename }), reopen: () => sqliteStore({ filename }), cleanup };
+    },
   },
 ];
 

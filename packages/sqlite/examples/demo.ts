@@ -58,7 +58,8 @@ for (let batch = 1; ; batch++) {
   say(`   batch ${batch}: allowed, usage now ${after.currentUsage}/${check.usageLimit} for ${day(after.usagePeriodStart)} .. ${day(after.usagePeriodEnd)}`);
 }
 const retry = await engine.reportUsage({ customerId: 'acme', featureId: 'api-calls', value: 30, idempotencyKey: 'acme-batch-1' });
-say(`   a retry of batch 1 with the same idempotency key changes nothing: usage still ${retry.currentUsage}`);
+const now = await engine.getMeteredEntitlement({ customerId: 'acme', featureId: 'api-calls' });
+say(`   a retry of batch 1 (same idempotency key) returns its first result (${retry.currentUsage}) and counts nothing: usage is still ${now.type === 'METERED' ? now.currentUsage : '-'}`);
 
 say('\n5. acme upgrades to pro (14-day trial)');
 const up = await engine.provisionSubscription({ customerId: 'acme', planId: 'pro', billingPeriod: 'MONTHLY' });

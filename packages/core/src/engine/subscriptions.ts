@@ -84,7 +84,9 @@ export async function provisionInTx(ctx: EngineContext, fx: WriteEffects, input:
   const trialDays = input.plan.trial && !input.skipTrial && !trialOfPlan ? input.plan.trial.days : 0;
   const isTrial = trialDays > 0;
   const trialEnd = start + trialDays * MS_PER_DAY;
-  let usageAnchor = start;
+  // Usage windows continue from the subscription in force, so counted usage carries over.
+  const current = existing.find((s) => statusAt(s, now) === 'ACTIVE') ?? existing.find((s) => statusAt(s, now) === 'IN_TRIAL');
+  const usageAnchor = current?.usageAnchor ?? start;
   for (const s of existing) {
     const sTrial = inTrial(s);
     const replaced = isTrial ? sTrial : !sTrial || s.planId === input.plan.id;
@@ -103,7 +105,6 @@ export async function provisionInTx(ctx: EngineContext, fx: WriteEffects, input:
       }
       continue;
     }
-    if (!sTrial && statusAt(s, now) === 'ACTIVE') usageAnchor = s.usageAnchor;
     const ended = endSubscription(s, Math.max(Math.min(start, s.endDate ?? Infinity), s.startDate), now);
     await fx.tx.putSubscription(ended);
     await fx.change('subscription.updated', s.customerId, s.id, { status: 'CANCELED', endDate: ended.endDate });

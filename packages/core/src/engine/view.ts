@@ -67,29 +67,30 @@ export class CustomerView {
   }
 
   private resolve(resourceId: string, now: number): Omit<ResourceView, 'usage'> {
-    const sources: EntitlementSource[] = [];
-    let hasActiveSubscription = false;
-    let known = resourceId === '';
-    for (const sub of this.subscriptions) {
-      if (sub.resourceId === resourceId) known = true;
-      if (sub.resourceId !== resourceId && sub.resourceId !== '') continue;
-      if (!grantsAt(sub, now)) continue;
-      hasActiveSubscription = true;
-      sources.push(...subscriptionSources(sub, this.catalogs));
-    }
-    return { entitlements: resolveEntitlements(this.features(), sources), hasActiveSubscription, known };
+    const known = resourceId === '' || this.subscriptions.some((s) => s.resourceId === resourceId);
+    const granting = grantingSubscriptions(this.subscriptions, resourceId, now);
+    const sources = granting.flatMap((sub) => subscriptionSources(sub, this.catalogs));
+    return { entitlements: resolveEntitlements(this.features(), sources), hasActiveSubscription: granting.length > 0, known };
   }
 
   /** Entitlements in force at an arbitrary instant (late usage), not cached. */
   entitlementsAt(resourceId: string, at: number): Map<string, ResolvedEntitlement> {
-    const sources: EntitlementSource[] = [];
-    for (const sub of this.subscriptions) {
-      if ((sub.resourceId === resourceId || sub.resourceId === '') && grantsAt(sub, at)) {
-        sources.push(...subscriptionSources(sub, this.catalogs));
-      }
-    }
+    const sources = grantingSubscriptions(this.subscriptions, resourceId, at).flatMap((sub) => subscriptionSources(sub, this.catalogs));
     return resolveEntitlements(this.features(), sources);
   }
+}
+
+/**
+ * The subscriptions whose entitlements apply to a resource at `at`: those granting then, for the
+ * resource or the customer level. Where a trial runs beside a paid subscription of the same
+ * product, the trial's plan is the one in force (docs/conventions.md#combining-sources): plans of
+ * one product never stack.
+ */
+export function grantingSubscriptions(subs: readonly SubscriptionRecord[], resourceId: string, at: number): SubscriptionRecord[] {
+  const live = subs.filter((s) => (s.resourceId === resourceId || s.resourceId === '') && grantsAt(s, at));
+  const trialing = new Set(live.filter((s) => s.trialEndDate !== null && at < s.trialEndDate).map((s) => `${s.productId}\u0000${s.resourceId}`));
+  if (trialing.size === 0) return live;
+  return live.filter((s) => (s.trialEndDate !== null && at < s.trialEndDate) || !trialing.has(`${s.productId}\u0000${s.resourceId}`));
 }
 
 /** The entitlement sources a subscription brings: its plan (with inheritance) and add-ons x quantity. */

@@ -47,6 +47,8 @@ export function memoryStore(): Store {
   };
   const mutex = new Mutex();
   let closed = false;
+  // Followers see a change only once its transaction committed.
+  let committedChanges = 0;
 
   const makeTx = (mode: TransactionMode, undo: (() => void)[]): { tx: StoreTx; end: () => void } => {
     let open = true;
@@ -217,6 +219,7 @@ export function memoryStore(): Store {
         try {
           const result = await fn(tx);
           end();
+          committedChanges = t.changes.length;
           return result;
         } catch (e) {
           end();
@@ -226,10 +229,11 @@ export function memoryStore(): Store {
       });
     },
     async getChanges(after, limit) {
-      return t.changes.slice(Math.max(0, after), Math.max(0, after) + limit).map(clone);
+      const from = Math.max(0, after);
+      return t.changes.slice(from, Math.min(committedChanges, from + limit)).map(clone);
     },
     async lastChangeSeq() {
-      return t.changes.length;
+      return committedChanges;
     },
     async close() {
       closed = true;

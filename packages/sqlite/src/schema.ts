@@ -1,0 +1,144 @@
+/**
+ * The SQLite tables as kysely sees them: one interface per table, columns in snake_case.
+ * Instants are INTEGER epoch milliseconds (UTC); JSON-shaped fields are TEXT holding JSON, SQL
+ * NULL where the record field is null.
+ */
+import type { Generated } from 'kysely';
+
+/** A TEXT column holding `JSON.stringify` of a record field. */
+export type JsonText = string;
+
+export interface CatalogVersionsTable {
+  version: number;
+  published_at: number;
+  definition: JsonText;
+  plan_versions: JsonText;
+  addon_versions: JsonText;
+}
+
+export interface CustomersTable {
+  customer_id: string;
+  name: string | null;
+  email: string | null;
+  coupon_id: string | null;
+  billing_info: JsonText | null;
+  metadata: JsonText;
+  archived_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SubscriptionsTable {
+  id: string;
+  customer_id: string;
+  product_id: string;
+  plan_id: string;
+  plan_version: number;
+  catalog_version: number;
+  resource_id: string;
+  billing_period: string | null;
+  status: string;
+  start_date: number;
+  billing_anchor: number;
+  usage_anchor: number;
+  trial_end_date: number | null;
+  end_date: number | null;
+  cancellation_date: number | null;
+  addons: JsonText;
+  billable_features: JsonText;
+  promotion_code: string | null;
+  billing_country_code: string | null;
+  scheduled_updates: JsonText;
+  metadata: JsonText;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UsageTable {
+  customer_id: string;
+  resource_id: string;
+  feature_id: string;
+  window_start: number;
+  window_end: number;
+  value: number;
+  count: number;
+  sum: number;
+  min: number | null;
+  max: number | null;
+  latest_at: number | null;
+  latest_value: number | null;
+  updated_at: number;
+}
+
+export interface UsageDistinctTable {
+  customer_id: string;
+  resource_id: string;
+  feature_id: string;
+  window_start: number;
+  window_end: number;
+  value: string;
+}
+
+export interface EventsTable {
+  idempotency_key: string;
+  customer_id: string;
+  event_name: string;
+  resource_id: string;
+  dimensions: JsonText;
+  timestamp: number;
+  received_at: number;
+  unmatched_reason: string | null;
+}
+
+export interface ReservationsTable {
+  id: string;
+  customer_id: string;
+  resource_id: string;
+  feature_id: string;
+  window_start: number;
+  window_end: number;
+  amount: number;
+  expires_at: number;
+  status: string;
+  committed_amount: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface IdempotencyTable {
+  scope: string;
+  key: string;
+  /** SQL NULL stands for an `undefined` result; JSON `null` is the text 'null'. */
+  result: JsonText | null;
+  created_at: number;
+}
+
+export interface ChangesTable {
+  seq: Generated<number>;
+  at: number;
+  kind: string;
+  customer_id: string | null;
+  entity_id: string | null;
+  payload: JsonText | null;
+}
+
+/** One row per applied migration; `PRAGMA user_version` holds the highest one. */
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: number;
+}
+
+/** Every table of the Tessera SQLite schema. */
+export interface Database {
+  catalog_versions: CatalogVersionsTable;
+  customers: CustomersTable;
+  subscriptions: SubscriptionsTable;
+  usage: UsageTable;
+  usage_distinct: UsageDistinctTable;
+  events: EventsTable;
+  reservations: ReservationsTable;
+  idempotency: IdempotencyTable;
+  changes: ChangesTable;
+  schema_migrations: SchemaMigrationsTable;
+}
