@@ -142,6 +142,8 @@ describe('sqlite store: the file', () => {
       billingInfo: null,
       metadata: { a: 'b' },
       archivedAt: null,
+      // Added by migration 3: unknown, hence null, for a row written before.
+      couponAppliedAt: null,
       createdAt: 1,
       updatedAt: 2,
     });

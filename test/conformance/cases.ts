@@ -20,6 +20,8 @@ import {
   usage,
   usageKey,
 } from './fixtures.js';
+import { creditCases } from './credit-cases.js';
+import { queryCases } from './query-cases.js';
 import { recordCases } from './record-cases.js';
 
 /** What the case groups need from the suite: the transaction shorthands and the case registrar. */
@@ -68,6 +70,8 @@ export function runStoreConformance(name: string, factory: () => Promise<Store> 
     });
 
     recordCases({ read, write, test });
+    queryCases({ read, write, test });
+    creditCases({ read, write, test });
 
     describe('change log', () => {
       test('appendChange numbers changes 1, 2, 3... across transactions; getChanges pages them in order', async () => {

@@ -7,10 +7,15 @@ import {
   TesseraError,
   type TesseraErrorCode,
   type CatalogVersionRecord,
+  type CreditGrantRecord,
   type CustomerRecord,
   type EventRecord,
   type IdempotencyRecord,
+  type InvoiceRecord,
   type NewChange,
+  type NewCreditLedgerRecord,
+  type PromotionalGrantRecord,
+  type RechargeConfigRecord,
   type ReservationRecord,
   type SubscriptionRecord,
   type UsageKey,
@@ -71,6 +76,7 @@ export function customer(customerId: string, over: Partial<CustomerRecord> = {})
     billingInfo: { billingCountryCode: 'DE', taxExempt: false, currency: 'EUR', hasPaymentMethod: true, vatId: 'DE123', address: { city: 'Köln', lines: ['a', 'b'] } },
     metadata: { tier: 'gold', 'unicode-☃': 'snow ❄ 😀' },
     archivedAt: null,
+    couponAppliedAt: T0 + 2,
     createdAt: T0,
     updatedAt: T0 + 1,
     ...over,
@@ -79,7 +85,7 @@ export function customer(customerId: string, over: Partial<CustomerRecord> = {})
 
 /** A customer with every nullable field null and nothing in metadata. */
 export function bareCustomer(customerId: string): CustomerRecord {
-  return customer(customerId, { name: null, email: null, couponId: null, billingInfo: null, metadata: {}, archivedAt: null });
+  return customer(customerId, { name: null, email: null, couponId: null, billingInfo: null, metadata: {}, archivedAt: null, couponAppliedAt: null });
 }
 
 export function subscription(id: string, customerId: string, over: Partial<SubscriptionRecord> = {}): SubscriptionRecord {
@@ -102,6 +108,7 @@ export function subscription(id: string, customerId: string, over: Partial<Subsc
     addons: [{ addonId: 'extra-seats', quantity: 3 }, { addonId: 'sso', quantity: 1 }],
     billableFeatures: [{ featureId: 'seats', quantity: 12 }],
     promotionCode: 'WELCOME',
+    promotionCodeAppliedAt: T0 + 3,
     billingCountryCode: 'DE',
     scheduledUpdates: [
       { kind: 'PLAN_CHANGE', status: 'SCHEDULED', at: T0 + 31 * DAY, planId: 'free', billingPeriod: 'ANNUALLY' },
@@ -126,6 +133,7 @@ export function bareSubscription(id: string, customerId: string): SubscriptionRe
     addons: [],
     billableFeatures: [],
     promotionCode: null,
+    promotionCodeAppliedAt: null,
     billingCountryCode: null,
     scheduledUpdates: [],
     metadata: {},
@@ -183,6 +191,108 @@ export function reservation(id: string, over: Partial<ReservationRecord> = {}): 
     status: 'HELD',
     committedAmount: null,
     createdAt: T0,
+    updatedAt: T0,
+    ...over,
+  };
+}
+
+/** A renewal invoice of subscription s1 with every field set (a discount, a line with a period). */
+export function invoice(id: string, over: Partial<InvoiceRecord> = {}): InvoiceRecord {
+  return {
+    id,
+    customerId: 'c1',
+    subscriptionId: 's1',
+    kind: 'RENEWAL',
+    dedupeKey: `renewal:s1:${id}`,
+    status: 'OPEN',
+    currency: 'EUR',
+    periodStart: T0,
+    periodEnd: T0 + 29 * DAY,
+    lines: [
+      { kind: 'PLAN', description: 'Pro (monthly)', quantity: 1, unitAmount: '20.00', amount: '20.00', currency: 'EUR', periodStart: T0, periodEnd: T0 + 29 * DAY },
+      { kind: 'ADJUSTMENT', description: 'Crédit ☃', amount: '-0.10', currency: 'EUR' },
+    ],
+    subTotal: '19.90',
+    discount: { couponId: 'half', type: 'PERCENTAGE', value: '50', durationInMonths: 3, amount: '9.95' },
+    tax: '1.89',
+    total: '11.84',
+    excessCredit: '0.00',
+    createdAt: T0 + DAY,
+    ...over,
+  };
+}
+
+/** An invoice with every nullable field null. */
+export function bareInvoice(id: string, over: Partial<InvoiceRecord> = {}): InvoiceRecord {
+  return invoice(id, { subscriptionId: null, kind: 'USAGE', periodStart: null, periodEnd: null, lines: [], discount: null, ...over });
+}
+
+/** A promotional grant of c1's site-1 with every field set and a nested entitlement. */
+export function promotionalGrant(id: string, over: Partial<PromotionalGrantRecord> = {}): PromotionalGrantRecord {
+  return {
+    id,
+    customerId: 'c1',
+    resourceId: 'site-1',
+    featureId: 'api-calls',
+    entitlement: {
+      featureId: 'api-calls',
+      usageLimit: 2500,
+      hasSoftLimit: true,
+      resetPeriod: 'MONTH',
+      resetPeriodConfiguration: { monthlyAccordingTo: 'START_OF_THE_MONTH' },
+      enumValues: ['eu', 'us'],
+    },
+    startDate: T0,
+    endDate: T0 + 30 * DAY,
+    revokedAt: T0 + 10 * DAY,
+    createdAt: T0,
+    ...over,
+  };
+}
+
+/** A lifetime, unrevoked, customer-level grant (every nullable field null, a minimal entitlement). */
+export function barePromotionalGrant(id: string, over: Partial<PromotionalGrantRecord> = {}): PromotionalGrantRecord {
+  return promotionalGrant(id, { resourceId: '', featureId: 'sso', entitlement: { featureId: 'sso' }, endDate: null, revokedAt: null, ...over });
+}
+
+/** A paid grant of c1 in 'tokens' with every field set; amounts with more digits than a double keeps. */
+export function creditGrant(id: string, over: Partial<CreditGrantRecord> = {}): CreditGrantRecord {
+  return {
+    id,
+    customerId: 'c1',
+    currencyId: 'tokens',
+    category: 'PAID',
+    amount: '123456789012345678.5',
+    remaining: '0.000000000001',
+    priority: 2,
+    expiresAt: T0 + 365 * DAY,
+    createdAt: T0,
+    voidedAt: T0 + DAY,
+    ...over,
+  };
+}
+
+/** A grant with every nullable field null. */
+export function bareCreditGrant(id: string, over: Partial<CreditGrantRecord> = {}): CreditGrantRecord {
+  return creditGrant(id, { category: 'PROMOTIONAL', amount: '10', remaining: '10', priority: 0, expiresAt: null, voidedAt: null, ...over });
+}
+
+/** A ledger entry (no seq: the store assigns it) on grant g1 of c1 in 'tokens'. */
+export function ledgerEntry(over: Partial<NewCreditLedgerRecord> = {}): NewCreditLedgerRecord {
+  return { grantId: 'g1', customerId: 'c1', currencyId: 'tokens', kind: 'BURN', amount: '-0.000000000001', at: T0, reference: 'evt-1', ...over };
+}
+
+/** c1's recharge settings for 'tokens' with every field set. */
+export function rechargeConfig(over: Partial<RechargeConfigRecord> = {}): RechargeConfigRecord {
+  return {
+    customerId: 'c1',
+    currencyId: 'tokens',
+    isEnabled: true,
+    thresholdType: 'DOLLAR_AMOUNT',
+    thresholdValue: '0.000000000001',
+    targetBalance: '123456789012345678.5',
+    maxSpendLimit: '99999999999999999999.99',
+    grantExpirationPeriod: 'ONE_YEAR',
     updatedAt: T0,
     ...over,
   };

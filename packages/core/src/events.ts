@@ -27,6 +27,14 @@ export interface SubscriptionUpdatedEvent {
   at: Date;
 }
 
+/** Sent after a customer's credit balance in a currency changed (grant, burn, void, expiry, recharge). */
+export interface CreditBalanceUpdatedEvent {
+  customerId: string;
+  currencyId: string;
+  balance: string;
+  at: Date;
+}
+
 export interface CatalogPublishedEvent {
   version: number;
   at: Date;
@@ -38,6 +46,7 @@ export type EngineEvents = {
   usageUpdated: UsageUpdatedEvent;
   subscriptionUpdated: SubscriptionUpdatedEvent;
   catalogPublished: CatalogPublishedEvent;
+  creditBalanceUpdated: CreditBalanceUpdatedEvent;
 };
 
 export type EngineEventName = keyof EngineEvents;

@@ -26,6 +26,8 @@ export interface CustomersTable {
   archived_at: number | null;
   created_at: number;
   updated_at: number;
+  /** Added in schema v3; null on rows written before. */
+  coupon_applied_at: number | null;
 }
 
 export interface SubscriptionsTable {
@@ -52,6 +54,8 @@ export interface SubscriptionsTable {
   metadata: JsonText;
   created_at: number;
   updated_at: number;
+  /** `promotionCodeAppliedAt`; added in schema v3, null on rows written before. */
+  promotion_applied_at: number | null;
 }
 
 export interface UsageTable {
@@ -122,6 +126,79 @@ export interface ChangesTable {
   payload: JsonText | null;
 }
 
+export interface InvoicesTable {
+  id: string;
+  customer_id: string;
+  subscription_id: string | null;
+  kind: string;
+  dedupe_key: string;
+  status: string;
+  currency: string;
+  period_start: number | null;
+  period_end: number | null;
+  lines: JsonText;
+  /** Decimal strings, kept as written: SQLite numbers would lose exactness. */
+  sub_total: string;
+  discount: JsonText | null;
+  tax: string;
+  total: string;
+  excess_credit: string;
+  created_at: number;
+}
+
+/** Added in schema v4. */
+export interface PromotionalGrantsTable {
+  id: string;
+  customer_id: string;
+  resource_id: string;
+  feature_id: string;
+  entitlement: JsonText;
+  start_date: number;
+  end_date: number | null;
+  revoked_at: number | null;
+  created_at: number;
+}
+
+/** Added in schema v4. Amounts are decimal strings, kept as written. */
+export interface CreditGrantsTable {
+  id: string;
+  customer_id: string;
+  currency_id: string;
+  category: string;
+  amount: string;
+  remaining: string;
+  priority: number;
+  expires_at: number | null;
+  created_at: number;
+  voided_at: number | null;
+}
+
+/** Added in schema v4; `seq` is the rowid, assigned on insert. */
+export interface CreditLedgerTable {
+  seq: Generated<number>;
+  grant_id: string;
+  customer_id: string;
+  currency_id: string;
+  kind: string;
+  amount: string;
+  at: number;
+  reference: string | null;
+}
+
+/** Added in schema v4. */
+export interface RechargeConfigsTable {
+  customer_id: string;
+  currency_id: string;
+  /** 0 or 1. */
+  is_enabled: number;
+  threshold_type: string;
+  threshold_value: string;
+  target_balance: string;
+  max_spend_limit: string | null;
+  grant_expiration_period: string | null;
+  updated_at: number;
+}
+
 /** One row per applied migration; `PRAGMA user_version` holds the highest one. */
 export interface SchemaMigrationsTable {
   version: number;
@@ -140,5 +217,10 @@ export interface Database {
   reservations: ReservationsTable;
   idempotency: IdempotencyTable;
   changes: ChangesTable;
+  invoices: InvoicesTable;
+  promotional_grants: PromotionalGrantsTable;
+  credit_grants: CreditGrantsTable;
+  credit_ledger: CreditLedgerTable;
+  recharge_configs: RechargeConfigsTable;
   schema_migrations: SchemaMigrationsTable;
 }

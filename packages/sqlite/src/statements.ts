@@ -9,16 +9,24 @@ import { sql, type Compilable, type Kysely } from 'kysely';
 import {
   CATALOG_VERSION_COLUMNS,
   CHANGE_COLUMNS,
+  CREDIT_GRANT_COLUMNS,
+  CREDIT_LEDGER_COLUMNS,
   CUSTOMER_COLUMNS,
   EVENT_COLUMNS,
   IDEMPOTENCY_COLUMNS,
+  INVOICE_COLUMNS,
   NEW_CHANGE_COLUMNS,
+  NEW_CREDIT_LEDGER_COLUMNS,
+  PROMOTIONAL_GRANT_COLUMNS,
+  RECHARGE_CONFIG_COLUMNS,
+  RECHARGE_CONFIG_KEY_COLUMNS,
   RESERVATION_COLUMNS,
   SUBSCRIPTION_COLUMNS,
   USAGE_COLUMNS,
   USAGE_KEY_COLUMNS,
 } from './rows.js';
 import type { Database } from './schema.js';
+import { SubscriptionQueries } from './subscription-query.js';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
@@ -56,6 +64,21 @@ export class Statements {
   readonly getReservation: Statement;
   readonly putReservation: Statement;
   readonly listHeldReservations: Statement;
+  readonly countPromotionCodeRedemptions: Statement;
+  readonly insertInvoice: Statement;
+  readonly listInvoices: Statement;
+  readonly listInvoicesOfSubscription: Statement;
+  readonly listPromotionalGrants: Statement;
+  readonly putPromotionalGrant: Statement;
+  readonly listCreditGrants: Statement;
+  readonly listCreditGrantsOfCurrency: Statement;
+  readonly putCreditGrant: Statement;
+  readonly appendCreditLedger: Statement;
+  readonly listCreditLedger: Statement;
+  readonly getRechargeConfig: Statement;
+  readonly putRechargeConfig: Statement;
+  /** `querySubscriptions`: built per query shape (see subscription-query.ts). */
+  readonly subscriptionQueries: SubscriptionQueries;
   readonly getIdempotency: Statement;
   readonly putIdempotency: Statement;
   readonly appendChange: Statement;
@@ -168,6 +191,72 @@ export class Statements {
         .orderBy('created_at')
         .orderBy('id'),
       ['customer_id', 'resource_id', 'feature_id'],
+    );
+
+    this.countPromotionCodeRedemptions = this.reader(
+      k
+        .selectFrom('subscriptions')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('promotion_code', '=', param('promotion_code')),
+      ['promotion_code'],
+    );
+    this.subscriptionQueries = new SubscriptionQueries(db, k);
+
+    // DO NOTHING on the (customer, dedupe key) conflict only: a clash on the invoice id is still an error.
+    this.insertInvoice = this.writer(
+      k
+        .insertInto('invoices')
+        .values(Object.fromEntries(byKey(INVOICE_COLUMNS)) as never)
+        .onConflict((oc) => oc.columns(['customer_id', 'dedupe_key']).doNothing()),
+      INVOICE_COLUMNS,
+    );
+    const invoicesOf = k.selectFrom('invoices').select(INVOICE_COLUMNS).where('customer_id', '=', param('customer_id'));
+    this.listInvoices = this.reader(invoicesOf.orderBy('created_at').orderBy('id'), ['customer_id']);
+    this.listInvoicesOfSubscription = this.reader(
+      invoicesOf.where('subscription_id', '=', param('subscription_id')).orderBy('created_at').orderBy('id'),
+      ['customer_id', 'subscription_id'],
+    );
+
+    this.listPromotionalGrants = this.reader(
+      k
+        .selectFrom('promotional_grants')
+        .select(PROMOTIONAL_GRANT_COLUMNS)
+        .where('customer_id', '=', param('customer_id'))
+        .orderBy('created_at')
+        .orderBy('id'),
+      ['customer_id'],
+    );
+    this.putPromotionalGrant = this.writer(this.upsert('promotional_grants', PROMOTIONAL_GRANT_COLUMNS, ['id']), PROMOTIONAL_GRANT_COLUMNS);
+
+    const grantsOf = k.selectFrom('credit_grants').select(CREDIT_GRANT_COLUMNS).where('customer_id', '=', param('customer_id'));
+    this.listCreditGrants = this.reader(grantsOf.orderBy('created_at').orderBy('id'), ['customer_id']);
+    this.listCreditGrantsOfCurrency = this.reader(
+      grantsOf.where('currency_id', '=', param('currency_id')).orderBy('created_at').orderBy('id'),
+      ['customer_id', 'currency_id'],
+    );
+    this.putCreditGrant = this.writer(this.upsert('credit_grants', CREDIT_GRANT_COLUMNS, ['id']), CREDIT_GRANT_COLUMNS);
+    this.appendCreditLedger = this.writer(
+      k.insertInto('credit_ledger').values(Object.fromEntries(byKey(NEW_CREDIT_LEDGER_COLUMNS)) as never),
+      NEW_CREDIT_LEDGER_COLUMNS,
+    );
+    this.listCreditLedger = this.reader(
+      k
+        .selectFrom('credit_ledger')
+        .select(CREDIT_LEDGER_COLUMNS)
+        .where('customer_id', '=', param('customer_id'))
+        .where('currency_id', '=', param('currency_id'))
+        .where('seq', '>', param<number>('seq'))
+        .orderBy('seq')
+        .limit(param<number>('limit')),
+      ['customer_id', 'currency_id', 'seq', 'limit'],
+    );
+
+    let getRechargeConfig = k.selectFrom('recharge_configs').select(RECHARGE_CONFIG_COLUMNS);
+    for (const c of RECHARGE_CONFIG_KEY_COLUMNS) getRechargeConfig = getRechargeConfig.where(c, '=', param(c));
+    this.getRechargeConfig = this.reader(getRechargeConfig, RECHARGE_CONFIG_KEY_COLUMNS);
+    this.putRechargeConfig = this.writer(
+      this.upsert('recharge_configs', RECHARGE_CONFIG_COLUMNS, RECHARGE_CONFIG_KEY_COLUMNS),
+      RECHARGE_CONFIG_COLUMNS,
     );
 
     this.getIdempotency = this.reader(

@@ -4,14 +4,21 @@ import {
   invalidArgument,
   type CatalogVersionRecord,
   type ChangeRecord,
+  type CreditGrantRecord,
+  type CreditLedgerRecord,
   type CustomerRecord,
   type EventQuery,
   type EventRecord,
   type IdempotencyRecord,
+  type InvoiceRecord,
   type NewChange,
+  type NewCreditLedgerRecord,
+  type PromotionalGrantRecord,
+  type RechargeConfigRecord,
   type ReservationRecord,
   type Store,
   type StoreTx,
+  type SubscriptionQuery,
   type SubscriptionRecord,
   type TransactionMode,
   type UsageKey,
@@ -26,13 +33,23 @@ import {
   catalogVersionFromRow,
   catalogVersionToRow,
   changeFromRow,
+  creditGrantFromRow,
+  creditGrantToRow,
+  creditLedgerFromRow,
   customerFromRow,
   customerToRow,
   eventFromRow,
   eventToRow,
   idempotencyFromRow,
   idempotencyToRow,
+  invoiceFromRow,
+  invoiceToRow,
   newChangeToRow,
+  newCreditLedgerToRow,
+  promotionalGrantFromRow,
+  promotionalGrantToRow,
+  rechargeConfigFromRow,
+  rechargeConfigToRow,
   reservationFromRow,
   reservationToRow,
   subscriptionFromRow,
@@ -107,9 +124,26 @@ interface Connection {
   transactions: TransactionControl;
 }
 
+/** A write transaction waiting to run in a group (see `SqliteStore.write`), then its outcome. */
+interface WriteCall {
+  fn: (tx: StoreTx) => Promise<unknown>;
+  outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
+}
+
+/** Write calls that share one SQLite transaction; `done` settles once every call has an outcome. */
+interface WriteGroup {
+  calls: WriteCall[];
+  done: Promise<void>;
+}
+
+/** Most calls sharing one transaction: bounds how long the first of them waits for the commit. */
+const MAX_GROUP = 64;
+
 class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly mutex = new Mutex();
+  /** The last group of write calls queued on the mutex and not yet started: new write calls join it. */
+  private openGroup: WriteGroup | undefined;
   private readonly ctx: ErrorContext;
   private conn: Connection | undefined;
   private opening: Promise<void> | undefined;
@@ -122,7 +156,7 @@ class SqliteStore implements Store {
   open(): Promise<void> {
     if (this.closed) return Promise.reject(this.closedError());
     // Concurrent callers share one opening; a failed one may be retried.
-    this.opening ??= this.mutex.run(() => this.connect()).catch((e: unknown) => {
+    this.opening ??= this.exclusive(() => this.connect()).catch((e: unknown) => {
       this.opening = undefined;
       throw e;
     });
@@ -157,15 +191,15 @@ class SqliteStore implements Store {
     }
     const unavailable = this.unavailable();
     if (unavailable) return Promise.reject(unavailable);
+    if (mode === 'write') return this.write(fn);
     // Transactions already queued when close() is called still run: close() queues behind them.
-    return this.mutex.run(async () => {
+    return this.exclusive(async () => {
       const { statements, transactions } = this.connection();
-      if (mode === 'write') await transactions.beginWrite();
-      else transactions.beginRead();
+      transactions.beginRead();
       const state = { open: true };
       let result: T;
       try {
-        result = await fn(new SqliteTx(statements, mode, state, this.ctx));
+        result = await fn(new SqliteTx(statements, 'read', state, this.ctx));
       } catch (e) {
         state.open = false;
         transactions.rollback();
@@ -175,6 +209,95 @@ class SqliteStore implements Store {
       transactions.commit();
       return result;
     });
+  }
+
+  /**
+   * Group commit: write transactions that are waiting for the connection together, with nothing
+   * queued between them, run one after another inside one SQLite transaction, each within its own
+   * savepoint, and share its COMMIT. On these machines a commit costs several file-lock and write
+   * system calls (tens of microseconds, milliseconds with 'full' durability), so concurrent
+   * writers commit many calls for the price of one.
+   *
+   * Each call stays atomic: a call that throws is rolled back to its savepoint alone, the others
+   * keep their writes, and every call settles once the shared COMMIT has succeeded. Were SQLite to end the
+   * whole transaction (an I/O error, a full disk) or the COMMIT to fail, every call of the group
+   * that had not already failed rejects with that error, since none of their writes were kept.
+   * Calls still run one at a time, in the order they were made, so nothing interleaves.
+   */
+  private write<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const call: WriteCall = { fn, outcome: undefined };
+    let group = this.openGroup;
+    if (!group || group.calls.length >= MAX_GROUP) {
+      const calls: WriteCall[] = [];
+      const opened: WriteGroup = {
+        calls,
+        done: this.mutex.run(async () => {
+          if (this.openGroup === opened) this.openGroup = undefined;
+          await this.runGroup(calls);
+        }),
+      };
+      group = this.openGroup = opened;
+    }
+    group.calls.push(call);
+    // Settled through the mutex's own promise, as a lone transaction is: by the time a caller
+    // resumes, the store is free for whatever it does next.
+    return group.done.then(() => {
+      const outcome = call.outcome!;
+      if (!outcome.ok) throw outcome.error;
+      return outcome.value as T;
+    });
+  }
+
+  /** Runs write calls in one transaction (callers hold the mutex), recording each call's outcome. Never throws. */
+  private async runGroup(calls: WriteCall[]): Promise<void> {
+    const fail = (call: WriteCall, error: unknown) => (call.outcome = { ok: false, error });
+    let conn: Connection;
+    try {
+      conn = this.connection();
+      await conn.transactions.beginWrite();
+    } catch (e) {
+      for (const call of calls) fail(call, e);
+      return;
+    }
+    const { statements, transactions } = conn;
+    // A group of one needs no savepoint: the transaction's rollback is the call's.
+    const shared = calls.length > 1;
+    const done: { call: WriteCall; value: unknown }[] = [];
+    for (let i = 0; i < calls.length; i++) {
+      const call = calls[i]!;
+      const state = { open: true };
+      try {
+        if (shared) transactions.savepoint();
+        const value = await call.fn(new SqliteTx(statements, 'write', state, this.ctx));
+        state.open = false;
+        if (shared) transactions.release();
+        done.push({ call, value });
+      } catch (e) {
+        state.open = false;
+        fail(call, e);
+        if (shared && transactions.rollbackToSavepoint()) continue;
+        // The transaction is gone (or this was its only call): nothing of the group is kept.
+        transactions.rollback();
+        for (const d of done) fail(d.call, e);
+        // Calls that have not run yet get a transaction of their own.
+        const rest = calls.slice(i + 1);
+        if (rest.length > 0) await this.runGroup(rest);
+        return;
+      }
+    }
+    try {
+      transactions.commit();
+    } catch (e) {
+      for (const d of done) fail(d.call, e);
+      return;
+    }
+    for (const d of done) d.call.outcome = { ok: true, value: d.value };
+  }
+
+  /** Runs `fn` alone on the connection; write calls made after this one start a new group. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.openGroup = undefined;
+    return this.mutex.run(fn);
   }
 
   getChanges(after: number, limit: number): Promise<ChangeRecord[]> {
@@ -190,7 +313,7 @@ class SqliteStore implements Store {
   private read<T>(doing: string, fn: (s: Statements) => T): Promise<T> {
     const unavailable = this.unavailable();
     if (unavailable) return Promise.reject(unavailable);
-    return this.mutex.run(async () => {
+    return this.exclusive(async () => {
       try {
         return fn(this.connection().statements);
       } catch (e) {
@@ -202,7 +325,7 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.mutex.run(async () => {
+    await this.exclusive(async () => {
       this.conn?.db.close();
       this.conn = undefined;
     });
@@ -367,6 +490,71 @@ class SqliteTx implements StoreTx {
     return this.op(false, 'listHeldReservations', (s) =>
       s.listHeldReservations.all(k.customerId, k.resourceId, k.featureId).map(reservationFromRow),
     );
+  }
+
+  querySubscriptions(q: SubscriptionQuery): Promise<SubscriptionRecord[]> {
+    return this.op(false, 'querySubscriptions', (s) => s.subscriptionQueries.rows(q).map(subscriptionFromRow));
+  }
+
+  countPromotionCodeRedemptions(code: string): Promise<number> {
+    return this.op(false, 'countPromotionCodeRedemptions', (s) => (s.countPromotionCodeRedemptions.get(code) as [number])[0]);
+  }
+
+  insertInvoice(r: InvoiceRecord): Promise<boolean> {
+    return this.op(true, `insertInvoice(${r.id})`, (s) => s.insertInvoice.run(invoiceToRow(r)).changes === 1);
+  }
+
+  listInvoices(q: { customerId: string; subscriptionId?: string }): Promise<InvoiceRecord[]> {
+    return this.op(false, 'listInvoices', (s) =>
+      (q.subscriptionId === undefined
+        ? s.listInvoices.all(q.customerId)
+        : s.listInvoicesOfSubscription.all(q.customerId, q.subscriptionId)
+      ).map(invoiceFromRow),
+    );
+  }
+
+  listPromotionalGrants(customerId: string): Promise<PromotionalGrantRecord[]> {
+    return this.op(false, 'listPromotionalGrants', (s) => s.listPromotionalGrants.all(customerId).map(promotionalGrantFromRow));
+  }
+
+  putPromotionalGrant(r: PromotionalGrantRecord): Promise<void> {
+    return this.op(true, 'putPromotionalGrant', (s) => void s.putPromotionalGrant.run(promotionalGrantToRow(r)));
+  }
+
+  listCreditGrants(customerId: string, currencyId?: string): Promise<CreditGrantRecord[]> {
+    return this.op(false, 'listCreditGrants', (s) =>
+      (currencyId === undefined ? s.listCreditGrants.all(customerId) : s.listCreditGrantsOfCurrency.all(customerId, currencyId)).map(
+        creditGrantFromRow,
+      ),
+    );
+  }
+
+  putCreditGrant(r: CreditGrantRecord): Promise<void> {
+    return this.op(true, 'putCreditGrant', (s) => void s.putCreditGrant.run(creditGrantToRow(r)));
+  }
+
+  appendCreditLedger(entries: NewCreditLedgerRecord[]): Promise<void> {
+    // seq is the rowid: each insert gets the largest seq so far + 1 (see migration 0004).
+    return this.op(true, 'appendCreditLedger', (s) => {
+      for (const e of entries) s.appendCreditLedger.run(newCreditLedgerToRow(e));
+    });
+  }
+
+  listCreditLedger(q: { customerId: string; currencyId: string; after?: number; limit: number }): Promise<CreditLedgerRecord[]> {
+    return this.op(false, 'listCreditLedger', (s) =>
+      s.listCreditLedger.all(q.customerId, q.currencyId, q.after ?? 0, q.limit).map(creditLedgerFromRow),
+    );
+  }
+
+  getRechargeConfig(customerId: string, currencyId: string): Promise<RechargeConfigRecord | undefined> {
+    return this.op(false, 'getRechargeConfig', (s) => {
+      const row = s.getRechargeConfig.get(customerId, currencyId);
+      return row === undefined ? undefined : rechargeConfigFromRow(row);
+    });
+  }
+
+  putRechargeConfig(r: RechargeConfigRecord): Promise<void> {
+    return this.op(true, 'putRechargeConfig', (s) => void s.putRechargeConfig.run(rechargeConfigToRow(r)));
   }
 
   getIdempotency(scope: string, key: string): Promise<IdempotencyRecord | undefined> {

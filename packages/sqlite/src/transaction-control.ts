@@ -24,6 +24,9 @@ export class TransactionControl {
   private readonly beginImmediate: Statement;
   private readonly commitStmt: Statement;
   private readonly rollbackStmt: Statement;
+  private readonly savepointStmt: Statement;
+  private readonly releaseStmt: Statement;
+  private readonly rollbackToStmt: Statement;
 
   constructor(
     private readonly db: BetterSqlite3.Database,
@@ -33,6 +36,48 @@ export class TransactionControl {
     this.beginImmediate = db.prepare('BEGIN IMMEDIATE');
     this.commitStmt = db.prepare('COMMIT');
     this.rollbackStmt = db.prepare('ROLLBACK');
+    this.savepointStmt = db.prepare('SAVEPOINT tessera_call');
+    this.releaseStmt = db.prepare('RELEASE tessera_call');
+    this.rollbackToStmt = db.prepare('ROLLBACK TO tessera_call');
+  }
+
+  /** True while this connection has a transaction open (SQLite may end one by itself after I/O errors). */
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
+  }
+
+  /** Marks where one call of a shared write transaction starts (see SqliteStore's group commit). */
+  savepoint(): void {
+    try {
+      this.savepointStmt.run();
+    } catch (e) {
+      throw toStoreError(e, this.ctx, 'starting a savepoint');
+    }
+  }
+
+  /** Keeps the call's writes in the enclosing transaction. */
+  release(): void {
+    try {
+      this.releaseStmt.run();
+    } catch (e) {
+      throw toStoreError(e, this.ctx, 'releasing a savepoint');
+    }
+  }
+
+  /**
+   * Undoes the call's writes back to its savepoint and drops the savepoint; the enclosing
+   * transaction stays open. Returns false when that failed or SQLite had already ended the
+   * whole transaction (then nothing of it can be kept).
+   */
+  rollbackToSavepoint(): boolean {
+    if (!this.db.inTransaction) return false;
+    try {
+      this.rollbackToStmt.run();
+      this.releaseStmt.run();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Starts a read transaction; its snapshot is taken at the first read. */

@@ -7,6 +7,9 @@ import { Params } from './params.js';
 import { emptyUsage, readUsageCell } from './usage-cells.js';
 import { entitlementFor, noteUsage, windowFor } from './usage.js';
 import type { CustomerView } from './view.js';
+import { burnInTx } from './credits.js';
+import { balanceAt } from '../rules/credits.js';
+import { Decimal } from '../money.js';
 
 /** REJECT: all or nothing (default). CAP: grant what is left of the limit. */
 export type OverageMode = 'REJECT' | 'CAP';
@@ -131,6 +134,35 @@ function freeze(v: object): unknown {
   return r;
 }
 
+/**
+ * Burns the credits `units` of a feature cost (docs/credits.md#features): REJECT needs them all
+ * (else USAGE_LIMIT_EXCEEDED, reason InsufficientCredits); CAP grants the whole units they pay for.
+ */
+async function payWithCredits(ctx: EngineContext, fx: WriteEffects, ask: Ask, cost: { currencyId: string; amount: string }, units: number): Promise<number> {
+  const customer = (await fx.tx.getCustomer(ask.customerId))!;
+  const paid = await affordable(fx, ask, cost, units);
+  if (paid > 0) await burnInTx(ctx, fx, customer, cost.currencyId, new Decimal(cost.amount).times(paid), ask.idempotencyKey ?? `consume:${ask.featureId}`, false);
+  return paid;
+}
+
+/** How many of `units` the balance pays for: all, or (CAP) the whole units it covers; REJECT throws when short. */
+async function affordable(fx: WriteEffects, ask: Ask, cost: { currencyId: string; amount: string }, units: number): Promise<number> {
+  const price = new Decimal(cost.amount);
+  const balance = new Decimal(balanceAt(await fx.tx.listCreditGrants(ask.customerId, cost.currencyId), fx.now));
+  let paid = units;
+  if (balance.lt(price.times(units))) {
+    if (ask.overage === 'REJECT') {
+      throw new TesseraError('USAGE_LIMIT_EXCEEDED', `amount: ${units} units cost ${price.times(units)} ${cost.currencyId} credits, the balance is ${balance}`, {
+        field: 'amount',
+        reason: 'InsufficientCredits',
+        balance: balance.toString(),
+      });
+    }
+    paid = price.isZero() ? units : Math.min(units, balance.div(price).floor().toNumber());
+  }
+  return paid;
+}
+
 /** Drops the cached cell so the next check reads holds and usage afresh. */
 function forgetCell(ctx: EngineContext, fx: WriteEffects, key: UsageKey): void {
   fx.after(() => ctx.views.get(key.customerId)?.cachedResource(key.resourceId)?.usage.delete(key.featureId));
@@ -144,9 +176,13 @@ export async function consumeUsage(ctx: EngineContext, params: unknown): Promise
   const ask = readAsk(new Params(params, 'consumeUsage', ['customerId', 'featureId', 'resourceId', 'amount', 'overage', 'idempotencyKey']));
   const view = await customerView(ctx, ask.customerId);
   return write(ctx, async (fx) => {
-    const again = await replayed<Consumption>(fx, 'consumeUsage', ask.idempotencyKey);
+    const again = await replayed<Consumption>(fx, `consumeUsage:${ask.customerId}`, ask.idempotencyKey);
     if (again) return again;
-    const { key, cell, granted, shape } = await grant(ctx, fx, view, ask, 'consumeUsage');
+    const g = await grant(ctx, fx, view, ask, 'consumeUsage');
+    const { key, shape } = g;
+    let granted = g.granted;
+    const feature = ctx.latest().catalog.features.get(ask.featureId)!;
+    if (feature.creditCost && granted > 0) granted = await payWithCredits(ctx, fx, ask, feature.creditCost, granted);
     const rec = (await fx.tx.getUsage(key)) ?? emptyUsage(key, fx.now);
     rec.value += granted;
     rec.updatedAt = fx.now;
@@ -155,8 +191,8 @@ export async function consumeUsage(ctx: EngineContext, params: unknown): Promise
       await fx.change('usage.updated', key.customerId, key.featureId, { resourceId: key.resourceId, windowStart: key.windowStart, windowEnd: key.windowEnd, value: rec.value });
       noteUsage(ctx, fx, key, rec.value);
     }
-    const result = shape(granted);
-    if (ask.idempotencyKey !== undefined) await fx.tx.putIdempotency({ scope: 'consumeUsage', key: ask.idempotencyKey, result: freeze(result), createdAt: fx.now });
+    const result = { ...shape(granted), granted };
+    if (ask.idempotencyKey !== undefined) await fx.tx.putIdempotency({ scope: `consumeUsage:${ask.customerId}`, key: ask.idempotencyKey, result: freeze(result), createdAt: fx.now });
     return result;
   });
 }
@@ -177,9 +213,14 @@ export async function reserveUsage(ctx: EngineContext, params: unknown): Promise
   if (expiresIn > MAX_HOLD_MS) p.fail('expiresIn', `must be at most ${MAX_HOLD_MS} ms (7 days)`);
   const view = await customerView(ctx, ask.customerId);
   return write(ctx, async (fx) => {
-    const again = await replayed<Reservation>(fx, 'reserveUsage', ask.idempotencyKey);
+    const again = await replayed<Reservation>(fx, `reserveUsage:${ask.customerId}`, ask.idempotencyKey);
     if (again) return again;
-    const { key, granted, shape } = await grant(ctx, fx, view, ask, 'reserveUsage');
+    const g = await grant(ctx, fx, view, ask, 'reserveUsage');
+    const { key, shape } = g;
+    let granted = g.granted;
+    // A hold of a feature that costs credits must be payable; the credits burn when it is committed.
+    const cost = ctx.latest().catalog.features.get(ask.featureId)!.creditCost;
+    if (cost && granted > 0) granted = await affordable(fx, ask, cost, granted);
     const rec: ReservationRecord = {
       id: ctx.newId('res'),
       ...key,
@@ -193,8 +234,8 @@ export async function reserveUsage(ctx: EngineContext, params: unknown): Promise
     await fx.tx.putReservation(rec);
     await fx.change('reservation.updated', key.customerId, rec.id, { status: 'HELD', amount: granted, featureId: key.featureId });
     forgetCell(ctx, fx, key);
-    const result = toReservation(rec, shape(granted), fx.now);
-    if (ask.idempotencyKey !== undefined) await fx.tx.putIdempotency({ scope: 'reserveUsage', key: ask.idempotencyKey, result: freeze(result), createdAt: fx.now });
+    const result = toReservation(rec, { ...shape(granted), granted }, fx.now);
+    if (ask.idempotencyKey !== undefined) await fx.tx.putIdempotency({ scope: `reserveUsage:${ask.customerId}`, key: ask.idempotencyKey, result: freeze(result), createdAt: fx.now });
     return result;
   });
 }
@@ -250,6 +291,10 @@ async function settle(ctx: EngineContext, params: unknown, method: 'commitReserv
     rec.updatedAt = fx.now;
     await fx.tx.putUsage(rec);
     await fx.change('usage.updated', key.customerId, key.featureId, { resourceId: key.resourceId, windowStart: key.windowStart, windowEnd: key.windowEnd, value: rec.value });
+    // Committed usage is recorded usage: a feature that costs credits burns them (what there is, as reportUsage).
+    const cost = ctx.latest().catalog.features.get(r.featureId)?.creditCost;
+    const customer = await fx.tx.getCustomer(r.customerId);
+    if (cost && customer && used > 0) await burnInTx(ctx, fx, customer, cost.currencyId, new Decimal(cost.amount).times(used), `reservation:${r.id}`, true);
     noteUsage(ctx, fx, key, rec.value);
     forgetCell(ctx, fx, key);
     return toReservation(r, await base(), fx.now);

@@ -20,18 +20,31 @@ export interface EngineContext {
   readonly emitter: Emitter<EngineEvents>;
   /** Every published version, by number. */
   readonly catalogs: Map<number, PublishedCatalog>;
-  /** The newest version (features and new subscriptions come from it). */
+  /** The newest version (features and new subscriptions come from it). Throws when none. */
   latest(): PublishedCatalog;
+  /** The newest version, or undefined (offline engines may have no catalog). */
+  latestOrUndefined?(): PublishedCatalog | undefined;
   /** Makes a newly published version known (and the latest when it is the newest). */
   addCatalog(published: PublishedCatalog): void;
   /** A new unique id with a prefix ('sub', 'res'...). */
   newId(prefix: string): string;
+  /** Told about every invoice after it committed. */
+  readonly billingProvider?: import('./billing.js').BillingProvider | undefined;
+  /** Collects payment for paid subscriptions of customers without a payment method. */
+  readonly paymentProvider?: import('./payments.js').PaymentProvider | undefined;
+  /** Fallback check answers (offline mode, or when the store is unavailable). */
+  readonly fallback?: import('./offline.js').Fallback | undefined;
+  /** True for `createEngine({ offline: true })`: no store at all. */
+  readonly offline?: boolean;
+  /** Told of the change sequence numbers each commit wrote (the follower skips them). */
+  onCommitted?: ((seqs: readonly number[]) => void) | undefined;
 }
 
 /** What a write does after it commits: caches to drop and events to send. */
 export class WriteEffects {
   readonly invalidated = new Set<string>();
   readonly emits: (() => void)[] = [];
+  readonly seqs: number[] = [];
 
   constructor(
     private readonly ctx: EngineContext,
@@ -41,7 +54,9 @@ export class WriteEffects {
 
   /** Records the change in the store's change log (inside the transaction). */
   async change(kind: ChangeKind, customerId: string | null, entityId: string | null, payload: unknown = null): Promise<number> {
-    return this.tx.appendChange({ kind, at: this.now, customerId, entityId, payload });
+    const seq = await this.tx.appendChange({ kind, at: this.now, customerId, entityId, payload });
+    this.seqs.push(seq);
+    return seq;
   }
 
   /** Drops the customer's cached view once the transaction commits. */
@@ -70,6 +85,7 @@ export async function write<T>(ctx: EngineContext, fn: (fx: WriteEffects) => Pro
     fx = new WriteEffects(ctx, tx, ctx.clock.nowMs());
     return fn(fx);
   });
+  ctx.onCommitted?.(fx.seqs);
   for (const id of fx.invalidated) ctx.views.invalidate(id);
   for (const e of fx.emits) {
     try {

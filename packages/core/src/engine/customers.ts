@@ -3,9 +3,10 @@ import { isLiveAt, statusAt } from '../rules/lifecycle.js';
 import type { BillingInfo, CustomerRecord } from '../store/records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { Params, readIdArgument } from './params.js';
-import { provisionInTx } from './subscriptions.js';
+import { provisionInTx } from './provisioning.js';
 import { readSubscriptionInput } from './subscription-params.js';
 import { toSubscription, type Subscription } from './subscription-shape.js';
+import { toPromotion, type PromotionalEntitlement } from './promotions.js';
 
 /** A customer as reads return it. */
 export interface Customer {
@@ -20,6 +21,8 @@ export interface Customer {
   updatedAt: Date;
   /** Subscriptions granting entitlements now. */
   subscriptions: Subscription[];
+  /** Promotional entitlements in force now. */
+  promotionalEntitlements: PromotionalEntitlement[];
 }
 
 /** Parameters of `provisionCustomer`. */
@@ -83,6 +86,7 @@ function applyFields(rec: CustomerRecord, f: CustomerFields, now: number): Custo
     name: f.name !== undefined ? f.name : rec.name,
     email: f.email !== undefined ? f.email : rec.email,
     couponId: f.couponId !== undefined ? f.couponId : rec.couponId,
+    couponAppliedAt: f.couponId === undefined ? (rec.couponAppliedAt ?? null) : f.couponId === rec.couponId ? (rec.couponAppliedAt ?? null) : f.couponId === null ? null : now,
     billingInfo: f.billingInfo !== undefined ? f.billingInfo : rec.billingInfo,
     metadata: f.metadata ?? rec.metadata,
     updatedAt: now,
@@ -102,6 +106,7 @@ async function toCustomer(fx: { tx: WriteEffects['tx'] }, rec: CustomerRecord, n
     createdAt: new Date(rec.createdAt),
     updatedAt: new Date(rec.updatedAt),
     subscriptions: subs.filter((s) => ['ACTIVE', 'IN_TRIAL'].includes(statusAt(s, now))).map((s) => toSubscription(s, now)),
+    promotionalEntitlements: (await fx.tx.listPromotionalGrants(rec.customerId)).map((g) => toPromotion(g, now)).filter((g) => g.status === 'ACTIVE'),
   };
 }
 
@@ -150,7 +155,7 @@ export async function provisionCustomer(ctx: EngineContext, params: unknown): Pr
     await noteCustomer(fx, customerId, 'customer.updated');
     let subscription: Subscription | undefined;
     if (explicit) {
-      subscription = toSubscription(await provisionInTx(ctx, fx, explicit), fx.now);
+      subscription = toSubscription((await provisionInTx(ctx, fx, explicit, rec)).record, fx.now);
     } else if (subParams === undefined && !existing) {
       // The journey: each product's default plan (or trial) on sign-up.
       for (const product of catalog.products.values()) {
@@ -164,7 +169,7 @@ export async function provisionCustomer(ctx: EngineContext, params: unknown): Pr
           catalog,
           customerId,
         );
-        const s = toSubscription(await provisionInTx(ctx, fx, input), fx.now);
+        const s = toSubscription((await provisionInTx(ctx, fx, input, rec)).record, fx.now);
         subscription ??= s;
       }
     }

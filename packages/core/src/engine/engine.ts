@@ -29,15 +29,29 @@ import type { CancelSubscriptionParams, ProvisionSubscriptionResult } from './su
 import * as usage from './usage.js';
 import type { ReportedUsage, ReportUsageParams } from './usage.js';
 import { ViewCache } from './view.js';
+import { ChangeFollower } from './follow.js';
+import { offlineStore, type Fallback } from './offline.js';
 import { DEFAULT_EVENT_LIMITS, reportEvent, type EventLimits, type RawEvent, type ReportEventResult } from './raw-events.js';
 import * as consumption from './consumption.js';
 import type { Consumption, OverageMode, Reservation } from './consumption.js';
 import { getUnmatchedEvents, getUsageHistory, type UnmatchedEvent, type UsageHistory } from './history.js';
+import type { BillingProvider, Invoice } from './billing.js';
+import type { PaymentProvider } from './payments.js';
+import * as changes from './subscription-changes.js';
+import type { UpdateSubscriptionParams } from './subscription-changes.js';
+import { estimateSubscription, estimateSubscriptionUpdate, type Estimate } from './estimates.js';
+import { tick, type TickResult } from './tick.js';
+import { getSubscriptions, type GetSubscriptionsParams } from './subscription-list.js';
+import * as credits from './credits.js';
+import type { CreditGrantView } from './credits.js';
+import { grantPromotionalEntitlements, revokePromotionalEntitlements, type PromotionalEntitlement } from './promotions.js';
+import { getPaywall } from './paywall.js';
+import type { Paywall } from '../rules/paywall.js';
 
 /** Options of `createEngine`. */
 export interface EngineOptions {
-  /** Where state lives: `memoryStore()` or an adapter such as `sqliteStore({ filename })`. */
-  store: Store;
+  /** Where state lives: `memoryStore()` or an adapter such as `sqliteStore({ filename })`. Left out only with `offline: true`. */
+  store?: Store;
   /** Published on start when it differs from the latest stored version. Optional once one is stored. */
   catalog?: Catalog | CatalogDefinition;
   /** Time source; `systemClock` by default, `testClock()` in tests. */
@@ -46,6 +60,20 @@ export interface EngineOptions {
   cache?: { maxCustomers?: number };
   /** Id generator for subscriptions and reservations; random UUIDs by default. */
   newId?: (prefix: string) => string;
+  /** Collects payment for paid subscriptions of customers without a payment method (none by default). */
+  paymentProvider?: PaymentProvider;
+  /** Told about every invoice after it committed (none by default). */
+  billingProvider?: BillingProvider;
+  /**
+   * How often to read the change feed for writes by other processes on the same store, in ms
+   * (their customers' views are dropped and listeners told). Default 200 for shared stores
+   * (anything but memory); 0 turns it off. This is the staleness bound of checks across processes.
+   */
+  followIntervalMs?: number;
+  /** No store: checks answer from `fallback` (isFallback: true); every other call fails with OFFLINE. */
+  offline?: boolean;
+  /** Check answers by feature id when offline or when the store is unavailable. */
+  fallback?: Fallback;
   /** Raw event limits: future skew, how late an event still counts, batch size (docs/metering.md). */
   events?: Partial<EventLimits>;
 }
@@ -74,7 +102,16 @@ export class Engine {
   constructor(
     private readonly ctx: EngineContext,
     private readonly eventLimits: EventLimits = DEFAULT_EVENT_LIMITS,
+    private readonly follower?: ChangeFollower,
   ) {}
+
+  /**
+   * Applies writes other processes committed since the last poll now (checks, listeners),
+   * instead of waiting for the next poll.
+   */
+  async syncNow(): Promise<void> {
+    await this.follower?.poll();
+  }
 
   // Catalog
 
@@ -145,6 +182,54 @@ export class Engine {
   /** Cancels now or at period end; the journey's downgrade plan follows. */
   cancelSubscription(params: CancelSubscriptionParams): Promise<Subscription> {
     return subscriptions.cancelSubscription(this.ctx, params);
+  }
+
+  /** Changes quantities, add-ons, promotion code, billing period or metadata; price changes are prorated and invoiced. */
+  updateSubscription(params: UpdateSubscriptionParams): Promise<Subscription> {
+    return changes.updateSubscription(this.ctx, params);
+  }
+
+  /** Drops scheduled updates (a pending downgrade, a migration), optionally only those in `status`. */
+  cancelSubscriptionScheduledUpdates(params: { subscriptionId: string; status?: 'SCHEDULED' | 'PENDING_PAYMENT' }): Promise<Subscription> {
+    return changes.cancelSubscriptionScheduledUpdates(this.ctx, params);
+  }
+
+  /** Moves a subscription to the latest plan and add-on versions, now (prorated) or at period end. */
+  migrateSubscriptionToLatest(params: { subscriptionId: string; subscriptionMigrationTime?: 'IMMEDIATE' | 'END_OF_BILLING_PERIOD' }): Promise<Subscription> {
+    return changes.migrateSubscriptionToLatest(this.ctx, params);
+  }
+
+  /** Marks a PAYMENT_PENDING subscription paid (from the payment provider's confirmation); it starts granting. */
+  confirmPayment(params: { subscriptionId: string }): Promise<Subscription> {
+    return changes.confirmPayment(this.ctx, params);
+  }
+
+  /** Subscriptions filtered, sorted and cursor-paged in the store. */
+  getSubscriptions(params: GetSubscriptionsParams = {}): Promise<{ data: Subscription[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }> {
+    return getSubscriptions(this.ctx, params);
+  }
+
+  /** A customer's invoices, oldest first. */
+  getInvoices(params: { customerId: string; subscriptionId?: string }): Promise<Invoice[]> {
+    return subscriptions.getInvoices(this.ctx, params);
+  }
+
+  /** What provisioning would bill now; writes nothing. Equals the invoice the same call produces. */
+  estimateSubscription(params: ProvisionSubscriptionParams): Promise<Estimate> {
+    return estimateSubscription(this.ctx, params);
+  }
+
+  /** What `updateSubscription` would bill now (with proration); writes nothing. */
+  estimateSubscriptionUpdate(params: UpdateSubscriptionParams): Promise<Estimate> {
+    return estimateSubscriptionUpdate(this.ctx, params);
+  }
+
+  /**
+   * Materialises what is due (stored statuses, scheduled updates, renewal and usage invoices).
+   * Reads are right without it; idempotent.
+   */
+  tick(): Promise<TickResult> {
+    return tick(this.ctx);
   }
 
   // Entitlement checks
@@ -231,6 +316,81 @@ export class Engine {
     return getUnmatchedEvents(this.ctx, params);
   }
 
+  // Promotions, credits, paywall
+
+  /** Grants features for a period (ONE_WEEK ... LIFETIME, CUSTOM with customEndDate); no subscription needed. */
+  grantPromotionalEntitlements(params: {
+    customerId: string;
+    resourceId?: string;
+    promotionalEntitlements: { featureId: string; period: string; customEndDate?: Date | string; value?: number; usageLimit?: number; isUnlimited?: boolean; hasSoftLimit?: boolean; resetPeriod?: string | null; enumValues?: string[] }[];
+  }): Promise<PromotionalEntitlement[]> {
+    return grantPromotionalEntitlements(this.ctx, params);
+  }
+
+  /** Revokes a feature's promotional grants now. */
+  revokePromotionalEntitlements(params: { customerId: string; featureId: string; resourceId?: string }): Promise<{ revoked: number }> {
+    return revokePromotionalEntitlements(this.ctx, params);
+  }
+
+  /** Grants credits of a credit currency (amount as a decimal string). */
+  grantCredits(params: { customerId: string; currencyId: string; amount: string; category?: 'PAID' | 'PROMOTIONAL'; expiresAt?: Date | string; priority?: number; idempotencyKey?: string }): Promise<CreditGrantView> {
+    return credits.grantCredits(this.ctx, params);
+  }
+
+  /** Voids what is left of a grant. */
+  voidCreditGrant(params: { customerId: string; grantId: string }): Promise<CreditGrantView> {
+    return credits.voidCreditGrant(this.ctx, params);
+  }
+
+  /** A customer's credit grants. */
+  getCreditGrants(params: { customerId: string; currencyId?: string }): Promise<CreditGrantView[]> {
+    return credits.getCreditGrants(this.ctx, params);
+  }
+
+  /** Usable credits now. */
+  getCreditBalance(params: { customerId: string; currencyId: string }): Promise<{ customerId: string; currencyId: string; balance: string }> {
+    return credits.getCreditBalance(this.ctx, params);
+  }
+
+  /** The credit ledger, cursor-paged. */
+  getCreditLedger(params: { customerId: string; currencyId: string; first?: number; after?: string }) {
+    return credits.getCreditLedger(this.ctx, params);
+  }
+
+  /** Burns credits all or nothing (USAGE_LIMIT_EXCEEDED, reason InsufficientCredits, when short). */
+  consumeCredits(params: { customerId: string; currencyId: string; amount: string; idempotencyKey?: string }): Promise<{ burnt: string; balance: string }> {
+    return credits.consumeCredits(this.ctx, params);
+  }
+
+  /** Whether the balance covers `options.requestedAmount`. Never throws for a "no". */
+  getCreditEntitlement(params: { customerId: string; currencyId: string; options?: { requestedAmount?: number } }) {
+    return credits.getCreditEntitlement(this.ctx, params);
+  }
+
+  /** Stores automatic recharge settings for a customer and credit currency. */
+  saveAutomaticRechargeConfiguration(params: {
+    customerId: string;
+    currencyId: string;
+    isEnabled: boolean;
+    thresholdType: 'CREDIT_AMOUNT' | 'DOLLAR_AMOUNT';
+    thresholdValue: string | number;
+    targetBalance: string | number;
+    maxSpendLimit?: string | number;
+    grantExpirationPeriod?: 'ONE_MONTH' | 'ONE_YEAR';
+  }): Promise<credits.RechargeConfiguration> {
+    return credits.saveAutomaticRechargeConfiguration(this.ctx, params);
+  }
+
+  /** The stored automatic recharge settings, or null. */
+  getAutomaticRechargeConfiguration(params: { customerId: string; currencyId: string }): Promise<credits.RechargeConfiguration | null> {
+    return credits.getAutomaticRechargeConfiguration(this.ctx, params);
+  }
+
+  /** Plans in order with entitlements, localized prices, trials, add-ons and the customer's current plan. */
+  getPaywall(params: { productId?: string; customerId?: string; resourceId?: string; billingCountryCode?: string; includeHiddenPlans?: boolean } = {}): Promise<Paywall> {
+    return getPaywall(this.ctx, params);
+  }
+
   // Change feed and events
 
   /** Committed changes after sequence `after`, in order (at most `limit`, default 1,000). */
@@ -271,9 +431,31 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.follower?.stop();
     this.ctx.emitter.all.clear();
     await this.ctx.store.close();
   }
+}
+
+function readFallback(p: Params): Fallback {
+  const f = p.optObject('fallback')!;
+  const out: Fallback = {};
+  for (const featureId of Object.keys(f.raw)) {
+    const e = f.optObject(featureId, ['hasAccess', 'value', 'usageLimit', 'isUnlimited', 'enumValues'])!;
+    const hasAccess = e.optBoolean('hasAccess');
+    if (hasAccess === undefined) e.fail('hasAccess', 'is required');
+    const entry: Fallback[string] = { hasAccess: hasAccess! };
+    const value = e.optNumber('value');
+    if (value !== undefined) entry.value = value;
+    const usageLimit = e.optNumber('usageLimit', { min: 0 });
+    if (usageLimit !== undefined) entry.usageLimit = usageLimit;
+    const isUnlimited = e.optBoolean('isUnlimited');
+    if (isUnlimited !== undefined) entry.isUnlimited = isUnlimited;
+    const values = e.optArray('enumValues', (v) => String(v));
+    if (values) entry.enumValues = values;
+    out[featureId] = entry;
+  }
+  return out;
 }
 
 /**
@@ -281,22 +463,28 @@ export class Engine {
  * Throws INVALID_ARGUMENT for a bad catalog or when neither the store nor the options hold one.
  */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
-  const p = new Params(options, 'createEngine', ['store', 'catalog', 'clock', 'cache', 'newId', 'events']);
+  const p = new Params(options, 'createEngine', ['store', 'catalog', 'clock', 'cache', 'newId', 'events', 'paymentProvider', 'billingProvider', 'followIntervalMs', 'offline', 'fallback']);
+  const offline = p.optBoolean('offline') ?? false;
+  const fallback = p.optObject('fallback') === undefined ? undefined : readFallback(p);
+  const followIntervalMs = p.optNumber('followIntervalMs', { min: 0, integer: true });
   const ev = p.optObject('events', ['maxFutureMs', 'maxLatenessMs', 'maxBatch']);
   const eventLimits: EventLimits = {
     maxFutureMs: ev?.optNumber('maxFutureMs', { min: 0 }) ?? DEFAULT_EVENT_LIMITS.maxFutureMs,
     maxLatenessMs: ev?.optNumber('maxLatenessMs', { min: 0 }) ?? DEFAULT_EVENT_LIMITS.maxLatenessMs,
     maxBatch: ev?.optNumber('maxBatch', { min: 1, integer: true }) ?? DEFAULT_EVENT_LIMITS.maxBatch,
   };
-  const store = options.store;
-  if (!store || typeof store.transaction !== 'function') p.fail('store', 'must be a Store, e.g. memoryStore() or sqliteStore({ filename })');
+  if (offline && options.store) p.fail('store', 'leave it out with offline: true (an offline engine has no store)');
+  const chosen = offline ? offlineStore() : options.store;
+  if (!chosen || typeof chosen.transaction !== 'function') p.fail('store', 'must be a Store, e.g. memoryStore() or sqliteStore({ filename })');
+  const store: Store = chosen!;
   const clock = options.clock ?? systemClock;
   if (typeof clock.nowMs !== 'function') p.fail('clock', 'must be a Clock with now() and nowMs()');
   const maxCustomers = p.optObject('cache', ['maxCustomers'])?.optNumber('maxCustomers', { min: 1, integer: true }) ?? 100_000;
   const catalogInput = options.catalog === undefined ? undefined : toCatalog(options.catalog);
   await store.open();
   const catalogs = new Map<number, PublishedCatalog>();
-  for (const rec of await store.transaction('read', (tx) => tx.listCatalogVersions())) catalogs.set(rec.version, publishedFrom(rec));
+  if (!offline) for (const rec of await store.transaction('read', (tx) => tx.listCatalogVersions())) catalogs.set(rec.version, publishedFrom(rec));
+  if (offline && catalogInput) catalogs.set(1, { record: { version: 1, publishedAt: 0, definition: catalogInput.definition, planVersions: {}, addonVersions: {} }, catalog: catalogInput });
   let latest: PublishedCatalog | undefined = catalogs.size > 0 ? requireLatest(catalogs) : undefined;
   const newId = options.newId ?? ((prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`);
   const ctx: EngineContext = {
@@ -306,16 +494,26 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     emitter: createEmitter(),
     catalogs,
     latest: () => {
+      if (!latest && offline) throw new TesseraError('OFFLINE', 'the engine runs offline without a catalog: only checks answer, from fallback values');
       if (!latest) throw new TesseraError('INVALID_ARGUMENT', 'catalog: none published yet; pass `catalog` to createEngine', { field: 'catalog' });
       return latest;
     },
+    latestOrUndefined: () => latest,
+    offline,
+    fallback,
     addCatalog: (published) => {
       catalogs.set(published.record.version, published);
       if (!latest || published.record.version > latest.record.version) latest = published;
     },
     newId,
+    paymentProvider: options.paymentProvider,
+    billingProvider: options.billingProvider,
   };
+  if (offline) return new Engine(ctx, eventLimits);
+  const follower = new ChangeFollower(ctx, followIntervalMs ?? (store.kind === 'memory' ? 0 : 200));
+  await follower.start();
+  ctx.onCommitted = (seqs) => follower.noteOwn(seqs);
   if (catalogInput) await publishCatalog(ctx, catalogInput);
   ctx.latest();
-  return new Engine(ctx, eventLimits);
+  return new Engine(ctx, eventLimits, follower);
 }

@@ -1,8 +1,12 @@
 import type { FeatureDefinition, FeatureType, ResetPeriod } from '../catalog/types.js';
 import { decideMetered, enumCovers, type ResolvedEntitlement } from '../rules/entitlements.js';
 import { usageWindow } from '../rules/windows.js';
+import { balanceAt } from '../rules/credits.js';
+import { Decimal } from '../money.js';
 import type { EngineContext } from './context.js';
 import { Params } from './params.js';
+import { fallbackEntitlement } from './offline.js';
+import { isTesseraError } from '../errors.js';
 import { CustomerView, freshCell, type ResourceView, type UsageCell } from './view.js';
 import { readUsageCell } from './usage-cells.js';
 
@@ -148,8 +152,11 @@ export async function customerView(ctx: EngineContext, customerId: string): Prom
   const gen = ctx.views.generation;
   const view = await ctx.store.transaction('read', async (tx) => {
     const customer = await tx.getCustomer(customerId);
-    const subs = customer ? await tx.listSubscriptionsByCustomer(customerId) : [];
-    return new CustomerView(customer, subs, ctx.catalogs, () => ctx.latest().catalog.features);
+    if (!customer) return new CustomerView(undefined, [], ctx.catalogs, () => ctx.latest().catalog.features);
+    const subs = await tx.listSubscriptionsByCustomer(customerId);
+    const promotions = await tx.listPromotionalGrants(customerId);
+    const credits = await tx.listCreditGrants(customerId);
+    return new CustomerView(customer, subs, ctx.catalogs, () => ctx.latest().catalog.features, promotions, credits);
   });
   ctx.views.install(customerId, view, gen);
   return view;
@@ -173,6 +180,19 @@ async function currentCell(ctx: EngineContext, input: CheckInput, rv: ResourceVi
  * Never throws for a normal "no".
  */
 export async function evaluate(ctx: EngineContext, input: CheckInput, expected?: FeatureType): Promise<Entitlement> {
+  if (ctx.offline) return fallbackEntitlement(ctx.fallback ?? {}, input, expected ?? ctx.latestOrUndefined?.()?.catalog.features.get(input.featureId)?.type);
+  try {
+    return await evaluateOnline(ctx, input, expected);
+  } catch (e) {
+    // A broken store is not a "no": with fallback values configured, checks keep answering.
+    if (ctx.fallback && isTesseraError(e) && (e.code === 'STORE_UNAVAILABLE' || e.code === 'OFFLINE')) {
+      return fallbackEntitlement(ctx.fallback, input, expected ?? ctx.latest().catalog.features.get(input.featureId)?.type);
+    }
+    throw e;
+  }
+}
+
+async function evaluateOnline(ctx: EngineContext, input: CheckInput, expected?: FeatureType): Promise<Entitlement> {
   const now = ctx.clock.nowMs();
   const feature = ctx.latest().catalog.features.get(input.featureId);
   const view = ctx.views.get(input.customerId) ?? (await customerView(ctx, input.customerId));
@@ -206,7 +226,8 @@ export async function evaluate(ctx: EngineContext, input: CheckInput, expected?:
     case 'METERED': {
       const cell = await currentCell(ctx, input, rv, e, now);
       const currentUsage = cell.value + cell.held;
-      const denied = decideMetered(e, currentUsage, input.requestedUsage);
+      let denied: AccessDeniedReason | undefined = decideMetered(e, currentUsage, input.requestedUsage);
+      if (!denied && feature.creditCost && !creditsCover(view, feature.creditCost, input.requestedUsage, now)) denied = 'InsufficientCredits';
       const r: MeteredEntitlement = {
         ...base,
         type: 'METERED',
@@ -226,6 +247,15 @@ export async function evaluate(ctx: EngineContext, input: CheckInput, expected?:
       return r;
     }
   }
+}
+
+/**
+ * Whether the balance pays for `units` of a feature that costs credits (docs/credits.md#features):
+ * balance >= units x cost, and with nothing requested, a positive balance.
+ */
+function creditsCover(view: CustomerView, cost: { currencyId: string; amount: string }, units: number, now: number): boolean {
+  const balance = new Decimal(balanceAt(view.credits.filter((g) => g.currencyId === cost.currencyId), now));
+  return units === 0 ? balance.gt(0) : balance.gte(new Decimal(cost.amount).times(units));
 }
 
 function deny(

@@ -64,7 +64,7 @@ function groupEvents(events: EventRecord[], meter: NonNullable<import('../catalo
     if (e.unmatchedReason !== null || !meterMatches(meter, e.eventName, e.dimensions)) continue;
     const input = meterInput(meter, e.dimensions);
     if (input === undefined) continue;
-    const gv = e.dimensions[groupBy] ?? null;
+    const gv = Object.prototype.hasOwnProperty.call(e.dimensions, groupBy) ? (e.dimensions[groupBy] ?? null) : null;
     const id = `${typeof gv}:${String(gv)}`;
     const g = groups.get(id) ?? { value: gv, inputs: [], latest: null };
     g.inputs.push(input);

@@ -94,14 +94,15 @@ function readEvents(raw: unknown, now: number, limits: EventLimits): EventInput[
     const eventName = checkId(ev.eventName, `${at}.eventName`, problems, true);
     const idempotencyKey = checkId(ev.idempotencyKey, `${at}.idempotencyKey`, problems, true);
     const resourceId = checkId(ev.resourceId, `${at}.resourceId`, problems, false) ?? '';
-    const dims: Record<string, DimensionValue> = {};
+    // Own keys only, on a plain record: a dimension may be called __proto__ or toString.
+    const dims: Record<string, DimensionValue> = Object.create(null) as Record<string, DimensionValue>;
     if (ev.dimensions !== undefined && ev.dimensions !== null) {
       if (typeof ev.dimensions !== 'object' || Array.isArray(ev.dimensions)) problems.push({ path: `${at}.dimensions`, message: 'must be an object' });
       else {
         for (const [k, v] of Object.entries(ev.dimensions as Record<string, unknown>)) {
           const ok = typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
           if (!ok) problems.push({ path: `${at}.dimensions.${k}`, message: 'must be a string, a finite number or a boolean' });
-          else dims[k] = v as DimensionValue;
+          else Object.defineProperty(dims, k, { value: v, enumerable: true, writable: true, configurable: true });
         }
       }
     }

@@ -42,6 +42,8 @@ export interface Subscription {
   metadata: Metadata;
   createdAt: Date;
   updatedAt: Date;
+  /** The newest invoice of the subscription, when asked for (getSubscription) and there is one. */
+  latestInvoice?: import('./billing.js').Invoice;
 }
 
 const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));

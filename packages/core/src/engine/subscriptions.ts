@@ -5,7 +5,9 @@ import { isLiveAt, statusAt } from '../rules/lifecycle.js';
 import type { CustomerRecord, SubscriptionRecord } from '../store/records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { Params, readIdArgument } from './params.js';
-import { readSubscriptionInput, type SubscriptionInput } from './subscription-params.js';
+import { readSubscriptionInput } from './subscription-params.js';
+import { endSubscription, provisionInTx, scheduleDowngrade } from './provisioning.js';
+import { toInvoice, type Invoice } from './billing.js';
 import { currentPeriod, toSubscription, type Subscription } from './subscription-shape.js';
 
 /** The result of provisioning: PAYMENT_REQUIRED when a payment provider must collect first. */
@@ -24,136 +26,6 @@ async function requireCustomer(fx: WriteEffects, customerId: string, field: stri
   return c;
 }
 
-/** Ends a subscription at `end` (cancelled now), keeping what it already was. */
-function endSubscription(sub: SubscriptionRecord, end: number, now: number): SubscriptionRecord {
-  return { ...sub, endDate: end, cancellationDate: now, status: 'CANCELED', updatedAt: now };
-}
-
-/** A fresh subscription record for a plan of the latest catalog. */
-function newRecord(ctx: EngineContext, input: {
-  customerId: string;
-  plan: PlanDefinition;
-  resourceId: string;
-  start: number;
-  now: number;
-  usageAnchor: number;
-}): SubscriptionRecord {
-  const latest = ctx.latest();
-  return {
-    id: ctx.newId('sub'),
-    customerId: input.customerId,
-    productId: input.plan.productId,
-    planId: input.plan.id,
-    planVersion: latest.record.planVersions[input.plan.id] ?? 1,
-    catalogVersion: latest.record.version,
-    resourceId: input.resourceId,
-    billingPeriod: null,
-    status: input.start > input.now ? 'NOT_STARTED' : 'ACTIVE',
-    startDate: input.start,
-    billingAnchor: input.start,
-    usageAnchor: input.usageAnchor,
-    trialEndDate: null,
-    endDate: null,
-    cancellationDate: null,
-    addons: [],
-    billableFeatures: [],
-    promotionCode: null,
-    billingCountryCode: null,
-    scheduledUpdates: [],
-    metadata: {},
-    createdAt: input.now,
-    updatedAt: input.now,
-  };
-}
-
-/**
- * Provisions a subscription inside an open write (docs/conventions.md#provisioning):
- * a trial ends other trials of the product; a non-trial ends the other non-trial subscriptions
- * and a trial of the same plan; trials of other plans stay. Usage windows keep the anchor of the
- * subscription replaced, so usage already counted carries over to the new limit.
- */
-export async function provisionInTx(ctx: EngineContext, fx: WriteEffects, input: SubscriptionInput): Promise<SubscriptionRecord> {
-  const now = fx.now;
-  const start = input.startDate ?? now;
-  const existing = (await fx.tx.listSubscriptionsByCustomer(input.customerId)).filter(
-    (s) => s.productId === input.plan.productId && s.resourceId === input.resourceId && isLiveAt(s, now),
-  );
-  const inTrial = (s: SubscriptionRecord) => s.trialEndDate !== null && s.trialEndDate > now;
-  // Rule 2: provisioning the plan of one's current trial buys it now instead of trying again.
-  const trialOfPlan = existing.some((s) => s.planId === input.plan.id && inTrial(s));
-  const trialDays = input.plan.trial && !input.skipTrial && !trialOfPlan ? input.plan.trial.days : 0;
-  const isTrial = trialDays > 0;
-  const trialEnd = start + trialDays * MS_PER_DAY;
-  // Usage windows continue from the subscription in force, so counted usage carries over.
-  const current = existing.find((s) => statusAt(s, now) === 'ACTIVE') ?? existing.find((s) => statusAt(s, now) === 'IN_TRIAL');
-  const usageAnchor = current?.usageAnchor ?? start;
-  for (const s of existing) {
-    const sTrial = inTrial(s);
-    const replaced = isTrial ? sTrial : !sTrial || s.planId === input.plan.id;
-    if (!replaced) {
-      // Rule 1: a trial of another plan runs beside the paid subscription, which ends when the
-      // trial converts (and is given back if the trial is cancelled first).
-      if (isTrial && !sTrial && input.plan.trial?.onEnd === 'CONVERT_TO_PAID' && (s.endDate === null || s.endDate > trialEnd)) {
-        const held: SubscriptionRecord = {
-          ...s,
-          endDate: trialEnd,
-          scheduledUpdates: [...s.scheduledUpdates, { kind: 'CANCELLATION', status: 'SCHEDULED', at: trialEnd, planId: input.plan.id }],
-          updatedAt: now,
-        };
-        await fx.tx.putSubscription(held);
-        await fx.change('subscription.updated', s.customerId, s.id, { status: statusAt(held, now), endDate: trialEnd });
-      }
-      continue;
-    }
-    const ended = endSubscription(s, Math.max(Math.min(start, s.endDate ?? Infinity), s.startDate), now);
-    await fx.tx.putSubscription(ended);
-    await fx.change('subscription.updated', s.customerId, s.id, { status: 'CANCELED', endDate: ended.endDate });
-    fx.emit('subscriptionUpdated', { customerId: s.customerId, subscriptionId: s.id, status: 'CANCELED', at: new Date(now) });
-  }
-  const rec = newRecord(ctx, { customerId: input.customerId, plan: input.plan, resourceId: input.resourceId, start, now, usageAnchor });
-  rec.billingPeriod = input.billingPeriod;
-  rec.addons = input.addons;
-  rec.billableFeatures = input.billableFeatures;
-  rec.promotionCode = input.promotionCode;
-  rec.billingCountryCode = input.billingCountryCode;
-  rec.metadata = input.metadata;
-  if (isTrial) {
-    rec.trialEndDate = trialEnd;
-    rec.status = start > now ? 'NOT_STARTED' : 'IN_TRIAL';
-    // Billing starts when the trial converts; a trial that downgrades simply expires.
-    rec.billingAnchor = rec.trialEndDate;
-    if (input.plan.trial?.onEnd === 'DOWNGRADE') {
-      rec.endDate = rec.trialEndDate;
-      await scheduleDowngrade(ctx, fx, rec, rec.trialEndDate);
-    }
-  }
-  await fx.tx.putSubscription(rec);
-  await fx.change('subscription.updated', rec.customerId, rec.id, { status: rec.status, planId: rec.planId });
-  fx.invalidate(rec.customerId);
-  fx.emit('subscriptionUpdated', { customerId: rec.customerId, subscriptionId: rec.id, status: statusAt(rec, now), at: new Date(now) });
-  fx.emit('entitlementsUpdated', {
-    customerId: rec.customerId,
-    resourceId: rec.resourceId || null,
-    reason: 'subscription.updated',
-    at: new Date(now),
-  });
-  return rec;
-}
-
-/** Starts the product's downgrade plan when `sub` ends at `at`, unless it is the plan itself. */
-async function scheduleDowngrade(ctx: EngineContext, fx: WriteEffects, sub: SubscriptionRecord, at: number): Promise<void> {
-  const catalog = ctx.latest().catalog;
-  const product = catalog.products.get(sub.productId);
-  const planId = product?.downgradePlanId;
-  if (!planId || planId === sub.planId) return;
-  const plan = catalog.plans.get(planId);
-  if (!plan) return;
-  const down = newRecord(ctx, { customerId: sub.customerId, plan, resourceId: sub.resourceId, start: at, now: fx.now, usageAnchor: sub.usageAnchor });
-  down.metadata = { startedBy: 'downgrade', previousSubscriptionId: sub.id };
-  await fx.tx.putSubscription(down);
-  await fx.change('subscription.updated', down.customerId, down.id, { status: down.status, planId: down.planId });
-}
-
 /** A trial that will not convert gives back the paid subscriptions it was to replace. */
 async function restoreHeldForTrial(fx: WriteEffects, trial: SubscriptionRecord): Promise<void> {
   const isHold = (u: SubscriptionRecord['scheduledUpdates'][number]) =>
@@ -170,10 +42,14 @@ async function restoreHeldForTrial(fx: WriteEffects, trial: SubscriptionRecord):
 /** `provisionSubscription`: see API.md. */
 export async function provisionSubscription(ctx: EngineContext, params: unknown): Promise<ProvisionSubscriptionResult> {
   const input = readSubscriptionInput(params, 'provisionSubscription', ctx.latest().catalog);
+  const p = params as { checkoutOptions?: Record<string, unknown> };
   return write(ctx, async (fx) => {
-    await requireCustomer(fx, input.customerId, 'provisionSubscription.customerId');
-    const rec = await provisionInTx(ctx, fx, input);
-    return { id: rec.id, status: 'SUCCESS', subscription: toSubscription(rec, fx.now) };
+    const customer = await requireCustomer(fx, input.customerId, 'provisionSubscription.customerId');
+    const done = await provisionInTx(ctx, fx, input, customer, p.checkoutOptions ? { checkoutOptions: p.checkoutOptions } : {});
+    const result: ProvisionSubscriptionResult = { id: done.record.id, status: done.status, subscription: toSubscription(done.record, fx.now) };
+    if (done.checkoutUrl) result.checkoutUrl = done.checkoutUrl;
+    if (done.invoice) result.subscription.latestInvoice = toInvoice(done.invoice);
+    return result;
   });
 }
 
@@ -181,14 +57,36 @@ export async function provisionSubscription(ctx: EngineContext, params: unknown)
 export async function getSubscription(ctx: EngineContext, subscriptionId: unknown): Promise<Subscription> {
   const id = readIdArgument(subscriptionId, 'subscriptionId');
   const now = ctx.clock.nowMs();
-  const sub = await ctx.store.transaction('read', async (tx) => {
+  const found = await ctx.store.transaction('read', async (tx) => {
     const s = await tx.getSubscription(id);
     if (!s) return undefined;
     const c = await tx.getCustomer(s.customerId);
-    return c && c.archivedAt === null ? s : undefined;
+    if (!c || c.archivedAt !== null) return undefined;
+    const invoices = inIssueOrder(await tx.listInvoices({ customerId: s.customerId, subscriptionId: s.id }));
+    return { sub: s, latest: invoices[invoices.length - 1] };
   });
-  if (!sub) throw new TesseraError('SUBSCRIPTION_NOT_FOUND', `subscriptionId: no subscription "${id}"`, { field: 'subscriptionId', value: id });
-  return toSubscription(sub, now);
+  if (!found) throw new TesseraError('SUBSCRIPTION_NOT_FOUND', `subscriptionId: no subscription "${id}"`, { field: 'subscriptionId', value: id });
+  const out = toSubscription(found.sub, now);
+  if (found.latest) out.latestInvoice = toInvoice(found.latest);
+  return out;
+}
+
+/** Invoices in the order they were issued: creation time, then the period they bill (a catch-up tick issues several at once). */
+function inIssueOrder<T extends { createdAt: number; periodStart: number | null; id: string }>(rows: T[]): T[] {
+  return rows.sort((a, b) => a.createdAt - b.createdAt || (a.periodStart ?? 0) - (b.periodStart ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** `getInvoices`: a customer's invoices (optionally of one subscription), oldest first. Throws CUSTOMER_NOT_FOUND. */
+export async function getInvoices(ctx: EngineContext, params: unknown): Promise<Invoice[]> {
+  const p = new Params(params, 'getInvoices', ['customerId', 'subscriptionId']);
+  const customerId = p.id('customerId');
+  const subscriptionId = p.optId('subscriptionId');
+  const rows = await ctx.store.transaction('read', async (tx) => {
+    const c = await tx.getCustomer(customerId);
+    if (!c || c.archivedAt !== null) throw new TesseraError('CUSTOMER_NOT_FOUND', `getInvoices.customerId: no customer "${customerId}"`, { field: 'customerId', value: customerId });
+    return tx.listInvoices(subscriptionId === undefined ? { customerId } : { customerId, subscriptionId });
+  });
+  return inIssueOrder(rows).map(toInvoice);
 }
 
 /** `getActiveSubscriptions`: subscriptions granting entitlements now (ACTIVE, IN_TRIAL), optionally for resources. */

@@ -6,6 +6,8 @@ import { write, type EngineContext, type WriteEffects } from './context.js';
 import { customerView } from './entitlements.js';
 import { Params } from './params.js';
 import { emptyUsage } from './usage-cells.js';
+import { burnInTx } from './credits.js';
+import { Decimal } from '../money.js';
 import type { CustomerView } from './view.js';
 
 /** One calculated-usage report. */
@@ -148,9 +150,14 @@ async function applyOne(ctx: EngineContext, fx: WriteEffects, view: CustomerView
       value: u.value,
     });
   }
+  const added = value - rec.value;
   rec.value = value;
   rec.updatedAt = fx.now;
   await fx.tx.putUsage(rec);
+  // Reported usage already happened: it burns what credits there are (docs/credits.md#features).
+  if (feature.creditCost && added > 0) {
+    await burnInTx(ctx, fx, customer, feature.creditCost.currencyId, new Decimal(feature.creditCost.amount).times(added), u.idempotencyKey ?? `usage:${u.featureId}`, true);
+  }
   await fx.change('usage.updated', u.customerId, u.featureId, { resourceId: u.resourceId, windowStart: w.start, windowEnd: w.end, value });
   noteUsage(ctx, fx, key, value);
   return {

@@ -2,7 +2,8 @@ import type { FeatureDefinition } from '../catalog/types.js';
 import type { EntitlementSource, ResolvedEntitlement } from '../rules/entitlements.js';
 import { resolveEntitlements } from '../rules/entitlements.js';
 import { grantsAt, nextTransition } from '../rules/lifecycle.js';
-import type { CustomerRecord, SubscriptionRecord } from '../store/records.js';
+import type { CreditGrantRecord, CustomerRecord, PromotionalGrantRecord, SubscriptionRecord } from '../store/records.js';
+import { grantSources, nextGrantTransition } from '../rules/promotions.js';
 import type { PublishedCatalog } from './context.js';
 import { BoundedCache } from './bounded-cache.js';
 
@@ -43,6 +44,9 @@ export class CustomerView {
     readonly subscriptions: SubscriptionRecord[],
     private readonly catalogs: Map<number, PublishedCatalog>,
     private readonly features: () => ReadonlyMap<string, FeatureDefinition>,
+    readonly promotions: PromotionalGrantRecord[] = [],
+    /** Credit grants, for checks of features that cost credits (balances are computed at each check). */
+    readonly credits: CreditGrantRecord[] = [],
   ) {}
 
   /** The resolved view of a resource at `now`, recomputed when a subscription changed status since. */
@@ -51,7 +55,7 @@ export class CustomerView {
       // Usage cells go too: a new entitlement may count in another window.
       this.resources = new Map();
       this.from = now;
-      this.until = nextTransition(this.subscriptions, now);
+      this.until = Math.min(nextTransition(this.subscriptions, now), nextGrantTransition(this.promotions, now));
     }
     let rv = this.resources.get(resourceId);
     if (!rv) {
@@ -67,15 +71,17 @@ export class CustomerView {
   }
 
   private resolve(resourceId: string, now: number): Omit<ResourceView, 'usage'> {
-    const known = resourceId === '' || this.subscriptions.some((s) => s.resourceId === resourceId);
+    const known = resourceId === '' || this.subscriptions.some((s) => s.resourceId === resourceId) || this.promotions.some((g) => g.resourceId === resourceId);
     const granting = grantingSubscriptions(this.subscriptions, resourceId, now);
-    const sources = granting.flatMap((sub) => subscriptionSources(sub, this.catalogs));
+    const sources = granting.flatMap((sub) => subscriptionSources(sub, this.catalogs, now));
+    sources.push(...grantSources(this.promotions, now, resourceId));
     return { entitlements: resolveEntitlements(this.features(), sources), hasActiveSubscription: granting.length > 0, known };
   }
 
   /** Entitlements in force at an arbitrary instant (late usage), not cached. */
   entitlementsAt(resourceId: string, at: number): Map<string, ResolvedEntitlement> {
-    const sources = grantingSubscriptions(this.subscriptions, resourceId, at).flatMap((sub) => subscriptionSources(sub, this.catalogs));
+    const sources = grantingSubscriptions(this.subscriptions, resourceId, at).flatMap((sub) => subscriptionSources(sub, this.catalogs, at));
+    sources.push(...grantSources(this.promotions, at, resourceId));
     return resolveEntitlements(this.features(), sources);
   }
 }
@@ -93,9 +99,16 @@ export function grantingSubscriptions(subs: readonly SubscriptionRecord[], resou
   return live.filter((s) => (s.trialEndDate !== null && at < s.trialEndDate) || !trialing.has(`${s.productId}\u0000${s.resourceId}`));
 }
 
+/** The catalog version a subscription resolves in at `at`: a due scheduled migration applies without a job. */
+export function effectiveCatalogVersion(sub: SubscriptionRecord, at: number): number {
+  let version = sub.catalogVersion;
+  for (const u of sub.scheduledUpdates) if (u.kind === 'MIGRATION' && u.at <= at && u.catalogVersion !== undefined) version = u.catalogVersion;
+  return version;
+}
+
 /** The entitlement sources a subscription brings: its plan (with inheritance) and add-ons x quantity. */
-export function subscriptionSources(sub: SubscriptionRecord, catalogs: Map<number, PublishedCatalog>): EntitlementSource[] {
-  const published = catalogs.get(sub.catalogVersion);
+export function subscriptionSources(sub: SubscriptionRecord, catalogs: Map<number, PublishedCatalog>, at: number): EntitlementSource[] {
+  const published = catalogs.get(effectiveCatalogVersion(sub, at));
   if (!published) return [];
   const { catalog } = published;
   const out: EntitlementSource[] = [];

@@ -38,6 +38,7 @@ export function nextTransition(subs: readonly SubscriptionRecord[], at: number):
   let next = Infinity;
   for (const s of subs) {
     for (const t of [s.startDate, s.trialEndDate, s.endDate]) if (t !== null && t > at && t < next) next = t;
+    for (const u of s.scheduledUpdates) if (u.at > at && u.at < next) next = u.at;
   }
   return next;
 }

@@ -59,7 +59,7 @@ export function meterMatches(meter: MeterDefinition, eventName: string, dims: Di
 export function meterInput(meter: MeterDefinition, dims: Dimensions): number | string | undefined {
   const agg = meter.aggregation;
   if (agg.type === 'COUNT') return 1;
-  const v = agg.field === undefined ? undefined : dims[agg.field];
+  const v = agg.field === undefined || !Object.prototype.hasOwnProperty.call(dims, agg.field) ? undefined : dims[agg.field];
   if (v === undefined) return undefined;
   if (agg.type === 'UNIQUE_COUNT') return typeof v === 'string' ? `s:${v}` : `${typeof v}:${String(v)}`;
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;

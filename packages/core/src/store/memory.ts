@@ -6,6 +6,11 @@ import type {
   CustomerRecord,
   EventRecord,
   IdempotencyRecord,
+  InvoiceRecord,
+  CreditGrantRecord,
+  CreditLedgerRecord,
+  PromotionalGrantRecord,
+  RechargeConfigRecord,
   NewChange,
   ReservationRecord,
   SubscriptionRecord,
@@ -13,8 +18,11 @@ import type {
   UsageRecord,
 } from './records.js';
 import type { Store, StoreTx, TransactionMode, UsageQuery } from './store.js';
+import { runSubscriptionQuery } from './subscription-query.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
+const byCreation = <T extends { createdAt: number; id: string }>(list: T[]): T[] =>
+  list.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 const usageKey = (k: UsageKey) => `${k.customerId}\u0000${k.resourceId}\u0000${k.featureId}\u0000${k.windowStart}\u0000${k.windowEnd}`;
 
 interface Tables {
@@ -26,6 +34,11 @@ interface Tables {
   events: Map<string, EventRecord>;
   reservations: Map<string, ReservationRecord>;
   idempotency: Map<string, IdempotencyRecord>;
+  invoices: Map<string, InvoiceRecord>;
+  promotions: Map<string, PromotionalGrantRecord>;
+  creditGrants: Map<string, CreditGrantRecord>;
+  ledger: CreditLedgerRecord[];
+  recharge: Map<string, RechargeConfigRecord>;
   changes: ChangeRecord[];
 }
 
@@ -43,6 +56,11 @@ export function memoryStore(): Store {
     events: new Map(),
     reservations: new Map(),
     idempotency: new Map(),
+    invoices: new Map(),
+    promotions: new Map(),
+    creditGrants: new Map(),
+    ledger: [],
+    recharge: new Map(),
     changes: [],
   };
   const mutex = new Mutex();
@@ -190,6 +208,65 @@ export function memoryStore(): Store {
           )
           .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
           .map(clone);
+      },
+      async querySubscriptions(q) {
+        guard(false);
+        return runSubscriptionQuery([...t.subscriptions.values()], q).map(clone);
+      },
+      async countPromotionCodeRedemptions(code) {
+        guard(false);
+        let n = 0;
+        for (const s of t.subscriptions.values()) if (s.promotionCode === code) n++;
+        return n;
+      },
+      async insertInvoice(r) {
+        guard(true);
+        const key = `${r.customerId}\u0000${r.dedupeKey}`;
+        if (t.invoices.has(key)) return false;
+        for (const i of t.invoices.values()) if (i.id === r.id) throw new TesseraError('CONFLICT', `invoice id ${r.id} exists`);
+        put(t.invoices, key, r);
+        return true;
+      },
+      async listInvoices(q) {
+        guard(false);
+        return [...t.invoices.values()]
+          .filter((i) => i.customerId === q.customerId && (q.subscriptionId === undefined || i.subscriptionId === q.subscriptionId))
+          .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+          .map(clone);
+      },
+      async listPromotionalGrants(customerId) {
+        guard(false);
+        return byCreation([...t.promotions.values()].filter((g) => g.customerId === customerId)).map(clone);
+      },
+      async putPromotionalGrant(r) {
+        put(t.promotions, r.id, r);
+      },
+      async listCreditGrants(customerId, currencyId) {
+        guard(false);
+        return byCreation([...t.creditGrants.values()].filter((g) => g.customerId === customerId && (currencyId === undefined || g.currencyId === currencyId))).map(clone);
+      },
+      async putCreditGrant(r) {
+        put(t.creditGrants, r.id, r);
+      },
+      async appendCreditLedger(entries) {
+        guard(true);
+        for (const e of entries) {
+          t.ledger.push({ ...clone(e), seq: t.ledger.length + 1 });
+          undo.push(() => t.ledger.pop());
+        }
+      },
+      async listCreditLedger(q) {
+        guard(false);
+        return t.ledger
+          .filter((e) => e.customerId === q.customerId && e.currencyId === q.currencyId && e.seq > (q.after ?? 0))
+          .slice(0, q.limit)
+          .map(clone);
+      },
+      async getRechargeConfig(customerId, currencyId) {
+        return get(t.recharge, `${customerId}\u0000${currencyId}`);
+      },
+      async putRechargeConfig(r) {
+        put(t.recharge, `${r.customerId}\u0000${r.currencyId}`, r);
       },
       async getIdempotency(scope, key) {
         return get(t.idempotency, `${scope}\u0000${key}`);

@@ -31,6 +31,8 @@ export interface CustomerRecord {
   metadata: Metadata;
   /** Set when archived; the id stays reserved. */
   archivedAt: number | null;
+  /** When `couponId` was set (coupon durations count from here); null without a coupon. */
+  couponAppliedAt?: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -56,6 +58,8 @@ export interface ScheduledUpdate {
   billingPeriod?: BillingPeriod;
   addons?: SubscriptionAddon[];
   billableFeatures?: BillableFeatureQuantity[];
+  /** MIGRATION: the catalog version the subscription moves to. */
+  catalogVersion?: number;
 }
 
 /**
@@ -86,6 +90,8 @@ export interface SubscriptionRecord {
   addons: SubscriptionAddon[];
   billableFeatures: BillableFeatureQuantity[];
   promotionCode: string | null;
+  /** When `promotionCode` was applied (its coupon's duration counts from here). */
+  promotionCodeAppliedAt?: number | null;
   billingCountryCode: string | null;
   scheduledUpdates: ScheduledUpdate[];
   metadata: Metadata;
@@ -167,6 +173,102 @@ export interface IdempotencyRecord {
   createdAt: number;
 }
 
+/** A promotional entitlement granted to a customer (or one of its resources) for a time. */
+export interface PromotionalGrantRecord {
+  id: string;
+  customerId: string;
+  /** '' for the customer level. */
+  resourceId: string;
+  featureId: string;
+  entitlement: import('../catalog/types.js').EntitlementDefinition;
+  startDate: number;
+  /** Exclusive; null: lifetime. */
+  endDate: number | null;
+  revokedAt: number | null;
+  createdAt: number;
+}
+
+/** A grant of credits of one credit currency; amounts are exact decimal strings. */
+export interface CreditGrantRecord {
+  id: string;
+  customerId: string;
+  currencyId: string;
+  category: 'PAID' | 'PROMOTIONAL';
+  amount: string;
+  remaining: string;
+  priority: number;
+  expiresAt: number | null;
+  createdAt: number;
+  voidedAt: number | null;
+}
+
+/** One movement of credits on a grant: + for GRANT/RECHARGE, - for BURN/EXPIRE/VOID. */
+export interface CreditLedgerRecord {
+  /** Assigned by the store, increasing. */
+  seq: number;
+  grantId: string;
+  customerId: string;
+  currencyId: string;
+  kind: 'GRANT' | 'RECHARGE' | 'BURN' | 'EXPIRE' | 'VOID';
+  amount: string;
+  at: number;
+  reference: string | null;
+}
+
+export type NewCreditLedgerRecord = Omit<CreditLedgerRecord, 'seq'>;
+
+/** A customer's automatic recharge settings for one credit currency. */
+export interface RechargeConfigRecord {
+  customerId: string;
+  currencyId: string;
+  isEnabled: boolean;
+  thresholdType: 'CREDIT_AMOUNT' | 'DOLLAR_AMOUNT';
+  thresholdValue: string;
+  targetBalance: string;
+  maxSpendLimit: string | null;
+  grantExpirationPeriod: 'ONE_MONTH' | 'ONE_YEAR' | null;
+  updatedAt: number;
+}
+
+/** Why an invoice was issued. */
+export type InvoiceKind = 'PROVISIONING' | 'RENEWAL' | 'UPDATE' | 'TRIAL_CONVERSION' | 'USAGE' | 'MIGRATION' | 'RECHARGE';
+
+/** One line of an invoice; amounts are decimal strings rounded to the currency's minor unit. */
+export interface InvoiceLineRecord {
+  kind: string;
+  description: string;
+  quantity?: number;
+  unitAmount?: string;
+  amount: string;
+  currency: string;
+  periodStart?: number;
+  periodEnd?: number;
+}
+
+/**
+ * An invoice the engine issued: it is its own ledger (docs/pricing.md#invoices). `dedupeKey` is
+ * unique per customer, so a due renewal or usage charge is billed once however often `tick()` runs.
+ */
+export interface InvoiceRecord {
+  id: string;
+  customerId: string;
+  subscriptionId: string | null;
+  kind: InvoiceKind;
+  dedupeKey: string;
+  status: 'OPEN' | 'PAID' | 'VOID';
+  currency: string;
+  periodStart: number | null;
+  periodEnd: number | null;
+  lines: InvoiceLineRecord[];
+  subTotal: string;
+  discount: { couponId: string; type: string; value: string; durationInMonths: number | null; amount: string } | null;
+  tax: string;
+  total: string;
+  /** What the customer is owed when credits exceed charges ('0.00' normally). */
+  excessCredit: string;
+  createdAt: number;
+}
+
 export type ChangeKind =
   | 'catalog.published'
   | 'customer.updated'
@@ -174,7 +276,10 @@ export type ChangeKind =
   | 'subscription.updated'
   | 'usage.updated'
   | 'reservation.updated'
-  | 'event.recorded';
+  | 'event.recorded'
+  | 'invoice.created'
+  | 'promotion.updated'
+  | 'credits.updated';
 
 /** One committed write, in commit order. */
 export interface ChangeRecord {

@@ -9,6 +9,12 @@ import type {
   CustomerRecord,
   EventRecord,
   IdempotencyRecord,
+  InvoiceRecord,
+  CreditGrantRecord,
+  CreditLedgerRecord,
+  NewCreditLedgerRecord,
+  PromotionalGrantRecord,
+  RechargeConfigRecord,
   NewChange,
   ReservationRecord,
   SubscriptionRecord,
@@ -25,6 +31,38 @@ export interface UsageQuery {
   resourceId?: string;
   from?: number;
   to?: number;
+}
+
+/** String fields of a subscription that filters compare with eq, ne, in, notIn. */
+export type SubscriptionStringField = 'customerId' | 'productId' | 'planId' | 'resourceId' | 'status' | 'billingPeriod';
+/** Instant fields of a subscription that filters compare with lt, lte, gt, gte (eq, ne too). */
+export type SubscriptionDateField = 'createdAt' | 'startDate' | 'endDate' | 'trialEndDate';
+
+/**
+ * A filter over subscriptions. `status` is the effective status at the query's `now` (as
+ * rules/lifecycle.ts statusAt derives it), not the stored one. A null instant (no end date) fails
+ * every comparison; a null billing period fails every string comparison except `ne`/`notIn`.
+ */
+export type SubscriptionFilter =
+  | { and: SubscriptionFilter[] }
+  | { or: SubscriptionFilter[] }
+  | { field: SubscriptionStringField; op: 'eq' | 'ne'; value: string }
+  | { field: SubscriptionStringField; op: 'in' | 'notIn'; value: string[] }
+  | { field: SubscriptionDateField; op: 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte'; value: number };
+
+export type SubscriptionSortField = 'createdAt' | 'customerId' | 'productId' | 'resourceId' | 'status';
+
+/**
+ * One page of subscriptions: matching `filter`, ordered by `sort` then id (ascending ids break ties
+ * in both directions), strictly after the cursor `after` (the sort value and id of the last row seen).
+ */
+export interface SubscriptionQuery {
+  filter?: SubscriptionFilter;
+  sort: { field: SubscriptionSortField; direction: 'ASC' | 'DESC' };
+  after?: { value: string | number; id: string };
+  limit: number;
+  /** The instant effective statuses are computed at (epoch ms). */
+  now: number;
 }
 
 /** Filters for `listEvents`. */
@@ -79,6 +117,33 @@ export interface StoreTx {
   putReservation(record: ReservationRecord): Promise<void>;
   /** Reservations with status HELD for one usage cell (expired ones included: the engine judges expiry). */
   listHeldReservations(key: Omit<UsageKey, 'windowStart' | 'windowEnd'>): Promise<ReservationRecord[]>;
+
+  /** Subscriptions matching a query, executed in the store (SQL where there is SQL). */
+  querySubscriptions(query: SubscriptionQuery): Promise<SubscriptionRecord[]>;
+  /** How many subscriptions carry a promotion code (its redemptions). */
+  countPromotionCodeRedemptions(code: string): Promise<number>;
+
+  /** Stores an invoice unless one with the same customer and dedupeKey exists; returns whether it was stored. */
+  insertInvoice(record: InvoiceRecord): Promise<boolean>;
+  /** Invoices of a customer (optionally one subscription), oldest first (createdAt, then id). */
+  listInvoices(query: { customerId: string; subscriptionId?: string }): Promise<InvoiceRecord[]>;
+
+  /** Every promotional grant of a customer (revoked and ended included), oldest first (createdAt, id). */
+  listPromotionalGrants(customerId: string): Promise<PromotionalGrantRecord[]>;
+  /** Inserts or replaces by id. */
+  putPromotionalGrant(record: PromotionalGrantRecord): Promise<void>;
+
+  /** Credit grants of a customer (in one currency when given), oldest first (createdAt, id). */
+  listCreditGrants(customerId: string, currencyId?: string): Promise<CreditGrantRecord[]>;
+  /** Inserts or replaces by id. */
+  putCreditGrant(record: CreditGrantRecord): Promise<void>;
+  /** Appends ledger entries in order; the store assigns increasing seq numbers. */
+  appendCreditLedger(entries: NewCreditLedgerRecord[]): Promise<void>;
+  /** Ledger entries of a customer and currency with seq > `after`, in seq order, at most `limit`. */
+  listCreditLedger(query: { customerId: string; currencyId: string; after?: number; limit: number }): Promise<CreditLedgerRecord[]>;
+  getRechargeConfig(customerId: string, currencyId: string): Promise<RechargeConfigRecord | undefined>;
+  /** Inserts or replaces by (customerId, currencyId). */
+  putRechargeConfig(record: RechargeConfigRecord): Promise<void>;
 
   getIdempotency(scope: string, key: string): Promise<IdempotencyRecord | undefined>;
   putIdempotency(record: IdempotencyRecord): Promise<void>;

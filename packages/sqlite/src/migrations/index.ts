@@ -1,6 +1,8 @@
 import type { Compilable, Kysely } from 'kysely';
 import { initial } from './0001-initial.js';
 import { eventsByStream } from './0002-events-by-stream.js';
+import { invoicesAndQuery } from './0003-invoices-and-query.js';
+import { promotionsAndCredits } from './0004-promotions-and-credits.js';
 
 /** One schema step. `version` is its place in the sequence, 1-based and gapless. */
 export interface Migration {
@@ -17,7 +19,7 @@ export interface Migration {
  * Every migration, oldest first. Append new ones; never edit or reorder a released one: a file
  * already migrated only ever runs the versions above its own.
  */
-export const MIGRATIONS: readonly Migration[] = [initial, eventsByStream];
+export const MIGRATIONS: readonly Migration[] = [initial, eventsByStream, invoicesAndQuery, promotionsAndCredits];
 
 /** The schema version this code writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

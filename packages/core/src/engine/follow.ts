@@ -1,0 +1,103 @@
+import { publishedFrom } from './catalog.js';
+import type { EngineContext } from './context.js';
+import type { ChangeRecord } from '../store/records.js';
+
+/**
+ * Follows the store's change feed so that writes made by other processes on the same store
+ * reach this engine: their customers' cached views are dropped and listeners hear of them.
+ * The staleness bound is the poll interval (docs/conventions.md#several-processes).
+ */
+export class ChangeFollower {
+  private lastSeq = 0;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private running: Promise<void> | undefined;
+  /** Sequence numbers this engine wrote itself: already applied, not to be replayed. */
+  private readonly own = new Set<number>();
+
+  constructor(
+    private readonly ctx: EngineContext,
+    readonly intervalMs: number,
+  ) {}
+
+  async start(): Promise<void> {
+    this.lastSeq = await this.ctx.store.lastChangeSeq();
+    if (this.intervalMs > 0) {
+      this.timer = setInterval(() => void this.poll().catch(() => undefined), this.intervalMs);
+      this.timer.unref?.();
+    }
+  }
+
+  /** Notes sequence numbers written by this engine (called after its commits). */
+  noteOwn(seqs: readonly number[]): void {
+    for (const s of seqs) if (s > this.lastSeq) this.own.add(s);
+  }
+
+  /** Reads and applies everything committed since the last poll. Concurrent calls share one run. */
+  poll(): Promise<void> {
+    this.running ??= this.drain().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const batch = await this.ctx.store.getChanges(this.lastSeq, 1000);
+      for (const c of batch) {
+        this.lastSeq = c.seq;
+        if (this.own.delete(c.seq)) continue;
+        await this.apply(c);
+      }
+      if (batch.length < 1000) return;
+    }
+  }
+
+  private async apply(c: ChangeRecord): Promise<void> {
+    const at = new Date(c.at);
+    const { ctx } = this;
+    if (c.kind === 'catalog.published') {
+      const versions = await ctx.store.transaction('read', (tx) => tx.listCatalogVersions());
+      for (const v of versions) if (!ctx.catalogs.has(v.version)) ctx.addCatalog(publishedFrom(v));
+      ctx.views.clear();
+      ctx.emitter.emit('catalogPublished', { version: Number(c.entityId), at });
+      return;
+    }
+    if (c.customerId === null) return;
+    ctx.views.invalidate(c.customerId);
+    const payload = (c.payload ?? {}) as Record<string, unknown>;
+    const resourceId = typeof payload.resourceId === 'string' && payload.resourceId !== '' ? payload.resourceId : null;
+    switch (c.kind) {
+      case 'usage.updated': {
+        const start = Number(payload.windowStart);
+        const all = start === 0;
+        ctx.emitter.emit('usageUpdated', {
+          customerId: c.customerId,
+          resourceId,
+          featureId: c.entityId ?? '',
+          currentUsage: Number(payload.value),
+          usagePeriodStart: all ? null : new Date(start),
+          usagePeriodEnd: all ? null : new Date(Number(payload.windowEnd)),
+          at,
+        });
+        return;
+      }
+      case 'subscription.updated':
+        ctx.emitter.emit('subscriptionUpdated', { customerId: c.customerId, subscriptionId: c.entityId ?? '', status: String(payload.status ?? ''), at });
+        ctx.emitter.emit('entitlementsUpdated', { customerId: c.customerId, resourceId, reason: c.kind, at });
+        return;
+      case 'customer.updated':
+      case 'customer.archived':
+      case 'promotion.updated':
+        ctx.emitter.emit('entitlementsUpdated', { customerId: c.customerId, resourceId, reason: c.kind, at });
+        return;
+      case 'credits.updated':
+        ctx.emitter.emit('entitlementsUpdated', { customerId: c.customerId, resourceId: null, reason: c.kind, at });
+        return;
+      default:
+        return;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { statusAt } from '../rules/lifecycle.js';
+import { nthBillingPeriod } from '../rules/windows.js';
+import type { SubscriptionRecord } from '../store/records.js';
+import { issueInvoice, periodDocument, periodKey } from './billing.js';
+import { write, type EngineContext, type WriteEffects } from './context.js';
+import { effectiveCatalogVersion } from './view.js';
+import { maintainCredits } from './credits.js';
+
+/** What a `tick()` materialised. A second tick at the same instant reports zeros. */
+export interface TickResult {
+  subscriptionsVisited: number;
+  statusesChanged: number;
+  invoicesCreated: number;
+  updatesApplied: number;
+  /** Customer credit balances whose expiries or recharges were written. */
+  creditsMaintained: number;
+}
+
+/** Most billing periods one tick bills for a subscription (a decade of months): bounds a catch-up. */
+const MAX_PERIODS = 120;
+
+/**
+ * Materialises what is due at `now` for one subscription (docs/conventions.md#lifecycle): its
+ * stored status, due scheduled updates, an invoice per started billing period (in advance) and
+ * one for the usage of each ended period (in arrears). Reads never needed this; it makes the
+ * ledger and the stored rows catch up, and is idempotent through the invoices' dedupe keys.
+ */
+async function tickOne(ctx: EngineContext, fx: WriteEffects, sub: SubscriptionRecord, result: TickResult): Promise<void> {
+  const now = fx.now;
+  const customer = await fx.tx.getCustomer(sub.customerId);
+  if (!customer) return;
+  let next = sub;
+  const status = statusAt(sub, now);
+  if (status !== sub.status && sub.status !== 'PAYMENT_PENDING') {
+    next = { ...next, status, updatedAt: now };
+    result.statusesChanged++;
+  }
+  const due = next.scheduledUpdates.filter((u) => u.at <= now);
+  if (due.length > 0) {
+    next = { ...next, catalogVersion: effectiveCatalogVersion(next, now), scheduledUpdates: next.scheduledUpdates.filter((u) => u.at > now), updatedAt: now };
+    const latest = ctx.catalogs.get(next.catalogVersion);
+    if (latest) next.planVersion = latest.record.planVersions[next.planId] ?? next.planVersion;
+    result.updatesApplied += due.length;
+  }
+  if (next !== sub) {
+    await fx.tx.putSubscription(next);
+    await fx.change('subscription.updated', next.customerId, next.id, { status: next.status, tick: true });
+    fx.invalidate(next.customerId);
+    fx.emit('subscriptionUpdated', { customerId: next.customerId, subscriptionId: next.id, status: next.status, at: new Date(now) });
+  }
+  const plan = ctx.catalogs.get(next.catalogVersion)?.catalog.plans.get(next.planId);
+  if (!next.billingPeriod || plan?.pricingType !== 'PAID' || next.status === 'PAYMENT_PENDING') return;
+  const billed = new Set((await fx.tx.listInvoices({ customerId: next.customerId, subscriptionId: next.id })).map((i) => i.dedupeKey));
+  const end = next.endDate ?? Infinity;
+  const usageFeatures = (plan.prices ?? []).filter((p) => p.billingModel === 'USAGE_BASED' && p.billingPeriod === next.billingPeriod).map((p) => p.featureId!);
+  for (let n = 0; n < MAX_PERIODS; n++) {
+    const period = nthBillingPeriod(next.billingAnchor, next.billingPeriod, n);
+    if (period.start > now || period.start >= end) break;
+    if (period.end <= next.startDate) continue;
+    const key = periodKey(next, period);
+    if (!billed.has(key)) {
+      const kind = n === 0 ? (next.trialEndDate !== null ? 'TRIAL_CONVERSION' : 'PROVISIONING') : 'RENEWAL';
+      if (await issueInvoice(ctx, fx, { sub: next, kind, dedupeKey: key, period, document: periodDocument(ctx, next, customer, period) })) result.invoicesCreated++;
+    }
+    const usageKey = `${next.id}:usage:${period.start}`;
+    const closed = Math.min(period.end, end);
+    if (usageFeatures.length > 0 && closed <= now && !billed.has(usageKey)) {
+      // docs/pricing.md#usage-in-arrears: usage of the windows that start within the period.
+      const usage = [];
+      for (const featureId of usageFeatures) {
+        const cells = await fx.tx.listUsage({ customerId: next.customerId, featureId, resourceId: next.resourceId, from: period.start, to: closed });
+        const quantity = cells.filter((c) => c.windowStart >= period.start && c.windowStart < closed).reduce((a, c) => a + c.value, 0);
+        usage.push({ featureId, quantity });
+      }
+      const document = periodDocument(ctx, next, customer, period, usage);
+      if (await issueInvoice(ctx, fx, { sub: next, kind: 'USAGE', dedupeKey: usageKey, period, document })) result.invoicesCreated++;
+    }
+  }
+}
+
+/**
+ * `tick()`: materialises due transitions for every subscription (one transaction each), in
+ * creation order, and the credit expiries and recharges of their customers. Idempotent: running
+ * it twice at one instant writes once.
+ */
+export async function tick(ctx: EngineContext): Promise<TickResult> {
+  const result: TickResult = { subscriptionsVisited: 0, statusesChanged: 0, invoicesCreated: 0, updatesApplied: 0, creditsMaintained: 0 };
+  const customersSeen = new Set<string>();
+  let after: { value: number; id: string } | undefined;
+  for (;;) {
+    const now = ctx.clock.nowMs();
+    const page = await ctx.store.transaction('read', (tx) =>
+      tx.querySubscriptions({ sort: { field: 'createdAt', direction: 'ASC' }, limit: 200, now, ...(after ? { after } : {}) }),
+    );
+    for (const sub of page) {
+      result.subscriptionsVisited++;
+      await write(ctx, async (fx) => {
+        const fresh = await fx.tx.getSubscription(sub.id);
+        if (fresh) await tickOne(ctx, fx, fresh, result);
+      });
+      if (!customersSeen.has(sub.customerId)) {
+        customersSeen.add(sub.customerId);
+        await write(ctx, async (fx) => {
+          const customer = await fx.tx.getCustomer(sub.customerId);
+          if (customer && customer.archivedAt === null) result.creditsMaintained += await maintainCredits(ctx, fx, customer);
+        });
+      }
+    }
+    if (page.length < 200) return result;
+    const last = page[page.length - 1]!;
+    after = { value: last.createdAt, id: last.id };
+  }
+}
