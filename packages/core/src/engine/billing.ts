@@ -76,12 +76,18 @@ function currencyOf(lines: readonly { currency: string }[], fallback: string | u
   return lines[0]?.currency ?? fallback ?? 'USD';
 }
 
+/** The currency a subscription's prices are in (its country's), or the customer's billing currency, or USD. */
+export function subscriptionLinesCurrency(ctx: EngineContext, sub: SubscriptionRecord, customer: CustomerRecord): string {
+  const billingInfoCurrency = typeof customer.billingInfo?.currency === 'string' ? customer.billingInfo.currency : undefined;
+  return currencyOf(subscriptionLines(ctx, sub, customer), billingInfoCurrency);
+}
+
 /** Prices a document from draft lines with the subscription's coupon and the customer's tax. */
-export function priceDocument(ctx: EngineContext, sub: SubscriptionRecord, customer: CustomerRecord, lines: DraftLine[], periodStart: number): PricedDocument {
+export function priceDocument(ctx: EngineContext, sub: SubscriptionRecord, customer: CustomerRecord, lines: DraftLine[], periodStart: number, currency?: string): PricedDocument {
   const billingInfoCurrency = typeof customer.billingInfo?.currency === 'string' ? customer.billingInfo.currency : undefined;
   return assembleInvoice({
     lines,
-    currency: currencyOf(lines, billingInfoCurrency),
+    currency: currencyOf(lines, currency ?? billingInfoCurrency),
     coupon: couponFor(ctx, sub, customer, periodStart),
     tax: {
       party: { billingCountryCode: billingCountry(sub, customer), taxExempt: customer.billingInfo?.taxExempt === true },

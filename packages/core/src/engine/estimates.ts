@@ -2,7 +2,7 @@ import type { PricedDocument } from '../rules/invoice.js';
 import type { Proration } from '../rules/proration.js';
 import type { Window } from '../rules/windows.js';
 import { TesseraError } from '../errors.js';
-import { prorationBlock } from './billing.js';
+import { priceDocument, prorationBlock } from './billing.js';
 import { write, type EngineContext } from './context.js';
 import { provisionInTx } from './provisioning.js';
 import { readSubscriptionInput } from './subscription-params.js';
@@ -17,7 +17,7 @@ export interface Estimate {
   total: string;
   billingPeriodRange: { start: Date; end: Date } | null;
   proration?: { prorationDate: Date; credit: string; debit: string; netAmount: string };
-  lines: PricedDocument['lines'];
+  lines: (Omit<PricedDocument['lines'][number], 'periodStart' | 'periodEnd'> & { periodStart?: Date; periodEnd?: Date })[];
 }
 
 /** Carries the result out of a transaction that must not commit. */
@@ -51,7 +51,14 @@ function toEstimate(document: PricedDocument | undefined, period: Window | undef
     tax: doc.tax,
     total: doc.total,
     billingPeriodRange: period ? { start: new Date(period.start), end: new Date(period.end) } : null,
-    lines: doc.lines,
+    lines: doc.lines.map((l) => {
+      const { periodStart, periodEnd, ...rest } = l;
+      return {
+        ...rest,
+        ...(periodStart !== undefined ? { periodStart: new Date(periodStart) } : {}),
+        ...(periodEnd !== undefined ? { periodEnd: new Date(periodEnd) } : {}),
+      };
+    }),
   };
   if (doc.discount) out.discount = { type: doc.discount.type, value: doc.discount.value, durationInMonths: doc.discount.durationInMonths, amount: doc.discount.amount };
   const block = proration ? prorationBlock(proration) : undefined;
@@ -68,7 +75,9 @@ export async function estimateSubscription(ctx: EngineContext, params: unknown):
       throw new TesseraError('CUSTOMER_NOT_FOUND', `estimateSubscription.customerId: no customer "${input.customerId}"`, { field: 'customerId', value: input.customerId });
     }
     const done = await provisionInTx(ctx, fx, input, customer, { estimate: true });
-    return toEstimate(done.document, done.billingPeriodRange, done.proration);
+    // A free plan bills nothing: a zero document in the customer's currency.
+    const document = done.document ?? priceDocument(ctx, done.record, customer, [], fx.now);
+    return toEstimate(document, done.billingPeriodRange, done.proration);
   });
 }
 

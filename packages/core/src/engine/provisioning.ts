@@ -7,7 +7,7 @@ import { isLiveAt, statusAt } from '../rules/lifecycle.js';
 import type { Proration } from '../rules/proration.js';
 import { billingPeriodAt, nthBillingPeriod, type Window } from '../rules/windows.js';
 import type { CustomerRecord, InvoiceRecord, SubscriptionRecord } from '../store/records.js';
-import { changeDocument, issueInvoice, periodDocument, periodKey } from './billing.js';
+import { changeDocument, issueInvoice, periodDocument, periodKey, priceDocument, subscriptionLinesCurrency } from './billing.js';
 import type { EngineContext, WriteEffects } from './context.js';
 import type { SubscriptionInput } from './subscription-params.js';
 import { currentPeriod } from './subscription-shape.js';
@@ -104,6 +104,7 @@ export async function replaceExisting(fx: WriteEffects, rec: SubscriptionRecord,
         const held: SubscriptionRecord = {
           ...s,
           endDate: at,
+          cancellationDate: now,
           scheduledUpdates: [...s.scheduledUpdates, { kind: 'CANCELLATION', status: 'SCHEDULED', at, planId: rec.planId }],
           updatedAt: now,
         };
@@ -180,6 +181,7 @@ export async function provisionInTx(
     const scheduled: SubscriptionRecord = {
       ...current,
       endDate: at,
+      cancellationDate: now,
       scheduledUpdates: [
         ...current.scheduledUpdates.filter((u) => u.kind !== 'PLAN_CHANGE'),
         { kind: 'PLAN_CHANGE', status: 'SCHEDULED', at, planId: input.plan.id, ...(input.billingPeriod ? { billingPeriod: input.billingPeriod } : {}) },
@@ -193,7 +195,13 @@ export async function provisionInTx(
     if (rec.promotionCode) rec.promotionCodeAppliedAt = at;
     await save(fx, rec, { planId: rec.planId, scheduled: true });
     await save(fx, scheduled, { scheduledPlanId: input.plan.id, endDate: at });
-    return { record: scheduled, status: 'SUCCESS' };
+    // Nothing is billed now; an estimate shows the first period of the plan it moves to.
+    const first = rec.billingPeriod ? nthBillingPeriod(rec.billingAnchor, rec.billingPeriod, 0) : { start: at, end: at };
+    const currency = subscriptionLinesCurrency(ctx, current, customer);
+    const document = rec.billingPeriod
+      ? periodDocument(ctx, rec, customer, first)
+      : priceDocument(ctx, rec, customer, [], at, currency);
+    return { record: scheduled, status: 'SUCCESS', document, billingPeriodRange: first };
   }
 
   if (isTrial) {
@@ -203,7 +211,9 @@ export async function provisionInTx(
     rec.billingAnchor = rec.trialEndDate;
     if (input.plan.trial?.onEnd === 'DOWNGRADE') {
       rec.endDate = rec.trialEndDate;
-      await scheduleDowngrade(ctx, fx, rec, rec.trialEndDate);
+      // The journey's downgrade plan follows only when nothing else of the product goes on.
+      const continues = existing.some((s) => !inTrial(s) && (s.endDate === null || s.endDate > rec.trialEndDate!));
+      if (!continues) await scheduleDowngrade(ctx, fx, rec, rec.trialEndDate);
     }
   }
 
@@ -248,6 +258,17 @@ export async function provisionInTx(
     result.document = periodDocument(ctx, rec, customer, period);
   }
   await replaceExisting(fx, rec, existing, input.plan.trial?.onEnd);
+  if (!isTrial) {
+    // Bought beside a trial of another plan that will convert: it gives way when the trial converts.
+    const converting = existing.find(
+      (s) => inTrial(s) && s.planId !== rec.planId && s.endDate === null && catalog.plans.get(s.planId)?.trial?.onEnd === 'CONVERT_TO_PAID',
+    );
+    if (converting && (rec.endDate === null || rec.endDate > converting.trialEndDate!)) {
+      rec.endDate = converting.trialEndDate;
+      rec.cancellationDate = now;
+      rec.scheduledUpdates = [...rec.scheduledUpdates, { kind: 'CANCELLATION', status: 'SCHEDULED', at: converting.trialEndDate!, planId: converting.planId }];
+    }
+  }
   await save(fx, rec, { planId: rec.planId });
   return result;
 }

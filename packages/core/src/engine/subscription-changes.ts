@@ -125,7 +125,12 @@ export async function cancelSubscriptionScheduledUpdates(ctx: EngineContext, par
     const next: SubscriptionRecord = { ...sub, scheduledUpdates: sub.scheduledUpdates.filter((u) => !drop(u)), updatedAt: fx.now };
     for (const u of dropped) {
       if (u.kind !== 'PLAN_CHANGE') continue;
-      if (next.endDate === u.at && next.cancellationDate === null) next.endDate = null;
+      // The end the downgrade scheduled goes with it (a cancellation of its own would not be a PLAN_CHANGE).
+      if (next.endDate === u.at) {
+        next.endDate = null;
+        next.cancellationDate = null;
+        next.status = 'ACTIVE';
+      }
       for (const s of await fx.tx.listSubscriptionsByCustomer(sub.customerId)) {
         if (s.metadata.previousSubscriptionId === sub.id && s.startDate === u.at && statusAt(s, fx.now) === 'NOT_STARTED') {
           await fx.tx.putSubscription(endSubscription(s, s.startDate, fx.now));
@@ -160,7 +165,13 @@ export async function migrateSubscriptionToLatest(ctx: EngineContext, params: un
         ...sub,
         scheduledUpdates: [
           ...sub.scheduledUpdates.filter((u) => u.kind !== 'MIGRATION'),
-          { kind: 'MIGRATION', status: 'SCHEDULED', at: period.end, catalogVersion: latest.record.version },
+          {
+            kind: 'MIGRATION',
+            status: 'SCHEDULED',
+            at: period.end,
+            catalogVersion: latest.record.version,
+            planVersion: latest.record.planVersions[sub.planId] ?? sub.planVersion,
+          },
         ],
         updatedAt: fx.now,
       };

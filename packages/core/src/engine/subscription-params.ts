@@ -171,13 +171,8 @@ export function readSubscriptionInput(params: unknown, path: string, catalog: Ca
   if (resourceId === '' && product.multipleSubscriptions) {
     p.fail('resourceId', `product "${product.id}" has one subscription per resource; give the resourceId`);
   }
+  // Validity (unknown, inactive, expired, exhausted) is checked in the write, where redemptions are counted.
   const promotionCode = p.optId('promotionCode') ?? null;
-  if (promotionCode !== null && !catalog.promotionCodes.has(promotionCode)) {
-    throw new TesseraError('PROMOTION_CODE_INVALID', `${p.at('promotionCode')}: no promotion code "${promotionCode}"`, {
-      field: p.at('promotionCode'),
-      value: promotionCode,
-    });
-  }
   p.optObject('checkoutOptions');
   return {
     customerId: cid,

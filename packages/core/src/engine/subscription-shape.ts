@@ -56,6 +56,13 @@ export function currentPeriod(sub: SubscriptionRecord, at: number): { start: num
   return billingPeriodAt(sub.billingAnchor, sub.billingPeriod, sub.endDate !== null ? Math.min(t, sub.endDate - 1) : t);
 }
 
+/** The plan version in force at `now`: a due scheduled migration's (reads need no tick). */
+function planVersionAt(sub: SubscriptionRecord, now: number): number {
+  let version = sub.planVersion;
+  for (const u of sub.scheduledUpdates) if (u.kind === 'MIGRATION' && u.at <= now && u.planVersion !== undefined) version = u.planVersion;
+  return version;
+}
+
 /** The public shape of a subscription record at `now`. */
 export function toSubscription(sub: SubscriptionRecord, now: number): Subscription {
   const period = currentPeriod(sub, now);
@@ -64,7 +71,7 @@ export function toSubscription(sub: SubscriptionRecord, now: number): Subscripti
     customerId: sub.customerId,
     productId: sub.productId,
     planId: sub.planId,
-    planVersion: sub.planVersion,
+    planVersion: planVersionAt(sub, now),
     resourceId: sub.resourceId === '' ? null : sub.resourceId,
     billingPeriod: sub.billingPeriod,
     status: statusAt(sub, now),
@@ -78,7 +85,8 @@ export function toSubscription(sub: SubscriptionRecord, now: number): Subscripti
     billableFeatures: sub.billableFeatures.map((b) => ({ ...b })),
     promotionCode: sub.promotionCode,
     billingCountryCode: sub.billingCountryCode,
-    scheduledUpdates: sub.scheduledUpdates.map((u) => {
+    // Updates already due took effect (reads need no tick), so only future ones are shown.
+    scheduledUpdates: sub.scheduledUpdates.filter((u) => u.at > now).map((u) => {
       const v: ScheduledUpdateView = { kind: u.kind, status: u.status, scheduledAt: new Date(u.at) };
       if (u.planId) v.planId = u.planId;
       if (u.billingPeriod) v.billingPeriod = u.billingPeriod;

@@ -33,7 +33,7 @@ async function restoreHeldForTrial(fx: WriteEffects, trial: SubscriptionRecord):
   for (const s of await fx.tx.listSubscriptionsByCustomer(trial.customerId)) {
     if (s.id === trial.id || s.productId !== trial.productId || s.resourceId !== trial.resourceId) continue;
     if (!s.scheduledUpdates.some(isHold) || s.endDate !== trial.trialEndDate) continue;
-    const back: SubscriptionRecord = { ...s, endDate: null, scheduledUpdates: s.scheduledUpdates.filter((u) => !isHold(u)), updatedAt: fx.now };
+    const back: SubscriptionRecord = { ...s, endDate: null, cancellationDate: null, status: 'ACTIVE', scheduledUpdates: s.scheduledUpdates.filter((u) => !isHold(u)), updatedAt: fx.now };
     await fx.tx.putSubscription(back);
     await fx.change('subscription.updated', s.customerId, s.id, { status: statusAt(back, fx.now), endDate: null });
   }

@@ -48,20 +48,25 @@ async function tickOne(ctx: EngineContext, fx: WriteEffects, sub: SubscriptionRe
     fx.invalidate(next.customerId);
     fx.emit('subscriptionUpdated', { customerId: next.customerId, subscriptionId: next.id, status: next.status, at: new Date(now) });
   }
-  const plan = ctx.catalogs.get(next.catalogVersion)?.catalog.plans.get(next.planId);
-  if (!next.billingPeriod || plan?.pricingType !== 'PAID' || next.status === 'PAYMENT_PENDING') return;
-  const billed = new Set((await fx.tx.listInvoices({ customerId: next.customerId, subscriptionId: next.id })).map((i) => i.dedupeKey));
+  if (!next.billingPeriod || next.status === 'PAYMENT_PENDING') return;
+  const invoices = await fx.tx.listInvoices({ customerId: next.customerId, subscriptionId: next.id });
+  const billed = new Set(invoices.map((i) => i.dedupeKey));
   const end = next.endDate ?? Infinity;
-  const usageFeatures = (plan.prices ?? []).filter((p) => p.billingModel === 'USAGE_BASED' && p.billingPeriod === next.billingPeriod).map((p) => p.featureId!);
+  const cycleStart = currentCycleStart(next, invoices.map((i) => i.dedupeKey));
   for (let n = 0; n < MAX_PERIODS; n++) {
     const period = nthBillingPeriod(next.billingAnchor, next.billingPeriod, n);
     if (period.start > now || period.start >= end) break;
-    if (period.end <= next.startDate) continue;
+    if (period.end <= next.startDate || period.start < cycleStart) continue;
+    // Each period is priced in the catalog version in force when it starts (a migration applies from its date).
+    const priced: SubscriptionRecord = { ...next, catalogVersion: effectiveCatalogVersion(sub, period.start) };
+    const plan = ctx.catalogs.get(priced.catalogVersion)?.catalog.plans.get(priced.planId);
+    if (plan?.pricingType !== 'PAID') continue;
     const key = periodKey(next, period);
     if (!billed.has(key)) {
       const kind = n === 0 ? (next.trialEndDate !== null ? 'TRIAL_CONVERSION' : 'PROVISIONING') : 'RENEWAL';
-      if (await issueInvoice(ctx, fx, { sub: next, kind, dedupeKey: key, period, document: periodDocument(ctx, next, customer, period) })) result.invoicesCreated++;
+      if (await issueInvoice(ctx, fx, { sub: next, kind, dedupeKey: key, period, document: periodDocument(ctx, priced, customer, period) })) result.invoicesCreated++;
     }
+    const usageFeatures = (plan.prices ?? []).filter((p) => p.billingModel === 'USAGE_BASED' && p.billingPeriod === next.billingPeriod).map((p) => p.featureId!);
     const usageKey = `${next.id}:usage:${period.start}`;
     const closed = Math.min(period.end, end);
     if (usageFeatures.length > 0 && closed <= now && !billed.has(usageKey)) {
@@ -72,10 +77,23 @@ async function tickOne(ctx: EngineContext, fx: WriteEffects, sub: SubscriptionRe
         const quantity = cells.filter((c) => c.windowStart >= period.start && c.windowStart < closed).reduce((a, c) => a + c.value, 0);
         usage.push({ featureId, quantity });
       }
-      const document = periodDocument(ctx, next, customer, period, usage);
+      const document = periodDocument(ctx, priced, customer, period, usage);
       if (await issueInvoice(ctx, fx, { sub: next, kind: 'USAGE', dedupeKey: usageKey, period, document })) result.invoicesCreated++;
     }
   }
+}
+
+/**
+ * Where the current billing cycle starts: after a change of billing period, the first period of
+ * the new one that was billed (its UPDATE invoice); earlier periods of the new length were paid
+ * for by the old cycle. 0 when the billing period never changed.
+ */
+function currentCycleStart(sub: SubscriptionRecord, keys: readonly string[]): number {
+  const mine = `${sub.id}:${sub.billingPeriod}:`;
+  const other = keys.some((k) => /^[^:]+:(MONTHLY|ANNUALLY):\d+$/.test(k) && !k.startsWith(mine));
+  if (!other) return 0;
+  const starts = keys.filter((k) => k.startsWith(mine)).map((k) => Number(k.slice(mine.length)));
+  return starts.length > 0 ? Math.min(...starts) : 0;
 }
 
 /**

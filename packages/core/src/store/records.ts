@@ -58,8 +58,9 @@ export interface ScheduledUpdate {
   billingPeriod?: BillingPeriod;
   addons?: SubscriptionAddon[];
   billableFeatures?: BillableFeatureQuantity[];
-  /** MIGRATION: the catalog version the subscription moves to. */
+  /** MIGRATION: the catalog version the subscription moves to, and its plan's version there. */
   catalogVersion?: number;
+  planVersion?: number;
 }
 
 /**
