@@ -8,6 +8,8 @@ export default defineConfig({
     alias: {
       '@tessera/core': src('core'),
       '@tessera/sqlite': src('sqlite'),
+      '@tessera/http': src('http'),
+      '@tessera/testing': src('testing'),
     },
   },
   test: {

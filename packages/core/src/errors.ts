@@ -17,7 +17,9 @@ export type TesseraErrorCode =
   | 'CONFLICT'
   | 'STORE_UNAVAILABLE'
   | 'OFFLINE'
-  | 'UNAUTHORIZED';
+  | 'UNAUTHORIZED'
+  /** An unexpected failure inside a service (the sidecar answers it for non-Tessera errors). */
+  | 'INTERNAL';
 
 /** What went wrong with which input: `field` is a dotted path into the call's params. */
 export interface TesseraErrorDetails {

@@ -401,6 +401,11 @@ export class Engine {
     return this.ctx.store.getChanges(after, Math.min(limit, 10_000));
   }
 
+  /** The highest committed change sequence number of the store (0 when none). */
+  lastChangeSeq(): Promise<number> {
+    return this.ctx.store.lastChangeSeq();
+  }
+
   /** Subscribes to an event (runs after the write committed). */
   addListener<K extends EngineEventName>(event: K, handler: Handler<K>): this {
     this.ctx.emitter.on(event, handler);
