@@ -77,7 +77,8 @@ export async function scheduleDowngrade(ctx: EngineContext, fx: WriteEffects, su
   await fx.change('subscription.updated', down.customerId, down.id, { status: down.status, planId: down.planId });
 }
 
-async function save(fx: WriteEffects, rec: SubscriptionRecord, payload: Record<string, unknown>): Promise<void> {
+/** Writes a subscription, records the change, drops the customer's view and tells listeners after commit. */
+export async function saveSubscription(fx: WriteEffects, rec: SubscriptionRecord, payload: Record<string, unknown>): Promise<void> {
   await fx.tx.putSubscription(rec);
   await fx.change('subscription.updated', rec.customerId, rec.id, { status: statusAt(rec, fx.now), ...payload });
   fx.invalidate(rec.customerId);
@@ -193,8 +194,8 @@ export async function provisionInTx(
     rec.status = 'NOT_STARTED';
     rec.metadata = { ...rec.metadata, startedBy: 'scheduledDowngrade', previousSubscriptionId: current.id };
     if (rec.promotionCode) rec.promotionCodeAppliedAt = at;
-    await save(fx, rec, { planId: rec.planId, scheduled: true });
-    await save(fx, scheduled, { scheduledPlanId: input.plan.id, endDate: at });
+    await saveSubscription(fx, rec, { planId: rec.planId, scheduled: true });
+    await saveSubscription(fx, scheduled, { scheduledPlanId: input.plan.id, endDate: at });
     // Nothing is billed now; an estimate shows the first period of the plan it moves to.
     const first = rec.billingPeriod ? nthBillingPeriod(rec.billingAnchor, rec.billingPeriod, 0) : { start: at, end: at };
     const currency = subscriptionLinesCurrency(ctx, current, customer);
@@ -248,7 +249,7 @@ export async function provisionInTx(
       });
       result.status = 'PAYMENT_REQUIRED';
       result.checkoutUrl = checkout.checkoutUrl;
-      await save(fx, rec, { planId: rec.planId });
+      await saveSubscription(fx, rec, { planId: rec.planId });
       return result;
     }
   } else if (paid && isTrial) {
@@ -269,7 +270,7 @@ export async function provisionInTx(
       rec.scheduledUpdates = [...rec.scheduledUpdates, { kind: 'CANCELLATION', status: 'SCHEDULED', at: converting.trialEndDate!, planId: converting.planId }];
     }
   }
-  await save(fx, rec, { planId: rec.planId });
+  await saveSubscription(fx, rec, { planId: rec.planId });
   return result;
 }
 
@@ -286,6 +287,6 @@ export async function confirmPaymentInTx(fx: WriteEffects, sub: SubscriptionReco
   );
   const active: SubscriptionRecord = { ...sub, status: 'ACTIVE', updatedAt: fx.now };
   await replaceExisting(fx, active, existing);
-  await save(fx, active, { paymentConfirmed: true });
+  await saveSubscription(fx, active, { paymentConfirmed: true });
   return active;
 }

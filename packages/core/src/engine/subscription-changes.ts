@@ -8,7 +8,7 @@ import type { InvoiceRecord, ScheduledUpdate, SubscriptionRecord } from '../stor
 import { changeDocument, issueInvoice, periodKey, requireSubscription, toInvoice } from './billing.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { Params } from './params.js';
-import { checkPromotion, confirmPaymentInTx, endSubscription } from './provisioning.js';
+import { checkPromotion, confirmPaymentInTx, endSubscription, saveSubscription as save } from './provisioning.js';
 import { readAddons, readBillableFeatures } from './subscription-params.js';
 import { currentPeriod, toSubscription, type Subscription } from './subscription-shape.js';
 
@@ -29,14 +29,6 @@ export interface UpdateOutcome {
   proration?: Proration;
   period?: Window;
   invoice?: InvoiceRecord;
-}
-
-async function save(fx: WriteEffects, rec: SubscriptionRecord, payload: Record<string, unknown>): Promise<void> {
-  await fx.tx.putSubscription(rec);
-  await fx.change('subscription.updated', rec.customerId, rec.id, { status: statusAt(rec, fx.now), ...payload });
-  fx.invalidate(rec.customerId);
-  fx.emit('subscriptionUpdated', { customerId: rec.customerId, subscriptionId: rec.id, status: statusAt(rec, fx.now), at: new Date(fx.now) });
-  fx.emit('entitlementsUpdated', { customerId: rec.customerId, resourceId: rec.resourceId || null, reason: 'subscription.updated', at: new Date(fx.now) });
 }
 
 /**
