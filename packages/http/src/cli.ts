@@ -144,10 +144,11 @@ async function serve(args: string[]): Promise<void> {
   const catalog = values.catalog ? readCatalog(values.catalog) : undefined;
 
   const [{ createEngine }, { sqliteStore }, { serveSidecar }] = await Promise.all([import('@tessera/core'), import('@tessera/sqlite'), import('./server/serve.js')]);
-  const engine: Engine = await createEngine({ store: sqliteStore({ filename: values.db, durability }), catalog });
+  const store = sqliteStore({ filename: values.db, durability });
+  const engine: Engine = await createEngine({ store, catalog });
   let running: RunningSidecar;
   try {
-    running = await serveSidecar({ engine, fullAccessKeys, readOnlyKeys, maxBodyBytes, port, hostname: values.host ?? '127.0.0.1' });
+    running = await serveSidecar({ engine, store, fullAccessKeys, readOnlyKeys, maxBodyBytes, port, hostname: values.host ?? '127.0.0.1' });
   } catch (e) {
     await engine.close();
     const code = (e as NodeJS.ErrnoException).code;

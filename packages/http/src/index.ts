@@ -5,3 +5,16 @@ export { createClient, type ClientOptions, type TesseraClient, type ChangesPage,
 export { reviveDates, DATE_FIELDS } from './client/revive.js';
 export { METHODS, NOT_EXPOSED, type MethodName, type MethodSpec, type MethodAccess } from './methods.js';
 export { HTTP_STATUS, INTERNAL, type ErrorBody, type WireErrorCode } from './errors.js';
+export {
+  createReplica,
+  httpSyncStore,
+  type Replica,
+  type ReplicaOptions,
+  type ReplicaSyncState,
+  type ReplicaEventMap,
+  type ReplicaFallbackEntitlement,
+  type ForwardedMethodName,
+} from './replica/replica.js';
+export type { FailedEntry as ReplicaFailedEntry } from './replica/outbox.js';
+export { MAX_REPLICA_CUSTOMERS, type CustomerExport, type ReplicaSnapshot, type ReplicaCustomers } from './replica/records.js';
+export { REPLICA_ROUTES } from './server/replica-routes.js';

@@ -2,7 +2,7 @@ import type { CouponDefinition } from '../catalog/types.js';
 import { TesseraError } from '../errors.js';
 import { couponAppliesToPeriod, effectiveCoupon } from '../rules/discounts.js';
 import { assembleInvoice, type DraftLine, type PricedDocument } from '../rules/invoice.js';
-import { pricePeriod, type FeatureQuantity, type PricedLine } from '../rules/pricing.js';
+import { pricePeriod, selectPrices, type FeatureQuantity, type PricedLine } from '../rules/pricing.js';
 import { prorateChange, prorationSummary, type Proration } from '../rules/proration.js';
 import { type Window } from '../rules/windows.js';
 import type { CustomerRecord, InvoiceKind, InvoiceRecord, SubscriptionRecord } from '../store/records.js';
@@ -76,18 +76,24 @@ function currencyOf(lines: readonly { currency: string }[], fallback: string | u
   return lines[0]?.currency ?? fallback ?? 'USD';
 }
 
-/** The currency a subscription's prices are in (its country's), or the customer's billing currency, or USD. */
+/**
+ * The currency a subscription is billed in: its plan's prices for its billing period in its
+ * country (usage-based ones included), else the customer's billing currency, else USD.
+ */
 export function subscriptionLinesCurrency(ctx: EngineContext, sub: SubscriptionRecord, customer: CustomerRecord): string {
+  const catalog = ctx.catalogs.get(sub.catalogVersion)?.catalog ?? ctx.latest().catalog;
+  const plan = catalog.plans.get(sub.planId);
+  const prices = plan && sub.billingPeriod ? selectPrices(plan.prices ?? [], sub.billingPeriod, billingCountry(sub, customer)) : [];
   const billingInfoCurrency = typeof customer.billingInfo?.currency === 'string' ? customer.billingInfo.currency : undefined;
-  return currencyOf(subscriptionLines(ctx, sub, customer), billingInfoCurrency);
+  return prices[0]?.currency ?? billingInfoCurrency ?? 'USD';
 }
 
 /** Prices a document from draft lines with the subscription's coupon and the customer's tax. */
 export function priceDocument(ctx: EngineContext, sub: SubscriptionRecord, customer: CustomerRecord, lines: DraftLine[], periodStart: number, currency?: string): PricedDocument {
-  const billingInfoCurrency = typeof customer.billingInfo?.currency === 'string' ? customer.billingInfo.currency : undefined;
+  // A document without lines still has the subscription's currency (a FIXED coupon must match it).
   return assembleInvoice({
     lines,
-    currency: currencyOf(lines, currency ?? billingInfoCurrency),
+    currency: currencyOf(lines, currency ?? subscriptionLinesCurrency(ctx, sub, customer)),
     coupon: couponFor(ctx, sub, customer, periodStart),
     tax: {
       party: { billingCountryCode: billingCountry(sub, customer), taxExempt: customer.billingInfo?.taxExempt === true },
@@ -115,6 +121,15 @@ export function changeDocument(
 ): { document: PricedDocument; proration: Proration } {
   const oldLines = before ? subscriptionLines(ctx, before.sub, customer) : [];
   const newLines = subscriptionLines(ctx, after.sub, customer);
+  const from = oldLines[0]?.currency;
+  const to = newLines[0]?.currency;
+  if (from && to && from !== to) {
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `billingCountryCode: the change would bill in ${to} while the current subscription bills in ${from}; keep the billing country (${before!.sub.billingCountryCode ?? customer.billingInfo?.billingCountryCode ?? 'none'}) or cancel and subscribe anew`,
+      { field: 'billingCountryCode', from, to },
+    );
+  }
   const proration = prorateChange({ period: before?.period ?? after.period, at, oldLines, newLines, newPeriod: after.period });
   const lines: DraftLine[] = [...proration.credit, ...proration.debit];
   return { document: priceDocument(ctx, after.sub, customer, lines, at), proration };

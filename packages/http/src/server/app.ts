@@ -2,11 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { TesseraError, type Engine, type TesseraErrorDetails } from '@tessera/core';
+import { TesseraError, type Engine, type Store, type TesseraErrorDetails } from '@tessera/core';
 import { HTTP_STATUS, INTERNAL, type ErrorBody, type WireErrorCode } from '../errors.js';
 import { METHODS, methodSpec } from '../methods.js';
 import { ChangeFeed } from './change-feed.js';
 import { KeyRing, presentedKey, type KeyAccess } from './keys.js';
+import { addReplicaRoutes } from './replica-routes.js';
 
 /** Options of `createSidecar` and `serveSidecar`. */
 export interface SidecarOptions {
@@ -22,6 +23,12 @@ export interface SidecarOptions {
   changePollMs?: number;
   /** Told about every failure that is no TesseraError (answered 500 INTERNAL); logs to stderr by default. */
   onInternalError?: (error: unknown, context: { method: string }) => void;
+  /**
+   * The engine's store, read directly by the replica routes (`POST /v1/replicaSnapshot`,
+   * `POST /v1/replicaCustomers`) that replicas (`createReplica`) sync from. Without it those
+   * routes answer INVALID_ARGUMENT. `tessera serve` passes it.
+   */
+  store?: Store;
 }
 
 /** Longest wait a long poll may ask for (`wait`), in ms. */
@@ -241,6 +248,8 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
       },
     );
   });
+
+  addReplicaRoutes(app, options.store, jsonResponse, (c) => readJsonBody(c, maxBodyBytes));
 
   app.post('/v1/:method', async (c: Context<Env>) => {
     const name = c.req.param('method')!;
