@@ -1,5 +1,5 @@
 import type { Catalog } from '../catalog/catalog.js';
-import type { CatalogDefinition, CouponDefinition } from '../catalog/types.js';
+import type { CatalogDefinition, CouponDefinition, FeatureType } from '../catalog/types.js';
 import type { Clock } from '../clock.js';
 import type { EngineEventName, EngineEvents } from '../events.js';
 import type { ChangeRecord } from '../store/records.js';
@@ -11,6 +11,7 @@ import type { Customer, ProvisionCustomerParams, UpdateCustomerParams } from './
 import {
   evaluate,
   evaluateAll,
+  evaluateCached,
   readCheck,
   type BooleanEntitlement,
   type EnumEntitlement,
@@ -86,6 +87,20 @@ export interface ConsumeUsageParams {
 }
 
 type Handler<K extends EngineEventName> = (event: EngineEvents[K]) => void;
+
+/**
+ * A warm check is answered synchronously from the view (no microtask hops); a cold one reads the
+ * store. Malformed params reject the promise, never throw.
+ */
+function check(ctx: EngineContext, params: GetEntitlementParams, method: string, expected: FeatureType | undefined): Promise<Entitlement> {
+  try {
+    const input = readCheck(params, method);
+    const warm = evaluateCached(ctx, input, expected);
+    return warm !== undefined ? Promise.resolve(warm) : evaluate(ctx, input, expected);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
 
 /**
  * An entitlement and pricing engine bound to one store. Every method validates its params,
@@ -232,28 +247,28 @@ export class Engine {
   // Entitlement checks
 
   /** The entitlement of any feature type. Denies (never throws) for unknown customers or features. */
-  async getEntitlement(params: GetEntitlementParams): Promise<Entitlement> {
-    return evaluate(this.ctx, readCheck(params, 'getEntitlement'));
+  getEntitlement(params: GetEntitlementParams): Promise<Entitlement> {
+    return check(this.ctx, params, 'getEntitlement', undefined);
   }
 
   /** A BOOLEAN feature's entitlement; another type denies with FeatureTypeMismatch. */
-  async getBooleanEntitlement(params: GetEntitlementParams): Promise<BooleanEntitlement | Entitlement> {
-    return evaluate(this.ctx, readCheck(params, 'getBooleanEntitlement'), 'BOOLEAN');
+  getBooleanEntitlement(params: GetEntitlementParams): Promise<BooleanEntitlement | Entitlement> {
+    return check(this.ctx, params, 'getBooleanEntitlement', 'BOOLEAN');
   }
 
   /** A NUMERIC feature's entitlement; another type denies with FeatureTypeMismatch. */
-  async getNumericEntitlement(params: GetEntitlementParams): Promise<NumericEntitlement | Entitlement> {
-    return evaluate(this.ctx, readCheck(params, 'getNumericEntitlement'), 'NUMERIC');
+  getNumericEntitlement(params: GetEntitlementParams): Promise<NumericEntitlement | Entitlement> {
+    return check(this.ctx, params, 'getNumericEntitlement', 'NUMERIC');
   }
 
   /** A METERED feature's entitlement with usage; `options.requestedUsage` asks for more. */
-  async getMeteredEntitlement(params: GetEntitlementParams): Promise<MeteredEntitlement | Entitlement> {
-    return evaluate(this.ctx, readCheck(params, 'getMeteredEntitlement'), 'METERED');
+  getMeteredEntitlement(params: GetEntitlementParams): Promise<MeteredEntitlement | Entitlement> {
+    return check(this.ctx, params, 'getMeteredEntitlement', 'METERED');
   }
 
   /** An ENUM feature's entitlement; `options.requestedValues` must all be enabled. */
-  async getEnumEntitlement(params: GetEntitlementParams): Promise<EnumEntitlement | Entitlement> {
-    return evaluate(this.ctx, readCheck(params, 'getEnumEntitlement'), 'ENUM');
+  getEnumEntitlement(params: GetEntitlementParams): Promise<EnumEntitlement | Entitlement> {
+    return check(this.ctx, params, 'getEnumEntitlement', 'ENUM');
   }
 
   /** Every entitlement the customer has (for a resource). Empty for unknown or archived customers. */

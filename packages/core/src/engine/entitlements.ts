@@ -4,7 +4,7 @@ import { usageWindow } from '../rules/windows.js';
 import { balanceAt } from '../rules/credits.js';
 import { Decimal } from '../money.js';
 import type { EngineContext } from './context.js';
-import { Params } from './params.js';
+import { MAX_ID_LENGTH, Params } from './params.js';
 import { fallbackEntitlement } from './offline.js';
 import { isTesseraError } from '../errors.js';
 import { CustomerView, freshCell, type ResourceView, type UsageCell } from './view.js';
@@ -107,8 +107,18 @@ interface CheckInput {
 
 const NO_VALUES: string[] = [];
 
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const cleanId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH && !CONTROL.test(v);
+
 /** Validates check params. Cheap on purpose: it runs on every check. */
 export function readCheck(params: unknown, method: string): CheckInput {
+  // The common shape, validated without allocating a reader; anything else takes the full path.
+  if (typeof params === 'object' && params !== null) {
+    const o = params as { customerId?: unknown; featureId?: unknown; resourceId?: unknown; options?: unknown };
+    if (cleanId(o.customerId) && cleanId(o.featureId) && o.options === undefined && (o.resourceId === undefined || cleanId(o.resourceId))) {
+      return { customerId: o.customerId, featureId: o.featureId, resourceId: o.resourceId ?? '', requestedUsage: 0, requestedValues: NO_VALUES };
+    }
+  }
   const p = new Params(params, method);
   const customerId = p.id('customerId');
   const featureId = p.id('featureId');
@@ -182,6 +192,8 @@ async function currentCell(ctx: EngineContext, input: CheckInput, rv: ResourceVi
  */
 export async function evaluate(ctx: EngineContext, input: CheckInput, expected?: FeatureType): Promise<Entitlement> {
   if (ctx.offline) return fallbackEntitlement(ctx.fallback ?? {}, input, expected ?? ctx.latestOrUndefined?.()?.catalog.features.get(input.featureId)?.type);
+  // Without fallback values nothing is caught: one promise layer less.
+  if (!ctx.fallback) return evaluateOnline(ctx, input, expected);
   try {
     return await evaluateOnline(ctx, input, expected);
   } catch (e) {
@@ -195,8 +207,38 @@ export async function evaluate(ctx: EngineContext, input: CheckInput, expected?:
 
 async function evaluateOnline(ctx: EngineContext, input: CheckInput, expected?: FeatureType): Promise<Entitlement> {
   const now = ctx.clock.nowMs();
-  const feature = ctx.latest().catalog.features.get(input.featureId);
   const view = ctx.views.get(input.customerId) ?? (await customerView(ctx, input.customerId));
+  const first = decide(ctx, view, input, expected, now, undefined);
+  if (first !== NEED_CELL) return first;
+  const rv = view.resource(input.resourceId, now);
+  const cell = await currentCell(ctx, input, rv, rv.entitlements.get(input.featureId)!, now);
+  return decide(ctx, view, input, expected, now, cell) as Entitlement;
+}
+
+/**
+ * Answers a check synchronously when the customer's view (and, for METERED, the usage cell) is
+ * cached, which is what a warm check is; undefined when the store must be read.
+ */
+export function evaluateCached(ctx: EngineContext, input: CheckInput, expected?: FeatureType): Entitlement | undefined {
+  if (ctx.offline) return undefined;
+  const view = ctx.views.get(input.customerId);
+  if (!view) return undefined;
+  const r = decide(ctx, view, input, expected, ctx.clock.nowMs(), undefined);
+  return r === NEED_CELL ? undefined : r;
+}
+
+const NEED_CELL = Symbol('needs the usage cell');
+
+/** The check itself, from a view; METERED needs a fresh usage cell (given, or cached in the view). */
+function decide(
+  ctx: EngineContext,
+  view: CustomerView,
+  input: CheckInput,
+  expected: FeatureType | undefined,
+  now: number,
+  given: UsageCell | undefined,
+): Entitlement | typeof NEED_CELL {
+  const feature = ctx.latest().catalog.features.get(input.featureId);
   if (!view.customer) return deny(input, 'CustomerNotFound', feature, expected);
   if (view.customer.archivedAt !== null) return deny(input, 'CustomerIsArchived', feature, expected);
   if (!feature) return deny(input, 'FeatureNotFound', undefined, expected);
@@ -240,7 +282,8 @@ async function evaluateOnline(ctx: EngineContext, input: CheckInput, expected?: 
       };
     }
     case 'METERED': {
-      const cell = freshCell(rv, input.featureId, now) ?? (await currentCell(ctx, input, rv, e, now));
+      const cell = given ?? freshCell(rv, input.featureId, now);
+      if (!cell) return NEED_CELL;
       const currentUsage = cell.value + cell.held;
       let denied: AccessDeniedReason | undefined = decideMetered(e, currentUsage, input.requestedUsage);
       if (!denied && feature.creditCost && !creditsCover(view, feature.creditCost, input.requestedUsage, now)) denied = 'InsufficientCredits';

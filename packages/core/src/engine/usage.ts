@@ -112,7 +112,10 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
 
 /** The entitlement in force for a usage at `at` (cached for now, computed for past instants). */
 export function entitlementFor(view: CustomerView, resourceId: string, featureId: string, at: number, now: number): ResolvedEntitlement | undefined {
-  return at === now ? view.resource(resourceId, now).entitlements.get(featureId) : view.entitlementsAt(resourceId, at).get(featureId);
+  // An event stamped a few ms before the write's `now` (the usual case) is still inside the period
+  // the cached resolution covers: no need to resolve again per event.
+  const current = view.resource(resourceId, now);
+  return at === now || view.holdsAt(at) ? current.entitlements.get(featureId) : view.entitlementsAt(resourceId, at).get(featureId);
 }
 
 /** The usage window that a report at `at` counts in (docs/conventions.md#usage-windows). */
