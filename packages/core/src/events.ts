@@ -1,5 +1,5 @@
 import mitt, { type Emitter } from 'mitt';
-import type { ChangeKind } from './store/records.js';
+import type { ChangeKind } from './records.js';
 
 /** Sent when a customer's entitlements may have changed (subscription, customer, catalog writes). */
 export interface EntitlementsUpdatedEvent {

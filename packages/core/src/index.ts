@@ -3,7 +3,7 @@ export * from './clock.js';
 export * from './catalog/types.js';
 export * from './catalog/catalog.js';
 export * from './catalog/validate.js';
-export * from './store/records.js';
+export * from './records.js';
 export * from './store/store.js';
 export { memoryStore } from './store/memory.js';
 export * from './rules/calendar.js';

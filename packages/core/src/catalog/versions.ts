@@ -1,7 +1,7 @@
 /**
  * Catalog versioning: what a publish changes, as numbers. Pure; the engine stores the record.
  */
-import type { CatalogVersionRecord } from '../store/records.js';
+import type { CatalogVersionRecord } from '../records.js';
 import type { AddonDefinition, CatalogDefinition, EntitlementDefinition, PlanDefinition } from './types.js';
 
 /**

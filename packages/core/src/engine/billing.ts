@@ -5,7 +5,7 @@ import { assembleInvoice, type DraftLine, type PricedDocument } from '../rules/i
 import { pricePeriod, selectPrices, type FeatureQuantity, type PricedLine } from '../rules/pricing.js';
 import { prorateChange, prorationSummary, type Proration } from '../rules/proration.js';
 import { type Window } from '../rules/windows.js';
-import type { CustomerRecord, InvoiceKind, InvoiceRecord, SubscriptionRecord } from '../store/records.js';
+import type { CustomerRecord, InvoiceKind, InvoiceRecord, SubscriptionRecord } from '../records.js';
 import type { EngineContext, WriteEffects } from './context.js';
 
 /** An invoice as the API returns it. Amounts are decimal strings in `currency`. */

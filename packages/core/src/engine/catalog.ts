@@ -2,7 +2,7 @@ import { defineCatalog, type Catalog } from '../catalog/catalog.js';
 import type { CatalogDefinition, CouponDefinition, PlanDefinition, ProductDefinition } from '../catalog/types.js';
 import { nextCatalogVersion } from '../catalog/versions.js';
 import { TesseraError } from '../errors.js';
-import type { CatalogVersionRecord } from '../store/records.js';
+import type { CatalogVersionRecord } from '../records.js';
 import { write, type EngineContext, type PublishedCatalog } from './context.js';
 
 /** Accepts a validated catalog or a definition (validated here). */

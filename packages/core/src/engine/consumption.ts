@@ -1,6 +1,6 @@
 import { TesseraError } from '../errors.js';
 import { ALL_TIME } from '../rules/windows.js';
-import type { ReservationRecord, UsageKey } from '../store/records.js';
+import type { ReservationRecord, UsageKey } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { customerView } from './entitlements.js';
 import { Params } from './params.js';

@@ -2,7 +2,7 @@ import type { Emitter } from 'mitt';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Clock } from '../clock.js';
 import type { EngineEvents } from '../events.js';
-import type { CatalogVersionRecord, ChangeKind } from '../store/records.js';
+import type { CatalogVersionRecord, ChangeKind } from '../records.js';
 import type { Store, StoreTx } from '../store/store.js';
 import type { ViewCache } from './view.js';
 

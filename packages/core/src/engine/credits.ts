@@ -2,7 +2,7 @@ import { TesseraError } from '../errors.js';
 import { Decimal } from '../money.js';
 import { balanceAt, burnCredits, createGrant, expireCredits, planBurn, toCreditAmount, voidGrant, type CreditGrant, type LedgerEntry } from '../rules/credits.js';
 import { decideRecharge, monthWindow, validateRechargeConfig } from '../rules/recharge.js';
-import type { CreditGrantRecord, CustomerRecord, RechargeConfigRecord } from '../store/records.js';
+import type { CreditGrantRecord, CustomerRecord, RechargeConfigRecord } from '../records.js';
 import { issueInvoice } from './billing.js';
 import { assembleInvoice } from '../rules/invoice.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';

@@ -1,6 +1,6 @@
 import { TesseraError } from '../errors.js';
 import { isLiveAt, statusAt } from '../rules/lifecycle.js';
-import type { BillingInfo, CustomerRecord } from '../store/records.js';
+import type { BillingInfo, CustomerRecord } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { Params, readIdArgument } from './params.js';
 import { provisionInTx } from './provisioning.js';

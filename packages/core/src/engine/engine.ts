@@ -2,7 +2,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { CatalogDefinition, CouponDefinition, FeatureType } from '../catalog/types.js';
 import type { Clock } from '../clock.js';
 import type { EngineEventName, EngineEvents } from '../events.js';
-import type { ChangeRecord } from '../store/records.js';
+import type { ChangeRecord } from '../records.js';
 import type { Store } from '../store/store.js';
 import { getProducts, getCoupons, publishCatalog, type Product } from './catalog.js';
 import type { EngineContext } from './context.js';

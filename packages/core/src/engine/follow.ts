@@ -1,6 +1,6 @@
 import { publishedFrom } from './catalog.js';
 import type { EngineContext } from './context.js';
-import type { ChangeRecord } from '../store/records.js';
+import type { ChangeRecord } from '../records.js';
 
 /**
  * Follows the store's change feed so that writes made by other processes on the same store

@@ -1,6 +1,6 @@
 import { TesseraError } from '../errors.js';
 import { meterInput, meterMatches } from '../rules/meters.js';
-import type { EventRecord } from '../store/records.js';
+import type { EventRecord } from '../records.js';
 import type { EngineContext } from './context.js';
 import { Params } from './params.js';
 

@@ -1,6 +1,6 @@
 import { TesseraError } from '../errors.js';
 import { PROMOTIONAL_PERIODS, promotionalEntitlement, promotionalPeriodEnd, revokeGrants } from '../rules/promotions.js';
-import type { PromotionalGrantRecord } from '../store/records.js';
+import type { PromotionalGrantRecord } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { Params } from './params.js';
 

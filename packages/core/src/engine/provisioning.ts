@@ -6,7 +6,7 @@ import type { PricedDocument } from '../rules/invoice.js';
 import { isLiveAt, statusAt } from '../rules/lifecycle.js';
 import type { Proration } from '../rules/proration.js';
 import { billingPeriodAt, nthBillingPeriod, type Window } from '../rules/windows.js';
-import type { CustomerRecord, InvoiceRecord, SubscriptionRecord } from '../store/records.js';
+import type { CustomerRecord, InvoiceRecord, SubscriptionRecord } from '../records.js';
 import { changeDocument, issueInvoice, periodDocument, periodKey, priceDocument, subscriptionLinesCurrency } from './billing.js';
 import type { EngineContext, WriteEffects } from './context.js';
 import type { SubscriptionInput } from './subscription-params.js';

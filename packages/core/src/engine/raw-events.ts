@@ -1,7 +1,7 @@
 import type { DimensionValue, FeatureDefinition, MeterDefinition } from '../catalog/types.js';
 import { TesseraError } from '../errors.js';
 import { foldEvent, meterInput, meterMatches } from '../rules/meters.js';
-import type { EventRecord, UsageKey, UsageRecord } from '../store/records.js';
+import type { EventRecord, UsageKey, UsageRecord } from '../records.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { write, type EngineContext } from './context.js';
 import { customerView } from './entitlements.js';

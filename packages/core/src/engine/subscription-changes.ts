@@ -4,7 +4,7 @@ import { statusAt } from '../rules/lifecycle.js';
 import type { Proration } from '../rules/proration.js';
 import type { PricedDocument } from '../rules/invoice.js';
 import { billingPeriodAt, type Window } from '../rules/windows.js';
-import type { InvoiceRecord, ScheduledUpdate, SubscriptionRecord } from '../store/records.js';
+import type { InvoiceRecord, ScheduledUpdate, SubscriptionRecord } from '../records.js';
 import { changeDocument, issueInvoice, periodKey, requireSubscription, toInvoice } from './billing.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { Params } from './params.js';

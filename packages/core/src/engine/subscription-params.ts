@@ -2,7 +2,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { BillingPeriod, PlanDefinition, ProductDefinition } from '../catalog/types.js';
 import { BILLING_PERIODS } from '../catalog/types.js';
 import { TesseraError } from '../errors.js';
-import type { BillableFeatureQuantity, SubscriptionAddon } from '../store/records.js';
+import type { BillableFeatureQuantity, SubscriptionAddon } from '../records.js';
 import { Params } from './params.js';
 
 /** Parameters of `provisionSubscription` (see API.md). */

@@ -6,7 +6,7 @@ import type {
   SubscriptionAddon,
   SubscriptionRecord,
   SubscriptionStatus,
-} from '../store/records.js';
+} from '../records.js';
 
 /** A scheduled change as reads show it. */
 export interface ScheduledUpdateView {

@@ -2,7 +2,7 @@ import type { PlanDefinition } from '../catalog/types.js';
 import { TesseraError } from '../errors.js';
 import { MS_PER_DAY } from '../rules/calendar.js';
 import { isLiveAt, statusAt } from '../rules/lifecycle.js';
-import type { CustomerRecord, SubscriptionRecord } from '../store/records.js';
+import type { CustomerRecord, SubscriptionRecord } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { Params, readIdArgument } from './params.js';
 import { readSubscriptionInput } from './subscription-params.js';

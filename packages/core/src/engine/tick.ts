@@ -1,6 +1,6 @@
 import { statusAt } from '../rules/lifecycle.js';
 import { nthBillingPeriod } from '../rules/windows.js';
-import type { SubscriptionRecord } from '../store/records.js';
+import type { SubscriptionRecord } from '../records.js';
 import { issueInvoice, periodDocument, periodKey } from './billing.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { effectiveCatalogVersion } from './view.js';

@@ -1,4 +1,4 @@
-import type { UsageKey, UsageRecord } from '../store/records.js';
+import type { UsageKey, UsageRecord } from '../records.js';
 import type { StoreTx } from '../store/store.js';
 import type { UsageCell } from './view.js';
 

@@ -1,7 +1,7 @@
 import { TesseraError } from '../errors.js';
 import type { ResolvedEntitlement } from '../rules/entitlements.js';
 import { ALL_TIME, usageWindow, type Window } from '../rules/windows.js';
-import type { UsageKey } from '../store/records.js';
+import type { UsageKey } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { customerView } from './entitlements.js';
 import { Params } from './params.js';

@@ -2,7 +2,7 @@ import type { FeatureDefinition } from '../catalog/types.js';
 import type { EntitlementSource, ResolvedEntitlement } from '../rules/entitlements.js';
 import { resolveEntitlements } from '../rules/entitlements.js';
 import { grantsAt, nextTransition } from '../rules/lifecycle.js';
-import type { CreditGrantRecord, CustomerRecord, PromotionalGrantRecord, SubscriptionRecord } from '../store/records.js';
+import type { CreditGrantRecord, CustomerRecord, PromotionalGrantRecord, SubscriptionRecord } from '../records.js';
 import { grantSources, nextGrantTransition } from '../rules/promotions.js';
 import type { PublishedCatalog } from './context.js';
 import { BoundedCache } from './bounded-cache.js';

@@ -1,22 +1,11 @@
-import type { SubscriptionRecord, SubscriptionStatus } from '../store/records.js';
+import { subscriptionStatusAt, type SubscriptionRecord, type SubscriptionStatus } from '../records.js';
 
 /**
  * The status of a subscription at `at`, derived from its dates so that reads are right without
- * a background job (docs/conventions.md#lifecycle):
- * PAYMENT_PENDING while awaiting payment; NOT_STARTED before its start; CANCELED or EXPIRED from
- * its end (EXPIRED when it ended by running out, i.e. a trial that was not converted, CANCELED
- * when cancelled); IN_TRIAL before the trial end; ACTIVE otherwise.
+ * a background job (docs/conventions.md#lifecycle); defined once, in records.ts, because the
+ * stores' status filters follow the same definition.
  */
-export function statusAt(sub: SubscriptionRecord, at: number): SubscriptionStatus {
-  if (sub.status === 'PAYMENT_PENDING') return 'PAYMENT_PENDING';
-  // A subscription cancelled before it started has endDate <= startDate: ended, not pending.
-  if (sub.endDate !== null && (at >= sub.endDate || sub.endDate <= sub.startDate)) {
-    return sub.cancellationDate !== null ? 'CANCELED' : 'EXPIRED';
-  }
-  if (at < sub.startDate) return 'NOT_STARTED';
-  if (sub.trialEndDate !== null && at < sub.trialEndDate) return 'IN_TRIAL';
-  return 'ACTIVE';
-}
+export const statusAt: (sub: SubscriptionRecord, at: number) => SubscriptionStatus = subscriptionStatusAt;
 
 /** True when the subscription grants its entitlements at `at` (ACTIVE or IN_TRIAL). */
 export function grantsAt(sub: SubscriptionRecord, at: number): boolean {

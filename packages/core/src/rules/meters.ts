@@ -1,5 +1,5 @@
 import type { DimensionValue, MeterCondition, MeterDefinition } from '../catalog/types.js';
-import type { UsageRecord } from '../store/records.js';
+import type { UsageRecord } from '../records.js';
 
 /** Dimensions of a raw event. */
 export type Dimensions = Readonly<Record<string, DimensionValue>>;

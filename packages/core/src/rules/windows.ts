@@ -1,6 +1,6 @@
 import type { BillingPeriod, MonthlyResetAnchor, ResetPeriod, WeekDay } from '../catalog/types.js';
 import { WEEK_DAYS } from '../catalog/types.js';
-import { NO_WINDOW_END } from '../store/records.js';
+import { NO_WINDOW_END } from '../records.js';
 import { MS_PER_DAY, MS_PER_HOUR, nthMonthStep, startOfDayUtc, startOfMonthUtc } from './calendar.js';
 
 /** A half-open interval of UTC epoch milliseconds: [start, end). */

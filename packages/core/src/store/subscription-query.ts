@@ -1,4 +1,4 @@
-import { statusAt } from '../rules/lifecycle.js';
+import { subscriptionStatusAt as statusAt } from '../records.js';
 import type { SubscriptionRecord } from './records.js';
 import type { SubscriptionFilter, SubscriptionQuery, SubscriptionSortField } from './store.js';
 
