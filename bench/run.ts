@@ -23,6 +23,7 @@ const BENCHES: { name: string; file: string; args: string[] }[] = [
   { name: 'memory', file: 'memory', args: [] },
   { name: 'sidecar', file: 'sidecar', args: [] },
   { name: 'replica', file: 'replica', args: [] },
+  { name: 'subscriptions', file: 'subscriptions', args: [] },
 ];
 const names = BENCHES.map((b) => b.name);
 
