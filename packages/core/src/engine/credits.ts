@@ -68,10 +68,10 @@ async function liveGrants(fx: WriteEffects, customerId: string, currencyId: stri
   return next;
 }
 
-function noteCredits(ctx: EngineContext, fx: WriteEffects, customerId: string, currencyId: string, grants: readonly CreditGrant[]): void {
+/** After commit: drop the customer's view (checks of credit-cost features read grants) and tell listeners. */
+function noteCredits(fx: WriteEffects, customerId: string, currencyId: string, grants: readonly CreditGrant[]): void {
   fx.invalidate(customerId);
   fx.emit('creditBalanceUpdated', { customerId, currencyId, balance: balanceAt(grants, fx.now), at: new Date(fx.now) });
-  void ctx;
 }
 
 /**
@@ -103,7 +103,7 @@ export async function burnInTx(
   }
   await fx.change('credits.updated', customer.customerId, currencyId, { burnt: take.toString(), reference });
   after = await rechargeInTx(ctx, fx, customer, currencyId, after);
-  noteCredits(ctx, fx, customer.customerId, currencyId, after);
+  noteCredits(fx, customer.customerId, currencyId, after);
   return { burnt: take.toString(), shortfall: amount.minus(take).toString(), covered: plan.covered };
 }
 
@@ -189,7 +189,7 @@ export async function grantCredits(ctx: EngineContext, params: unknown): Promise
     await fx.tx.appendCreditLedger(ledgerRows([entry]));
     await fx.change('credits.updated', customerId, currencyId, { granted: grant.amount, grantId: grant.id });
     const grants = await fx.tx.listCreditGrants(customerId, currencyId);
-    noteCredits(ctx, fx, customerId, currencyId, grants);
+    noteCredits(fx, customerId, currencyId, grants);
     const view = toGrantView(grant, fx.now);
     if (key !== undefined) await fx.tx.putIdempotency({ scope: `grantCredits:${customerId}`, key, result: { ...grant }, createdAt: fx.now });
     return view;
@@ -215,7 +215,7 @@ export async function voidCreditGrant(ctx: EngineContext, params: unknown): Prom
     const { grants: next, entries } = voidGrant(grants, grantId, fx.now);
     await saveCredits(fx, grants, next, entries);
     await fx.change('credits.updated', customerId, target!.currencyId, { voided: grantId });
-    noteCredits(ctx, fx, customerId, target!.currencyId, next);
+    noteCredits(fx, customerId, target!.currencyId, next);
     return toGrantView(next.find((g) => g.id === grantId) as CreditGrantRecord, fx.now);
   });
 }
@@ -392,7 +392,7 @@ export async function maintainCredits(ctx: EngineContext, fx: WriteEffects, cust
     if (changed) {
       written++;
       await fx.change('credits.updated', customer.customerId, currencyId, { tick: true });
-      noteCredits(ctx, fx, customer.customerId, currencyId, after);
+      noteCredits(fx, customer.customerId, currencyId, after);
     }
   }
   return written;
