@@ -1,4 +1,5 @@
 import { TesseraError } from '../errors.js';
+import { requireLiveCustomer } from './lookups.js';
 import { ALL_TIME } from '../rules/windows.js';
 import type { ReservationRecord, UsageKey } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
@@ -66,10 +67,7 @@ function readAsk(p: Params): Ask {
  * hard limit. Throws USAGE_LIMIT_EXCEEDED in REJECT mode when it does not fit.
  */
 async function grant(ctx: EngineContext, fx: WriteEffects, view: CustomerView, ask: Ask, method: string) {
-  const customer = await fx.tx.getCustomer(ask.customerId);
-  if (!customer || customer.archivedAt !== null) {
-    throw new TesseraError('CUSTOMER_NOT_FOUND', `${method}.customerId: no customer "${ask.customerId}"`, { field: 'customerId', value: ask.customerId });
-  }
+  await requireLiveCustomer(fx.tx, ask.customerId, `${method}.customerId`);
   const feature = ctx.latest().catalog.features.get(ask.featureId);
   if (!feature) throw new TesseraError('FEATURE_NOT_FOUND', `${method}.featureId: no feature "${ask.featureId}"`, { field: 'featureId', value: ask.featureId });
   if (feature.type !== 'METERED' || feature.meter) {

@@ -1,4 +1,5 @@
 import { TesseraError } from '../errors.js';
+import { requireLiveCustomer } from './lookups.js';
 import { Decimal } from '../money.js';
 import { balanceAt, burnCredits, createGrant, expireCredits, planBurn, toCreditAmount, voidGrant, type CreditGrant, type LedgerEntry } from '../rules/credits.js';
 import { decideRecharge, monthWindow, validateRechargeConfig } from '../rules/recharge.js';
@@ -42,10 +43,8 @@ function requireCurrency(ctx: EngineContext, p: Params, key = 'currencyId'): str
   return id;
 }
 
-async function requireCustomer(fx: WriteEffects, customerId: string, method: string): Promise<CustomerRecord> {
-  const c = await fx.tx.getCustomer(customerId);
-  if (!c || c.archivedAt !== null) throw new TesseraError('CUSTOMER_NOT_FOUND', `${method}.customerId: no customer "${customerId}"`, { field: 'customerId', value: customerId });
-  return c;
+function requireCustomer(fx: WriteEffects, customerId: string, method: string): Promise<CustomerRecord> {
+  return requireLiveCustomer(fx.tx, customerId, `${method}.customerId`);
 }
 
 const ledgerRows = (entries: LedgerEntry[]) => entries.map((e) => ({ ...e, reference: e.reference ?? null }));
@@ -255,8 +254,7 @@ export async function getCreditGrants(ctx: EngineContext, params: unknown): Prom
   const currencyId = p.has('currencyId') ? requireCurrency(ctx, p) : undefined;
   const now = ctx.clock.nowMs();
   const grants = await ctx.store.transaction('read', async (tx) => {
-    const c = await tx.getCustomer(customerId);
-    if (!c || c.archivedAt !== null) throw new TesseraError('CUSTOMER_NOT_FOUND', `getCreditGrants.customerId: no customer "${customerId}"`, { field: 'customerId' });
+    await requireLiveCustomer(tx, customerId, 'getCreditGrants.customerId');
     return tx.listCreditGrants(customerId, currencyId);
   });
   return grants.map((g) => toGrantView(g, now));
@@ -283,7 +281,7 @@ export async function getCreditLedger(ctx: EngineContext, params: unknown) {
   const after = afterRaw === undefined ? 0 : Number(afterRaw);
   if (!Number.isInteger(after) || after < 0) p.fail('after', 'must be an endCursor from an earlier page');
   const rows = await ctx.store.transaction('read', async (tx) => {
-    await requireReadableCustomer(tx, customerId, 'getCreditLedger');
+    await requireLiveCustomer(tx, customerId, 'getCreditLedger.customerId');
     return tx.listCreditLedger({ customerId, currencyId, after, limit: Math.min(first, 1000) + 1 });
   });
   const page = rows.slice(0, first);
@@ -358,7 +356,7 @@ export async function getAutomaticRechargeConfiguration(ctx: EngineContext, para
   const customerId = p.id('customerId');
   const currencyId = requireCurrency(ctx, p);
   const rec = await ctx.store.transaction('read', async (tx) => {
-    await requireReadableCustomer(tx, customerId, 'getAutomaticRechargeConfiguration');
+    await requireLiveCustomer(tx, customerId, 'getAutomaticRechargeConfiguration.customerId');
     return tx.getRechargeConfig(customerId, currencyId);
   });
   return rec ? toRechargeView(rec) : null;
@@ -369,11 +367,6 @@ export type RechargeConfiguration = Omit<RechargeConfigRecord, 'updatedAt'> & { 
 
 function toRechargeView(r: RechargeConfigRecord): RechargeConfiguration {
   return { ...r, updatedAt: new Date(r.updatedAt) };
-}
-
-async function requireReadableCustomer(tx: import('../store/store.js').StoreTx, customerId: string, method: string): Promise<void> {
-  const c = await tx.getCustomer(customerId);
-  if (!c || c.archivedAt !== null) throw new TesseraError('CUSTOMER_NOT_FOUND', `${method}.customerId: no customer "${customerId}"`, { field: 'customerId', value: customerId });
 }
 
 /**

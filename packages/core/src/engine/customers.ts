@@ -1,9 +1,10 @@
 import { TesseraError } from '../errors.js';
+import { requireLiveCustomer } from './lookups.js';
 import { isLiveAt, statusAt } from '../rules/lifecycle.js';
 import type { BillingInfo, CustomerRecord } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { Params, readIdArgument } from './params.js';
-import { provisionInTx } from './provisioning.js';
+import { endSubscription, provisionInTx } from './provisioning.js';
 import { readSubscriptionInput } from './subscription-params.js';
 import { toSubscription, type Subscription } from './subscription-shape.js';
 import { toPromotion, type PromotionalEntitlement } from './promotions.js';
@@ -184,10 +185,7 @@ export async function updateCustomer(ctx: EngineContext, params: unknown): Promi
   const customerId = p.id('customerId');
   const fields = readCustomerFields(ctx, p);
   return write(ctx, async (fx) => {
-    const existing = await fx.tx.getCustomer(customerId);
-    if (!existing || existing.archivedAt !== null) {
-      throw new TesseraError('CUSTOMER_NOT_FOUND', `updateCustomer.customerId: no customer "${customerId}"`, { field: 'customerId', value: customerId });
-    }
+    const existing = await requireLiveCustomer(fx.tx, customerId, 'updateCustomer.customerId');
     const rec = applyFields(existing, fields, fx.now);
     await fx.tx.putCustomer(rec);
     await noteCustomer(fx, customerId, 'customer.updated');
@@ -200,8 +198,7 @@ export async function getCustomer(ctx: EngineContext, customerId: unknown): Prom
   const id = readIdArgument(customerId, 'customerId');
   const now = ctx.clock.nowMs();
   return ctx.store.transaction('read', async (tx) => {
-    const rec = await tx.getCustomer(id);
-    if (!rec || rec.archivedAt !== null) throw new TesseraError('CUSTOMER_NOT_FOUND', `customerId: no customer "${id}"`, { field: 'customerId', value: id });
+    const rec = await requireLiveCustomer(tx, id, 'getCustomer.customerId');
     return toCustomer({ tx }, rec, now);
   });
 }
@@ -213,13 +210,11 @@ export async function getCustomer(ctx: EngineContext, customerId: unknown): Prom
 export async function archiveCustomer(ctx: EngineContext, customerId: unknown): Promise<void> {
   const id = readIdArgument(customerId, 'customerId');
   await write(ctx, async (fx) => {
-    const rec = await fx.tx.getCustomer(id);
-    if (!rec || rec.archivedAt !== null) throw new TesseraError('CUSTOMER_NOT_FOUND', `customerId: no customer "${id}"`, { field: 'customerId', value: id });
+    const rec = await requireLiveCustomer(fx.tx, id, 'archiveCustomer.customerId');
     await fx.tx.putCustomer({ ...rec, name: null, email: null, archivedAt: fx.now, updatedAt: fx.now });
     for (const s of await fx.tx.listSubscriptionsByCustomer(id)) {
       if (!isLiveAt(s, fx.now)) continue;
-      const end = Math.max(s.startDate, Math.min(fx.now, s.endDate ?? Infinity));
-      await fx.tx.putSubscription({ ...s, endDate: end, cancellationDate: fx.now, status: 'CANCELED', updatedAt: fx.now });
+      await fx.tx.putSubscription(endSubscription(s, Math.max(s.startDate, Math.min(fx.now, s.endDate ?? Infinity)), fx.now));
       await fx.change('subscription.updated', id, s.id, { status: 'CANCELED' });
     }
     await noteCustomer(fx, id, 'customer.archived');

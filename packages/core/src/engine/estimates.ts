@@ -1,7 +1,7 @@
 import type { PricedDocument } from '../rules/invoice.js';
+import { requireLiveCustomer } from './lookups.js';
 import type { Proration } from '../rules/proration.js';
 import type { Window } from '../rules/windows.js';
-import { TesseraError } from '../errors.js';
 import { priceDocument, prorationBlock } from './billing.js';
 import { write, type EngineContext } from './context.js';
 import { provisionInTx } from './provisioning.js';
@@ -70,10 +70,7 @@ function toEstimate(document: PricedDocument | undefined, period: Window | undef
 export async function estimateSubscription(ctx: EngineContext, params: unknown): Promise<Estimate> {
   const input = readSubscriptionInput(params, 'estimateSubscription', ctx.latest().catalog);
   return dryRun(ctx, async (fx) => {
-    const customer = await fx.tx.getCustomer(input.customerId);
-    if (!customer || customer.archivedAt !== null) {
-      throw new TesseraError('CUSTOMER_NOT_FOUND', `estimateSubscription.customerId: no customer "${input.customerId}"`, { field: 'customerId', value: input.customerId });
-    }
+    const customer = await requireLiveCustomer(fx.tx, input.customerId, 'estimateSubscription.customerId');
     const done = await provisionInTx(ctx, fx, input, customer, { estimate: true });
     // A free plan bills nothing: a zero document in the customer's currency.
     const document = done.document ?? priceDocument(ctx, done.record, customer, [], fx.now);

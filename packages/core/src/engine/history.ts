@@ -1,4 +1,5 @@
 import { TesseraError } from '../errors.js';
+import { requireLiveCustomer } from './lookups.js';
 import { meterInput, meterMatches } from '../rules/meters.js';
 import type { EventRecord } from '../records.js';
 import type { EngineContext } from './context.js';
@@ -41,8 +42,7 @@ export async function getUsageHistory(ctx: EngineContext, params: unknown): Prom
   if (!feature) throw new TesseraError('FEATURE_NOT_FOUND', `getUsageHistory.featureId: no feature "${featureId}"`, { field: 'featureId', value: featureId });
   if (groupBy !== undefined && !feature.meter) p.fail('groupBy', `feature "${featureId}" has no meter; only meter-fed usage can be grouped by a dimension`);
   return ctx.store.transaction('read', async (tx) => {
-    const c = await tx.getCustomer(customerId);
-    if (!c || c.archivedAt !== null) throw new TesseraError('CUSTOMER_NOT_FOUND', `getUsageHistory.customerId: no customer "${customerId}"`, { field: 'customerId', value: customerId });
+    await requireLiveCustomer(tx, customerId, 'getUsageHistory.customerId');
     const cells = await tx.listUsage({ customerId, featureId, resourceId, from: start!, to: end! });
     const periods: UsagePeriod[] = [];
     for (const cell of cells) {

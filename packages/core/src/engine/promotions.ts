@@ -1,7 +1,8 @@
 import { TesseraError } from '../errors.js';
+import { requireLiveCustomer } from './lookups.js';
 import { PROMOTIONAL_PERIODS, promotionalEntitlement, promotionalPeriodEnd, revokeGrants } from '../rules/promotions.js';
 import type { PromotionalGrantRecord } from '../records.js';
-import { write, type EngineContext, type WriteEffects } from './context.js';
+import { write, type EngineContext } from './context.js';
 import { Params } from './params.js';
 
 /** A promotional entitlement as reads return it. */
@@ -39,13 +40,6 @@ export function toPromotion(g: PromotionalGrantRecord, now: number): Promotional
   };
 }
 
-async function requireLiveCustomer(fx: WriteEffects, customerId: string, method: string): Promise<void> {
-  const c = await fx.tx.getCustomer(customerId);
-  if (!c || c.archivedAt !== null) {
-    throw new TesseraError('CUSTOMER_NOT_FOUND', `${method}.customerId: no customer "${customerId}"`, { field: 'customerId', value: customerId });
-  }
-}
-
 /**
  * `grantPromotionalEntitlements`: grants features for a period (no subscription needed); a new
  * grant of a feature replaces the one in force for the same resource. They combine with plan and
@@ -74,7 +68,7 @@ export async function grantPromotionalEntitlements(ctx: EngineContext, params: u
   }, 100)!;
   if (inputs.length === 0) p.fail('promotionalEntitlements', 'must not be empty');
   return write(ctx, async (fx) => {
-    await requireLiveCustomer(fx, customerId, 'grantPromotionalEntitlements');
+    await requireLiveCustomer(fx.tx, customerId, 'grantPromotionalEntitlements.customerId');
     let grants = await fx.tx.listPromotionalGrants(customerId);
     const out: PromotionalGrantRecord[] = [];
     for (const i of inputs) {
@@ -110,7 +104,7 @@ export async function revokePromotionalEntitlements(ctx: EngineContext, params: 
   const featureId = p.id('featureId');
   const resourceId = p.optId('resourceId') ?? '';
   return write(ctx, async (fx) => {
-    await requireLiveCustomer(fx, customerId, 'revokePromotionalEntitlements');
+    await requireLiveCustomer(fx.tx, customerId, 'revokePromotionalEntitlements.customerId');
     const grants = await fx.tx.listPromotionalGrants(customerId);
     const { grants: next, revoked } = revokeGrants(grants, { customerId, featureId, resourceId }, fx.now);
     for (const id of revoked) await fx.tx.putPromotionalGrant(next.find((g) => g.id === id) as PromotionalGrantRecord);

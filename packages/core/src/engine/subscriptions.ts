@@ -1,13 +1,12 @@
-import type { PlanDefinition } from '../catalog/types.js';
+import { requireLiveCustomer } from './lookups.js';
 import { TesseraError } from '../errors.js';
-import { MS_PER_DAY } from '../rules/calendar.js';
 import { isLiveAt, statusAt } from '../rules/lifecycle.js';
-import type { CustomerRecord, SubscriptionRecord } from '../records.js';
+import type { SubscriptionRecord } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { Params, readIdArgument } from './params.js';
 import { readSubscriptionInput } from './subscription-params.js';
 import { endSubscription, provisionInTx, scheduleDowngrade } from './provisioning.js';
-import { toInvoice, type Invoice } from './billing.js';
+import { requireSubscription, toInvoice, type Invoice } from './billing.js';
 import { currentPeriod, toSubscription, type Subscription } from './subscription-shape.js';
 
 /** The result of provisioning: PAYMENT_REQUIRED when a payment provider must collect first. */
@@ -16,14 +15,6 @@ export interface ProvisionSubscriptionResult {
   status: 'SUCCESS' | 'PAYMENT_REQUIRED';
   subscription: Subscription;
   checkoutUrl?: string;
-}
-
-async function requireCustomer(fx: WriteEffects, customerId: string, field: string): Promise<CustomerRecord> {
-  const c = await fx.tx.getCustomer(customerId);
-  if (!c || c.archivedAt !== null) {
-    throw new TesseraError('CUSTOMER_NOT_FOUND', `${field}: no customer "${customerId}"; provision it first`, { field, value: customerId });
-  }
-  return c;
 }
 
 /** A trial that will not convert gives back the paid subscriptions it was to replace. */
@@ -44,7 +35,7 @@ export async function provisionSubscription(ctx: EngineContext, params: unknown)
   const input = readSubscriptionInput(params, 'provisionSubscription', ctx.latest().catalog);
   const p = params as { checkoutOptions?: Record<string, unknown> };
   return write(ctx, async (fx) => {
-    const customer = await requireCustomer(fx, input.customerId, 'provisionSubscription.customerId');
+    const customer = await requireLiveCustomer(fx.tx, input.customerId, 'provisionSubscription.customerId', 'provisionSubscription.customerId');
     const done = await provisionInTx(ctx, fx, input, customer, p.checkoutOptions ? { checkoutOptions: p.checkoutOptions } : {});
     const result: ProvisionSubscriptionResult = { id: done.record.id, status: done.status, subscription: toSubscription(done.record, fx.now) };
     if (done.checkoutUrl) result.checkoutUrl = done.checkoutUrl;
@@ -82,8 +73,7 @@ export async function getInvoices(ctx: EngineContext, params: unknown): Promise<
   const customerId = p.id('customerId');
   const subscriptionId = p.optId('subscriptionId');
   const rows = await ctx.store.transaction('read', async (tx) => {
-    const c = await tx.getCustomer(customerId);
-    if (!c || c.archivedAt !== null) throw new TesseraError('CUSTOMER_NOT_FOUND', `getInvoices.customerId: no customer "${customerId}"`, { field: 'customerId', value: customerId });
+    await requireLiveCustomer(tx, customerId, 'getInvoices.customerId');
     return tx.listInvoices(subscriptionId === undefined ? { customerId } : { customerId, subscriptionId });
   });
   return inIssueOrder(rows).map(toInvoice);
@@ -102,10 +92,7 @@ export async function getActiveSubscriptions(ctx: EngineContext, params: unknown
   }
   const now = ctx.clock.nowMs();
   const subs = await ctx.store.transaction('read', async (tx) => {
-    const c = await tx.getCustomer(customerId);
-    if (!c || c.archivedAt !== null) {
-      throw new TesseraError('CUSTOMER_NOT_FOUND', `customerId: no customer "${customerId}"`, { field: 'customerId', value: customerId });
-    }
+    await requireLiveCustomer(tx, customerId, 'getActiveSubscriptions.customerId');
     return tx.listSubscriptionsByCustomer(customerId);
   });
   return subs
@@ -136,11 +123,7 @@ export async function cancelSubscription(ctx: EngineContext, params: unknown): P
   if (timing !== undefined && endDate !== undefined) p.fail('endDate', 'give either cancellationTime or endDate, not both');
   return write(ctx, async (fx) => {
     const now = fx.now;
-    const sub = await fx.tx.getSubscription(id);
-    const customer = sub && (await fx.tx.getCustomer(sub.customerId));
-    if (!sub || !customer || customer.archivedAt !== null) {
-      throw new TesseraError('SUBSCRIPTION_NOT_FOUND', `cancelSubscription.subscriptionId: no subscription "${id}"`, { field: 'subscriptionId', value: id });
-    }
+    const { sub } = await requireSubscription(fx, id, 'cancelSubscription');
     const status = statusAt(sub, now);
     if (status === 'CANCELED' || status === 'EXPIRED') {
       throw new TesseraError('CONFLICT', `cancelSubscription.subscriptionId: subscription "${id}" has already ended`, { field: 'subscriptionId', value: id, status });

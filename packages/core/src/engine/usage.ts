@@ -1,4 +1,5 @@
 import { TesseraError } from '../errors.js';
+import { customerNotFound, isLive } from './lookups.js';
 import type { ResolvedEntitlement } from '../rules/entitlements.js';
 import { ALL_TIME, usageWindow, type Window } from '../rules/windows.js';
 import type { CustomerRecord, UsageKey } from '../records.js';
@@ -145,12 +146,7 @@ async function applyOne(
   u: UsageInput,
   path: string,
 ): Promise<ReportedUsage> {
-  if (!customer || customer.archivedAt !== null) {
-    throw new TesseraError('CUSTOMER_NOT_FOUND', `${path}.customerId: no customer "${u.customerId}"; provision it first`, {
-      field: `${path}.customerId`,
-      value: u.customerId,
-    });
-  }
+  if (!isLive(customer)) throw customerNotFound(u.customerId, `${path}.customerId`, `${path}.customerId`);
   const feature = ctx.latest().catalog.features.get(u.featureId);
   if (!feature) {
     throw new TesseraError('FEATURE_NOT_FOUND', `${path}.featureId: no feature "${u.featureId}" in the catalog`, {
