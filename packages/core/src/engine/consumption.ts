@@ -5,7 +5,7 @@ import type { ReservationRecord, UsageKey } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { customerView } from './entitlements.js';
 import { Params } from './params.js';
-import { emptyUsage, readUsageCell } from './usage-cells.js';
+import { emptyUsage, readUsageCell, readUsageState } from './usage-cells.js';
 import { entitlementFor, noteUsage, windowFor } from './usage.js';
 import type { CustomerView } from './view.js';
 import { burnInTx } from './credits.js';
@@ -84,7 +84,7 @@ async function grant(ctx: EngineContext, fx: WriteEffects, view: CustomerView, a
   }
   const w = windowFor(e, fx.now);
   const key: UsageKey = { customerId: ask.customerId, resourceId: ask.resourceId, featureId: ask.featureId, windowStart: w.start, windowEnd: w.end };
-  const cell = await readUsageCell(fx.tx, key, fx.now);
+  const { cell, record } = await readUsageState(fx.tx, key, fx.now);
   const used = cell.value + cell.held;
   const bounded = !e.isUnlimited && !e.hasSoftLimit;
   const available = bounded ? Math.max(0, (e.usageLimit ?? 0) - used) : Infinity;
@@ -111,7 +111,7 @@ async function grant(ctx: EngineContext, fx: WriteEffects, view: CustomerView, a
     usagePeriodStart: w === ALL_TIME ? null : new Date(w.start),
     usagePeriodEnd: w === ALL_TIME ? null : new Date(w.end),
   });
-  return { key, cell, granted, shape };
+  return { key, cell, record, granted, shape };
 }
 
 async function replayed<T>(fx: WriteEffects, scope: string, key: string | undefined): Promise<T | undefined> {
@@ -181,7 +181,8 @@ export async function consumeUsage(ctx: EngineContext, params: unknown): Promise
     let granted = g.granted;
     const feature = ctx.latest().catalog.features.get(ask.featureId)!;
     if (feature.creditCost && granted > 0) granted = await payWithCredits(ctx, fx, ask, feature.creditCost, granted);
-    const rec = (await fx.tx.getUsage(key)) ?? emptyUsage(key, fx.now);
+    // The record grant() read in this transaction: nothing else wrote the cell since.
+    const rec = g.record ?? emptyUsage(key, fx.now);
     rec.value += granted;
     rec.updatedAt = fx.now;
     if (granted > 0) {

@@ -8,17 +8,23 @@ export function emptyUsage(key: UsageKey, now: number): UsageRecord {
 }
 
 /**
- * Reads a usage cell with the quota held by live reservations in its window. Expired holds are
- * ignored here (expiry needs no job); `heldUntil` says when the next one lapses.
+ * Reads a usage cell with the quota held by live reservations in its window, and the stored
+ * record it came from (undefined when none). Expired holds are ignored here (expiry needs no
+ * job); `heldUntil` says when the next one lapses.
  */
-export async function readUsageCell(tx: StoreTx, key: UsageKey, now: number): Promise<UsageCell> {
-  const rec = await tx.getUsage(key);
-  const cell: UsageCell = { start: key.windowStart, end: key.windowEnd, value: rec?.value ?? 0, held: 0, heldUntil: Infinity };
+export async function readUsageState(tx: StoreTx, key: UsageKey, now: number): Promise<{ cell: UsageCell; record: UsageRecord | undefined }> {
+  const record = await tx.getUsage(key);
+  const cell: UsageCell = { start: key.windowStart, end: key.windowEnd, value: record?.value ?? 0, held: 0, heldUntil: Infinity };
   const holds = await tx.listHeldReservations(key);
   for (const r of holds) {
     if (r.windowStart !== key.windowStart || r.windowEnd !== key.windowEnd || r.expiresAt <= now) continue;
     cell.held += r.amount;
     if (r.expiresAt < cell.heldUntil) cell.heldUntil = r.expiresAt;
   }
-  return cell;
+  return { cell, record };
+}
+
+/** The usage cell of `readUsageState`, for the check path that caches it. */
+export async function readUsageCell(tx: StoreTx, key: UsageKey, now: number): Promise<UsageCell> {
+  return (await readUsageState(tx, key, now)).cell;
 }
