@@ -1,6 +1,6 @@
 import { TesseraError } from '../errors.js';
 import { requireLiveCustomer } from './lookups.js';
-import { ALL_TIME } from '../rules/windows.js';
+import { usagePeriod } from '../rules/windows.js';
 import type { ReservationRecord, UsageKey } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { customerView } from './entitlements.js';
@@ -108,8 +108,7 @@ async function grant(ctx: EngineContext, fx: WriteEffects, view: CustomerView, a
     currentUsage: used + extra,
     usageLimit: bounded ? (e.usageLimit ?? 0) : e.isUnlimited ? null : e.usageLimit,
     remaining: bounded ? (e.usageLimit ?? 0) - used - extra : null,
-    usagePeriodStart: w === ALL_TIME ? null : new Date(w.start),
-    usagePeriodEnd: w === ALL_TIME ? null : new Date(w.end),
+    ...usagePeriod(w.start, w.end),
   });
   return { key, cell, record, granted, shape };
 }
@@ -259,8 +258,7 @@ async function settle(ctx: EngineContext, params: unknown, method: 'commitReserv
         currentUsage: cell.value + cell.held,
         usageLimit: null,
         remaining: null,
-        usagePeriodStart: r.windowStart === 0 ? null : new Date(r.windowStart),
-        usagePeriodEnd: r.windowStart === 0 ? null : new Date(r.windowEnd),
+        ...usagePeriod(r.windowStart, r.windowEnd),
       };
     };
     if (method === 'releaseReservation') {

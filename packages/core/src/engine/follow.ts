@@ -1,4 +1,5 @@
 import { publishedFrom } from './catalog.js';
+import { usagePeriod } from '../rules/windows.js';
 import type { EngineContext } from './context.js';
 import type { ChangeRecord } from '../records.js';
 
@@ -71,15 +72,12 @@ export class ChangeFollower {
     const resourceId = typeof payload.resourceId === 'string' && payload.resourceId !== '' ? payload.resourceId : null;
     switch (c.kind) {
       case 'usage.updated': {
-        const start = Number(payload.windowStart);
-        const all = start === 0;
         ctx.emitter.emit('usageUpdated', {
           customerId: c.customerId,
           resourceId,
           featureId: c.entityId ?? '',
           currentUsage: Number(payload.value),
-          usagePeriodStart: all ? null : new Date(start),
-          usagePeriodEnd: all ? null : new Date(Number(payload.windowEnd)),
+          ...usagePeriod(Number(payload.windowStart), Number(payload.windowEnd)),
           at,
         });
         return;

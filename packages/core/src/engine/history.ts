@@ -1,4 +1,5 @@
 import { TesseraError } from '../errors.js';
+import { usagePeriod } from '../rules/windows.js';
 import { requireLiveCustomer } from './lookups.js';
 import { meterInput, meterMatches } from '../rules/meters.js';
 import type { EventRecord } from '../records.js';
@@ -46,8 +47,8 @@ export async function getUsageHistory(ctx: EngineContext, params: unknown): Prom
     const cells = await tx.listUsage({ customerId, featureId, resourceId, from: start!, to: end! });
     const periods: UsagePeriod[] = [];
     for (const cell of cells) {
-      const all = cell.windowStart === 0;
-      const period: UsagePeriod = { start: all ? null : new Date(cell.windowStart), end: all ? null : new Date(cell.windowEnd), value: cell.value };
+      const { usagePeriodStart, usagePeriodEnd } = usagePeriod(cell.windowStart, cell.windowEnd);
+      const period: UsagePeriod = { start: usagePeriodStart, end: usagePeriodEnd, value: cell.value };
       if (groupBy !== undefined) {
         const events = await tx.listEvents({ customerId, resourceId, eventName: feature.meter!.eventName, from: cell.windowStart, to: cell.windowEnd });
         period.groups = groupEvents(events, feature.meter!, groupBy);

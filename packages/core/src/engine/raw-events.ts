@@ -1,4 +1,5 @@
 import type { DimensionValue, FeatureDefinition, MeterDefinition } from '../catalog/types.js';
+import { usagePeriod } from '../rules/windows.js';
 import { TesseraError } from '../errors.js';
 import { foldEvent, meterInput, meterMatches } from '../rules/meters.js';
 import type { EventRecord, UsageKey, UsageRecord } from '../records.js';
@@ -221,14 +222,12 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
       await fx.tx.putUsage(rec);
       await fx.change('usage.updated', key.customerId, key.featureId, { resourceId: key.resourceId, windowStart: key.windowStart, windowEnd: key.windowEnd, value: rec.value });
       noteUsage(ctx, fx, key, rec.value);
-      const all = key.windowStart === 0;
       usage.push({
         customerId: key.customerId,
         resourceId: key.resourceId === '' ? null : key.resourceId,
         featureId: key.featureId,
         currentUsage: rec.value,
-        usagePeriodStart: all ? null : new Date(key.windowStart),
-        usagePeriodEnd: all ? null : new Date(key.windowEnd),
+        ...usagePeriod(key.windowStart, key.windowEnd),
       });
     }
     return { accepted, duplicates: inputs.length - accepted, unmatched, usage };

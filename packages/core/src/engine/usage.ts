@@ -1,7 +1,7 @@
 import { TesseraError } from '../errors.js';
 import { customerNotFound, isLive } from './lookups.js';
 import type { ResolvedEntitlement } from '../rules/entitlements.js';
-import { ALL_TIME, usageWindow, type Window } from '../rules/windows.js';
+import { ALL_TIME, usagePeriod, usageWindow, type Window } from '../rules/windows.js';
 import type { CustomerRecord, UsageKey } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { customerView } from './entitlements.js';
@@ -184,8 +184,7 @@ async function applyOne(
     featureId: u.featureId,
     resourceId: u.resourceId === '' ? null : u.resourceId,
     currentUsage: value,
-    usagePeriodStart: w === ALL_TIME ? null : new Date(w.start),
-    usagePeriodEnd: w === ALL_TIME ? null : new Date(w.end),
+    ...usagePeriod(w.start, w.end),
     timestamp: new Date(at),
   };
 }
@@ -197,14 +196,12 @@ export function noteUsage(ctx: EngineContext, fx: WriteEffects, key: UsageKey, v
     const cell = view?.cachedResource(key.resourceId)?.usage.get(key.featureId);
     if (cell && cell.start === key.windowStart && cell.end === key.windowEnd) cell.value = value;
   });
-  const all = key.windowStart === ALL_TIME.start && key.windowEnd === ALL_TIME.end;
   fx.emit('usageUpdated', {
     customerId: key.customerId,
     resourceId: key.resourceId === '' ? null : key.resourceId,
     featureId: key.featureId,
     currentUsage: value,
-    usagePeriodStart: all ? null : new Date(key.windowStart),
-    usagePeriodEnd: all ? null : new Date(key.windowEnd),
+    ...usagePeriod(key.windowStart, key.windowEnd),
     at: new Date(fx.now),
   });
 }

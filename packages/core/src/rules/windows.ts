@@ -71,6 +71,15 @@ export function usageWindow(spec: WindowSpec, at: number): Window {
   }
 }
 
+/**
+ * A usage window as the API shows it: its bounds as Dates, or nulls for the single all-time
+ * window of a feature that never resets.
+ */
+export function usagePeriod(start: number, end: number): { usagePeriodStart: Date | null; usagePeriodEnd: Date | null } {
+  const all = start === ALL_TIME.start && end === ALL_TIME.end;
+  return { usagePeriodStart: all ? null : new Date(start), usagePeriodEnd: all ? null : new Date(end) };
+}
+
 /** The billing period containing `at` for a subscription billed from `anchor`. */
 export function billingPeriodAt(anchor: number, billingPeriod: BillingPeriod, at: number): Window {
   return steppedWindow(anchor, monthsPer(billingPeriod), at);
