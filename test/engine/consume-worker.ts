@@ -35,6 +35,10 @@ let refusals = 0;
 let empty = 0;
 let amount = nextAmount();
 while (empty < STOP_AFTER) {
+  // A real caller does some work between two consumptions. Without any, the process holding the
+  // SQLite write lock can take it again at once, and use the whole quota before the other
+  // processes' lock retries (1 to 16 ms apart) come round: correct, but no race to test.
+  if (calls > 0) await new Promise((resolve) => setTimeout(resolve, 1));
   calls++;
   try {
     const r = await engine.consumeUsage({ customerId, featureId, amount, overage: mode });
