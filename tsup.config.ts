@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 // One build per package: ESM + CJS + .d.ts, dependencies left external. The declarations of a
 // package need those of the packages it imports, so `npm run build` builds them one at a time
 // in dependency order (TESSERA_PACKAGE names the one to build; all of them when unset).
-const order = ['core', 'sqlite', 'http', 'testing'];
+const order = ['core', 'sql', 'sqlite', 'postgres', 'http', 'testing'];
 const only = process.env.TESSERA_PACKAGE;
 const packages = only ? order.filter((p) => p === only) : order;
 
@@ -18,6 +18,6 @@ export default defineConfig(
     sourcemap: true,
     clean: true,
     target: 'node20',
-    external: [/^@tessera\//, 'better-sqlite3', 'kysely', 'decimal.js', 'date-fns', 'mitt', /^hono(\/|$)/, /^@hono\//, 'fast-check'],
+    external: [/^@tessera\//, 'better-sqlite3', 'pg', 'kysely', 'decimal.js', 'date-fns', 'mitt', /^hono(\/|$)/, /^@hono\//, 'fast-check'],
   })),
 );

@@ -8,12 +8,15 @@ export default defineConfig({
     alias: {
       '@tessera/core': src('core'),
       '@tessera/sqlite': src('sqlite'),
+      '@tessera/sql': src('sql'),
+      '@tessera/postgres': src('postgres'),
       '@tessera/http': src('http'),
       '@tessera/testing': src('testing'),
     },
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    globalSetup: ['test/setup/postgres.ts'],
     testTimeout: 30_000,
     pool: 'forks',
     benchmark: {

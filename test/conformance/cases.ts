@@ -225,12 +225,15 @@ export function runStoreConformance(name: string, factory: () => Promise<Store> 
         const increment = () =>
           write(async (tx) => {
             mostInside = Math.max(mostInside, ++inside);
-            const cell = (await tx.getUsage(key))!;
-            // Yield to the event loop between the read and the write, so that anything not
-            // serialised would interleave here and lose increments.
-            await new Promise((r) => setImmediate(r));
-            await tx.putUsage({ ...cell, value: cell.value + 1, count: cell.count + 1 });
-            inside--;
+            try {
+              const cell = (await tx.getUsage(key))!;
+              // Yield to the event loop between the read and the write, so that anything not
+              // serialised would interleave here and lose increments.
+              await new Promise((r) => setImmediate(r));
+              await tx.putUsage({ ...cell, value: cell.value + 1, count: cell.count + 1 });
+            } finally {
+              inside--;
+            }
           });
         const worker = async () => {
           const runs: Promise<void>[] = [];
@@ -240,7 +243,9 @@ export function runStoreConformance(name: string, factory: () => Promise<Store> 
         const snapshots = Array.from({ length: 20 }, () => read((tx) => tx.getUsage(key)));
         await Promise.all([worker(), worker()]);
         expect((await read((tx) => tx.getUsage(key)))?.value).toBe(100);
-        expect(mostInside).toBe(1);
+        // Writers exclude each other, or run side by side and are made serializable by retries.
+        if (store.concurrentWrites) expect(mostInside).toBeGreaterThan(1);
+        else expect(mostInside).toBe(1);
         // Reads started alongside see whole increments only, never a half-written cell.
         for (const s of await Promise.all(snapshots)) expect(s?.value).toBe(s?.count);
       });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createEngine, memoryStore, testClock, type CatalogDefinition, type Store, type TestClock } from '@tessera/core';
 import { sqliteStore } from '@tessera/sqlite';
 import { demoCatalog } from '../../packages/core/examples/demo-catalog.js';
+import { freshPgStore } from '../support/pg-stores.js';
 
 /** A named store factory; engine tests run once per entry. */
 export interface StoreFactory {
@@ -23,6 +24,14 @@ const factories: StoreFactory[] = [
       const { dir, cleanup } = tempDir();
       const filename = join(dir, 'engine.db');
       return { store: sqliteStore({ filename }), reopen: () => sqliteStore({ filename }), cleanup };
+    },
+  },
+  {
+    // A schema of its own on the run's PostgreSQL server (test/setup/postgres.ts).
+    name: 'postgres',
+    make: () => {
+      const { store, reopen } = freshPgStore();
+      return { store, reopen, cleanup: () => {} };
     },
   },
 ];

@@ -3,7 +3,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Compilable, Kysely } from 'kysely';
 import { toStoreError, type ErrorContext } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations/index.js';
-import type { Database } from './schema.js';
+import type { Database } from '@tessera/sql';
 import type { TransactionControl } from './transaction-control.js';
 
 /**

@@ -11,10 +11,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { toStoreError, type ErrorContext } from './errors.js';
 import { migrate } from './migrate.js';
-import { changeFromRow } from './rows.js';
-import type { Database } from './schema.js';
-import { Statements } from './statements.js';
-import { SqliteTx } from './store-tx.js';
+import { SqlTx, changeFromRow, type Database, type Statements } from '@tessera/sql';
+import { sqliteExecutor, sqliteStatements, type SqliteStatement } from './dialect.js';
 import { TransactionControl } from './transaction-control.js';
 
 /**
@@ -76,7 +74,7 @@ function validate(o: SqliteStoreOptions): Required<SqliteStoreOptions> {
 
 interface Connection {
   db: BetterSqlite3.Database;
-  statements: Statements;
+  statements: Statements<SqliteStatement>;
   transactions: TransactionControl;
 }
 
@@ -134,7 +132,7 @@ class SqliteStore implements Store {
       const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) });
       const transactions = new TransactionControl(db, this.ctx);
       await migrate(db, kysely, transactions, this.ctx);
-      this.conn = { db, statements: new Statements(db, kysely), transactions };
+      this.conn = { db, statements: sqliteStatements(db, kysely), transactions };
     } catch (e) {
       db.close();
       throw toStoreError(e, this.ctx, 'opening the store');
@@ -155,7 +153,7 @@ class SqliteStore implements Store {
       const state = { open: true };
       let result: T;
       try {
-        result = await fn(new SqliteTx(statements, 'read', state, this.ctx));
+        result = await fn(this.tx(statements, 'read', state));
       } catch (e) {
         state.open = false;
         transactions.rollback();
@@ -224,7 +222,7 @@ class SqliteStore implements Store {
       const state = { open: true };
       try {
         if (shared) transactions.savepoint();
-        const value = await call.fn(new SqliteTx(statements, 'write', state, this.ctx));
+        const value = await call.fn(this.tx(statements, 'write', state));
         state.open = false;
         if (shared) transactions.release();
         done.push({ call, value });
@@ -250,6 +248,10 @@ class SqliteStore implements Store {
     for (const d of done) d.call.outcome = { ok: true, value: d.value };
   }
 
+  private tx(statements: Statements<SqliteStatement>, mode: TransactionMode, state: { open: boolean }): StoreTx {
+    return new SqlTx(statements, sqliteExecutor, mode, state, (e, doing) => toStoreError(e, this.ctx, doing));
+  }
+
   /** Runs `fn` alone on the connection; write calls made after this one start a new group. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     this.openGroup = undefined;
@@ -259,14 +261,14 @@ class SqliteStore implements Store {
   getChanges(after: number, limit: number): Promise<ChangeRecord[]> {
     // Through the mutex: on the one connection, a read between a transaction's statements would
     // see its uncommitted changes.
-    return this.read('reading changes', (s) => s.getChanges.all(after, limit).map(changeFromRow));
+    return this.read('reading changes', (s) => (s.getChanges.all(after, limit) as unknown[]).map(changeFromRow));
   }
 
   lastChangeSeq(): Promise<number> {
     return this.read('reading the last change seq', (s) => ((s.lastChangeSeq.get() as [number | null])[0] ?? 0));
   }
 
-  private read<T>(doing: string, fn: (s: Statements) => T): Promise<T> {
+  private read<T>(doing: string, fn: (s: Statements<SqliteStatement>) => T): Promise<T> {
     const unavailable = this.unavailable();
     if (unavailable) return Promise.reject(unavailable);
     return this.exclusive(async () => {

@@ -162,7 +162,10 @@ async function affordable(fx: WriteEffects, ask: Ask, cost: { currencyId: string
 
 /** Drops the cached cell so the next check reads holds and usage afresh. */
 function forgetCell(ctx: EngineContext, fx: WriteEffects, key: UsageKey): void {
-  fx.after(() => ctx.views.get(key.customerId)?.cachedResource(key.resourceId)?.usage.delete(key.featureId));
+  fx.after(() => {
+    ctx.views.touch(key.customerId);
+    ctx.views.get(key.customerId)?.cachedResource(key.resourceId)?.usage.delete(key.featureId);
+  });
 }
 
 /**

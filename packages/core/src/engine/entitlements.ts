@@ -182,7 +182,7 @@ async function currentCell(ctx: EngineContext, input: CheckInput, rv: ResourceVi
   const cell = await ctx.store.transaction('read', (tx) =>
     readUsageCell(tx, { customerId: input.customerId, resourceId: input.resourceId, featureId: input.featureId, windowStart: w.start, windowEnd: w.end }, now),
   );
-  if (gen === ctx.views.generation) rv.usage.set(input.featureId, cell);
+  if (!ctx.views.changedSince(input.customerId, gen)) rv.usage.set(input.featureId, cell);
   return cell;
 }
 

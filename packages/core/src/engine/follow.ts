@@ -6,12 +6,16 @@ import type { ChangeRecord } from '../records.js';
 /**
  * Follows the store's change feed so that writes made by other processes on the same store
  * reach this engine: their customers' cached views are dropped and listeners hear of them.
- * The staleness bound is the poll interval (docs/conventions.md#several-processes).
+ * The staleness bound is the poll interval (docs/conventions.md#several-processes); a store that
+ * can announce commits (`watchChanges`) makes the follower read at once, well within it.
  */
 export class ChangeFollower {
   private lastSeq = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
   private running: Promise<void> | undefined;
+  /** Set when a poll is asked for while one runs: that run may have read before the news. */
+  private again = false;
+  private unwatch: (() => void) | undefined;
   /** Sequence numbers this engine wrote itself: already applied, not to be replayed. */
   private readonly own = new Set<number>();
 
@@ -25,6 +29,7 @@ export class ChangeFollower {
     if (this.intervalMs > 0) {
       this.timer = setInterval(() => void this.poll().catch(() => undefined), this.intervalMs);
       this.timer.unref?.();
+      this.unwatch = this.ctx.store.watchChanges?.(() => void this.poll().catch(() => undefined));
     }
   }
 
@@ -35,13 +40,24 @@ export class ChangeFollower {
 
   /** Reads and applies everything committed since the last poll. Concurrent calls share one run. */
   poll(): Promise<void> {
-    this.running ??= this.drain().finally(() => (this.running = undefined));
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.drain();
+      } while (this.again);
+    })().finally(() => (this.running = undefined));
     return this.running;
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.unwatch?.();
+    this.unwatch = undefined;
   }
 
   private async drain(): Promise<void> {

@@ -192,6 +192,8 @@ async function applyOne(
 /** After commit: refresh the cached cell (keeping its held quota) and tell listeners. */
 export function noteUsage(ctx: EngineContext, fx: WriteEffects, key: UsageKey, value: number): void {
   fx.after(() => {
+    // A cell load that read before this commit must not install its older value.
+    ctx.views.touch(key.customerId);
     const view = ctx.views.get(key.customerId);
     const cell = view?.cachedResource(key.resourceId)?.usage.get(key.featureId);
     if (cell && cell.start === key.windowStart && cell.end === key.windowEnd) cell.value = value;

@@ -131,13 +131,23 @@ export function subscriptionSources(sub: SubscriptionRecord, catalogs: Map<numbe
   return out;
 }
 
+/** Customers whose last write is remembered individually; past it, all earlier loads count as raced. */
+const TOUCHED_LIMIT = 10_000;
+
 /**
- * The bounded cache of customer views. `generation` moves on every invalidation so that a load
- * that raced with a write does not install what it read before the write.
+ * The bounded cache of customer views. `generation` moves on every write that concerns a cached
+ * customer, so that a load that raced with a write (it read before the write committed and
+ * finishes after) does not install what it read. Loads are judged per customer: a write to one
+ * customer does not throw away a load of another, which matters on stores whose transactions run
+ * side by side (PostgreSQL), where a load and a write often overlap.
  */
 export class ViewCache {
   private readonly cache: BoundedCache<string, CustomerView>;
   private gen = 0;
+  /** The generation of each customer's last write, for the most recent TOUCHED_LIMIT customers. */
+  private readonly touched = new Map<string, number>();
+  /** Writes at or below this generation are no longer remembered per customer. */
+  private floor = 0;
 
   constructor(maxCustomers: number) {
     this.cache = new BoundedCache(maxCustomers);
@@ -155,18 +165,37 @@ export class ViewCache {
     return this.cache.get(customerId);
   }
 
-  /** Installs a view loaded when the generation was `loadedAt`, unless a write came between. */
+  /** True when a write concerning the customer happened after generation `loadedAt`. */
+  changedSince(customerId: string, loadedAt: number): boolean {
+    const at = this.touched.get(customerId);
+    return at !== undefined ? at > loadedAt : this.floor > loadedAt;
+  }
+
+  /** Installs a view loaded when the generation was `loadedAt`, unless a write to the customer came between. */
   install(customerId: string, view: CustomerView, loadedAt: number): void {
-    if (loadedAt === this.gen) this.cache.set(customerId, view);
+    if (!this.changedSince(customerId, loadedAt)) this.cache.set(customerId, view);
+  }
+
+  /** Notes a write to the customer whose effect was patched into the cached view in place. */
+  touch(customerId: string): void {
+    this.gen++;
+    if (this.touched.size >= TOUCHED_LIMIT) {
+      this.floor = this.gen;
+      this.touched.clear();
+    }
+    this.touched.delete(customerId);
+    this.touched.set(customerId, this.gen);
   }
 
   invalidate(customerId: string): void {
-    this.gen++;
+    this.touch(customerId);
     this.cache.delete(customerId);
   }
 
   clear(): void {
     this.gen++;
+    this.floor = this.gen;
+    this.touched.clear();
     this.cache.clear();
   }
 }

@@ -156,17 +156,31 @@ export interface StoreTx {
 export interface Store {
   /** A short name for messages and benchmarks: 'memory', 'sqlite'... */
   readonly kind: string;
+  /**
+   * True when write transactions run at the same time (PostgreSQL): the store then makes them
+   * serializable, with the same outcome as one at a time, by running `fn` again on fresh data
+   * when another writer got there first. Absent or false: writers exclude each other.
+   */
+  readonly concurrentWrites?: boolean;
   /** Prepares the store (migrations); called once by `createEngine`. Idempotent. */
   open(): Promise<void>;
   /**
    * Runs `fn` in one transaction: commits when it resolves, rolls back when it throws (and
-   * rethrows). `write` transactions exclude each other, also across processes where the adapter
-   * supports several. Calls made on `tx` after the promise settles are errors.
+   * rethrows). `write` transactions are serializable, also across processes where the adapter
+   * supports several: they exclude each other, or (`concurrentWrites`) `fn` may run more than once
+   * and must then keep its effects inside `tx` until the promise settles. Calls made on `tx`
+   * after the promise settles are errors.
    */
   transaction<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Changes with seq > `after`, in order, at most `limit`. */
   getChanges(after: number, limit: number): Promise<ChangeRecord[]>;
   /** The highest committed sequence number (0 when none). */
   lastChangeSeq(): Promise<number>;
+  /**
+   * Calls `onChange` soon after any process commits a change, where the database can say so
+   * (PostgreSQL's LISTEN/NOTIFY). A hint to read the feed sooner, not a delivery: followers keep
+   * polling too. Returns the function that stops the calls.
+   */
+  watchChanges?(onChange: () => void): () => void;
   close(): Promise<void>;
 }

@@ -1,19 +1,10 @@
-import type { Compilable, Kysely } from 'kysely';
+import type { Migration } from '@tessera/sql';
 import { initial } from './0001-initial.js';
 import { eventsByStream } from './0002-events-by-stream.js';
 import { invoicesAndQuery } from './0003-invoices-and-query.js';
 import { promotionsAndCredits } from './0004-promotions-and-credits.js';
 
-/** One schema step. `version` is its place in the sequence, 1-based and gapless. */
-export interface Migration {
-  version: number;
-  name: string;
-  /**
-   * The statements of the step, in order, built with kysely. The runner compiles them and runs
-   * them synchronously inside its write transaction (see migrate.ts for why not `.execute()`).
-   */
-  up(db: Kysely<any>): Compilable[];
-}
+export type { Migration };
 
 /**
  * Every migration, oldest first. Append new ones; never edit or reorder a released one: a file

@@ -1,15 +1,15 @@
 /**
  * `querySubscriptions` as SQL: a `SubscriptionQuery` (filter tree, sort, cursor, limit) compiled
- * with kysely into one SELECT that SQLite filters, sorts and limits, so a page costs an index
+ * with kysely into one SELECT that the database filters, sorts and limits, so a page costs an index
  * range scan rather than loading every subscription. The semantics are those of
  * `runSubscriptionQuery` in @tessera/core (store/subscription-query.ts); the conformance suite
  * compares the two on the same records.
  */
 import type { SubscriptionFilter, SubscriptionQuery, SubscriptionStatus } from '@tessera/core';
-import type BetterSqlite3 from 'better-sqlite3';
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import { SUBSCRIPTION_COLUMNS } from './rows.js';
 import type { Database } from './schema.js';
+import type { Prepare } from './statements.js';
 
 type Eb = ExpressionBuilder<Database, 'subscriptions'>;
 type Operand = Expression<string | number | null>;
@@ -56,7 +56,7 @@ function operand(eb: Eb, field: string, now: number): Operand {
   if (field === 'status') return effectiveStatus(eb, now);
   const column = COLUMNS[field as keyof typeof COLUMNS];
   // The engine validates fields; a store that got an unknown one says so rather than match nothing.
-  if (column === undefined) throw new Error(`@tessera/sqlite: querySubscriptions cannot filter or sort on '${field}'`);
+  if (column === undefined) throw new Error(`@tessera/sql: querySubscriptions cannot filter or sort on '${field}'`);
   return eb.ref(column);
 }
 
@@ -114,27 +114,27 @@ export function buildSubscriptionQuery(k: Kysely<Database>, q: SubscriptionQuery
 const CACHED_SHAPES = 64;
 
 /**
- * Runs subscription queries on one connection. Values are bound parameters, so the SQL text
+ * Prepares subscription queries for one connection. Values are bound parameters, so the SQL text
  * depends only on the query's shape (fields, operators, list lengths, sort): each shape is
  * prepared once and reused, as the hot statements in statements.ts are.
  */
-export class SubscriptionQueries {
-  private readonly prepared = new Map<string, BetterSqlite3.Statement<unknown[], unknown>>();
+export class SubscriptionQueries<Statement> {
+  private readonly prepared = new Map<string, Statement>();
 
   constructor(
-    private readonly db: BetterSqlite3.Database,
     private readonly k: Kysely<Database>,
+    private readonly prepare: Prepare<Statement>,
   ) {}
 
-  /** Rows (arrays, in SUBSCRIPTION_COLUMNS order) of one page. */
-  rows(q: SubscriptionQuery): unknown[] {
+  /** The statement of one page and its arguments; it returns rows in SUBSCRIPTION_COLUMNS order. */
+  statement(q: SubscriptionQuery): { statement: Statement; args: readonly unknown[] } {
     const compiled = buildSubscriptionQuery(this.k, q).compile();
-    let stmt = this.prepared.get(compiled.sql);
-    if (stmt === undefined) {
-      stmt = this.db.prepare(compiled.sql).raw(true);
+    let statement = this.prepared.get(compiled.sql);
+    if (statement === undefined) {
+      statement = this.prepare(compiled.sql, true);
       if (this.prepared.size >= CACHED_SHAPES) this.prepared.delete(this.prepared.keys().next().value!);
-      this.prepared.set(compiled.sql, stmt);
+      this.prepared.set(compiled.sql, statement);
     }
-    return stmt.all(...compiled.parameters);
+    return { statement, args: compiled.parameters };
   }
 }

@@ -1,10 +1,9 @@
 /**
- * Every statement the store runs, built with kysely, compiled once and prepared once on the
- * store's better-sqlite3 connection. kysely 0.28 prepares a statement again on every execution
- * (5 to 12 us each); a cached prepared statement runs in about 1 us, which is what a check that
- * misses the in-memory view or a usage write can afford.
+ * Every statement the SQL stores run, written once with kysely, compiled with the dialect's
+ * compiler and prepared once per connection by the dialect (`Prepare`). kysely 0.28 compiles and
+ * prepares a query again on every execution (5 to 12 us each); a statement prepared once runs in
+ * about 1 us on SQLite, and PostgreSQL skips its parse and plan for a named prepared statement.
  */
-import type BetterSqlite3 from 'better-sqlite3';
 import { sql, type Compilable, type Kysely } from 'kysely';
 import {
   CATALOG_VERSION_COLUMNS,
@@ -28,7 +27,12 @@ import {
 import type { Database } from './schema.js';
 import { SubscriptionQueries } from './subscription-query.js';
 
-type Statement = BetterSqlite3.Statement<unknown[], unknown>;
+/**
+ * Makes a dialect's handle for one compiled statement. `returnsRows` is true for statements whose
+ * rows the caller reads (as arrays in column order), false for writes read for their change count.
+ * Parameters are positional, in the order the statement's call site binds them.
+ */
+export type Prepare<H> = (sql: string, returnsRows: boolean) => H;
 
 // A query is built with a marker value per parameter; after compiling, the markers say which
 // positional `?` is which, and `prepare` checks that the order is the one the call sites bind.
@@ -44,7 +48,7 @@ export interface UsageFilters {
 }
 
 /** The prepared statements of one connection. Reads return rows as arrays (see rows.ts). */
-export class Statements {
+export class Statements<Statement> {
   readonly listCatalogVersions: Statement;
   readonly insertCatalogVersion: Statement;
   readonly getCustomer: Statement;
@@ -78,7 +82,7 @@ export class Statements {
   readonly getRechargeConfig: Statement;
   readonly putRechargeConfig: Statement;
   /** `querySubscriptions`: built per query shape (see subscription-query.ts). */
-  readonly subscriptionQueries: SubscriptionQueries;
+  readonly subscriptionQueries: SubscriptionQueries<Statement>;
   readonly getIdempotency: Statement;
   readonly putIdempotency: Statement;
   readonly appendChange: Statement;
@@ -87,8 +91,8 @@ export class Statements {
   private readonly listUsageByFilters = new Map<string, Statement>();
 
   constructor(
-    private readonly db: BetterSqlite3.Database,
     private readonly k: Kysely<Database>,
+    private readonly prepareCompiled: Prepare<Statement>,
   ) {
     const byKey = <C extends string>(columns: readonly C[]) => columns.map((c) => [c, param(c)] as const);
 
@@ -200,7 +204,7 @@ export class Statements {
         .where('promotion_code', '=', param('promotion_code')),
       ['promotion_code'],
     );
-    this.subscriptionQueries = new SubscriptionQueries(db, k);
+    this.subscriptionQueries = new SubscriptionQueries(k, prepareCompiled);
 
     // DO NOTHING on the (customer, dedupe key) conflict only: a clash on the invoice id is still an error.
     this.insertInvoice = this.writer(
@@ -269,8 +273,12 @@ export class Statements {
     );
     this.putIdempotency = this.writer(this.upsert('idempotency', IDEMPOTENCY_COLUMNS, ['scope', 'key']), IDEMPOTENCY_COLUMNS);
 
-    this.appendChange = this.writer(
-      k.insertInto('changes').values(Object.fromEntries(byKey(NEW_CHANGE_COLUMNS)) as never),
+    // RETURNING rather than a driver's last-insert id: both dialects have it, and PostgreSQL has no other.
+    this.appendChange = this.reader(
+      k
+        .insertInto('changes')
+        .values(Object.fromEntries(byKey(NEW_CHANGE_COLUMNS)) as never)
+        .returning('seq'),
       NEW_CHANGE_COLUMNS,
     );
     this.getChanges = this.reader(
@@ -328,19 +336,19 @@ export class Statements {
   }
 
   private reader(query: Compilable, params: readonly string[]): Statement {
-    return this.prepare(query, params).raw(true);
+    return this.prepare(query, params, true);
   }
 
   private writer(query: Compilable, params: readonly string[]): Statement {
-    return this.prepare(query, params);
+    return this.prepare(query, params, false);
   }
 
-  private prepare(query: Compilable, params: readonly string[]): Statement {
+  private prepare(query: Compilable, params: readonly string[], returnsRows: boolean): Statement {
     const compiled = query.compile();
     const got = compiled.parameters.map((p) => (typeof p === 'string' && p.startsWith(MARK) ? p.slice(MARK.length) : `literal ${String(p)}`));
     if (got.join(',') !== params.join(',')) {
-      throw new Error(`@tessera/sqlite: statement binds (${got.join(', ')}), expected (${params.join(', ')}): ${compiled.sql}`);
+      throw new Error(`@tessera/sql: statement binds (${got.join(', ')}), expected (${params.join(', ')}): ${compiled.sql}`);
     }
-    return this.db.prepare(compiled.sql);
+    return this.prepareCompiled(compiled.sql, returnsRows);
   }
 }

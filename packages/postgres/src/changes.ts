@@ -1,0 +1,106 @@
+/**
+ * The change feed on PostgreSQL, read so that no change is ever skipped (docs/stores.md#the-change-feed-on-postgresql).
+ *
+ * `seq` comes from an identity (a sequence), handed out when a row is inserted; transactions
+ * commit in their own order. So a reader can see seq 11 committed while seq 10 still belongs to
+ * a transaction in flight (it commits later) or to one that rolled back (it never appears).
+ * Reading `seq > last` and moving on would skip 10 in the first case. Instead, a gap stops the
+ * read until it is settled: when a gap is first seen, the store notes which of this database's
+ * transactions were in progress (the snapshot's xip, kept to backends of this database); once
+ * none of them is still in progress, whatever of the gap has not appeared never will, and the
+ * read goes past it. Commits keep running concurrently; only the feed waits, for as long as the
+ * transactions that were running at the time take to end.
+ */
+import type { ChangeRecord } from '@tessera/core';
+import { changeFromRow, type Statements } from '@tessera/sql';
+import { types, type PgQueryable, type PgStatement } from './dialect.js';
+
+/** At most this many unsettled gaps are remembered; they settle within a transaction's lifetime. */
+const MAX_GAPS = 10_000;
+
+export class ChangeFeed {
+  /** First seq of each gap seen and not yet settled, with the transaction ids (low 32 bits) it waits for. */
+  private readonly gaps = new Map<number, Set<string>>();
+
+  constructor(private readonly statements: Statements<PgStatement>) {}
+
+  /** Changes with seq > after, in order, at most `limit`, stopping at the first unsettled gap. */
+  async read(client: PgQueryable, after: number, limit: number): Promise<ChangeRecord[]> {
+    const { rows, inProgress } = await snapshotRead(client, (q) => q(this.statements.getChanges, [after, limit]));
+    const out: ChangeRecord[] = [];
+    let expected = after + 1;
+    let waiting: Set<string> | undefined;
+    for (const row of rows) {
+      const seq = Number((row as [number])[0]);
+      if (seq !== expected) {
+        const gap = this.gaps.get(expected);
+        if (gap === undefined) {
+          waiting ??= await this.writersAmong(client, inProgress);
+          if (waiting.size > 0) {
+            if (this.gaps.size >= MAX_GAPS) this.gaps.delete(this.gaps.keys().next().value!);
+            this.gaps.set(expected, waiting);
+            break;
+          }
+        } else if ([...gap].some((xid) => inProgress.has(xid))) {
+          break;
+        }
+        this.gaps.delete(expected);
+      }
+      out.push(changeFromRow(row));
+      expected = seq + 1;
+    }
+    return out;
+  }
+
+  /**
+   * The highest seq at or below which nothing can still appear: the largest committed seq, once
+   * every transaction of this database that was in progress when it was read has ended (waiting
+   * up to `maxWaitMs`, then answering anyway).
+   */
+  async settledMax(client: PgQueryable, maxWaitMs = 5000): Promise<number> {
+    const { rows, inProgress } = await snapshotRead(client, (q) => q(this.statements.lastChangeSeq, []));
+    const max = Number((rows[0] as [number | null] | undefined)?.[0] ?? 0);
+    const waiting = await this.writersAmong(client, inProgress);
+    const deadline = performance.now() + maxWaitMs;
+    while (waiting.size > 0 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      const now = await currentInProgress(client);
+      for (const xid of waiting) if (!now.has(xid)) waiting.delete(xid);
+    }
+    return max;
+  }
+
+  /** Of the snapshot's in-progress transaction ids, those of backends connected to this database. */
+  private async writersAmong(client: PgQueryable, inProgress: Set<string>): Promise<Set<string>> {
+    if (inProgress.size === 0) return new Set();
+    const r = await client.query({
+      text: 'SELECT backend_xid::text FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL',
+      rowMode: 'array',
+    });
+    return new Set(r.rows.map((row) => String(row[0])).filter((xid) => inProgress.has(xid)));
+  }
+}
+
+type Query = (s: PgStatement, args: unknown[]) => Promise<{ rows: unknown[][] }>;
+
+/** Runs one statement and reads the in-progress transaction ids of the same snapshot. */
+async function snapshotRead(client: PgQueryable, read: (q: Query) => Promise<{ rows: unknown[][] }>) {
+  const q: Query = (s, args) => client.query({ name: s.name, text: s.text, values: args, rowMode: 'array', types });
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    // In REPEATABLE READ both statements see the snapshot the first one took.
+    const { rows } = await read(q);
+    const inProgress = await currentInProgress(client);
+    await client.query('COMMIT');
+    return { rows, inProgress };
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The current snapshot's in-progress transaction ids, as 32-bit xids in text (pg_stat_activity's form). */
+async function currentInProgress(client: PgQueryable): Promise<Set<string>> {
+  const r = await client.query({ text: 'SELECT (x::text::numeric % 4294967296)::text FROM pg_snapshot_xip(pg_current_snapshot()) AS x', rowMode: 'array' });
+  return new Set(r.rows.map((row) => String(row[0])));
+}

@@ -1,0 +1,71 @@
+import { TesseraError } from '@tessera/core';
+import type { Compilable, Kysely } from 'kysely';
+import { toStoreError, types, type ErrorContext, type PgQueryable } from './dialect.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations/index.js';
+
+/** What `migrate` found and did. */
+export interface MigrationResult {
+  /** The schema's version before (0 for an empty schema). */
+  from: number;
+  /** The version now: SCHEMA_VERSION. */
+  to: number;
+}
+
+/**
+ * Brings the schema (the connection's current schema) up to `SCHEMA_VERSION` in one transaction.
+ * `schema_migrations` is the authority. Several processes may open the store at once: the first
+ * takes a transaction-level advisory lock keyed on the schema name, the others wait for it and
+ * then find the work done, since the version is read again under the lock.
+ *
+ * Rejects with STORE_UNAVAILABLE when the schema was migrated by a newer @tessera/postgres (it is
+ * never migrated down) or the server cannot be reached.
+ */
+export async function migrate(client: PgQueryable, k: Kysely<any>, ctx: ErrorContext): Promise<MigrationResult> {
+  const q = (text: string, values: unknown[] = []) => client.query({ text, values, rowMode: 'array', types });
+  try {
+    await q('BEGIN');
+    try {
+      await q(`SELECT pg_advisory_xact_lock(hashtext('tessera.migrate.' || current_schema()))`);
+      await runNow(
+        q,
+        k.schema
+          .createTable('schema_migrations')
+          .ifNotExists()
+          .addColumn('version', 'bigint', (c) => c.primaryKey().notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('applied_at', 'bigint', (c) => c.notNull()),
+      );
+      const from = Number(((await q('SELECT coalesce(max(version), 0) FROM schema_migrations')).rows[0] as [number])[0]);
+      refuseNewer(from, ctx);
+      for (const m of MIGRATIONS) {
+        if (m.version <= from) continue;
+        for (const statement of m.up(k)) await runNow(q, statement);
+        // Wall-clock time on purpose: this is an operator's record, not business time.
+        await runNow(q, k.insertInto('schema_migrations').values({ version: m.version, name: m.name, applied_at: Date.now() }));
+      }
+      await q('COMMIT');
+      return { from, to: SCHEMA_VERSION };
+    } catch (e) {
+      await q('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  } catch (e) {
+    throw toStoreError(e, ctx, 'migrating the schema');
+  }
+}
+
+async function runNow(q: (text: string, values?: unknown[]) => Promise<unknown>, statement: Compilable): Promise<void> {
+  const { sql, parameters } = statement.compile();
+  await q(sql, [...parameters]);
+}
+
+function refuseNewer(version: number, ctx: ErrorContext): void {
+  if (version > SCHEMA_VERSION) {
+    throw new TesseraError(
+      'STORE_UNAVAILABLE',
+      `the PostgreSQL schema at ${ctx.where} has version ${version}, newer than the ${SCHEMA_VERSION} this @tessera/postgres understands; ` +
+        'upgrade @tessera/postgres (a schema is never migrated down)',
+      { where: ctx.where, schemaVersion: version, supportedSchemaVersion: SCHEMA_VERSION },
+    );
+  }
+}

@@ -1,0 +1,329 @@
+import { TesseraError, invalidArgument, type ChangeRecord, type Store, type StoreTx, type TransactionMode } from '@tessera/core';
+import { SqlTx, type Statements } from '@tessera/sql';
+import pg from 'pg';
+import { ChangeFeed } from './changes.js';
+import { compiler, isRetryable, pgExecutor, pgStatements, toStoreError, type ErrorContext, type PgStatement } from './dialect.js';
+import { migrate } from './migrate.js';
+
+/** Options of {@link postgresStore}. Give `connectionString` or `pool`. */
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database`; the store makes its own pool. */
+  connectionString?: string;
+  /** A pool the application already has; the store borrows connections and never ends it. */
+  pool?: pg.Pool;
+  /**
+   * The schema holding Tessera's tables, created when missing. Default: the connection's current
+   * schema (`public` unless the role's search_path says otherwise). Only with `connectionString`:
+   * a pool of the application's sets its own search_path.
+   */
+  schema?: string;
+  /** Connections in the store's own pool. Default 10. */
+  poolSize?: number;
+  /** Longest one statement may run before the server cancels it, in milliseconds (0: no limit). Default 10000. Own pool only. */
+  statementTimeoutMs?: number;
+  /**
+   * How long a write keeps retrying after serialization failures and deadlocks (other processes
+   * writing the same rows), in milliseconds. Default 10000; then it fails with STORE_UNAVAILABLE.
+   */
+  retryTimeoutMs?: number;
+}
+
+/**
+ * A Tessera store on PostgreSQL through `pg`, for several app servers on one database: the same
+ * statements and row mappings as the SQLite store (@tessera/sql), compiled for PostgreSQL and run
+ * as named prepared statements.
+ *
+ * Write transactions run at SERIALIZABLE and are retried on serialization failures, so a check
+ * and the write it decides (consumeUsage, reservations, credit burns) are atomic across every
+ * process; reads run at REPEATABLE READ, READ ONLY. The change feed is read gap-aware (no change
+ * committed late is skipped), and `watchChanges` wakes followers through LISTEN/NOTIFY.
+ * docs/stores.md#postgresql says how each of these works.
+ *
+ * Throws INVALID_ARGUMENT for bad options; `open()` rejects with STORE_UNAVAILABLE when the
+ * server cannot be reached or the schema was written by a newer @tessera/postgres.
+ */
+export function postgresStore(options: PostgresStoreOptions | string): Store & { watchChanges(onChange: () => void): () => void } {
+  return new PostgresStore(validate(typeof options === 'string' ? { connectionString: options } : options));
+}
+
+interface Settings {
+  connectionString: string | undefined;
+  pool: pg.Pool | undefined;
+  schema: string | undefined;
+  poolSize: number;
+  statementTimeoutMs: number;
+  retryTimeoutMs: number;
+}
+
+function validate(o: PostgresStoreOptions): Settings {
+  if (o === null || typeof o !== 'object') throw invalidArgument('options', 'pass { connectionString } or { pool }, or a connection string');
+  const known = ['connectionString', 'pool', 'schema', 'poolSize', 'statementTimeoutMs', 'retryTimeoutMs'];
+  for (const key of Object.keys(o)) if (!known.includes(key)) throw invalidArgument(key, `is not an option; use one of ${known.join(', ')}`);
+  if ((o.connectionString === undefined) === (o.pool === undefined)) {
+    throw invalidArgument('connectionString', 'give exactly one of connectionString (postgres://user@host:port/database) or pool');
+  }
+  if (o.connectionString !== undefined && (typeof o.connectionString !== 'string' || !/^postgres(ql)?:\/\//.test(o.connectionString))) {
+    throw invalidArgument('connectionString', 'use a postgres:// URL, e.g. postgres://user:password@localhost:5432/app', { value: redact(String(o.connectionString)) });
+  }
+  if (o.pool !== undefined && (o.pool === null || typeof (o.pool as { connect?: unknown }).connect !== 'function')) {
+    throw invalidArgument('pool', 'pass a pg.Pool');
+  }
+  if (o.schema !== undefined) {
+    if (typeof o.schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(o.schema)) {
+      throw invalidArgument('schema', 'use a lower-case identifier of letters, digits and underscores (at most 63), e.g. tessera', { value: o.schema });
+    }
+    if (o.pool !== undefined) throw invalidArgument('schema', 'set search_path on your pool instead (schema applies to the store’s own pool only)');
+  }
+  const whole = (name: keyof PostgresStoreOptions, value: unknown, fallback: number, min: number) => {
+    const v = value ?? fallback;
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > 2_147_483_647) {
+      throw invalidArgument(name, `use a whole number, ${min} or more`, { value });
+    }
+    return v as number;
+  };
+  return {
+    connectionString: o.connectionString,
+    pool: o.pool,
+    schema: o.schema,
+    poolSize: whole('poolSize', o.poolSize, 10, 2),
+    statementTimeoutMs: whole('statementTimeoutMs', o.statementTimeoutMs, 10_000, 0),
+    retryTimeoutMs: whole('retryTimeoutMs', o.retryTimeoutMs, 10_000, 0),
+  };
+}
+
+/** A connection string without its password, for messages. */
+function redact(url: string): string {
+  return url.replace(/(\/\/[^:/@]+):[^@]*@/, '$1:***@');
+}
+
+class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  readonly concurrentWrites = true;
+  private readonly ctx: ErrorContext;
+  private pool: pg.Pool | undefined;
+  private statements: Statements<PgStatement> | undefined;
+  private feed: ChangeFeed | undefined;
+  /** The NOTIFY channel of this schema's change feed (quoted identifier text). */
+  private channel = '';
+  private opening: Promise<void> | undefined;
+  private closed = false;
+  private readonly watchers = new Set<() => void>();
+  private listener: pg.PoolClient | undefined;
+  private listening: Promise<void> | undefined;
+
+  constructor(private readonly settings: Settings) {
+    const url = settings.connectionString ? new URL(settings.connectionString) : undefined;
+    this.ctx = { where: url ? `${url.hostname}:${url.port || 5432}${url.pathname}` : 'the given pool' };
+  }
+
+  open(): Promise<void> {
+    if (this.closed) return Promise.reject(this.closedError());
+    this.opening ??= this.connect().catch((e: unknown) => {
+      this.opening = undefined;
+      throw e;
+    });
+    return this.opening;
+  }
+
+  private async connect(): Promise<void> {
+    const s = this.settings;
+    const pool =
+      s.pool ??
+      new pg.Pool({
+        connectionString: s.connectionString,
+        max: s.poolSize,
+        application_name: 'tessera',
+        ...(s.statementTimeoutMs > 0 ? { statement_timeout: s.statementTimeoutMs } : {}),
+        ...(s.schema ? { options: `-c search_path=${s.schema}` } : {}),
+      });
+    // An idle connection the server dropped must not crash the process: the next call reconnects.
+    if (!s.pool) pool.on('error', () => undefined);
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (e) {
+      if (!s.pool) await pool.end().catch(() => undefined);
+      throw toStoreError(e, this.ctx, 'opening the store');
+    }
+    try {
+      if (s.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${s.schema}`);
+      const k = compiler();
+      await migrate(client, k, this.ctx);
+      const schema = String((await client.query({ text: 'SELECT current_schema()', rowMode: 'array' })).rows[0]?.[0]);
+      this.channel = `"tessera_changes_${schema.replace(/"/g, '""')}"`;
+      this.statements = pgStatements(k);
+      this.feed = new ChangeFeed(this.statements);
+      client.release();
+    } catch (e) {
+      client.release(true);
+      if (!s.pool) await pool.end().catch(() => undefined);
+      throw toStoreError(e, this.ctx, 'opening the store');
+    }
+    this.pool = pool;
+  }
+
+  async transaction<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    if (mode !== 'read' && mode !== 'write') throw invalidArgument('mode', "use 'read' or 'write'", { value: mode, allowed: ['read', 'write'] });
+    await this.ready();
+    if (mode === 'read') return this.once('read', fn);
+    // Serialization failures and deadlocks mean another transaction wrote what this one read:
+    // run it again on fresh data, after a short random pause so that the contenders spread out.
+    const deadline = performance.now() + this.settings.retryTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once('write', fn);
+      } catch (e) {
+        if (!isRetryable(e)) throw e;
+        if (performance.now() >= deadline) {
+          throw new TesseraError(
+            'STORE_UNAVAILABLE',
+            `a write kept conflicting with other writers for retryTimeoutMs=${this.settings.retryTimeoutMs} (${attempt + 1} attempts); retry later or raise retryTimeoutMs`,
+            { where: this.ctx.where, attempts: attempt + 1 },
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** Math.min(attempt, 6))));
+      }
+    }
+  }
+
+  /** One attempt at a transaction on one pooled connection. */
+  private async once<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const client = await this.borrow();
+    const state = { open: true };
+    let appended = false;
+    let broken: unknown;
+    try {
+      // A write transaction takes its transaction id at once, so that the change feed's gap
+      // check sees it as in progress from the start (changes.ts).
+      await client.query(mode === 'write' ? 'BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT pg_current_xact_id()' : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const statements = this.statements!;
+      const executor = pgExecutor(client, (s) => {
+        if (s === statements.appendChange) appended = true;
+      });
+      const result = await fn(new SqlTx(statements, executor, mode, state, (e, doing) => toStoreError(e, this.ctx, doing)));
+      state.open = false;
+      // NOTIFY is delivered at commit, and only if the transaction commits.
+      await client.query(appended ? `NOTIFY ${this.channel}; COMMIT` : 'COMMIT');
+      return result;
+    } catch (e) {
+      state.open = false;
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError;
+      }
+      throw toStoreError(e, this.ctx, mode === 'write' ? 'a write transaction' : 'a read transaction');
+    } finally {
+      // A connection that failed to roll back is in an unknown state: the pool drops it.
+      client.release(broken === undefined ? undefined : (broken as Error));
+    }
+  }
+
+  async getChanges(after: number, limit: number): Promise<ChangeRecord[]> {
+    await this.ready();
+    return this.withClient('reading changes', (c) => this.feed!.read(c, after, limit));
+  }
+
+  async lastChangeSeq(): Promise<number> {
+    await this.ready();
+    return this.withClient('reading the last change seq', (c) => this.feed!.settledMax(c));
+  }
+
+  /**
+   * Calls `onChange` soon after any process commits a change to this store (LISTEN/NOTIFY on a
+   * connection held for it). A hint to read the feed, not a delivery: notifications can be lost
+   * while the connection is down, so followers keep polling too. Returns the unsubscribe.
+   */
+  watchChanges(onChange: () => void): () => void {
+    this.watchers.add(onChange);
+    void this.listen();
+    return () => {
+      this.watchers.delete(onChange);
+      if (this.watchers.size === 0) void this.unlisten();
+    };
+  }
+
+  private listen(): Promise<void> {
+    this.listening ??= (async () => {
+      try {
+        await this.ready();
+        const client = await this.pool!.connect();
+        client.on('notification', () => {
+          for (const w of this.watchers) {
+            try {
+              w();
+            } catch {
+              // A watcher's failure is its own.
+            }
+          }
+        });
+        // The connection going away ends the subscription; polling covers until the next watchChanges.
+        client.on('error', () => {
+          if (this.listener === client) this.listener = undefined;
+          this.listening = undefined;
+          client.release(true);
+        });
+        await client.query(`LISTEN ${this.channel}`);
+        this.listener = client;
+        if (this.closed || this.watchers.size === 0) await this.unlisten();
+      } catch {
+        this.listening = undefined;
+      }
+    })();
+    return this.listening;
+  }
+
+  private async unlisten(): Promise<void> {
+    const client = this.listener;
+    this.listener = undefined;
+    this.listening = undefined;
+    if (!client) return;
+    try {
+      await client.query(`UNLISTEN ${this.channel}`);
+      client.release();
+    } catch {
+      client.release(true);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.opening?.catch(() => undefined);
+    await this.unlisten();
+    if (this.pool && !this.settings.pool) await this.pool.end().catch(() => undefined);
+    this.pool = undefined;
+  }
+
+  private async ready(): Promise<void> {
+    if (this.closed) throw this.closedError();
+    if (!this.opening) throw new TesseraError('STORE_UNAVAILABLE', `the PostgreSQL store at ${this.ctx.where} is not open; call open() first (createEngine does)`);
+    await this.opening;
+    if (this.closed || !this.pool) throw this.closedError();
+  }
+
+  private async borrow(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool!.connect();
+    } catch (e) {
+      throw toStoreError(e, this.ctx, 'taking a connection from the pool');
+    }
+  }
+
+  private async withClient<T>(doing: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.borrow();
+    let broken: Error | undefined;
+    try {
+      return await fn(client);
+    } catch (e) {
+      broken = e as Error;
+      throw toStoreError(e, this.ctx, doing);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private closedError(): TesseraError {
+    return new TesseraError('STORE_UNAVAILABLE', `the PostgreSQL store at ${this.ctx.where} is closed`);
+  }
+}

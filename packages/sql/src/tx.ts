@@ -1,0 +1,304 @@
+import {
+  TesseraError,
+  type CatalogVersionRecord,
+  type CreditGrantRecord,
+  type CreditLedgerRecord,
+  type CustomerRecord,
+  type EventQuery,
+  type EventRecord,
+  type IdempotencyRecord,
+  type InvoiceRecord,
+  type NewChange,
+  type NewCreditLedgerRecord,
+  type PromotionalGrantRecord,
+  type RechargeConfigRecord,
+  type ReservationRecord,
+  type StoreTx,
+  type SubscriptionQuery,
+  type SubscriptionRecord,
+  type TransactionMode,
+  type UsageKey,
+  type UsageQuery,
+  type UsageRecord,
+} from '@tessera/core';
+import {
+  catalogVersionFromRow,
+  catalogVersionToRow,
+  creditGrantFromRow,
+  creditGrantToRow,
+  creditLedgerFromRow,
+  customerFromRow,
+  customerToRow,
+  eventFromRow,
+  eventToRow,
+  idempotencyFromRow,
+  idempotencyToRow,
+  invoiceFromRow,
+  invoiceToRow,
+  newChangeToRow,
+  newCreditLedgerToRow,
+  promotionalGrantFromRow,
+  promotionalGrantToRow,
+  rechargeConfigFromRow,
+  rechargeConfigToRow,
+  reservationFromRow,
+  reservationToRow,
+  subscriptionFromRow,
+  subscriptionToRow,
+  usageFromRow,
+  usageToRow,
+} from './rows.js';
+import type { Statements } from './statements.js';
+
+/** A result a dialect gives now (SQLite runs statements synchronously) or later (PostgreSQL). */
+export type Maybe<T> = T | Promise<T>;
+
+/**
+ * How a dialect runs one prepared statement inside the transaction it has open. Rows come back
+ * as arrays in the statement's column order, with the values the row mappers expect (numbers for
+ * integer columns, strings for text).
+ */
+export interface SqlExecutor<S> {
+  all(statement: S, args: readonly unknown[]): Maybe<unknown[][]>;
+  get(statement: S, args: readonly unknown[]): Maybe<unknown[] | undefined>;
+  /** Runs a write; resolves to the number of rows it changed. */
+  run(statement: S, args: readonly unknown[]): Maybe<number>;
+  /** Runs a write once per argument list, in order; the rows each run changed. */
+  runEach(statement: S, argsList: readonly (readonly unknown[])[]): Maybe<number[]>;
+}
+
+/** Turns a driver's error into the TesseraError callers branch on (or returns it unchanged). */
+export type TranslateError = (e: unknown, doing: string) => unknown;
+
+const isPromise = <T>(x: Maybe<T>): x is Promise<T> => typeof (x as { then?: unknown } | null)?.then === 'function';
+
+/**
+ * One transaction's view of a SQL store: each StoreTx operation as a prepared statement and a row
+ * mapping, the same for every dialect. The dialect's executor runs the statements inside the
+ * transaction the dialect opened; `state.open` turns false when it ends.
+ */
+export class SqlTx<S> implements StoreTx {
+  constructor(
+    private readonly s: Statements<S>,
+    private readonly x: SqlExecutor<S>,
+    private readonly mode: TransactionMode,
+    private readonly state: { open: boolean },
+    private readonly translate: TranslateError,
+  ) {}
+
+  /**
+   * Runs one operation after checking the transaction is still usable for it, then maps its result.
+   * A synchronous result is mapped at once, so a SQLite operation costs no extra turn of the microtask queue.
+   */
+  private op<R, T>(write: boolean, doing: string, run: (x: SqlExecutor<S>, s: Statements<S>) => Maybe<R>, map: (r: R) => T): Promise<T> {
+    if (!this.state.open) {
+      return Promise.reject(new TesseraError('CONFLICT', `${doing}: store transaction already ended; do not keep tx past its callback`));
+    }
+    if (write && this.mode === 'read') {
+      return Promise.reject(new TesseraError('CONFLICT', `${doing}: write attempted in a read transaction`));
+    }
+    try {
+      const r = run(this.x, this.s);
+      if (!isPromise(r)) return Promise.resolve(map(r));
+      return r.then(map, (e: unknown) => {
+        throw this.translate(e, doing);
+      });
+    } catch (e) {
+      return Promise.reject(this.translate(e, doing));
+    }
+  }
+
+  private one<T>(doing: string, run: (x: SqlExecutor<S>, s: Statements<S>) => Maybe<unknown[] | undefined>, from: (row: unknown) => T): Promise<T | undefined> {
+    return this.op(false, doing, run, (row) => (row === undefined ? undefined : from(row)));
+  }
+
+  private many<T>(doing: string, run: (x: SqlExecutor<S>, s: Statements<S>) => Maybe<unknown[][]>, from: (row: unknown) => T): Promise<T[]> {
+    return this.op(false, doing, run, (rows) => rows.map(from));
+  }
+
+  private write(doing: string, run: (x: SqlExecutor<S>, s: Statements<S>) => Maybe<number>): Promise<void> {
+    return this.op(true, doing, run, () => undefined);
+  }
+
+  private count(doing: string, run: (x: SqlExecutor<S>, s: Statements<S>) => Maybe<unknown[] | undefined>): Promise<number> {
+    return this.op(false, doing, run, (row) => Number((row as [number])[0]));
+  }
+
+  listCatalogVersions(): Promise<CatalogVersionRecord[]> {
+    return this.many('listCatalogVersions', (x, s) => x.all(s.listCatalogVersions, []), catalogVersionFromRow);
+  }
+
+  insertCatalogVersion(r: CatalogVersionRecord): Promise<void> {
+    return this.write(`insertCatalogVersion(${r.version})`, (x, s) => x.run(s.insertCatalogVersion, catalogVersionToRow(r)));
+  }
+
+  getCustomer(customerId: string): Promise<CustomerRecord | undefined> {
+    return this.one('getCustomer', (x, s) => x.get(s.getCustomer, [customerId]), customerFromRow);
+  }
+
+  putCustomer(r: CustomerRecord): Promise<void> {
+    return this.write('putCustomer', (x, s) => x.run(s.putCustomer, customerToRow(r)));
+  }
+
+  countCustomers(): Promise<number> {
+    return this.count('countCustomers', (x, s) => x.get(s.countCustomers, []));
+  }
+
+  getSubscription(id: string): Promise<SubscriptionRecord | undefined> {
+    return this.one('getSubscription', (x, s) => x.get(s.getSubscription, [id]), subscriptionFromRow);
+  }
+
+  listSubscriptionsByCustomer(customerId: string): Promise<SubscriptionRecord[]> {
+    return this.many('listSubscriptionsByCustomer', (x, s) => x.all(s.listSubscriptionsByCustomer, [customerId]), subscriptionFromRow);
+  }
+
+  putSubscription(r: SubscriptionRecord): Promise<void> {
+    return this.write('putSubscription', (x, s) => x.run(s.putSubscription, subscriptionToRow(r)));
+  }
+
+  getUsage(k: UsageKey): Promise<UsageRecord | undefined> {
+    return this.one('getUsage', (x, s) => x.get(s.getUsage, [k.customerId, k.resourceId, k.featureId, k.windowStart, k.windowEnd]), usageFromRow);
+  }
+
+  putUsage(r: UsageRecord): Promise<void> {
+    return this.write('putUsage', (x, s) => x.run(s.putUsage, usageToRow(r)));
+  }
+
+  listUsage(q: UsageQuery): Promise<UsageRecord[]> {
+    const args: unknown[] = [q.customerId];
+    if (q.featureId !== undefined) args.push(q.featureId);
+    if (q.resourceId !== undefined) args.push(q.resourceId);
+    if (q.to !== undefined) args.push(q.to);
+    if (q.from !== undefined) args.push(q.from);
+    const filters = { featureId: q.featureId !== undefined, resourceId: q.resourceId !== undefined, from: q.from !== undefined, to: q.to !== undefined };
+    return this.many('listUsage', (x, s) => x.all(s.listUsage(filters), args), usageFromRow);
+  }
+
+  addDistinctValue(k: UsageKey, value: string): Promise<boolean> {
+    return this.op(
+      true,
+      'addDistinctValue',
+      (x, s) => x.run(s.addDistinctValue, [k.customerId, k.resourceId, k.featureId, k.windowStart, k.windowEnd, value]),
+      (changes) => changes === 1,
+    );
+  }
+
+  insertEvents(records: EventRecord[]): Promise<boolean[]> {
+    // A duplicate inside the batch is caught the same way: the first copy is in the table by the
+    // time the second runs.
+    return this.op(
+      true,
+      'insertEvents',
+      (x, s) => x.runEach(s.insertEvent, records.map(eventToRow)),
+      (changes) => changes.map((c) => c === 1),
+    );
+  }
+
+  getEvent(idempotencyKey: string): Promise<EventRecord | undefined> {
+    return this.one('getEvent', (x, s) => x.get(s.getEvent, [idempotencyKey]), eventFromRow);
+  }
+
+  listEvents(q: EventQuery): Promise<EventRecord[]> {
+    return this.many('listEvents', (x, s) => x.all(s.listEvents, [q.customerId, q.resourceId, q.eventName, q.from, q.to]), eventFromRow);
+  }
+
+  listUnmatchedEvents(limit: number, after?: { receivedAt: number; idempotencyKey: string }): Promise<EventRecord[]> {
+    return this.many(
+      'listUnmatchedEvents',
+      (x, s) => (after ? x.all(s.listUnmatchedEventsAfter, [after.receivedAt, after.idempotencyKey, limit]) : x.all(s.listUnmatchedEvents, [limit])),
+      eventFromRow,
+    );
+  }
+
+  getReservation(id: string): Promise<ReservationRecord | undefined> {
+    return this.one('getReservation', (x, s) => x.get(s.getReservation, [id]), reservationFromRow);
+  }
+
+  putReservation(r: ReservationRecord): Promise<void> {
+    return this.write('putReservation', (x, s) => x.run(s.putReservation, reservationToRow(r)));
+  }
+
+  listHeldReservations(k: Omit<UsageKey, 'windowStart' | 'windowEnd'>): Promise<ReservationRecord[]> {
+    return this.many('listHeldReservations', (x, s) => x.all(s.listHeldReservations, [k.customerId, k.resourceId, k.featureId]), reservationFromRow);
+  }
+
+  querySubscriptions(q: SubscriptionQuery): Promise<SubscriptionRecord[]> {
+    return this.many(
+      'querySubscriptions',
+      (x, s) => {
+        const { statement, args } = s.subscriptionQueries.statement(q);
+        return x.all(statement, args);
+      },
+      subscriptionFromRow,
+    );
+  }
+
+  countPromotionCodeRedemptions(code: string): Promise<number> {
+    return this.count('countPromotionCodeRedemptions', (x, s) => x.get(s.countPromotionCodeRedemptions, [code]));
+  }
+
+  insertInvoice(r: InvoiceRecord): Promise<boolean> {
+    return this.op(true, `insertInvoice(${r.id})`, (x, s) => x.run(s.insertInvoice, invoiceToRow(r)), (changes) => changes === 1);
+  }
+
+  listInvoices(q: { customerId: string; subscriptionId?: string }): Promise<InvoiceRecord[]> {
+    return this.many(
+      'listInvoices',
+      (x, s) =>
+        q.subscriptionId === undefined ? x.all(s.listInvoices, [q.customerId]) : x.all(s.listInvoicesOfSubscription, [q.customerId, q.subscriptionId]),
+      invoiceFromRow,
+    );
+  }
+
+  listPromotionalGrants(customerId: string): Promise<PromotionalGrantRecord[]> {
+    return this.many('listPromotionalGrants', (x, s) => x.all(s.listPromotionalGrants, [customerId]), promotionalGrantFromRow);
+  }
+
+  putPromotionalGrant(r: PromotionalGrantRecord): Promise<void> {
+    return this.write('putPromotionalGrant', (x, s) => x.run(s.putPromotionalGrant, promotionalGrantToRow(r)));
+  }
+
+  listCreditGrants(customerId: string, currencyId?: string): Promise<CreditGrantRecord[]> {
+    return this.many(
+      'listCreditGrants',
+      (x, s) => (currencyId === undefined ? x.all(s.listCreditGrants, [customerId]) : x.all(s.listCreditGrantsOfCurrency, [customerId, currencyId])),
+      creditGrantFromRow,
+    );
+  }
+
+  putCreditGrant(r: CreditGrantRecord): Promise<void> {
+    return this.write('putCreditGrant', (x, s) => x.run(s.putCreditGrant, creditGrantToRow(r)));
+  }
+
+  appendCreditLedger(entries: NewCreditLedgerRecord[]): Promise<void> {
+    // seq is assigned by the database on insert (a rowid on SQLite, an identity column on
+    // PostgreSQL), so entries inserted in order get increasing seqs.
+    return this.op(true, 'appendCreditLedger', (x, s) => x.runEach(s.appendCreditLedger, entries.map(newCreditLedgerToRow)), () => undefined);
+  }
+
+  listCreditLedger(q: { customerId: string; currencyId: string; after?: number; limit: number }): Promise<CreditLedgerRecord[]> {
+    return this.many('listCreditLedger', (x, s) => x.all(s.listCreditLedger, [q.customerId, q.currencyId, q.after ?? 0, q.limit]), creditLedgerFromRow);
+  }
+
+  getRechargeConfig(customerId: string, currencyId: string): Promise<RechargeConfigRecord | undefined> {
+    return this.one('getRechargeConfig', (x, s) => x.get(s.getRechargeConfig, [customerId, currencyId]), rechargeConfigFromRow);
+  }
+
+  putRechargeConfig(r: RechargeConfigRecord): Promise<void> {
+    return this.write('putRechargeConfig', (x, s) => x.run(s.putRechargeConfig, rechargeConfigToRow(r)));
+  }
+
+  getIdempotency(scope: string, key: string): Promise<IdempotencyRecord | undefined> {
+    return this.one('getIdempotency', (x, s) => x.get(s.getIdempotency, [scope, key]), idempotencyFromRow);
+  }
+
+  putIdempotency(r: IdempotencyRecord): Promise<void> {
+    return this.write('putIdempotency', (x, s) => x.run(s.putIdempotency, idempotencyToRow(r)));
+  }
+
+  appendChange(c: NewChange): Promise<number> {
+    // The database assigns seq on insert and the statement returns it. How seq order relates to
+    // commit order is the dialect's business (docs/stores.md#the-change-feed).
+    return this.op(true, 'appendChange', (x, s) => x.get(s.appendChange, newChangeToRow(c)), (row) => Number((row as [number])[0]));
+  }
+}
