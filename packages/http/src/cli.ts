@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /**
- * The `tessera` command. `tessera serve --db billing.db` opens an engine on a SQLite file and
- * serves it as the sidecar; see `tessera --help`.
+ * The `tessera` command. `tessera serve --db billing.db` opens an engine on a SQLite file (or a
+ * PostgreSQL database, given a postgres:// URL) and serves it as the sidecar; `tessera migrate`
+ * brings a database's schema up to date; see `tessera --help`.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 // Only types here: the engine, the store and the server load once the arguments are known to be
 // good, so --help and refusals answer at once.
-import type { CatalogDefinition, Engine } from '@tessera/core';
+import type { CatalogDefinition, Engine, Store } from '@tessera/core';
 import type { SqliteDurability } from '@tessera/sqlite';
 import type { RunningSidecar } from './server/serve.js';
 
@@ -17,9 +18,15 @@ const HELP = `Usage: tessera <command> [options]
 
 Commands:
   serve        serve an engine over HTTP/JSON (the sidecar)
+  migrate      bring a database's schema up to this version, then exit
 
-tessera serve --db <file> [options]
-  --db <file>             SQLite file holding the state (created when missing)
+--db takes a SQLite file (created when missing) or a PostgreSQL URL, postgres://user@host:5432/db
+(the password is best left to PGPASSWORD or ~/.pgpass, out of ps and shell history).
+
+tessera serve --db <file|url> [options]
+  --db <file|url>         where the state is
+  --schema <name>         PostgreSQL only: the schema holding Tessera's tables (created when
+                          missing); the connection's search_path by default
   --port <n>              TCP port; 8787 by default, 0 for any free port
   --host <address>        interface to listen on; 127.0.0.1 by default
   --catalog <file>        catalog JSON, published on start when it differs from the stored one;
@@ -34,6 +41,11 @@ API keys come from the environment, TESSERA_FULL_ACCESS_KEYS and TESSERA_READ_ON
 the machine can read with \`ps\`. The sidecar refuses to start without a key.
 
 It prints one line with its URL and stops on SIGINT or SIGTERM.
+
+tessera migrate --db <file|url> [--schema <name>]
+  Applies the migrations and prints the schema version before and after. Refuses a schema that a
+  newer Tessera wrote (exit code 1). App servers migrate at start too; running this first keeps
+  that out of their start.
 
   -h, --help              this text
   -v, --version           the version
@@ -115,6 +127,7 @@ async function serve(args: string[]): Promise<void> {
       catalog: { type: 'string' },
       'keys-file': { type: 'string' },
       durability: { type: 'string' },
+      schema: { type: 'string' },
       'max-body-bytes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -125,11 +138,11 @@ async function serve(args: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  if (!values.db) throw new CliError('serve: --db <file> is required (the SQLite file holding the state)', 2);
+  if (!values.db) throw new CliError('serve: --db <file|url> is required (a SQLite file or a postgres:// URL holding the state)', 2);
   const port = integerOption(values.port, 'port', 8787, 0, 65_535);
   const maxBodyBytes = integerOption(values['max-body-bytes'], 'max-body-bytes', 1024 * 1024, 1, 2 ** 31);
-  const durability = (values.durability ?? 'normal') as SqliteDurability;
-  if (durability !== 'normal' && durability !== 'full') throw new CliError('--durability: must be normal or full', 2);
+  const durability = values.durability as SqliteDurability | undefined;
+  if (durability !== undefined && durability !== 'normal' && durability !== 'full') throw new CliError('--durability: must be normal or full', 2);
 
   const fullAccessKeys = keysFromEnv(process.env.TESSERA_FULL_ACCESS_KEYS);
   const readOnlyKeys = keysFromEnv(process.env.TESSERA_READ_ONLY_KEYS);
@@ -143,8 +156,8 @@ async function serve(args: string[]): Promise<void> {
   }
   const catalog = values.catalog ? readCatalog(values.catalog) : undefined;
 
-  const [{ createEngine }, { sqliteStore }, { serveSidecar }] = await Promise.all([import('@tessera/core'), import('@tessera/sqlite'), import('./server/serve.js')]);
-  const store = sqliteStore({ filename: values.db, durability });
+  const [{ createEngine }, { serveSidecar }] = await Promise.all([import('@tessera/core'), import('./server/serve.js')]);
+  const store = await openStore(values.db, { durability, schema: values.schema });
   const engine: Engine = await createEngine({ store, catalog });
   let running: RunningSidecar;
   try {
@@ -156,7 +169,7 @@ async function serve(args: string[]): Promise<void> {
     throw e;
   }
   process.stdout.write(
-    `tessera sidecar listening on ${running.url} (db ${values.db}, catalog version ${engine.catalogVersion}, ${fullAccessKeys.length} full-access and ${readOnlyKeys.length} read-only keys)\n`,
+    `tessera sidecar listening on ${running.url} (db ${describeDb(values.db)}, catalog version ${engine.catalogVersion}, ${fullAccessKeys.length} full-access and ${readOnlyKeys.length} read-only keys)\n`,
   );
 
   let stopping = false;
@@ -183,6 +196,48 @@ async function serve(args: string[]): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
+const isPostgresUrl = (db: string) => /^postgres(ql)?:\/\//.test(db);
+
+/** The --db value for messages: a URL without its password. */
+function describeDb(db: string): string {
+  return isPostgresUrl(db) ? db.replace(/(\/\/[^:/@]+):[^@]*@/, '$1:***@') : db;
+}
+
+/** The store --db names: PostgreSQL for a postgres:// URL, else a SQLite file. Loads only the adapter it needs. */
+async function openStore(db: string, o: { durability?: SqliteDurability; schema?: string | undefined }): Promise<Store> {
+  if (isPostgresUrl(db)) {
+    if (o.durability !== undefined && o.durability !== 'normal') throw new CliError('--durability applies to SQLite files; PostgreSQL commits as the server is configured', 2);
+    const { postgresStore } = await import('@tessera/postgres');
+    return postgresStore({ connectionString: db, ...(o.schema !== undefined ? { schema: o.schema } : {}) });
+  }
+  if (o.schema !== undefined) throw new CliError('--schema applies to PostgreSQL URLs only', 2);
+  const { sqliteStore } = await import('@tessera/sqlite');
+  return sqliteStore({ filename: db, ...(o.durability ? { durability: o.durability } : {}) });
+}
+
+async function migrateCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { db: { type: 'string' }, schema: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (!values.db) throw new CliError('migrate: --db <file|url> is required (a SQLite file or a postgres:// URL)', 2);
+  if (isPostgresUrl(values.db)) {
+    const { migratePostgres } = await import('@tessera/postgres');
+    const { from, to } = await migratePostgres({ connectionString: values.db, ...(values.schema !== undefined ? { schema: values.schema } : {}) });
+    const where = `${describeDb(values.db)}${values.schema ? ` schema ${values.schema}` : ''}`;
+    process.stdout.write(from === to ? `tessera migrate: ${where} is at schema version ${to}; nothing to do\n` : `tessera migrate: ${where} migrated from schema version ${from} to ${to}\n`);
+    return;
+  }
+  if (values.schema !== undefined) throw new CliError('--schema applies to PostgreSQL URLs only', 2);
+  // A SQLite file migrates when it is opened.
+  const { sqliteStore, SCHEMA_VERSION } = await import('@tessera/sqlite');
+  const store = sqliteStore({ filename: values.db });
+  await store.open();
+  await store.close();
+  process.stdout.write(`tessera migrate: ${values.db} is at schema version ${SCHEMA_VERSION}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const keyFlag = argv.find((a) => KEY_FLAG.test(a));
   if (keyFlag) {
@@ -203,6 +258,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'serve') return serve(rest);
+  if (command === 'migrate') return migrateCommand(rest);
   throw new CliError(`unknown command "${command}"; see tessera --help`, 2);
 }
 

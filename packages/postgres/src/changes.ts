@@ -29,16 +29,18 @@ export class ChangeFeed {
     const { rows, inProgress } = await snapshotRead(client, (q) => q(this.statements.getChanges, [after, limit]));
     const out: ChangeRecord[] = [];
     let expected = after + 1;
-    let waiting: Set<string> | undefined;
     for (const row of rows) {
       const seq = Number((row as [number])[0]);
       if (seq !== expected) {
         const gap = this.gaps.get(expected);
         if (gap === undefined) {
-          waiting ??= await this.writersAmong(client, inProgress);
-          if (waiting.size > 0) {
+          // Nothing in flight when the rows were read: the missing seqs were rolled back.
+          // Otherwise the gap waits at least for the next read, even when none of the
+          // transactions in flight then is still running now: one that committed since the
+          // rows were read may hold it, and only a later read can see its rows.
+          if (inProgress.size > 0) {
             if (this.gaps.size >= MAX_GAPS) this.gaps.delete(this.gaps.keys().next().value!);
-            this.gaps.set(expected, waiting);
+            this.gaps.set(expected, await this.writersAmong(client, inProgress));
             break;
           }
         } else if ([...gap].some((xid) => inProgress.has(xid))) {

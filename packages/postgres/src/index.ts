@@ -1,2 +1,3 @@
-export { postgresStore, type PostgresStoreOptions } from './store.js';
+export { postgresStore, migratePostgres, type PostgresStoreOptions } from './store.js';
+export type { MigrationResult } from './migrate.js';
 export { SCHEMA_VERSION } from './migrations/index.js';

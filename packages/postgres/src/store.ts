@@ -3,7 +3,7 @@ import { SqlTx, type Statements } from '@tessera/sql';
 import pg from 'pg';
 import { ChangeFeed } from './changes.js';
 import { compiler, isRetryable, pgExecutor, pgStatements, toStoreError, type ErrorContext, type PgStatement } from './dialect.js';
-import { migrate } from './migrate.js';
+import { migrate, type MigrationResult } from './migrate.js';
 
 /** Options of {@link postgresStore}. Give `connectionString` or `pool`. */
 export interface PostgresStoreOptions {
@@ -146,9 +146,8 @@ class PostgresStore implements Store {
       throw toStoreError(e, this.ctx, 'opening the store');
     }
     try {
-      if (s.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${s.schema}`);
       const k = compiler();
-      await migrate(client, k, this.ctx);
+      await prepareSchema(client, k, s, this.ctx);
       const schema = String((await client.query({ text: 'SELECT current_schema()', rowMode: 'array' })).rows[0]?.[0]);
       this.channel = `"tessera_changes_${schema.replace(/"/g, '""')}"`;
       this.statements = pgStatements(k);
@@ -325,5 +324,34 @@ class PostgresStore implements Store {
 
   private closedError(): TesseraError {
     return new TesseraError('STORE_UNAVAILABLE', `the PostgreSQL store at ${this.ctx.where} is closed`);
+  }
+}
+
+/** Creates the schema when one is named and missing, then migrates it. */
+async function prepareSchema(client: pg.ClientBase, k: ReturnType<typeof compiler>, s: Settings, ctx: ErrorContext): Promise<MigrationResult> {
+  if (s.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${s.schema}`);
+  return migrate(client, k, ctx);
+}
+
+/**
+ * Applies the migrations to a PostgreSQL schema and says what it found: `tessera migrate` runs
+ * this before app servers start, so that none of them migrates at boot. Same options as
+ * {@link postgresStore}. Rejects with STORE_UNAVAILABLE when the server cannot be reached or the
+ * schema is newer than this @tessera/postgres (it never migrates down).
+ */
+export async function migratePostgres(options: PostgresStoreOptions | string): Promise<MigrationResult> {
+  const s = validate(typeof options === 'string' ? { connectionString: options } : options);
+  const ctx: ErrorContext = { where: s.connectionString ? redact(s.connectionString).replace(/^postgres(ql)?:\/\/([^@]*@)?/, '') : 'the given pool' };
+  const client = s.pool
+    ? await s.pool.connect()
+    : new pg.Client({ connectionString: s.connectionString, application_name: 'tessera migrate', ...(s.schema ? { options: `-c search_path=${s.schema}` } : {}) });
+  try {
+    if (!s.pool) await (client as pg.Client).connect();
+    return await prepareSchema(client, compiler(), s, ctx);
+  } catch (e) {
+    throw toStoreError(e, ctx, 'migrating the schema');
+  } finally {
+    if (s.pool) (client as pg.PoolClient).release();
+    else await (client as pg.Client).end().catch(() => undefined);
   }
 }
