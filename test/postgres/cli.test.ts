@@ -2,11 +2,21 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '@tessera/postgres';
 import { FULL_KEY, runCli, startSidecarProcess, tempDir, writeDemoCatalog } from '../http/harness.js';
-import { freshSchema, pgUrl } from '../support/pg-stores.js';
+import { freshSchema, onPglite, pgUrl } from '../support/pg-stores.js';
 
-// `tessera migrate` and `tessera serve` against the run's PostgreSQL server, as real processes.
+// `tessera migrate` and `tessera serve` against the run's PostgreSQL server, as real processes
+// (a server is needed: PGlite lives inside one process and has no URL).
 
-describe('tessera CLI on PostgreSQL', () => {
+describe('tessera CLI and an unreachable PostgreSQL', () => {
+  it('migrate says the server cannot be reached, with exit code 1 and no password in the message', async () => {
+    const r = await runCli(['migrate', '--db', 'postgres://tessera:s3cret@127.0.0.1:1/app']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/STORE_UNAVAILABLE: .*127\.0\.0\.1:1\/app cannot be reached/);
+    expect(r.stderr).not.toContain('s3cret');
+  });
+});
+
+if (!onPglite()) describe('tessera CLI on PostgreSQL', () => {
   let admin: pg.Client;
   beforeAll(async () => {
     admin = new pg.Client({ connectionString: pgUrl() });

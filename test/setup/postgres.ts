@@ -17,11 +17,16 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
   // A start failure with binaries present is a broken setup, not a reason to fall back: let it fail the run.
-  const server = await startPostgres();
+  // TESSERA_PG=pglite runs the PostgreSQL tests on PGlite even where a server could be had.
+  const server = process.env.TESSERA_PG === 'pglite' ? undefined : await startPostgres();
   project.provide('pgUrl', server?.url ?? null);
   project.provide('pgKind', server?.kind ?? 'none');
   if (!server) {
-    console.log('PostgreSQL tests: no PostgreSQL server binaries and no TESSERA_PG_URL: PostgreSQL tests run on PGlite');
+    console.log(
+      process.env.TESSERA_PG === 'pglite'
+        ? 'PostgreSQL tests: TESSERA_PG=pglite: PostgreSQL tests run on PGlite (in process)'
+        : 'PostgreSQL tests: no PostgreSQL server binaries and no TESSERA_PG_URL: PostgreSQL tests run on PGlite (in process)',
+    );
   } else if (server.kind === 'external') {
     console.log(`PostgreSQL tests: TESSERA_PG_URL, server ${server.version} at ${describeUrl(server.url)}`);
   } else {

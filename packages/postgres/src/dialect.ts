@@ -17,7 +17,22 @@ export interface PgStatement {
 /** What a store needs of a connection: pg's `PoolClient` and `Client` have it. */
 export interface PgQueryable {
   query(config: pg.QueryArrayConfig): Promise<pg.QueryArrayResult>;
+  /** A statement without parameters; may hold several, separated by semicolons. */
   query(text: string): Promise<unknown>;
+}
+
+/** A connection borrowed from a pool: given back with `release` (an error or true drops it). */
+export interface PgPoolClient extends PgQueryable {
+  release(destroy?: Error | boolean): void;
+}
+
+/**
+ * What a store needs of a pool: a `pg.Pool` has it, and so has `pglitePool` (PostgreSQL in
+ * WebAssembly, in process). `listen` is for pools whose connections cannot be held for LISTEN.
+ */
+export interface PgPool {
+  connect(): Promise<PgPoolClient>;
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
 }
 
 /** A kysely that only builds and compiles PostgreSQL SQL; the store runs it through `pg` itself. */

@@ -2,15 +2,18 @@ import { TesseraError, invalidArgument, type ChangeRecord, type Store, type Stor
 import { SqlTx, type Statements } from '@tessera/sql';
 import pg from 'pg';
 import { ChangeFeed } from './changes.js';
-import { compiler, isRetryable, pgExecutor, pgStatements, toStoreError, type ErrorContext, type PgStatement } from './dialect.js';
+import { compiler, isRetryable, pgExecutor, pgStatements, toStoreError, type ErrorContext, type PgPool, type PgPoolClient, type PgQueryable, type PgStatement } from './dialect.js';
 import { migrate, type MigrationResult } from './migrate.js';
 
 /** Options of {@link postgresStore}. Give `connectionString` or `pool`. */
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database`; the store makes its own pool. */
   connectionString?: string;
-  /** A pool the application already has; the store borrows connections and never ends it. */
-  pool?: pg.Pool;
+  /**
+   * A pool the application already has (a `pg.Pool`, or `pglitePool(db)`); the store borrows
+   * connections and never ends it.
+   */
+  pool?: PgPool;
   /**
    * The schema holding Tessera's tables, created when missing. Default: the connection's current
    * schema (`public` unless the role's search_path says otherwise). Only with `connectionString`:
@@ -48,7 +51,7 @@ export function postgresStore(options: PostgresStoreOptions | string): Store & {
 
 interface Settings {
   connectionString: string | undefined;
-  pool: pg.Pool | undefined;
+  pool: PgPool | undefined;
   schema: string | undefined;
   poolSize: number;
   statementTimeoutMs: number;
@@ -66,7 +69,7 @@ function validate(o: PostgresStoreOptions): Settings {
     throw invalidArgument('connectionString', 'use a postgres:// URL, e.g. postgres://user:password@localhost:5432/app', { value: redact(String(o.connectionString)) });
   }
   if (o.pool !== undefined && (o.pool === null || typeof (o.pool as { connect?: unknown }).connect !== 'function')) {
-    throw invalidArgument('pool', 'pass a pg.Pool');
+    throw invalidArgument('pool', 'pass a pg.Pool (or pglitePool(db))');
   }
   if (o.schema !== undefined) {
     if (typeof o.schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(o.schema)) {
@@ -100,7 +103,9 @@ class PostgresStore implements Store {
   readonly kind = 'postgres';
   readonly concurrentWrites = true;
   private readonly ctx: ErrorContext;
-  private pool: pg.Pool | undefined;
+  private pool: PgPool | undefined;
+  /** The store's own pool, which close() ends. */
+  private ownPool: pg.Pool | undefined;
   private statements: Statements<PgStatement> | undefined;
   private feed: ChangeFeed | undefined;
   /** The NOTIFY channel of this schema's change feed (quoted identifier text). */
@@ -108,7 +113,7 @@ class PostgresStore implements Store {
   private opening: Promise<void> | undefined;
   private closed = false;
   private readonly watchers = new Set<() => void>();
-  private listener: pg.PoolClient | undefined;
+  private listener: (() => Promise<void>) | undefined;
   private listening: Promise<void> | undefined;
 
   constructor(private readonly settings: Settings) {
@@ -127,22 +132,23 @@ class PostgresStore implements Store {
 
   private async connect(): Promise<void> {
     const s = this.settings;
-    const pool =
-      s.pool ??
-      new pg.Pool({
-        connectionString: s.connectionString,
-        max: s.poolSize,
-        application_name: 'tessera',
-        ...(s.statementTimeoutMs > 0 ? { statement_timeout: s.statementTimeoutMs } : {}),
-        ...(s.schema ? { options: `-c search_path=${s.schema}` } : {}),
-      });
+    const own = s.pool
+      ? undefined
+      : new pg.Pool({
+          connectionString: s.connectionString,
+          max: s.poolSize,
+          application_name: 'tessera',
+          ...(s.statementTimeoutMs > 0 ? { statement_timeout: s.statementTimeoutMs } : {}),
+          ...(s.schema ? { options: `-c search_path=${s.schema}` } : {}),
+        });
     // An idle connection the server dropped must not crash the process: the next call reconnects.
-    if (!s.pool) pool.on('error', () => undefined);
-    let client: pg.PoolClient;
+    own?.on('error', () => undefined);
+    const pool: PgPool = s.pool ?? (own as unknown as PgPool);
+    let client: PgPoolClient;
     try {
       client = await pool.connect();
     } catch (e) {
-      if (!s.pool) await pool.end().catch(() => undefined);
+      await own?.end().catch(() => undefined);
       throw toStoreError(e, this.ctx, 'opening the store');
     }
     try {
@@ -155,10 +161,11 @@ class PostgresStore implements Store {
       client.release();
     } catch (e) {
       client.release(true);
-      if (!s.pool) await pool.end().catch(() => undefined);
+      await own?.end().catch(() => undefined);
       throw toStoreError(e, this.ctx, 'opening the store');
     }
     this.pool = pool;
+    this.ownPool = own;
   }
 
   async transaction<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -246,8 +253,7 @@ class PostgresStore implements Store {
     this.listening ??= (async () => {
       try {
         await this.ready();
-        const client = await this.pool!.connect();
-        client.on('notification', () => {
+        const notify = () => {
           for (const w of this.watchers) {
             try {
               w();
@@ -255,15 +261,8 @@ class PostgresStore implements Store {
               // A watcher's failure is its own.
             }
           }
-        });
-        // The connection going away ends the subscription; polling covers until the next watchChanges.
-        client.on('error', () => {
-          if (this.listener === client) this.listener = undefined;
-          this.listening = undefined;
-          client.release(true);
-        });
-        await client.query(`LISTEN ${this.channel}`);
-        this.listener = client;
+        };
+        this.listener = this.pool!.listen ? await this.pool!.listen(this.channel, notify) : await this.listenOnConnection(notify);
         if (this.closed || this.watchers.size === 0) await this.unlisten();
       } catch {
         this.listening = undefined;
@@ -272,17 +271,32 @@ class PostgresStore implements Store {
     return this.listening;
   }
 
+  /** LISTEN on a connection of the pool, held until unlisten; returns the function that lets it go. */
+  private async listenOnConnection(notify: () => void): Promise<() => Promise<void>> {
+    const client = (await this.pool!.connect()) as pg.PoolClient;
+    client.on('notification', notify);
+    // The connection going away ends the subscription; polling covers until the next watchChanges.
+    client.on('error', () => {
+      this.listener = undefined;
+      this.listening = undefined;
+      client.release(true);
+    });
+    await client.query(`LISTEN ${this.channel}`);
+    return async () => {
+      try {
+        await client.query(`UNLISTEN ${this.channel}`);
+        client.release();
+      } catch {
+        client.release(true);
+      }
+    };
+  }
+
   private async unlisten(): Promise<void> {
-    const client = this.listener;
+    const stop = this.listener;
     this.listener = undefined;
     this.listening = undefined;
-    if (!client) return;
-    try {
-      await client.query(`UNLISTEN ${this.channel}`);
-      client.release();
-    } catch {
-      client.release(true);
-    }
+    await stop?.().catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -290,8 +304,9 @@ class PostgresStore implements Store {
     this.closed = true;
     await this.opening?.catch(() => undefined);
     await this.unlisten();
-    if (this.pool && !this.settings.pool) await this.pool.end().catch(() => undefined);
+    await this.ownPool?.end().catch(() => undefined);
     this.pool = undefined;
+    this.ownPool = undefined;
   }
 
   private async ready(): Promise<void> {
@@ -301,7 +316,7 @@ class PostgresStore implements Store {
     if (this.closed || !this.pool) throw this.closedError();
   }
 
-  private async borrow(): Promise<pg.PoolClient> {
+  private async borrow(): Promise<PgPoolClient> {
     try {
       return await this.pool!.connect();
     } catch (e) {
@@ -309,7 +324,7 @@ class PostgresStore implements Store {
     }
   }
 
-  private async withClient<T>(doing: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async withClient<T>(doing: string, fn: (c: PgPoolClient) => Promise<T>): Promise<T> {
     const client = await this.borrow();
     let broken: Error | undefined;
     try {
@@ -328,7 +343,7 @@ class PostgresStore implements Store {
 }
 
 /** Creates the schema when one is named and missing, then migrates it. */
-async function prepareSchema(client: pg.ClientBase, k: ReturnType<typeof compiler>, s: Settings, ctx: ErrorContext): Promise<MigrationResult> {
+async function prepareSchema(client: PgQueryable, k: ReturnType<typeof compiler>, s: Settings, ctx: ErrorContext): Promise<MigrationResult> {
   if (s.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${s.schema}`);
   return migrate(client, k, ctx);
 }
@@ -342,7 +357,7 @@ async function prepareSchema(client: pg.ClientBase, k: ReturnType<typeof compile
 export async function migratePostgres(options: PostgresStoreOptions | string): Promise<MigrationResult> {
   const s = validate(typeof options === 'string' ? { connectionString: options } : options);
   const ctx: ErrorContext = { where: s.connectionString ? redact(s.connectionString).replace(/^postgres(ql)?:\/\/([^@]*@)?/, '') : 'the given pool' };
-  const client = s.pool
+  const client: PgPoolClient | pg.Client = s.pool
     ? await s.pool.connect()
     : new pg.Client({ connectionString: s.connectionString, application_name: 'tessera migrate', ...(s.schema ? { options: `-c search_path=${s.schema}` } : {}) });
   try {
@@ -351,7 +366,7 @@ export async function migratePostgres(options: PostgresStoreOptions | string): P
   } catch (e) {
     throw toStoreError(e, ctx, 'migrating the schema');
   } finally {
-    if (s.pool) (client as pg.PoolClient).release();
+    if (s.pool) (client as PgPoolClient).release();
     else await (client as pg.Client).end().catch(() => undefined);
   }
 }
