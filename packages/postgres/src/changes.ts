@@ -1,5 +1,5 @@
 /**
- * The change feed on PostgreSQL, read so that no change is ever skipped (docs/stores.md#the-change-feed-on-postgresql).
+ * The change feed on PostgreSQL, read so that no change is ever skipped (packages/postgres/README.md#the-change-feed-seq-order-without-skipping).
  *
  * `seq` comes from an identity (a sequence), handed out when a row is inserted; transactions
  * commit in their own order. So a reader can see seq 11 committed while seq 10 still belongs to

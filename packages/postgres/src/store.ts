@@ -40,7 +40,7 @@ export interface PostgresStoreOptions {
  * and the write it decides (consumeUsage, reservations, credit burns) are atomic across every
  * process; reads run at REPEATABLE READ, READ ONLY. The change feed is read gap-aware (no change
  * committed late is skipped), and `watchChanges` wakes followers through LISTEN/NOTIFY.
- * docs/stores.md#postgresql says how each of these works.
+ * packages/postgres/README.md says how each of these works.
  *
  * Throws INVALID_ARGUMENT for bad options; `open()` rejects with STORE_UNAVAILABLE when the
  * server cannot be reached or the schema was written by a newer @tessera/postgres.

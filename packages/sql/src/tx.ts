@@ -298,7 +298,7 @@ export class SqlTx<S> implements StoreTx {
 
   appendChange(c: NewChange): Promise<number> {
     // The database assigns seq on insert and the statement returns it. How seq order relates to
-    // commit order is the dialect's business (docs/stores.md#the-change-feed).
+    // commit order is the dialect's business (packages/postgres/README.md#the-change-feed-seq-order-without-skipping).
     return this.op(true, 'appendChange', (x, s) => x.get(s.appendChange, newChangeToRow(c)), (row) => Number((row as [number])[0]));
   }
 }
