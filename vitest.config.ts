@@ -18,6 +18,8 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/setup/postgres.ts'],
     testTimeout: 30_000,
+    // Opening a store runs in hooks; PGlite (the PostgreSQL fallback) takes seconds to start on a busy machine.
+    hookTimeout: 60_000,
     pool: 'forks',
     benchmark: {
       include: ['bench/**/*.bench.ts'],

@@ -91,6 +91,7 @@ export function pgExecutor(client: PgQueryable, onRun?: (s: PgStatement) => void
       for (const args of argsList) out.push((await query(s, args)).rowCount ?? 0);
       return out;
     },
+    roundTrips: true,
   };
 }
 

@@ -39,6 +39,9 @@ export type Prepare<H> = (sql: string, returnsRows: boolean) => H;
 const MARK = '\u0000tessera-param:';
 const param = <T = string>(name: string): T => `${MARK}${name}` as unknown as T;
 
+/** Most events one INSERT carries: 8 parameters each, well below either database's limit. */
+export const EVENT_CHUNK = 100;
+
 /** Which optional filters a `listUsage` statement applies; one prepared statement per combination. */
 export interface UsageFilters {
   featureId: boolean;
@@ -60,7 +63,6 @@ export class Statements<Statement> {
   readonly getUsage: Statement;
   readonly putUsage: Statement;
   readonly addDistinctValue: Statement;
-  readonly insertEvent: Statement;
   readonly getEvent: Statement;
   readonly listEvents: Statement;
   readonly listUnmatchedEvents: Statement;
@@ -89,6 +91,8 @@ export class Statements<Statement> {
   readonly getChanges: Statement;
   readonly lastChangeSeq: Statement;
   private readonly listUsageByFilters = new Map<string, Statement>();
+  readonly insertEvent: Statement;
+  private readonly insertEventsBySize = new Map<number, Statement>();
 
   constructor(
     private readonly k: Kysely<Database>,
@@ -291,6 +295,28 @@ export class Statements<Statement> {
       ['seq', 'limit'],
     );
     this.lastChangeSeq = this.reader(k.selectFrom('changes').select((eb) => eb.fn.max('seq').as('seq')), []);
+  }
+
+  /**
+   * One INSERT of `rows` events (1 to EVENT_CHUNK), skipping keys already stored, returning the
+   * keys it stored: one statement (one round trip on PostgreSQL) per chunk instead of one per
+   * event. Binds EVENT_COLUMNS row after row. Prepared on first use per size.
+   */
+  insertEvents(rows: number): Statement {
+    let stmt = this.insertEventsBySize.get(rows);
+    if (stmt) return stmt;
+    const names: string[] = [];
+    const values = Array.from({ length: rows }, () => Object.fromEntries(EVENT_COLUMNS.map((c) => (names.push(c), [c, param(c)]))));
+    stmt = this.reader(
+      this.k
+        .insertInto('events')
+        .values(values as never)
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .returning('idempotency_key'),
+      names,
+    );
+    this.insertEventsBySize.set(rows, stmt);
+    return stmt;
   }
 
   /**

@@ -48,7 +48,7 @@ import {
   usageFromRow,
   usageToRow,
 } from './rows.js';
-import type { Statements } from './statements.js';
+import { EVENT_CHUNK, type Statements } from './statements.js';
 
 /** A result a dialect gives now (SQLite runs statements synchronously) or later (PostgreSQL). */
 export type Maybe<T> = T | Promise<T>;
@@ -65,6 +65,12 @@ export interface SqlExecutor<S> {
   run(statement: S, args: readonly unknown[]): Maybe<number>;
   /** Runs a write once per argument list, in order; the rows each run changed. */
   runEach(statement: S, argsList: readonly (readonly unknown[])[]): Maybe<number[]>;
+  /**
+   * True where each statement costs a round trip to a server (PostgreSQL): batches are then sent
+   * as multi-row statements. False where statements run in process (SQLite), for which a prepared
+   * one-row statement per row measured faster than a multi-row one.
+   */
+  readonly roundTrips: boolean;
 }
 
 /** Turns a driver's error into the TesseraError callers branch on (or returns it unchanged). */
@@ -184,13 +190,29 @@ export class SqlTx<S> implements StoreTx {
   }
 
   insertEvents(records: EventRecord[]): Promise<boolean[]> {
-    // A duplicate inside the batch is caught the same way: the first copy is in the table by the
-    // time the second runs.
+    // A key repeated inside the batch is stored by its first copy only: the database skips the
+    // later copy as a conflict with the row inserted just before (by this statement or an earlier one).
+    if (!this.x.roundTrips) {
+      return this.op(true, 'insertEvents', (x, s) => x.runEach(s.insertEvent, records.map(eventToRow)), (changes) => changes.map((c) => c === 1));
+    }
+    // Chunks of EVENT_CHUNK rows, each one INSERT ... ON CONFLICT DO NOTHING RETURNING the keys it stored.
     return this.op(
       true,
       'insertEvents',
-      (x, s) => x.runEach(s.insertEvent, records.map(eventToRow)),
-      (changes) => changes.map((c) => c === 1),
+      (x, s) => {
+        const chunks: Maybe<unknown[][]>[] = [];
+        for (let i = 0; i < records.length; i += EVENT_CHUNK) {
+          const chunk = records.slice(i, i + EVENT_CHUNK);
+          chunks.push(x.all(s.insertEvents(chunk.length), chunk.flatMap(eventToRow)));
+        }
+        return Promise.all(chunks);
+      },
+      (results) => {
+        const stored = new Set<unknown>();
+        for (const rows of results) for (const row of rows) stored.add(row[0]);
+        // The first copy of a stored key is the one that was stored.
+        return records.map((r) => stored.delete(r.idempotencyKey));
+      },
     );
   }
 

@@ -23,4 +23,5 @@ export const sqliteExecutor: SqlExecutor<SqliteStatement> = {
   get: (s, args) => s.get(args) as unknown[] | undefined,
   run: (s, args) => s.run(args).changes,
   runEach: (s, argsList) => argsList.map((args) => s.run(args).changes),
+  roundTrips: false,
 };
