@@ -195,14 +195,18 @@ export class SqlTx<S> implements StoreTx {
     if (!this.x.roundTrips) {
       return this.op(true, 'insertEvents', (x, s) => x.runEach(s.insertEvent, records.map(eventToRow)), (changes) => changes.map((c) => c === 1));
     }
-    // Chunks of EVENT_CHUNK rows, each one INSERT ... ON CONFLICT DO NOTHING RETURNING the keys it stored.
+    // Chunks of EVENT_CHUNK rows, each one INSERT ... ON CONFLICT DO NOTHING RETURNING the keys it
+    // stored, in key order: batches that share keys then lock them in one order and wait for each
+    // other, where batch order made concurrent writers deadlock (stable, so a repeated key's first
+    // copy stays first).
+    const ordered = records.map((r, i) => ({ r, i })).sort((a, b) => (a.r.idempotencyKey < b.r.idempotencyKey ? -1 : a.r.idempotencyKey > b.r.idempotencyKey ? 1 : a.i - b.i));
     return this.op(
       true,
       'insertEvents',
       (x, s) => {
         const chunks: Maybe<unknown[][]>[] = [];
-        for (let i = 0; i < records.length; i += EVENT_CHUNK) {
-          const chunk = records.slice(i, i + EVENT_CHUNK);
+        for (let i = 0; i < ordered.length; i += EVENT_CHUNK) {
+          const chunk = ordered.slice(i, i + EVENT_CHUNK).map((o) => o.r);
           chunks.push(x.all(s.insertEvents(chunk.length), chunk.flatMap(eventToRow)));
         }
         return Promise.all(chunks);

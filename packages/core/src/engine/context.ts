@@ -36,8 +36,12 @@ export interface EngineContext {
   readonly fallback?: import('./offline.js').Fallback | undefined;
   /** True for `createEngine({ offline: true })`: no store at all. */
   readonly offline?: boolean;
-  /** Told of the change sequence numbers each commit wrote (the follower skips them). */
-  onCommitted?: ((seqs: readonly number[]) => void) | undefined;
+  /**
+   * Told of each change sequence number this engine appends, when it appends it (before the
+   * commit), so that the follower never replays it: on a store whose transactions run side by
+   * side, the follower can read the committed change before the writer hears back of its commit.
+   */
+  onOwnChange?: ((seq: number) => void) | undefined;
 }
 
 /** What a write does after it commits: caches to drop and events to send. */
@@ -56,6 +60,7 @@ export class WriteEffects {
   async change(kind: ChangeKind, customerId: string | null, entityId: string | null, payload: unknown = null): Promise<number> {
     const seq = await this.tx.appendChange({ kind, at: this.now, customerId, entityId, payload });
     this.seqs.push(seq);
+    this.ctx.onOwnChange?.(seq);
     return seq;
   }
 
@@ -85,7 +90,6 @@ export async function write<T>(ctx: EngineContext, fn: (fx: WriteEffects) => Pro
     fx = new WriteEffects(ctx, tx, ctx.clock.nowMs());
     return fn(fx);
   });
-  ctx.onCommitted?.(fx.seqs);
   for (const id of fx.invalidated) ctx.views.invalidate(id);
   for (const e of fx.emits) {
     try {

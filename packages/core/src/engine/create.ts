@@ -87,7 +87,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   if (offline) return new Engine(ctx, eventLimits);
   const follower = new ChangeFollower(ctx, followIntervalMs ?? (store.kind === 'memory' ? 0 : 200));
   await follower.start();
-  ctx.onCommitted = (seqs) => follower.noteOwn(seqs);
+  ctx.onOwnChange = (seq) => follower.noteOwn(seq);
   if (catalogInput) await publishCatalog(ctx, catalogInput);
   ctx.latest();
   return new Engine(ctx, eventLimits, follower);

@@ -3,6 +3,9 @@ import { usagePeriod } from '../rules/windows.js';
 import type { EngineContext } from './context.js';
 import type { ChangeRecord } from '../records.js';
 
+/** Own sequence numbers remembered while the feed has not been read past them. */
+const MAX_OWN = 100_000;
+
 /**
  * Follows the store's change feed so that writes made by other processes on the same store
  * reach this engine: their customers' cached views are dropped and listeners hear of them.
@@ -33,9 +36,15 @@ export class ChangeFollower {
     }
   }
 
-  /** Notes sequence numbers written by this engine (called after its commits). */
-  noteOwn(seqs: readonly number[]): void {
-    for (const s of seqs) if (s > this.lastSeq) this.own.add(s);
+  /**
+   * Notes a sequence number this engine appended, before its transaction commits. One that rolls
+   * back never shows in the feed; it is dropped once the feed has gone past it. An engine that
+   * never reads the feed (memory store, no syncNow) keeps the last MAX_OWN only.
+   */
+  noteOwn(seq: number): void {
+    if (seq <= this.lastSeq) return;
+    this.own.add(seq);
+    if (this.own.size > MAX_OWN) this.own.delete(this.own.values().next().value!);
   }
 
   /** Reads and applies everything committed since the last poll. Concurrent calls share one run. */
@@ -68,6 +77,8 @@ export class ChangeFollower {
         if (this.own.delete(c.seq)) continue;
         await this.apply(c);
       }
+      // Own seqs the feed went past without showing were rolled back (a retried transaction's).
+      for (const s of this.own) if (s <= this.lastSeq) this.own.delete(s);
       if (batch.length < 1000) return;
     }
   }

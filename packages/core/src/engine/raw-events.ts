@@ -7,7 +7,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { write, type EngineContext } from './context.js';
 import { customerView } from './entitlements.js';
 import { MAX_ID_LENGTH } from './params.js';
-import { emptyUsage } from './usage-cells.js';
+import { BatchWrites, cellId } from './usage-cells.js';
 import { entitlementFor, noteUsage, windowFor } from './usage.js';
 import type { CustomerView } from './view.js';
 
@@ -144,7 +144,6 @@ function metersFor(catalog: Catalog, eventName: string): FeatureDefinition[] {
   return index.get(eventName) ?? [];
 }
 
-const cellId = (k: UsageKey) => `${k.customerId}\u0000${k.resourceId}\u0000${k.featureId}\u0000${k.windowStart}\u0000${k.windowEnd}`;
 
 /**
  * `reportEvent`: stores raw events once per idempotency key and folds each new one into the
@@ -188,7 +187,8 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
       };
     });
     const stored = await fx.tx.insertEvents(records);
-    const cells = new Map<string, { rec: UsageRecord; key: UsageKey }>();
+    // Which cell and input each stored event feeds, in batch order.
+    const folds: { key: UsageKey; id: string; meter: MeterDefinition; input: string | number; timestamp: number }[] = [];
     let accepted = 0;
     let unmatched = 0;
     for (let i = 0; i < inputs.length; i++) {
@@ -202,24 +202,41 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
       const e = inputs[i]!;
       const view = views.get(e.customerId)!;
       for (const f of plan.meters) {
-        const meter = f.meter as MeterDefinition;
         const w = windowFor(entitlementFor(view, e.resourceId, f.id, e.timestamp, now), e.timestamp);
         const key: UsageKey = { customerId: e.customerId, resourceId: e.resourceId, featureId: f.id, windowStart: w.start, windowEnd: w.end };
-        const id = cellId(key);
-        let cell = cells.get(id);
-        if (!cell) {
-          cell = { key, rec: (await fx.tx.getUsage(key)) ?? emptyUsage(key, now) };
-          cells.set(id, cell);
-        }
-        const input = meterInput(meter, e.dimensions)!;
-        const isNew = meter.aggregation.type === 'UNIQUE_COUNT' ? await fx.tx.addDistinctValue(key, String(input)) : false;
-        foldEvent(cell.rec, meter, input, e.timestamp, isNew);
+        folds.push({ key, id: cellId(key), meter: f.meter as MeterDefinition, input: meterInput(f.meter!, e.dimensions)!, timestamp: e.timestamp });
       }
     }
+    // Distinct values are claimed in key order (as BatchWrites orders cells, so that concurrent
+    // batches take their locks in one order); a value is new on its first sight in the batch
+    // only, and only if the store did not have it.
+    const distinct = new Map<string, { key: UsageKey; value: string; isNew: boolean }>();
+    for (const f of folds) {
+      if (f.meter.aggregation.type !== 'UNIQUE_COUNT') continue;
+      const value = String(f.input);
+      const id = `${f.id}\u0000${value}`;
+      if (!distinct.has(id)) distinct.set(id, { key: f.key, value, isNew: false });
+    }
+    for (const id of [...distinct.keys()].sort()) {
+      const d = distinct.get(id)!;
+      d.isNew = await fx.tx.addDistinctValue(d.key, d.value);
+    }
+    const writes = new BatchWrites(fx.tx, now);
+    const touched = new Map<string, { key: UsageKey; rec: UsageRecord }>();
+    for (const f of folds) {
+      const rec = await writes.cell(f.key);
+      touched.set(f.id, { key: f.key, rec });
+      let isNew = false;
+      if (f.meter.aggregation.type === 'UNIQUE_COUNT') {
+        const d = distinct.get(`${f.id}\u0000${String(f.input)}`)!;
+        isNew = d.isNew;
+        d.isNew = false;
+      }
+      foldEvent(rec, f.meter, f.input, f.timestamp, isNew);
+    }
+    await writes.flush();
     const usage: ReportEventResult['usage'] = [];
-    for (const { key, rec } of cells.values()) {
-      rec.updatedAt = now;
-      await fx.tx.putUsage(rec);
+    for (const { key, rec } of touched.values()) {
       await fx.change('usage.updated', key.customerId, key.featureId, { resourceId: key.resourceId, windowStart: key.windowStart, windowEnd: key.windowEnd, value: rec.value });
       noteUsage(ctx, fx, key, rec.value);
       usage.push({

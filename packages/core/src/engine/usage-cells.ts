@@ -1,4 +1,4 @@
-import type { UsageKey, UsageRecord } from '../records.js';
+import type { IdempotencyRecord, UsageKey, UsageRecord } from '../records.js';
 import type { StoreTx } from '../store/store.js';
 import type { UsageCell } from './view.js';
 
@@ -27,4 +27,51 @@ export async function readUsageState(tx: StoreTx, key: UsageKey, now: number): P
 /** The usage cell of `readUsageState`, for the check path that caches it. */
 export async function readUsageCell(tx: StoreTx, key: UsageKey, now: number): Promise<UsageCell> {
   return (await readUsageState(tx, key, now)).cell;
+}
+
+/** A usage cell's key as one string, ordered as the key's fields are. */
+export const cellId = (k: UsageKey) => `${k.customerId}\u0000${k.resourceId}\u0000${k.featureId}\u0000${k.windowStart}\u0000${k.windowEnd}`;
+
+const byId = <T>(a: [string, T], b: [string, T]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
+/**
+ * The usage cells and idempotency records of one batch write, read once and written at the end
+ * of the transaction in key order. On a store whose writers run side by side (PostgreSQL), every
+ * batch then takes its row locks in the same order, so two batches touching the same cells in
+ * different orders wait for each other instead of deadlocking (a deadlock costs a second before
+ * the database notices, then a retry). docs/conventions.md#several-processes-on-one-store.
+ */
+export class BatchWrites {
+  private readonly cells = new Map<string, UsageRecord>();
+  private readonly idempotency = new Map<string, IdempotencyRecord>();
+
+  constructor(
+    private readonly tx: StoreTx,
+    private readonly now: number,
+  ) {}
+
+  /** The cell's record as this batch has it so far (read from the store the first time). */
+  async cell(key: UsageKey): Promise<UsageRecord> {
+    const id = cellId(key);
+    let rec = this.cells.get(id);
+    if (!rec) {
+      rec = (await this.tx.getUsage(key)) ?? emptyUsage(key, this.now);
+      this.cells.set(id, rec);
+    }
+    return rec;
+  }
+
+  /** Records a result to store under an idempotency key at the end. */
+  remember(record: IdempotencyRecord): void {
+    this.idempotency.set(`${record.scope}\u0000${record.key}`, record);
+  }
+
+  /** Writes every cell read (stamped `now`), then the idempotency records, each in key order. */
+  async flush(): Promise<void> {
+    for (const [, rec] of [...this.cells].sort(byId)) {
+      rec.updatedAt = this.now;
+      await this.tx.putUsage(rec);
+    }
+    for (const [, rec] of [...this.idempotency].sort(byId)) await this.tx.putIdempotency(rec);
+  }
 }

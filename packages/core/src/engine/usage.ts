@@ -6,7 +6,7 @@ import type { CustomerRecord, UsageKey } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { customerView } from './entitlements.js';
 import { Params } from './params.js';
-import { emptyUsage } from './usage-cells.js';
+import { BatchWrites } from './usage-cells.js';
 import { burnInTx } from './credits.js';
 import { Decimal } from '../money.js';
 import type { CustomerView } from './view.js';
@@ -91,6 +91,7 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
     const seen = new Map<string, ReportedUsage>();
     // One read of each customer per call, however many of its usages the bulk holds.
     const customers = new Map<string, CustomerRecord | undefined>();
+    const writes = new BatchWrites(fx.tx, fx.now);
     const out: ReportedUsage[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const u = inputs[i]!;
@@ -103,13 +104,14 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
         }
       }
       if (!customers.has(u.customerId)) customers.set(u.customerId, await fx.tx.getCustomer(u.customerId));
-      const result = await applyOne(ctx, fx, views.get(u.customerId)!, customers.get(u.customerId), u, path);
+      const result = await applyOne(ctx, fx, writes, views.get(u.customerId)!, customers.get(u.customerId), u, path);
       if (u.idempotencyKey !== undefined) {
         seen.set(`${u.customerId}\u0000${u.idempotencyKey}`, result);
-        await fx.tx.putIdempotency({ scope: scopeOf(u.customerId), key: u.idempotencyKey, result: serialise(result), createdAt: fx.now });
+        writes.remember({ scope: scopeOf(u.customerId), key: u.idempotencyKey, result: serialise(result), createdAt: fx.now });
       }
       out.push(result);
     }
+    await writes.flush();
     return out;
   });
 }
@@ -141,6 +143,7 @@ export function windowFor(e: ResolvedEntitlement | undefined, at: number): Windo
 async function applyOne(
   ctx: EngineContext,
   fx: WriteEffects,
+  writes: BatchWrites,
   view: CustomerView,
   customer: CustomerRecord | undefined,
   u: UsageInput,
@@ -161,7 +164,7 @@ async function applyOne(
   const at = u.timestamp ?? fx.now;
   const w = windowFor(entitlementFor(view, u.resourceId, u.featureId, at, fx.now), at);
   const key: UsageKey = { customerId: u.customerId, resourceId: u.resourceId, featureId: u.featureId, windowStart: w.start, windowEnd: w.end };
-  const rec = (await fx.tx.getUsage(key)) ?? emptyUsage(key, fx.now);
+  const rec = await writes.cell(key);
   const value = u.behavior === 'SET' ? u.value : rec.value + u.value;
   if (value < 0) {
     throw new TesseraError('INVALID_ARGUMENT', `${path}.value: usage would become ${value}; a DELTA may not take usage below 0 (it is ${rec.value})`, {
@@ -171,8 +174,6 @@ async function applyOne(
   }
   const added = value - rec.value;
   rec.value = value;
-  rec.updatedAt = fx.now;
-  await fx.tx.putUsage(rec);
   // Reported usage already happened: it burns what credits there are (docs/credits.md#features).
   if (feature.creditCost && added > 0) {
     await burnInTx(ctx, fx, customer, feature.creditCost.currencyId, new Decimal(feature.creditCost.amount).times(added), u.idempotencyKey ?? `usage:${u.featureId}`, true);
