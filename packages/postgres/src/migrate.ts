@@ -39,7 +39,11 @@ export async function migrate(client: PgQueryable, k: Kysely<any>, ctx: ErrorCon
       refuseNewer(from, ctx);
       for (const m of MIGRATIONS) {
         if (m.version <= from) continue;
-        for (const statement of m.up(k)) await runNow(q, statement);
+        // DDL has no parameters: one simple query carries the whole step, one round trip instead
+        // of one per statement (a fresh schema is made in tens of milliseconds, not hundreds).
+        const steps = m.up(k).map((statement) => statement.compile());
+        if (steps.every((c) => c.parameters.length === 0)) await client.query(steps.map((c) => c.sql).join(';\n'));
+        else for (const c of steps) await q(c.sql, [...c.parameters]);
         // Wall-clock time on purpose: this is an operator's record, not business time.
         await runNow(q, k.insertInto('schema_migrations').values({ version: m.version, name: m.name, applied_at: Date.now() }));
       }
