@@ -16,6 +16,7 @@ import { fmt, parseReport, type Figure } from './harness.js';
 const BENCHES: { name: string; file: string; args: string[] }[] = [
   { name: 'checks-memory', file: 'checks', args: ['memory'] },
   { name: 'checks-sqlite', file: 'checks', args: ['sqlite'] },
+  { name: 'checks-postgres', file: 'checks', args: ['postgres'] },
   { name: 'report-usage', file: 'report-usage', args: [] },
   { name: 'report-usage-bulk', file: 'report-usage-bulk', args: [] },
   { name: 'events', file: 'events', args: [] },
@@ -24,6 +25,8 @@ const BENCHES: { name: string; file: string; args: string[] }[] = [
   { name: 'sidecar', file: 'sidecar', args: [] },
   { name: 'replica', file: 'replica', args: [] },
   { name: 'subscriptions', file: 'subscriptions', args: [] },
+  { name: 'postgres', file: 'postgres', args: [] },
+  { name: 'consume-processes', file: 'consume-processes', args: [] },
 ];
 const names = BENCHES.map((b) => b.name);
 

@@ -94,9 +94,16 @@ export class ChangeFollower {
       return;
     }
     if (c.customerId === null) return;
-    ctx.views.invalidate(c.customerId);
     const payload = (c.payload ?? {}) as Record<string, unknown>;
     const resourceId = typeof payload.resourceId === 'string' && payload.resourceId !== '' ? payload.resourceId : null;
+    // Usage changes only the feature's cell: drop that, and keep the customer's view (loading a
+    // view again costs several reads; under contention it was most of a process's reads).
+    if (c.kind === 'usage.updated') {
+      ctx.views.touch(c.customerId);
+      ctx.views.get(c.customerId)?.cachedResource(resourceId ?? '')?.usage.delete(c.entityId ?? '');
+    } else {
+      ctx.views.invalidate(c.customerId);
+    }
     switch (c.kind) {
       case 'usage.updated': {
         ctx.emitter.emit('usageUpdated', {

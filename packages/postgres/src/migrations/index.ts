@@ -1,11 +1,12 @@
 import type { Migration } from '@tessera/sql';
 import { initial } from './0001-initial.js';
+import { fillfactor } from './0002-fillfactor.js';
 
 /**
  * Every PostgreSQL migration, oldest first. Append new ones; never edit or reorder a released one.
  * Version 1 is the SQLite schema at v4 in one step; later versions need not line up with SQLite's.
  */
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, fillfactor];
 
 /** The schema version this code writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
