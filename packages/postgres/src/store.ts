@@ -99,6 +99,13 @@ function redact(url: string): string {
   return url.replace(/(\/\/[^:/@]+):[^@]*@/, '$1:***@');
 }
 
+/** Where the store's data is, for messages: host:port/database, never the credentials. */
+function where(s: Settings): string {
+  if (!s.connectionString) return 'the given pool';
+  const url = new URL(s.connectionString);
+  return `${url.hostname}:${url.port || 5432}${url.pathname}`;
+}
+
 class PostgresStore implements Store {
   readonly kind = 'postgres';
   readonly concurrentWrites = true;
@@ -117,8 +124,7 @@ class PostgresStore implements Store {
   private listening: Promise<void> | undefined;
 
   constructor(private readonly settings: Settings) {
-    const url = settings.connectionString ? new URL(settings.connectionString) : undefined;
-    this.ctx = { where: url ? `${url.hostname}:${url.port || 5432}${url.pathname}` : 'the given pool' };
+    this.ctx = { where: where(settings) };
   }
 
   open(): Promise<void> {
@@ -356,7 +362,7 @@ async function prepareSchema(client: PgQueryable, k: ReturnType<typeof compiler>
  */
 export async function migratePostgres(options: PostgresStoreOptions | string): Promise<MigrationResult> {
   const s = validate(typeof options === 'string' ? { connectionString: options } : options);
-  const ctx: ErrorContext = { where: s.connectionString ? redact(s.connectionString).replace(/^postgres(ql)?:\/\/([^@]*@)?/, '') : 'the given pool' };
+  const ctx: ErrorContext = { where: where(s) };
   const client: PgPoolClient | pg.Client = s.pool
     ? await s.pool.connect()
     : new pg.Client({ connectionString: s.connectionString, application_name: 'tessera migrate', ...(s.schema ? { options: `-c search_path=${s.schema}` } : {}) });

@@ -2,7 +2,7 @@ import type { DimensionValue, FeatureDefinition, MeterDefinition } from '../cata
 import { usagePeriod } from '../rules/windows.js';
 import { TesseraError } from '../errors.js';
 import { foldEvent, meterInput, meterMatches } from '../rules/meters.js';
-import type { EventRecord, UsageKey, UsageRecord } from '../records.js';
+import type { EventRecord, UsageKey } from '../records.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { write, type EngineContext } from './context.js';
 import { customerView } from './entitlements.js';
@@ -222,10 +222,8 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
       d.isNew = await fx.tx.addDistinctValue(d.key, d.value);
     }
     const writes = new BatchWrites(fx.tx, now);
-    const touched = new Map<string, { key: UsageKey; rec: UsageRecord }>();
     for (const f of folds) {
       const rec = await writes.cell(f.key);
-      touched.set(f.id, { key: f.key, rec });
       let isNew = false;
       if (f.meter.aggregation.type === 'UNIQUE_COUNT') {
         const d = distinct.get(`${f.id}\u0000${String(f.input)}`)!;
@@ -236,15 +234,15 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
     }
     await writes.flush();
     const usage: ReportEventResult['usage'] = [];
-    for (const { key, rec } of touched.values()) {
-      await fx.change('usage.updated', key.customerId, key.featureId, { resourceId: key.resourceId, windowStart: key.windowStart, windowEnd: key.windowEnd, value: rec.value });
-      noteUsage(ctx, fx, key, rec.value);
+    for (const rec of writes.touched()) {
+      await fx.change('usage.updated', rec.customerId, rec.featureId, { resourceId: rec.resourceId, windowStart: rec.windowStart, windowEnd: rec.windowEnd, value: rec.value });
+      noteUsage(ctx, fx, rec, rec.value);
       usage.push({
-        customerId: key.customerId,
-        resourceId: key.resourceId === '' ? null : key.resourceId,
-        featureId: key.featureId,
+        customerId: rec.customerId,
+        resourceId: rec.resourceId === '' ? null : rec.resourceId,
+        featureId: rec.featureId,
         currentUsage: rec.value,
-        ...usagePeriod(key.windowStart, key.windowEnd),
+        ...usagePeriod(rec.windowStart, rec.windowEnd),
       });
     }
     return { accepted, duplicates: inputs.length - accepted, unmatched, usage };

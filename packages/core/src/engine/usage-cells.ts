@@ -61,6 +61,11 @@ export class BatchWrites {
     return rec;
   }
 
+  /** Every cell read so far, in the order the batch first touched them. */
+  touched(): IterableIterator<UsageRecord> {
+    return this.cells.values();
+  }
+
   /** Records a result to store under an idempotency key at the end. */
   remember(record: IdempotencyRecord): void {
     this.idempotency.set(`${record.scope}\u0000${record.key}`, record);
