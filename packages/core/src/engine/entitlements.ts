@@ -239,8 +239,7 @@ function decide(
   given: UsageCell | undefined,
 ): Entitlement | typeof NEED_CELL {
   const feature = ctx.latest().catalog.features.get(input.featureId);
-  if (!view.customer) return deny(input, 'CustomerNotFound', feature, expected);
-  if (view.customer.archivedAt !== null) return deny(input, 'CustomerIsArchived', feature, expected);
+  if (!view.live) return deny(input, view.customer ? 'CustomerIsArchived' : 'CustomerNotFound', feature, expected);
   if (!feature) return deny(input, 'FeatureNotFound', undefined, expected);
   if (expected && feature.type !== expected) return deny(input, 'FeatureTypeMismatch', feature, feature.type);
   const rv = view.resource(input.resourceId, now);

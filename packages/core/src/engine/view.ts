@@ -35,9 +35,13 @@ export interface ResourceView {
  */
 export class CustomerView {
   private resources = new Map<string, ResourceView>();
+  /** The customer-level resource (''), which nearly every check asks for: a field, not a Map lookup. */
+  private base: ResourceView | undefined;
   /** Resolved entitlements hold for now in [from, until). */
   private from = 0;
   private until = -Infinity;
+  /** The customer exists and is not archived: read by every check, kept here to spare it a hop to the record. */
+  readonly live: boolean;
 
   constructor(
     readonly customer: CustomerRecord | undefined,
@@ -47,23 +51,27 @@ export class CustomerView {
     readonly promotions: PromotionalGrantRecord[] = [],
     /** Credit grants, for checks of features that cost credits (balances are computed at each check). */
     readonly credits: CreditGrantRecord[] = [],
-  ) {}
+  ) {
+    this.live = customer !== undefined && customer.archivedAt === null;
+  }
 
   /** The resolved view of a resource at `now`, recomputed when a subscription changed status since. */
   resource(resourceId: string, now: number): ResourceView {
     if (now >= this.until || now < this.from) {
       // Usage cells go too: a new entitlement may count in another window.
       this.resources = new Map();
+      this.base = undefined;
       this.from = now;
       this.until = Math.min(nextTransition(this.subscriptions, now), nextGrantTransition(this.promotions, now));
     }
-    let rv = this.resources.get(resourceId);
+    let rv = resourceId === '' ? this.base : this.resources.get(resourceId);
     if (!rv) {
       // A whole literal: `{ ...x, usage }` gives (on Node 20's V8) nearly every object its own hidden
       // class, and every later read of it on the check path goes megamorphic.
       const r = this.resolve(resourceId, now);
       rv = { entitlements: r.entitlements, hasActiveSubscription: r.hasActiveSubscription, known: r.known, usage: new Map() };
-      this.resources.set(resourceId, rv);
+      if (resourceId === '') this.base = rv;
+      else this.resources.set(resourceId, rv);
     }
     return rv;
   }
@@ -75,7 +83,7 @@ export class CustomerView {
 
   /** The resource's view if already computed (no recomputation). */
   cachedResource(resourceId: string): ResourceView | undefined {
-    return this.resources.get(resourceId);
+    return resourceId === '' ? this.base : this.resources.get(resourceId);
   }
 
   private resolve(resourceId: string, now: number): Omit<ResourceView, 'usage'> {
