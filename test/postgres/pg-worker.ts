@@ -182,7 +182,9 @@ function waitForGo(id: number): Promise<void> {
 async function serve(id: number, job: WorkerJob): Promise<void> {
   let engine: Engine | undefined;
   try {
-    engine = await createEngine({ store: postgresStore({ connectionString: job.url, schema: job.schema }) });
+    // A hot row under 8 contenders on 2 busy cores can take a call many retries: a generous budget
+    // keeps a slow CI machine from turning contention into STORE_UNAVAILABLE.
+    engine = await createEngine({ store: postgresStore({ connectionString: job.url, schema: job.schema, retryTimeoutMs: 60_000 }) });
     const run = await prepare(engine, job);
     say(`ready ${id}`);
     await waitForGo(id);

@@ -180,10 +180,13 @@ class PostgresStore implements Store {
     if (mode === 'read') return this.once('read', fn);
     // Serialization failures and deadlocks mean another transaction wrote what this one read:
     // run it again on fresh data, after a short random pause so that the contenders spread out.
+    // A retry also queues behind the other retries of this schema (a session advisory lock, taken
+    // before BEGIN so that the snapshot is fresh once it has the lock): on a hot row, writers that
+    // already lost then take turns instead of losing to each other again, so none starves.
     const deadline = performance.now() + this.settings.retryTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.once('write', fn);
+        return await this.once('write', fn, attempt > 0);
       } catch (e) {
         if (!isRetryable(e)) throw e;
         if (performance.now() >= deadline) {
@@ -198,13 +201,18 @@ class PostgresStore implements Store {
     }
   }
 
-  /** One attempt at a transaction on one pooled connection. */
-  private async once<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  /** One attempt at a transaction on one pooled connection; `queued`: in turn with the schema's other retries. */
+  private async once<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>, queued = false): Promise<T> {
     const client = await this.borrow();
     const state = { open: true };
     let appended = false;
     let broken: unknown;
+    let locked = false;
     try {
+      if (queued) {
+        await client.query(`SELECT pg_advisory_lock(hashtext('tessera.retry.' || current_schema()))`);
+        locked = true;
+      }
       // A write transaction takes its transaction id at once, so that the change feed's gap
       // check sees it as in progress from the start (changes.ts).
       await client.query(mode === 'write' ? 'BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT pg_current_xact_id()' : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -226,7 +234,11 @@ class PostgresStore implements Store {
       }
       throw toStoreError(e, this.ctx, mode === 'write' ? 'a write transaction' : 'a read transaction');
     } finally {
-      // A connection that failed to roll back is in an unknown state: the pool drops it.
+      if (locked && broken === undefined) {
+        await client.query(`SELECT pg_advisory_unlock(hashtext('tessera.retry.' || current_schema()))`).catch((e: unknown) => (broken = e));
+      }
+      // A connection that failed to roll back (or to unlock) is in an unknown state: the pool drops it,
+      // and the server releases its session lock with it.
       client.release(broken === undefined ? undefined : (broken as Error));
     }
   }
