@@ -9,11 +9,21 @@
  * transactions were in progress (the snapshot's xip, kept to backends of this database); once
  * none of them is still in progress, whatever of the gap has not appeared never will, and the
  * read goes past it. Commits keep running concurrently; only the feed waits, for as long as the
- * transactions that were running at the time take to end.
+ * transactions that were running at the time take to end. "Of this database" is narrowed to the
+ * schema's own write transactions by the writer lock each takes at BEGIN.
  */
 import type { ChangeRecord } from '@tessera/core';
 import { changeFromRow, type Statements } from '@tessera/sql';
 import { types, type PgQueryable, type PgStatement } from './dialect.js';
+
+/**
+ * Every write transaction of a schema holds a shared advisory lock (this class, the schema name's
+ * hash) from BEGIN, so the feed can tell its writers from any other transaction of the database.
+ */
+export const WRITER_LOCK_CLASS = 7353;
+
+/** SQL that takes the writer lock of the current schema, for the BEGIN of a write transaction. */
+export const TAKE_WRITER_LOCK = `pg_advisory_xact_lock_shared(${WRITER_LOCK_CLASS}, hashtext(current_schema()))`;
 
 /** At most this many unsettled gaps are remembered; they settle within a transaction's lifetime. */
 const MAX_GAPS = 10_000;
@@ -72,11 +82,19 @@ export class ChangeFeed {
     return max;
   }
 
-  /** Of the snapshot's in-progress transaction ids, those of backends connected to this database. */
+  /**
+   * Of the snapshot's in-progress transaction ids, those of this schema's write transactions (the
+   * holders of its writer lock): other applications' transactions, and other schemas' on the same
+   * server, never hold up the feed.
+   */
   private async writersAmong(client: PgQueryable, inProgress: Set<string>): Promise<Set<string>> {
     if (inProgress.size === 0) return new Set();
     const r = await client.query({
-      text: 'SELECT backend_xid::text FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL',
+      text:
+        'SELECT a.backend_xid::text FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid ' +
+        `WHERE l.locktype = 'advisory' AND l.classid = ${WRITER_LOCK_CLASS} AND l.objsubid = 2 ` +
+        'AND l.objid = (hashtext(current_schema())::bigint & 4294967295)::oid ' +
+        'AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND a.backend_xid IS NOT NULL',
       rowMode: 'array',
     });
     return new Set(r.rows.map((row) => String(row[0])).filter((xid) => inProgress.has(xid)));

@@ -1,7 +1,7 @@
 import { TesseraError, invalidArgument, type ChangeRecord, type Store, type StoreTx, type TransactionMode } from '@tessera/core';
 import { SqlTx, type Statements } from '@tessera/sql';
 import pg from 'pg';
-import { ChangeFeed } from './changes.js';
+import { ChangeFeed, TAKE_WRITER_LOCK } from './changes.js';
 import { compiler, isRetryable, pgExecutor, pgStatements, toStoreError, type ErrorContext, type PgPool, type PgPoolClient, type PgQueryable, type PgStatement } from './dialect.js';
 import { migrate, type MigrationResult } from './migrate.js';
 
@@ -213,9 +213,11 @@ class PostgresStore implements Store {
         await client.query(`SELECT pg_advisory_lock(hashtext('tessera.retry.' || current_schema()))`);
         locked = true;
       }
-      // A write transaction takes its transaction id at once, so that the change feed's gap
-      // check sees it as in progress from the start (changes.ts).
-      await client.query(mode === 'write' ? 'BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT pg_current_xact_id()' : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      // A write transaction takes its transaction id and the schema's shared writer lock at once,
+      // so that the change feed's gap check counts it as in progress from the start (changes.ts).
+      await client.query(
+        mode === 'write' ? `BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT pg_current_xact_id(), ${TAKE_WRITER_LOCK}` : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+      );
       const statements = this.statements!;
       const executor = pgExecutor(client, (s) => {
         if (s === statements.appendChange) appended = true;
