@@ -14,7 +14,7 @@
  */
 import type { ChangeRecord } from '@tessera/core';
 import { changeFromRow, type Statements } from '@tessera/sql';
-import { types, type PgQueryable, type PgStatement } from './dialect.js';
+import { pgExecutor, type PgQueryable, type PgStatement } from './dialect.js';
 
 /**
  * Every write transaction of a schema holds a shared advisory lock (this class, the schema name's
@@ -36,7 +36,7 @@ export class ChangeFeed {
 
   /** Changes with seq > after, in order, at most `limit`, stopping at the first unsettled gap. */
   async read(client: PgQueryable, after: number, limit: number): Promise<ChangeRecord[]> {
-    const { rows, inProgress } = await snapshotRead(client, (q) => q(this.statements.getChanges, [after, limit]));
+    const { rows, inProgress } = await snapshotRead(client, this.statements.getChanges, [after, limit]);
     const out: ChangeRecord[] = [];
     let expected = after + 1;
     for (const row of rows) {
@@ -70,7 +70,7 @@ export class ChangeFeed {
    * up to `maxWaitMs`, then answering anyway).
    */
   async settledMax(client: PgQueryable, maxWaitMs = 5000): Promise<number> {
-    const { rows, inProgress } = await snapshotRead(client, (q) => q(this.statements.lastChangeSeq, []));
+    const { rows, inProgress } = await snapshotRead(client, this.statements.lastChangeSeq, []);
     const max = Number((rows[0] as [number | null] | undefined)?.[0] ?? 0);
     const waiting = await this.writersAmong(client, inProgress);
     const deadline = performance.now() + maxWaitMs;
@@ -101,15 +101,12 @@ export class ChangeFeed {
   }
 }
 
-type Query = (s: PgStatement, args: unknown[]) => Promise<{ rows: unknown[][] }>;
-
 /** Runs one statement and reads the in-progress transaction ids of the same snapshot. */
-async function snapshotRead(client: PgQueryable, read: (q: Query) => Promise<{ rows: unknown[][] }>) {
-  const q: Query = (s, args) => client.query({ name: s.name, text: s.text, values: args, rowMode: 'array', types });
+async function snapshotRead(client: PgQueryable, statement: PgStatement, args: unknown[]) {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     // In REPEATABLE READ both statements see the snapshot the first one took.
-    const { rows } = await read(q);
+    const rows = await pgExecutor(client).all(statement, args);
     const inProgress = await currentInProgress(client);
     await client.query('COMMIT');
     return { rows, inProgress };

@@ -8,6 +8,9 @@ import { Statements, type Database, type SqlExecutor } from '@tessera/sql';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import pg from 'pg';
 
+/** A schema name the store accepts: a lower-case unquoted identifier, so it needs no quoting in SQL. */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
 /** A statement prepared by name on each connection the first time that connection runs it. */
 export interface PgStatement {
   readonly name: string;

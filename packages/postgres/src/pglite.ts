@@ -7,7 +7,7 @@
  */
 import { Mutex } from '@tessera/core';
 import type pg from 'pg';
-import type { PgPool, PgPoolClient } from './dialect.js';
+import { SCHEMA_NAME, type PgPool, type PgPoolClient } from './dialect.js';
 
 /** What the adapter uses of a PGlite instance (`await PGlite.create()` from @electric-sql/pglite). */
 export interface PGliteLike {
@@ -29,7 +29,7 @@ const turns = new WeakMap<PGliteLike, Mutex>();
  * validation only; PGlite's errors carry SQLSTATE codes as pg's do.
  */
 export function pglitePool(db: PGliteLike, options: PglitePoolOptions = {}): PgPool {
-  if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
+  if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
     throw new Error(`pglitePool: schema must be a lower-case identifier of letters, digits and underscores, got ${JSON.stringify(options.schema)}`);
   }
   let turn = turns.get(db);

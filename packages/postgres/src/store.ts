@@ -2,7 +2,7 @@ import { TesseraError, invalidArgument, type ChangeRecord, type Store, type Stor
 import { SqlTx, type Statements } from '@tessera/sql';
 import pg from 'pg';
 import { ChangeFeed, TAKE_WRITER_LOCK } from './changes.js';
-import { compiler, isRetryable, pgExecutor, pgStatements, toStoreError, type ErrorContext, type PgPool, type PgPoolClient, type PgQueryable, type PgStatement } from './dialect.js';
+import { compiler, isRetryable, pgExecutor, pgStatements, toStoreError, type ErrorContext, SCHEMA_NAME, type PgPool, type PgPoolClient, type PgQueryable, type PgStatement } from './dialect.js';
 import { migrate, type MigrationResult } from './migrate.js';
 
 /** Options of {@link postgresStore}. Give `connectionString` or `pool`. */
@@ -72,7 +72,7 @@ function validate(o: PostgresStoreOptions): Settings {
     throw invalidArgument('pool', 'pass a pg.Pool (or pglitePool(db))');
   }
   if (o.schema !== undefined) {
-    if (typeof o.schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(o.schema)) {
+    if (typeof o.schema !== 'string' || !SCHEMA_NAME.test(o.schema)) {
       throw invalidArgument('schema', 'use a lower-case identifier of letters, digits and underscores (at most 63), e.g. tessera', { value: o.schema });
     }
     if (o.pool !== undefined) throw invalidArgument('schema', 'set search_path on your pool instead (schema applies to the store’s own pool only)');
