@@ -5,12 +5,10 @@
  * commit in their own order. So a reader can see seq 11 committed while seq 10 still belongs to
  * a transaction in flight (it commits later) or to one that rolled back (it never appears).
  * Reading `seq > last` and moving on would skip 10 in the first case. Instead, a gap stops the
- * read until it is settled: when a gap is first seen, the store notes which of this database's
- * transactions were in progress (the snapshot's xip, kept to backends of this database); once
- * none of them is still in progress, whatever of the gap has not appeared never will, and the
- * read goes past it. Commits keep running concurrently; only the feed waits, for as long as the
- * transactions that were running at the time take to end. "Of this database" is narrowed to the
- * schema's own write transactions by the writer lock each takes at BEGIN.
+ * read until it is settled: when a gap is first seen, the store notes the schema's write
+ * transactions running (the holders of its writer lock, taken at BEGIN); once none of them is
+ * running in a later read's snapshot, whatever of the gap has not appeared never will, and the
+ * read goes past it. Commits keep running concurrently; only the feed waits.
  */
 import type { ChangeRecord } from '@tessera/core';
 import { changeFromRow, type Statements } from '@tessera/sql';
@@ -28,15 +26,28 @@ export const TAKE_WRITER_LOCK = `pg_advisory_xact_lock_shared(${WRITER_LOCK_CLAS
 /** At most this many unsettled gaps are remembered; they settle within a transaction's lifetime. */
 const MAX_GAPS = 10_000;
 
+/** What a snapshot says of transactions: the ids it lists in progress, and its xmax (32-bit ids). */
+interface SnapshotInfo {
+  xip: Set<number>;
+  xmax: number;
+}
+
+/**
+ * Whether a transaction was still running in a snapshot: listed in progress, or at or past its
+ * xmax. xmax is one past the newest *completed* id, so a transaction that took its id before the
+ * snapshot can still be past it without being listed (ids compared modulo 2^32).
+ */
+const running = (snap: SnapshotInfo, xid: number) => snap.xip.has(xid) || ((xid - snap.xmax) >>> 0) < 0x80000000;
+
 export class ChangeFeed {
   /** First seq of each gap seen and not yet settled, with the transaction ids (low 32 bits) it waits for. */
-  private readonly gaps = new Map<number, Set<string>>();
+  private readonly gaps = new Map<number, number[]>();
 
   constructor(private readonly statements: Statements<PgStatement>) {}
 
   /** Changes with seq > after, in order, at most `limit`, stopping at the first unsettled gap. */
   async read(client: PgQueryable, after: number, limit: number): Promise<ChangeRecord[]> {
-    const { rows, inProgress } = await snapshotRead(client, this.statements.getChanges, [after, limit]);
+    const { rows, snap } = await snapshotRead(client, this.statements.getChanges, [after, limit]);
     const out: ChangeRecord[] = [];
     let expected = after + 1;
     for (const row of rows) {
@@ -44,16 +55,21 @@ export class ChangeFeed {
       if (seq !== expected) {
         const gap = this.gaps.get(expected);
         if (gap === undefined) {
-          // Nothing in flight when the rows were read: the missing seqs were rolled back.
-          // Otherwise the gap waits at least for the next read, even when none of the
-          // transactions in flight then is still running now: one that committed since the
-          // rows were read may hold it, and only a later read can see its rows.
-          if (inProgress.size > 0) {
+          // Whoever holds a missing seq was running when the rows were read (it took its seq
+          // before a visible one was committed). If it is still running, it holds the writer
+          // lock now; if it ended since, only a later read can see what it did. So the gap
+          // waits for the writers of now, and is stepped over at once only when nothing that
+          // could hold it ran then: nothing listed in progress, no writer of then still running,
+          // and no transaction completed since (else it may have been one past the snapshot's xmax).
+          const writers = await writerIds(client);
+          const since = await currentSnapshot(client);
+          const quiet = snap.xip.size === 0 && since.xmax === snap.xmax && !writers.some((x) => running(snap, x));
+          if (!quiet) {
             if (this.gaps.size >= MAX_GAPS) this.gaps.delete(this.gaps.keys().next().value!);
-            this.gaps.set(expected, await this.writersAmong(client, inProgress));
+            this.gaps.set(expected, writers);
             break;
           }
-        } else if ([...gap].some((xid) => inProgress.has(xid))) {
+        } else if (gap.some((xid) => running(snap, xid))) {
           break;
         }
         this.gaps.delete(expected);
@@ -66,58 +82,62 @@ export class ChangeFeed {
 
   /**
    * The highest seq at or below which nothing can still appear: the largest committed seq, once
-   * every transaction of this database that was in progress when it was read has ended (waiting
-   * up to `maxWaitMs`, then answering anyway).
+   * every write transaction of this schema that could hold a lower one has ended (waiting up to
+   * `maxWaitMs`, then answering anyway).
    */
   async settledMax(client: PgQueryable, maxWaitMs = 5000): Promise<number> {
-    const { rows, inProgress } = await snapshotRead(client, this.statements.lastChangeSeq, []);
+    const { rows } = await snapshotRead(client, this.statements.lastChangeSeq, []);
     const max = Number((rows[0] as [number | null] | undefined)?.[0] ?? 0);
-    const waiting = await this.writersAmong(client, inProgress);
+    let waiting = await writerIds(client);
     const deadline = performance.now() + maxWaitMs;
-    while (waiting.size > 0 && performance.now() < deadline) {
+    while (waiting.length > 0 && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 2));
-      const now = await currentInProgress(client);
-      for (const xid of waiting) if (!now.has(xid)) waiting.delete(xid);
+      const now = await currentSnapshot(client);
+      waiting = waiting.filter((xid) => running(now, xid));
     }
     return max;
   }
-
-  /**
-   * Of the snapshot's in-progress transaction ids, those of this schema's write transactions (the
-   * holders of its writer lock): other applications' transactions, and other schemas' on the same
-   * server, never hold up the feed.
-   */
-  private async writersAmong(client: PgQueryable, inProgress: Set<string>): Promise<Set<string>> {
-    if (inProgress.size === 0) return new Set();
-    const r = await client.query({
-      text:
-        'SELECT a.backend_xid::text FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid ' +
-        `WHERE l.locktype = 'advisory' AND l.classid = ${WRITER_LOCK_CLASS} AND l.objsubid = 2 ` +
-        'AND l.objid = (hashtext(current_schema())::bigint & 4294967295)::oid ' +
-        'AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND a.backend_xid IS NOT NULL',
-      rowMode: 'array',
-    });
-    return new Set(r.rows.map((row) => String(row[0])).filter((xid) => inProgress.has(xid)));
-  }
 }
 
-/** Runs one statement and reads the in-progress transaction ids of the same snapshot. */
+/**
+ * The transaction ids (low 32 bits) of this schema's write transactions running now: the holders
+ * of its writer lock. Other applications' transactions, and other schemas', never hold up the feed.
+ */
+async function writerIds(client: PgQueryable): Promise<number[]> {
+  const r = await client.query({
+    text:
+      'SELECT a.backend_xid::text FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid ' +
+      `WHERE l.locktype = 'advisory' AND l.classid = ${WRITER_LOCK_CLASS} AND l.objsubid = 2 ` +
+      'AND l.objid = (hashtext(current_schema())::bigint & 4294967295)::oid ' +
+      'AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND a.backend_xid IS NOT NULL',
+    rowMode: 'array',
+  });
+  return r.rows.map((row) => Number(row[0]));
+}
+
+/** Runs one statement and reads what the same snapshot says of transactions in progress. */
 async function snapshotRead(client: PgQueryable, statement: PgStatement, args: unknown[]) {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     // In REPEATABLE READ both statements see the snapshot the first one took.
     const rows = await pgExecutor(client).all(statement, args);
-    const inProgress = await currentInProgress(client);
+    const snap = await currentSnapshot(client);
     await client.query('COMMIT');
-    return { rows, inProgress };
+    return { rows, snap };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
   }
 }
 
-/** The current snapshot's in-progress transaction ids, as 32-bit xids in text (pg_stat_activity's form). */
-async function currentInProgress(client: PgQueryable): Promise<Set<string>> {
-  const r = await client.query({ text: 'SELECT (x::text::numeric % 4294967296)::text FROM pg_snapshot_xip(pg_current_snapshot()) AS x', rowMode: 'array' });
-  return new Set(r.rows.map((row) => String(row[0])));
+/** The current snapshot's in-progress ids and xmax, as 32-bit ids (pg_stat_activity's form). */
+async function currentSnapshot(client: PgQueryable): Promise<SnapshotInfo> {
+  const r = await client.query({
+    text:
+      'SELECT (pg_snapshot_xmax(s)::text::numeric % 4294967296)::text, ' +
+      'ARRAY(SELECT (x::text::numeric % 4294967296)::text FROM pg_snapshot_xip(s) AS x) FROM pg_current_snapshot() AS s',
+    rowMode: 'array',
+  });
+  const [xmax, xip] = r.rows[0] as [string, string[]];
+  return { xmax: Number(xmax), xip: new Set(xip.map(Number)) };
 }
