@@ -280,6 +280,42 @@ for (const factory of storeFactories()) {
         }
       });
 
+      it('warm checks of one window share its Dates, which are read-only; the next window has its own', async () => {
+        await env.engine.provisionCustomer({ customerId: 'c1' });
+        const cold = await metered('api-calls');
+        const warm = await metered('api-calls');
+        const again = await metered('api-calls', 3);
+        expect(warm.usagePeriodStart).toEqual(T0);
+        expect(warm.usagePeriodEnd).toEqual(at('2024-02-29T10:00:00Z'));
+        expect(again.usagePeriodStart).toBe(warm.usagePeriodStart);
+        expect(cold.usagePeriodEnd!.getTime()).toBe(warm.usagePeriodEnd!.getTime());
+        expect(warm.usagePeriodEnd).toBeInstanceOf(Date);
+        expect(JSON.parse(JSON.stringify(warm)).usagePeriodEnd).toBe('2024-02-29T10:00:00.000Z');
+        expect(() => warm.usagePeriodEnd!.setTime(0)).toThrow(TypeError);
+        expect(() => warm.usagePeriodStart!.setUTCDate(1)).toThrow(/read-only/);
+        expect(new Date(warm.usagePeriodEnd!).setTime(0)).toBe(0);
+        expect((await metered('api-calls')).usagePeriodEnd).toEqual(at('2024-02-29T10:00:00Z'));
+        env.clock.set('2024-02-29T10:00:00Z');
+        const next = await metered('api-calls');
+        expect(next.usagePeriodStart).toEqual(at('2024-02-29T10:00:00Z'));
+        expect(next.usagePeriodEnd).toEqual(at('2024-03-31T10:00:00Z'));
+        expect(next.usagePeriodStart).not.toBe(warm.usagePeriodStart);
+      });
+
+      it('a warm check validates nothing it can skip, and malformed params still reject', async () => {
+        await env.engine.provisionCustomer({ customerId: 'c1' });
+        expect((await numeric('projects')).value).toBe(3);
+        expect((await numeric('projects')).value).toBe(3);
+        const bad = await rejection(env.engine.getEntitlement({ customerId: 'c1\u0000', featureId: 'projects' }));
+        expect(bad.code).toBe('INVALID_ARGUMENT');
+        expect((await rejection(env.engine.getEntitlement({ customerId: 'c1', featureId: 42 } as never))).code).toBe('INVALID_ARGUMENT');
+        expect((await rejection(env.engine.getEntitlement({ customerId: 'c1', featureId: 'projects', options: { requestedUsage: -1 } }))).code).toBe(
+          'INVALID_ARGUMENT',
+        );
+        await env.engine.archiveCustomer('c1');
+        expect((await numeric('projects')).accessDeniedReason).toBe('CustomerIsArchived');
+      });
+
       it('a cached denial for an unknown customer turns into access once provisioned', async () => {
         expect((await numeric('projects')).accessDeniedReason).toBe('CustomerNotFound');
         await env.engine.provisionCustomer({ customerId: 'c1' });

@@ -1,5 +1,5 @@
-interface Entry<V> {
-  value: V;
+/** A cached value carries its own SIEVE flag: a hit then costs one Map lookup and no entry object to reach through. */
+export interface Sieved {
   visited: boolean;
 }
 
@@ -8,8 +8,8 @@ interface Entry<V> {
  * the hot path stays a Map.get), and eviction walks from the oldest entry, giving visited ones
  * a second chance. Close to LRU hit rates at a fraction of the cost.
  */
-export class BoundedCache<K, V> {
-  private readonly map = new Map<K, Entry<V>>();
+export class BoundedCache<K, V extends Sieved> {
+  private readonly map = new Map<K, V>();
 
   constructor(readonly maxEntries: number) {
     if (!(maxEntries >= 1)) throw new RangeError('BoundedCache: maxEntries must be at least 1');
@@ -20,20 +20,15 @@ export class BoundedCache<K, V> {
   }
 
   get(key: K): V | undefined {
-    const e = this.map.get(key);
-    if (e === undefined) return undefined;
-    e.visited = true;
-    return e.value;
+    const v = this.map.get(key);
+    if (v !== undefined) v.visited = true;
+    return v;
   }
 
   set(key: K, value: V): void {
-    const e = this.map.get(key);
-    if (e) {
-      e.value = value;
-      return;
-    }
-    if (this.map.size >= this.maxEntries) this.evictOne();
-    this.map.set(key, { value, visited: false });
+    if (!this.map.has(key) && this.map.size >= this.maxEntries) this.evictOne();
+    value.visited = false;
+    this.map.set(key, value);
   }
 
   delete(key: K): void {
@@ -49,11 +44,11 @@ export class BoundedCache<K, V> {
     for (;;) {
       const first = this.map.entries().next();
       if (first.done) return;
-      const [key, entry] = first.value;
+      const [key, value] = first.value;
       this.map.delete(key);
-      if (!entry.visited) return;
-      entry.visited = false;
-      this.map.set(key, entry);
+      if (!value.visited) return;
+      value.visited = false;
+      this.map.set(key, value);
     }
   }
 }

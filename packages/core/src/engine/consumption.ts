@@ -7,7 +7,7 @@ import { customerView } from './entitlements.js';
 import { Params } from './params.js';
 import { emptyUsage, readUsageCell, readUsageState } from './usage-cells.js';
 import { entitlementFor, noteUsage, windowFor } from './usage.js';
-import type { CustomerView } from './view.js';
+import { dropCell, type CustomerView } from './view.js';
 import { burnInTx } from './credits.js';
 import { balanceAt } from '../rules/credits.js';
 import { Decimal } from '../money.js';
@@ -164,7 +164,7 @@ async function affordable(fx: WriteEffects, ask: Ask, cost: { currencyId: string
 function forgetCell(ctx: EngineContext, fx: WriteEffects, key: UsageKey): void {
   fx.after(() => {
     ctx.views.touch(key.customerId);
-    ctx.views.get(key.customerId)?.cachedResource(key.resourceId)?.usage.delete(key.featureId);
+    dropCell(ctx.views.get(key.customerId)?.cachedResource(key.resourceId), key.featureId);
   });
 }
 

@@ -12,6 +12,7 @@ import {
   evaluate,
   evaluateAll,
   evaluateCached,
+  warmCheck,
   readCheck,
   type BooleanEntitlement,
   type EnumEntitlement,
@@ -94,6 +95,8 @@ type Handler<K extends EngineEventName> = (event: EngineEvents[K]) => void;
  */
 function check(ctx: EngineContext, params: GetEntitlementParams, method: string, expected: FeatureType | undefined): Promise<Entitlement> {
   try {
+    const fast = warmCheck(ctx, params, expected);
+    if (fast !== undefined) return Promise.resolve(fast);
     const input = readCheck(params, method);
     const warm = evaluateCached(ctx, input, expected);
     return warm !== undefined ? Promise.resolve(warm) : evaluate(ctx, input, expected);

@@ -7,8 +7,12 @@ import type { EngineContext } from './context.js';
 import { MAX_ID_LENGTH, Params } from './params.js';
 import { fallbackEntitlement } from './offline.js';
 import { isTesseraError } from '../errors.js';
-import { CustomerView, freshCell, type ResourceView, type UsageCell } from './view.js';
+import { CustomerView, freshCell, keepCell, type CheckSlot, type ResourceView, type UsageCell } from './view.js';
 import { readUsageCell } from './usage-cells.js';
+import { featureInfo, type FeatureInfo } from './feature-info.js';
+import { FixedDate } from './fixed-date.js';
+
+export { featureInfo, type FeatureInfo };
 
 /** Why a check denied access. A check never throws for these; only malformed input throws. */
 export type AccessDeniedReason =
@@ -25,16 +29,6 @@ export type AccessDeniedReason =
   | 'BudgetExceeded'
   | 'Revoked'
   | 'Unknown';
-
-/** The feature as entitlement results show it. */
-export interface FeatureInfo {
-  id: string;
-  displayName: string;
-  type: FeatureType;
-  units: string | null;
-  unitsPlural: string | null;
-  metadata: Record<string, string>;
-}
 
 interface EntitlementCommon {
   customerId: string;
@@ -137,25 +131,6 @@ export function readCheck(params: unknown, method: string): CheckInput {
   return { customerId, featureId, resourceId, requestedUsage, requestedValues };
 }
 
-const featureInfoCache = new WeakMap<FeatureDefinition, FeatureInfo>();
-
-/** The public description of a feature (memoised per catalog object: checks return it often). */
-export function featureInfo(f: FeatureDefinition): FeatureInfo {
-  let info = featureInfoCache.get(f);
-  if (!info) {
-    info = {
-      id: f.id,
-      displayName: f.displayName ?? f.id,
-      type: f.type,
-      units: f.units ?? null,
-      unitsPlural: f.unitsPlural ?? f.units ?? null,
-      metadata: { ...(f.metadata ?? {}) },
-    };
-    featureInfoCache.set(f, info);
-  }
-  return info;
-}
-
 /** The cached view of a customer, loading it from the store on a miss. */
 export async function customerView(ctx: EngineContext, customerId: string): Promise<CustomerView> {
   const hit = ctx.views.get(customerId);
@@ -182,7 +157,7 @@ async function currentCell(ctx: EngineContext, input: CheckInput, rv: ResourceVi
   const cell = await ctx.store.transaction('read', (tx) =>
     readUsageCell(tx, { customerId: input.customerId, resourceId: input.resourceId, featureId: input.featureId, windowStart: w.start, windowEnd: w.end }, now),
   );
-  if (!ctx.views.changedSince(input.customerId, gen)) rv.usage.set(input.featureId, cell);
+  if (!ctx.views.changedSince(input.customerId, gen)) keepCell(rv, input.featureId, cell);
   return cell;
 }
 
@@ -238,15 +213,48 @@ function decide(
   now: number,
   given: UsageCell | undefined,
 ): Entitlement | typeof NEED_CELL {
-  const feature = ctx.latest().catalog.features.get(input.featureId);
-  if (!view.live) return deny(input, view.customer ? 'CustomerIsArchived' : 'CustomerNotFound', feature, expected);
-  if (!feature) return deny(input, 'FeatureNotFound', undefined, expected);
-  if (expected && feature.type !== expected) return deny(input, 'FeatureTypeMismatch', feature, feature.type);
+  if (!view.live) return deny(input, view.customer ? 'CustomerIsArchived' : 'CustomerNotFound', ctx.latest().catalog.features.get(input.featureId), expected);
   const rv = view.resource(input.resourceId, now);
-  if (!rv.known) return deny(input, 'CustomerResourceNotFound', feature, expected);
-  const e = rv.entitlements.get(input.featureId);
-  if (!e) return deny(input, rv.hasActiveSubscription ? 'NoFeatureEntitlementInSubscription' : 'NoActiveSubscription', feature, expected);
-  const info = featureInfo(feature);
+  // An entitled feature has a slot holding all the check reads; every denial below it is rarer.
+  const slot = rv.known ? rv.slots.get(input.featureId) : undefined;
+  if (slot === undefined) return denyUnentitled(ctx, rv, input, expected);
+  return answer(view, slot, input, expected, now, given);
+}
+
+/**
+ * The warm path of the commonest check: ids only, customer level, the view cached, the feature
+ * entitled (and for METERED its usage cell fresh). The ids need no validation here: a key of the
+ * view cache was validated when its view was loaded, and a slot's key is a catalog feature id.
+ * Undefined sends the check down the validated path (readCheck, then evaluateCached or evaluate).
+ */
+export function warmCheck(ctx: EngineContext, params: unknown, expected: FeatureType | undefined): Entitlement | undefined {
+  if (ctx.offline || typeof params !== 'object' || params === null) return undefined;
+  const o = params as { customerId?: unknown; featureId?: unknown; resourceId?: unknown; options?: unknown };
+  const customerId = o.customerId;
+  const featureId = o.featureId;
+  if (typeof customerId !== 'string' || typeof featureId !== 'string' || o.resourceId !== undefined || o.options !== undefined) return undefined;
+  const view = ctx.views.get(customerId);
+  if (view === undefined || !view.live) return undefined;
+  const now = ctx.clock.nowMs();
+  const slot = view.baseSlots(now).get(featureId);
+  if (slot === undefined) return undefined;
+  const r = answer(view, slot, { customerId, featureId, resourceId: '', requestedUsage: 0, requestedValues: NO_VALUES }, expected, now, undefined);
+  return r === NEED_CELL ? undefined : r;
+}
+
+/** The answer for an entitled feature (a slot of the resource's view). */
+function answer(
+  view: CustomerView,
+  slot: CheckSlot,
+  input: CheckInput,
+  expected: FeatureType | undefined,
+  now: number,
+  given: UsageCell | undefined,
+): Entitlement | typeof NEED_CELL {
+  const feature = slot.feature;
+  if (expected && feature.type !== expected) return deny(input, 'FeatureTypeMismatch', feature, feature.type);
+  const e = slot.entitlement;
+  const info = slot.info;
   const resourceId = input.resourceId === '' ? null : input.resourceId;
   // Results are built as whole literals of one shape each: spreading and then adding fields made
   // V8 fall back to slow objects and cost more than the rest of the check.
@@ -281,12 +289,12 @@ function decide(
       };
     }
     case 'METERED': {
-      const cell = given ?? freshCell(rv, input.featureId, now);
+      const cell = given ?? (slot.fresh(now) ? slot : undefined);
       if (!cell) return NEED_CELL;
       const currentUsage = cell.value + cell.held;
-      let denied: AccessDeniedReason | undefined = decideMetered(e, currentUsage, input.requestedUsage);
+      let denied: AccessDeniedReason | undefined = decideMetered(slot, currentUsage, input.requestedUsage);
       if (!denied && feature.creditCost && !creditsCover(view, feature.creditCost, input.requestedUsage, now)) denied = 'InsufficientCredits';
-      const windowed = e.resetPeriod !== null;
+      const windowed = slot.resetPeriod !== null;
       return {
         customerId: input.customerId,
         resourceId,
@@ -296,17 +304,27 @@ function decide(
         feature: info,
         isFallback: false,
         type: 'METERED',
-        usageLimit: e.usageLimit,
+        usageLimit: slot.usageLimit,
         currentUsage,
         requestedUsage: input.requestedUsage,
-        hasSoftLimit: e.hasSoftLimit,
-        isUnlimited: e.isUnlimited,
-        resetPeriod: e.resetPeriod,
-        usagePeriodStart: windowed ? new Date(cell.start) : undefined,
-        usagePeriodEnd: windowed ? new Date(cell.end) : undefined,
+        hasSoftLimit: slot.hasSoftLimit,
+        isUnlimited: slot.isUnlimited,
+        resetPeriod: slot.resetPeriod,
+        // Shared by every check in the window, and read-only (docs/conventions.md#check-results).
+        usagePeriodStart: windowed ? (cell === slot ? slot.startDate : new FixedDate(cell.start)) : undefined,
+        usagePeriodEnd: windowed ? (cell === slot ? slot.endDate : new FixedDate(cell.end)) : undefined,
       };
     }
   }
+}
+
+/** The denial for a live customer's feature that has no slot: unknown feature or resource, or no entitlement. */
+function denyUnentitled(ctx: EngineContext, rv: ResourceView, input: CheckInput, expected: FeatureType | undefined): Entitlement {
+  const feature = ctx.latest().catalog.features.get(input.featureId);
+  if (!feature) return deny(input, 'FeatureNotFound', undefined, expected);
+  if (expected && feature.type !== expected) return deny(input, 'FeatureTypeMismatch', feature, feature.type);
+  if (!rv.known) return deny(input, 'CustomerResourceNotFound', feature, expected);
+  return deny(input, rv.hasActiveSubscription ? 'NoFeatureEntitlementInSubscription' : 'NoActiveSubscription', feature, expected);
 }
 
 /**

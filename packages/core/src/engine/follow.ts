@@ -2,6 +2,7 @@ import { publishedFrom } from './catalog.js';
 import { usagePeriod } from '../rules/windows.js';
 import type { EngineContext } from './context.js';
 import type { ChangeRecord } from '../records.js';
+import { dropCell } from './view.js';
 
 /** Own sequence numbers remembered while the feed has not been read past them. */
 const MAX_OWN = 100_000;
@@ -100,7 +101,7 @@ export class ChangeFollower {
     // view again costs several reads; under contention it was most of a process's reads).
     if (c.kind === 'usage.updated') {
       ctx.views.touch(c.customerId);
-      ctx.views.get(c.customerId)?.cachedResource(resourceId ?? '')?.usage.delete(c.entityId ?? '');
+      dropCell(ctx.views.get(c.customerId)?.cachedResource(resourceId ?? ''), c.entityId ?? '');
     } else {
       ctx.views.invalidate(c.customerId);
     }

@@ -9,7 +9,7 @@ import { Params } from './params.js';
 import { BatchWrites } from './usage-cells.js';
 import { burnInTx } from './credits.js';
 import { Decimal } from '../money.js';
-import type { CustomerView } from './view.js';
+import { cachedCell, type CustomerView } from './view.js';
 
 /** One calculated-usage report. */
 export interface ReportUsageParams {
@@ -196,7 +196,7 @@ export function noteUsage(ctx: EngineContext, fx: WriteEffects, key: UsageKey, v
     // A cell load that read before this commit must not install its older value.
     ctx.views.touch(key.customerId);
     const view = ctx.views.get(key.customerId);
-    const cell = view?.cachedResource(key.resourceId)?.usage.get(key.featureId);
+    const cell = cachedCell(view?.cachedResource(key.resourceId), key.featureId);
     if (cell && cell.start === key.windowStart && cell.end === key.windowEnd) cell.value = value;
   });
   fx.emit('usageUpdated', {

@@ -152,7 +152,7 @@ export type MeteredDecision = undefined | 'RequestedUsageExceedingLimit';
  * soft-limited, else iff currentUsage + requestedUsage <= usageLimit. A customer exactly at the
  * limit with requestedUsage 0 still has access.
  */
-export function decideMetered(e: ResolvedEntitlement, currentUsage: number, requestedUsage: number): MeteredDecision {
+export function decideMetered(e: Pick<ResolvedEntitlement, 'isUnlimited' | 'hasSoftLimit' | 'usageLimit'>, currentUsage: number, requestedUsage: number): MeteredDecision {
   if (e.isUnlimited || e.hasSoftLimit) return undefined;
   return currentUsage + requestedUsage <= (e.usageLimit ?? 0) ? undefined : 'RequestedUsageExceedingLimit';
 }
