@@ -20,6 +20,7 @@ import {
   usage,
   usageKey,
 } from './fixtures.js';
+import { batchCases } from './batch-cases.js';
 import { creditCases } from './credit-cases.js';
 import { queryCases } from './query-cases.js';
 import { recordCases } from './record-cases.js';
@@ -72,6 +73,7 @@ export function runStoreConformance(name: string, factory: () => Promise<Store> 
     recordCases({ read, write, test });
     queryCases({ read, write, test });
     creditCases({ read, write, test });
+    batchCases({ read, write, test }, () => store);
 
     describe('change log', () => {
       test('appendChange numbers changes 1, 2, 3... across transactions; getChanges pages them in order', async () => {
@@ -195,11 +197,15 @@ export function runStoreConformance(name: string, factory: () => Promise<Store> 
           ['putCustomer', (tx) => tx.putCustomer(customer('c1'))],
           ['putSubscription', (tx) => tx.putSubscription(subscription('s1', 'c1'))],
           ['putUsage', (tx) => tx.putUsage(usage())],
+          ['putUsages', (tx) => tx.putUsages([usage()])],
+          ['putUsages (empty)', (tx) => tx.putUsages([])],
           ['addDistinctValue', (tx) => tx.addDistinctValue(usageKey(), 'a')],
           ['insertEvents', (tx) => tx.insertEvents([event('e1')])],
           ['putReservation', (tx) => tx.putReservation(reservation('r1'))],
           ['putIdempotency', (tx) => tx.putIdempotency(idempotency('scope', 'k', 1))],
           ['appendChange', (tx) => tx.appendChange(change())],
+          ['appendChanges', (tx) => tx.appendChanges([change(), change()])],
+          ['appendChanges (empty)', (tx) => tx.appendChanges([])],
         ];
         await read(async (tx) => {
           for (const [, attempt] of attempts) await expectCode('CONFLICT', () => attempt(tx));
@@ -264,6 +270,10 @@ export function runStoreConformance(name: string, factory: () => Promise<Store> 
         await expectCode('CONFLICT', () => committed.getCustomer('c1'));
         await expectCode('CONFLICT', () => committed.putCustomer(customer('c1')));
         await expectCode('CONFLICT', () => committed.appendChange(change()));
+        await expectCode('CONFLICT', () => committed.getCustomers(['c1']));
+        await expectCode('CONFLICT', () => committed.getUsages([]));
+        await expectCode('CONFLICT', () => committed.putUsages([]));
+        await expectCode('CONFLICT', () => committed.appendChanges([]));
 
         let rolledBack!: StoreTx;
         await expect(
@@ -273,6 +283,8 @@ export function runStoreConformance(name: string, factory: () => Promise<Store> 
           }),
         ).rejects.toThrow('x');
         await expectCode('CONFLICT', () => rolledBack.listUsage({ customerId: 'c1' }));
+        await expectCode('CONFLICT', () => rolledBack.getCustomers([]));
+        await expectCode('CONFLICT', () => rolledBack.getUsages([usageKey()]));
         expect(await read((tx) => tx.getCustomer('c1'))).toBeUndefined();
       });
 

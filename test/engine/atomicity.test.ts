@@ -7,8 +7,17 @@ import { demoCatalog, engineOn, storeFactories, type StoreFactory } from './stor
 // fresh engine reading the store itself.
 
 type Env = Awaited<ReturnType<typeof engineOn>>;
-type WriteMethod = 'putCustomer' | 'putSubscription' | 'putUsage' | 'putIdempotency' | 'appendChange' | 'insertCatalogVersion';
-const WRITE_METHODS: readonly WriteMethod[] = ['putCustomer', 'putSubscription', 'putUsage', 'putIdempotency', 'appendChange', 'insertCatalogVersion'];
+type WriteMethod = 'putCustomer' | 'putSubscription' | 'putUsage' | 'putUsages' | 'putIdempotency' | 'appendChange' | 'appendChanges' | 'insertCatalogVersion';
+const WRITE_METHODS: readonly WriteMethod[] = [
+  'putCustomer',
+  'putSubscription',
+  'putUsage',
+  'putUsages',
+  'putIdempotency',
+  'appendChange',
+  'appendChanges',
+  'insertCatalogVersion',
+];
 
 /**
  * Wraps a store so that a test can make the n-th call of one transaction method throw, as a
@@ -331,9 +340,9 @@ for (const factory of storeFactories()) {
         await expectCodeNoWrite('INVALID_ARGUMENT', () => env.engine.reportUsage({ customerId: 'c1', featureId: 'seats', value: -4 }));
       });
 
-      it('a store failure recording the idempotency key, after the usage and the change were written', async () => {
+      it('a store failure recording the idempotency key, after the usage was written', async () => {
         const call = () => env.engine.reportUsage({ customerId: 'c1', featureId: 'api-calls', value: 5, idempotencyKey: 'retry-me' });
-        await expectFaultNoWrite('putIdempotency', 1, call, ['putUsage', 'appendChange']);
+        await expectFaultNoWrite('putIdempotency', 1, call, ['putUsages']);
         // The key was not kept: the retry counts.
         expect((await call()).currentUsage).toBe(45);
         expect((await call()).currentUsage).toBe(45);
@@ -380,19 +389,20 @@ for (const factory of storeFactories()) {
         );
       });
 
-      it('a store failure on the 2nd usage write', async () => {
+      it('a store failure appending the changes, after the usage cells and idempotency keys were written', async () => {
         await expectFaultNoWrite(
-          'putUsage',
-          2,
+          'appendChanges',
+          1,
           () =>
             env.engine.reportUsageBulk({
-              // Two cells: a batch writes each cell it touched once, at its end.
+              // Two cells: a batch writes the cells it touched in one call at its end, then the
+              // idempotency keys, then its changes.
               usages: [
                 { customerId: 'c1', featureId: 'api-calls', value: 1, idempotencyKey: 'f-1' },
                 { customerId: 'c1', featureId: 'seats', value: 1, idempotencyKey: 'f-2' },
               ],
             }),
-          ['appendChange', 'putUsage'],
+          ['putUsages', 'putIdempotency', 'putIdempotency'],
         );
       });
     });

@@ -220,7 +220,7 @@ class PostgresStore implements Store {
       );
       const statements = this.statements!;
       const executor = pgExecutor(client, (s) => {
-        if (s === statements.appendChange) appended = true;
+        if (statements.appendsChanges(s)) appended = true;
       });
       const result = await fn(new SqlTx(statements, executor, mode, state, (e, doing) => toStoreError(e, this.ctx, doing)));
       state.open = false;

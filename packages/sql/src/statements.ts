@@ -42,6 +42,12 @@ const param = <T = string>(name: string): T => `${MARK}${name}` as unknown as T;
 /** Most events one INSERT carries: 8 parameters each, well below either database's limit. */
 export const EVENT_CHUNK = 100;
 
+/**
+ * Most rows one batch statement (getCustomers, getUsages, putUsages, appendChanges) carries: at
+ * most 13 parameters each, well below either database's limit.
+ */
+export const BATCH_CHUNK = 100;
+
 /** Which optional filters a `listUsage` statement applies; one prepared statement per combination. */
 export interface UsageFilters {
   featureId: boolean;
@@ -93,6 +99,12 @@ export class Statements<Statement> {
   private readonly listUsageByFilters = new Map<string, Statement>();
   readonly insertEvent: Statement;
   private readonly insertEventsBySize = new Map<number, Statement>();
+  private readonly getCustomersBySize = new Map<number, Statement>();
+  private readonly getUsagesBySize = new Map<number, Statement>();
+  private readonly putUsagesBySize = new Map<number, Statement>();
+  private readonly appendChangesBySize = new Map<number, Statement>();
+  /** appendChange and every appendChanges statement built so far. */
+  private readonly changeAppenders = new Set<Statement>();
 
   constructor(
     private readonly k: Kysely<Database>,
@@ -285,6 +297,7 @@ export class Statements<Statement> {
         .returning('seq'),
       NEW_CHANGE_COLUMNS,
     );
+    this.changeAppenders.add(this.appendChange);
     this.getChanges = this.reader(
       k
         .selectFrom('changes')
@@ -320,6 +333,82 @@ export class Statements<Statement> {
   }
 
   /**
+   * One SELECT of the customers whose id is among `rows` ids (1 to BATCH_CHUNK), in no particular
+   * order; binds customer_id per id. Prepared on first use per size.
+   */
+  getCustomers(rows: number): Statement {
+    return bySize(this.getCustomersBySize, rows, () =>
+      this.reader(
+        this.k
+          .selectFrom('customers')
+          .select(CUSTOMER_COLUMNS)
+          .where('customer_id', 'in', Array.from({ length: rows }, () => param('customer_id'))),
+        repeat(['customer_id'], rows),
+      ),
+    );
+  }
+
+  /**
+   * One SELECT of the usage cells whose key is among `rows` keys (1 to BATCH_CHUNK), in no
+   * particular order; binds USAGE_KEY_COLUMNS key after key. A row-value IN list: PostgreSQL only
+   * (SQLite takes a subquery on the right of a row-value IN), which is the one dialect that uses it.
+   * Prepared on first use per size.
+   */
+  getUsages(rows: number): Statement {
+    return bySize(this.getUsagesBySize, rows, () =>
+      this.reader(
+        this.k
+          .selectFrom('usage')
+          .select(USAGE_COLUMNS)
+          .where((eb) =>
+            eb(
+              eb.refTuple('customer_id', 'resource_id', 'feature_id', 'window_start', 'window_end'),
+              'in',
+              Array.from({ length: rows }, () =>
+                eb.tuple(param('customer_id'), param('resource_id'), param('feature_id'), param<number>('window_start'), param<number>('window_end')),
+              ),
+            ),
+          ),
+        repeat(USAGE_KEY_COLUMNS, rows),
+      ),
+    );
+  }
+
+  /**
+   * One upsert of `rows` usage cells (1 to BATCH_CHUNK) with distinct keys, as `putUsage` row
+   * after row; binds USAGE_COLUMNS per row. Prepared on first use per size.
+   */
+  putUsages(rows: number): Statement {
+    return bySize(this.putUsagesBySize, rows, () => this.writer(this.upsert('usage', USAGE_COLUMNS, USAGE_KEY_COLUMNS, rows), repeat(USAGE_COLUMNS, rows)));
+  }
+
+  /**
+   * One INSERT of `rows` changes (1 to BATCH_CHUNK) returning their seqs (in no guaranteed row
+   * order); binds NEW_CHANGE_COLUMNS per row. Prepared on first use per size.
+   */
+  appendChanges(rows: number): Statement {
+    return bySize(this.appendChangesBySize, rows, () => {
+      const stmt = this.reader(
+        this.k
+          .insertInto('changes')
+          .values(Array.from({ length: rows }, () => Object.fromEntries(NEW_CHANGE_COLUMNS.map((c) => [c, param(c)]))) as never)
+          .returning('seq'),
+        repeat(NEW_CHANGE_COLUMNS, rows),
+      );
+      this.changeAppenders.add(stmt);
+      return stmt;
+    });
+  }
+
+  /**
+   * True for a statement that appends to the change log (`appendChange`, or `appendChanges` of
+   * any size): what a dialect that signals new changes at commit (PostgreSQL's NOTIFY) looks for.
+   */
+  appendsChanges(statement: Statement): boolean {
+    return this.changeAppenders.has(statement);
+  }
+
+  /**
    * The `listUsage` statement for one combination of filters, prepared on first use. It binds
    * customer_id, then feature_id, resource_id, to, from for the filters that are on.
    */
@@ -351,13 +440,15 @@ export class Statements<Statement> {
     return stmt;
   }
 
-  private upsert<T extends keyof Database & string>(table: T, columns: readonly string[], key: readonly string[]) {
+  /** INSERT of `rows` rows (binding `columns` row after row) that replaces a row with the same `key`. */
+  private upsert<T extends keyof Database & string>(table: T, columns: readonly string[], key: readonly string[], rows = 1) {
     // The column lists are checked against the table types in rows.ts; kysely cannot type an
     // object built from them, hence the casts.
     const set = Object.fromEntries(columns.filter((c) => !key.includes(c)).map((c) => [c, sql.ref(`excluded.${c}`)]));
+    const row = () => Object.fromEntries(columns.map((c) => [c, param(c)]));
     return this.k
       .insertInto(table)
-      .values(Object.fromEntries(columns.map((c) => [c, param(c)])) as never)
+      .values((rows === 1 ? row() : Array.from({ length: rows }, row)) as never)
       .onConflict((oc) => oc.columns(key as never).doUpdateSet(set as never));
   }
 
@@ -377,4 +468,18 @@ export class Statements<Statement> {
     }
     return this.prepareCompiled(compiled.sql, returnsRows);
   }
+}
+
+/** The statement cached in `cache` for `rows` rows, built on first use. */
+function bySize<S>(cache: Map<number, S>, rows: number, build: () => S): S {
+  let stmt = cache.get(rows);
+  if (stmt === undefined) cache.set(rows, (stmt = build()));
+  return stmt;
+}
+
+/** `names` repeated `rows` times: the parameters of a statement that binds one row after another. */
+function repeat(names: readonly string[], rows: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rows; i++) out.push(...names);
+  return out;
 }

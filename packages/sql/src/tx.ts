@@ -1,5 +1,6 @@
 import {
   TesseraError,
+  invalidArgument,
   type CatalogVersionRecord,
   type CreditGrantRecord,
   type CreditLedgerRecord,
@@ -48,7 +49,7 @@ import {
   usageFromRow,
   usageToRow,
 } from './rows.js';
-import { EVENT_CHUNK, type Statements } from './statements.js';
+import { BATCH_CHUNK, EVENT_CHUNK, type Statements } from './statements.js';
 
 /** A result a dialect gives now (SQLite runs statements synchronously) or later (PostgreSQL). */
 export type Maybe<T> = T | Promise<T>;
@@ -77,6 +78,20 @@ export interface SqlExecutor<S> {
 export type TranslateError = (e: unknown, doing: string) => unknown;
 
 const isPromise = <T>(x: Maybe<T>): x is Promise<T> => typeof (x as { then?: unknown } | null)?.then === 'function';
+
+/** The results together: at once when every one is there now (SQLite), else as one promise. */
+const settle = <T>(xs: Maybe<T>[]): Maybe<T[]> => (xs.some(isPromise) ? Promise.all(xs) : (xs as T[]));
+
+/** `run` on each run of at most BATCH_CHUNK items, in order; the executor sends them one after another. */
+const inChunks = <T, R>(items: readonly T[], run: (chunk: T[]) => Maybe<R>): Maybe<R[]> => {
+  const out: Maybe<R>[] = [];
+  for (let i = 0; i < items.length; i += BATCH_CHUNK) out.push(run(items.slice(i, i + BATCH_CHUNK)));
+  return settle(out);
+};
+
+/** A usage key as one string, for matching rows to keys and finding repeats (ids hold no NUL, as in the memory store). */
+const usageKeyString = (k: UsageKey): string => `${k.customerId}\u0000${k.resourceId}\u0000${k.featureId}\u0000${k.windowStart}\u0000${k.windowEnd}`;
+const rowKeyString = (row: unknown[]): string => `${row[0]}\u0000${row[1]}\u0000${row[2]}\u0000${row[3]}\u0000${row[4]}`;
 
 /**
  * One transaction's view of a SQL store: each StoreTx operation as a prepared statement and a row
@@ -142,6 +157,25 @@ export class SqlTx<S> implements StoreTx {
     return this.one('getCustomer', (x, s) => x.get(s.getCustomer, [customerId]), customerFromRow);
   }
 
+  getCustomers(customerIds: readonly string[]): Promise<(CustomerRecord | undefined)[]> {
+    const answer = (row: unknown[] | undefined) => (row === undefined ? undefined : customerFromRow(row));
+    if (!this.x.roundTrips) {
+      return this.op(false, 'getCustomers', (x, s) => settle(customerIds.map((id) => x.get(s.getCustomer, [id]))), (rows) => rows.map(answer));
+    }
+    const ids = [...new Set(customerIds)];
+    return this.op(
+      false,
+      'getCustomers',
+      (x, s) => inChunks(ids, (chunk) => x.all(s.getCustomers(chunk.length), chunk)),
+      (results) => {
+        const byId = new Map<unknown, unknown[]>();
+        for (const rows of results) for (const row of rows) byId.set(row[0], row);
+        // Mapped per answer, so that a repeated id gets its own copy.
+        return customerIds.map((id) => answer(byId.get(id)));
+      },
+    );
+  }
+
   putCustomer(r: CustomerRecord): Promise<void> {
     return this.write('putCustomer', (x, s) => x.run(s.putCustomer, customerToRow(r)));
   }
@@ -168,6 +202,62 @@ export class SqlTx<S> implements StoreTx {
 
   putUsage(r: UsageRecord): Promise<void> {
     return this.write('putUsage', (x, s) => x.run(s.putUsage, usageToRow(r)));
+  }
+
+  getUsages(keys: readonly UsageKey[]): Promise<(UsageRecord | undefined)[]> {
+    const answer = (row: unknown[] | undefined) => (row === undefined ? undefined : usageFromRow(row));
+    if (!this.x.roundTrips) {
+      return this.op(
+        false,
+        'getUsages',
+        (x, s) => settle(keys.map((k) => x.get(s.getUsage, [k.customerId, k.resourceId, k.featureId, k.windowStart, k.windowEnd]))),
+        (rows) => rows.map(answer),
+      );
+    }
+    const distinct = new Map<string, UsageKey>();
+    for (const k of keys) distinct.set(usageKeyString(k), k);
+    return this.op(
+      false,
+      'getUsages',
+      (x, s) =>
+        inChunks([...distinct.values()], (chunk) =>
+          x.all(
+            s.getUsages(chunk.length),
+            chunk.flatMap((k) => [k.customerId, k.resourceId, k.featureId, k.windowStart, k.windowEnd]),
+          ),
+        ),
+      (results) => {
+        const byKey = new Map<string, unknown[]>();
+        for (const rows of results) for (const row of rows) byKey.set(rowKeyString(row), row);
+        return keys.map((k) => answer(byKey.get(usageKeyString(k))));
+      },
+    );
+  }
+
+  putUsages(records: readonly UsageRecord[]): Promise<void> {
+    return this.op(
+      true,
+      'putUsages',
+      (x, s) => {
+        const keyed = records.map((r) => ({ key: usageKeyString(r), r }));
+        const seen = new Set<string>();
+        for (const [i, { key, r }] of keyed.entries()) {
+          if (seen.has(key)) {
+            const { customerId, resourceId, featureId, windowStart, windowEnd } = r;
+            throw invalidArgument(`records[${i}]`, 'repeats the key of an earlier record (the keys must be distinct)', {
+              value: { customerId, resourceId, featureId, windowStart, windowEnd },
+            });
+          }
+          seen.add(key);
+        }
+        if (!x.roundTrips) return x.runEach(s.putUsage, records.map(usageToRow));
+        // In key order (the keys being distinct, the outcome is the same): batches that share cells
+        // then lock them in one order and wait for each other instead of deadlocking.
+        keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        return inChunks(keyed, (chunk) => x.run(s.putUsages(chunk.length), chunk.flatMap((k) => usageToRow(k.r))));
+      },
+      () => undefined,
+    );
   }
 
   listUsage(q: UsageQuery): Promise<UsageRecord[]> {
@@ -326,5 +416,20 @@ export class SqlTx<S> implements StoreTx {
     // The database assigns seq on insert and the statement returns it. How seq order relates to
     // commit order is the dialect's business (packages/postgres/README.md#the-change-feed-seq-order-without-skipping).
     return this.op(true, 'appendChange', (x, s) => x.get(s.appendChange, newChangeToRow(c)), (row) => Number((row as [number])[0]));
+  }
+
+  appendChanges(changes: readonly NewChange[]): Promise<number[]> {
+    const seq = (row: unknown) => Number((row as [number])[0]);
+    if (!this.x.roundTrips) {
+      return this.op(true, 'appendChanges', (x, s) => settle(changes.map((c) => x.get(s.appendChange, newChangeToRow(c)))), (rows) => rows.map(seq));
+    }
+    // One statement per chunk, the chunks sent in order. The identity column numbers a statement's
+    // rows in VALUES order, but RETURNING promises no row order: each chunk's seqs are sorted.
+    return this.op(
+      true,
+      'appendChanges',
+      (x, s) => inChunks(changes, (chunk) => x.all(s.appendChanges(chunk.length), chunk.flatMap(newChangeToRow))),
+      (results) => results.flatMap((rows) => rows.map(seq).sort((a, b) => a - b)),
+    );
   }
 }

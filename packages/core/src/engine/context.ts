@@ -2,7 +2,7 @@ import type { Emitter } from 'mitt';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Clock } from '../clock.js';
 import type { EngineEvents } from '../events.js';
-import type { CatalogVersionRecord, ChangeKind } from '../records.js';
+import type { CatalogVersionRecord, ChangeKind, NewChange } from '../records.js';
 import type { Store, StoreTx } from '../store/store.js';
 import type { ViewCache } from './view.js';
 
@@ -56,12 +56,36 @@ export class WriteEffects {
     readonly now: number,
   ) {}
 
-  /** Records the change in the store's change log (inside the transaction). */
+  /** Changes queued by `queueChange`, appended before the next `change` or at the end of the write. */
+  private pending: NewChange[] = [];
+
+  /** Records the change in the store's change log (inside the transaction), after any queued ones. */
   async change(kind: ChangeKind, customerId: string | null, entityId: string | null, payload: unknown = null): Promise<number> {
+    if (this.pending.length > 0) await this.flushChanges();
     const seq = await this.tx.appendChange({ kind, at: this.now, customerId, entityId, payload });
+    this.noteSeq(seq);
+    return seq;
+  }
+
+  /**
+   * Queues a change for the change log: a batch appends its changes in one store call. The log's
+   * order is kept: queued changes are appended before any later `change` and before the commit.
+   */
+  queueChange(kind: ChangeKind, customerId: string | null, entityId: string | null, payload: unknown = null): void {
+    this.pending.push({ kind, at: this.now, customerId, entityId, payload });
+  }
+
+  /** Appends the queued changes (inside the transaction). */
+  async flushChanges(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    for (const seq of await this.tx.appendChanges(batch)) this.noteSeq(seq);
+  }
+
+  private noteSeq(seq: number): void {
     this.seqs.push(seq);
     this.ctx.onOwnChange?.(seq);
-    return seq;
   }
 
   /** Drops the customer's cached view once the transaction commits. */
@@ -72,6 +96,17 @@ export class WriteEffects {
   /** Queues an event for after the commit. */
   emit<K extends keyof EngineEvents>(name: K, event: EngineEvents[K]): void {
     this.emits.push(() => this.ctx.emitter.emit(name, event));
+  }
+
+  /**
+   * Queues an event that is built only if someone listens when it is sent: a bulk write would
+   * otherwise build (and date) thousands of events nobody hears.
+   */
+  emitLazy<K extends keyof EngineEvents>(name: K, make: () => EngineEvents[K]): void {
+    this.emits.push(() => {
+      const all = this.ctx.emitter.all;
+      if ((all.get(name)?.length ?? 0) > 0 || (all.get('*')?.length ?? 0) > 0) this.ctx.emitter.emit(name, make());
+    });
   }
 
   /** Queues any other post-commit step (cache updates). */
@@ -88,7 +123,9 @@ export async function write<T>(ctx: EngineContext, fn: (fx: WriteEffects) => Pro
   let fx!: WriteEffects;
   const result = await ctx.store.transaction('write', async (tx) => {
     fx = new WriteEffects(ctx, tx, ctx.clock.nowMs());
-    return fn(fx);
+    const result = await fn(fx);
+    await fx.flushChanges();
+    return result;
   });
   for (const id of fx.invalidated) ctx.views.invalidate(id);
   for (const e of fx.emits) {

@@ -157,11 +157,9 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
   for (const e of inputs) if (!views.has(e.customerId)) views.set(e.customerId, await customerView(ctx, e.customerId));
   return write(ctx, async (fx) => {
     const now = fx.now;
-    const exists = new Map<string, boolean>();
-    for (const id of views.keys()) {
-      const c = await fx.tx.getCustomer(id);
-      exists.set(id, c !== undefined && c.archivedAt === null);
-    }
+    const ids = [...views.keys()];
+    const found = await fx.tx.getCustomers(ids);
+    const exists = new Map<string, boolean>(ids.map((id, i) => [id, found[i] !== undefined && found[i]!.archivedAt === null]));
     const plans: { meters: FeatureDefinition[]; reason: UnmatchedReason | null }[] = [];
     const records: EventRecord[] = inputs.map((e) => {
       let reason: UnmatchedReason | null = null;
@@ -222,8 +220,9 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
       d.isNew = await fx.tx.addDistinctValue(d.key, d.value);
     }
     const writes = new BatchWrites(fx.tx, now);
+    await writes.load(folds.map((f) => f.key));
     for (const f of folds) {
-      const rec = await writes.cell(f.key);
+      const rec = writes.loaded(f.key);
       let isNew = false;
       if (f.meter.aggregation.type === 'UNIQUE_COUNT') {
         const d = distinct.get(`${f.id}\u0000${String(f.input)}`)!;
@@ -235,7 +234,7 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
     await writes.flush();
     const usage: ReportEventResult['usage'] = [];
     for (const rec of writes.touched()) {
-      await fx.change('usage.updated', rec.customerId, rec.featureId, { resourceId: rec.resourceId, windowStart: rec.windowStart, windowEnd: rec.windowEnd, value: rec.value });
+      fx.queueChange('usage.updated', rec.customerId, rec.featureId, { resourceId: rec.resourceId, windowStart: rec.windowStart, windowEnd: rec.windowEnd, value: rec.value });
       noteUsage(ctx, fx, rec, rec.value);
       usage.push({
         customerId: rec.customerId,

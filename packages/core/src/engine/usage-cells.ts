@@ -52,12 +52,33 @@ export class BatchWrites {
 
   /** The cell's record as this batch has it so far (read from the store the first time). */
   async cell(key: UsageKey): Promise<UsageRecord> {
-    const id = cellId(key);
-    let rec = this.cells.get(id);
-    if (!rec) {
-      rec = (await this.tx.getUsage(key)) ?? emptyUsage(key, this.now);
-      this.cells.set(id, rec);
+    const rec = this.cells.get(cellId(key));
+    if (rec) return rec;
+    await this.load([key]);
+    return this.loaded(key);
+  }
+
+  /**
+   * Reads every cell of `keys` this batch has not read yet, in one store call (one statement per
+   * hundred cells on a store with round trips, rather than one per cell).
+   */
+  async load(keys: readonly UsageKey[]): Promise<void> {
+    const missing = new Map<string, UsageKey>();
+    for (const key of keys) {
+      const id = cellId(key);
+      if (!this.cells.has(id) && !missing.has(id)) missing.set(id, key);
     }
+    if (missing.size === 0) return;
+    const wanted = [...missing.values()];
+    const found = await this.tx.getUsages(wanted);
+    let i = 0;
+    for (const [id, key] of missing) this.cells.set(id, found[i++] ?? emptyUsage(key, this.now));
+  }
+
+  /** The record of a cell already read (`load` or `cell`); throws when it was not, which is a bug. */
+  loaded(key: UsageKey): UsageRecord {
+    const rec = this.cells.get(cellId(key));
+    if (!rec) throw new Error(`BatchWrites: cell ${cellId(key)} used before it was loaded`);
     return rec;
   }
 
@@ -71,12 +92,11 @@ export class BatchWrites {
     this.idempotency.set(`${record.scope}\u0000${record.key}`, record);
   }
 
-  /** Writes every cell read (stamped `now`), then the idempotency records, each in key order. */
+  /** Writes every cell read (stamped `now`) in one call, then the idempotency records, each in key order. */
   async flush(): Promise<void> {
-    for (const [, rec] of [...this.cells].sort(byId)) {
-      rec.updatedAt = this.now;
-      await this.tx.putUsage(rec);
-    }
+    const cells = [...this.cells].sort(byId).map(([, rec]) => rec);
+    for (const rec of cells) rec.updatedAt = this.now;
+    if (cells.length > 0) await this.tx.putUsages(cells);
     for (const [, rec] of [...this.idempotency].sort(byId)) await this.tx.putIdempotency(rec);
   }
 }

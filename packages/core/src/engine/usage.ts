@@ -1,6 +1,7 @@
 import { TesseraError } from '../errors.js';
 import { customerNotFound, isLive } from './lookups.js';
 import type { ResolvedEntitlement } from '../rules/entitlements.js';
+import type { FeatureDefinition } from '../catalog/types.js';
 import { ALL_TIME, usagePeriod, usageWindow, type Window } from '../rules/windows.js';
 import type { CustomerRecord, UsageKey } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
@@ -83,33 +84,68 @@ export async function reportUsageBulk(ctx: EngineContext, params: unknown): Prom
   return applyReports(ctx, inputs);
 }
 
+/** What one usage of a batch does, decided before any cell is read. */
+type Plan =
+  | { kind: 'error'; error: TesseraError }
+  | { kind: 'replay'; result: ReportedUsage }
+  /** The same idempotency key as usage `of`, earlier in the batch: its result. */
+  | { kind: 'repeat'; of: number }
+  | { kind: 'apply'; key: UsageKey; at: number; customer: CustomerRecord; feature: FeatureDefinition };
+
+/**
+ * Applies reports in one write transaction, in three steps so that a batch reads its customers
+ * and its cells in one store call each (one statement per hundred rows where statements are round
+ * trips): plan every usage (validation, replays, the cell it counts in), read the cells, then
+ * apply in order. Errors surface as if applied one by one: the first usage in order that fails.
+ */
 async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<ReportedUsage[]> {
   // Views are loaded before the write transaction: the store runs one transaction at a time.
   const views = new Map<string, CustomerView>();
   for (const u of inputs) if (!views.has(u.customerId)) views.set(u.customerId, await customerView(ctx, u.customerId));
   return write(ctx, async (fx) => {
-    const seen = new Map<string, ReportedUsage>();
-    // One read of each customer per call, however many of its usages the bulk holds.
-    const customers = new Map<string, CustomerRecord | undefined>();
-    const writes = new BatchWrites(fx.tx, fx.now);
-    const out: ReportedUsage[] = [];
+    const ids = [...views.keys()];
+    const found = await fx.tx.getCustomers(ids);
+    const customers = new Map<string, CustomerRecord | undefined>(ids.map((id, i) => [id, found[i]]));
+    const firstWithKey = new Map<string, number>();
+    const plans: Plan[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const u = inputs[i]!;
       const path = inputs.length > 1 ? `usages[${i}]` : 'reportUsage';
       if (u.idempotencyKey !== undefined) {
-        const again = seen.get(`${u.customerId}\u0000${u.idempotencyKey}`) ?? (await replay(fx, u.customerId, u.idempotencyKey));
+        const id = `${u.customerId}\u0000${u.idempotencyKey}`;
+        const earlier = firstWithKey.get(id);
+        if (earlier !== undefined) {
+          plans.push({ kind: 'repeat', of: earlier });
+          continue;
+        }
+        firstWithKey.set(id, i);
+        const again = await replay(fx, u.customerId, u.idempotencyKey);
         if (again) {
-          out.push(again);
+          plans.push({ kind: 'replay', result: again });
           continue;
         }
       }
-      if (!customers.has(u.customerId)) customers.set(u.customerId, await fx.tx.getCustomer(u.customerId));
-      const result = await applyOne(ctx, fx, writes, views.get(u.customerId)!, customers.get(u.customerId), u, path);
-      if (u.idempotencyKey !== undefined) {
-        seen.set(`${u.customerId}\u0000${u.idempotencyKey}`, result);
-        writes.remember({ scope: scopeOf(u.customerId), key: u.idempotencyKey, result: serialise(result), createdAt: fx.now });
+      plans.push(planOne(ctx, fx, views.get(u.customerId)!, customers.get(u.customerId), u, path));
+    }
+    const writes = new BatchWrites(fx.tx, fx.now);
+    const keys: UsageKey[] = [];
+    for (const p of plans) {
+      if (p.kind === 'error') break;
+      if (p.kind === 'apply') keys.push(p.key);
+    }
+    await writes.load(keys);
+    const out: ReportedUsage[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      const p = plans[i]!;
+      if (p.kind === 'error') throw p.error;
+      if (p.kind === 'replay') out.push(p.result);
+      else if (p.kind === 'repeat') out.push(out[p.of]!);
+      else {
+        const u = inputs[i]!;
+        const result = await applyOne(ctx, fx, writes, p, u, inputs.length > 1 ? `usages[${i}]` : 'reportUsage');
+        if (u.idempotencyKey !== undefined) writes.remember({ scope: scopeOf(u.customerId), key: u.idempotencyKey, result: serialise(result), createdAt: fx.now });
+        out.push(result);
       }
-      out.push(result);
     }
     await writes.flush();
     return out;
@@ -140,31 +176,41 @@ export function windowFor(e: ResolvedEntitlement | undefined, at: number): Windo
   return w;
 }
 
-async function applyOne(
-  ctx: EngineContext,
-  fx: WriteEffects,
-  writes: BatchWrites,
-  view: CustomerView,
-  customer: CustomerRecord | undefined,
-  u: UsageInput,
-  path: string,
-): Promise<ReportedUsage> {
-  if (!isLive(customer)) throw customerNotFound(u.customerId, `${path}.customerId`, `${path}.customerId`);
+/** Validates one usage against its customer and the catalog and finds the cell it counts in. */
+function planOne(ctx: EngineContext, fx: WriteEffects, view: CustomerView, customer: CustomerRecord | undefined, u: UsageInput, path: string): Plan {
+  if (!isLive(customer)) return { kind: 'error', error: customerNotFound(u.customerId, `${path}.customerId`, `${path}.customerId`) };
   const feature = ctx.latest().catalog.features.get(u.featureId);
   if (!feature) {
-    throw new TesseraError('FEATURE_NOT_FOUND', `${path}.featureId: no feature "${u.featureId}" in the catalog`, {
+    const error = new TesseraError('FEATURE_NOT_FOUND', `${path}.featureId: no feature "${u.featureId}" in the catalog`, {
       field: `${path}.featureId`,
       value: u.featureId,
     });
+    return { kind: 'error', error };
   }
   if (feature.type !== 'METERED' || feature.meter) {
     const why = feature.type !== 'METERED' ? `is ${feature.type}; only METERED features take usage` : 'is fed by a meter over raw events; use reportEvent';
-    throw new TesseraError('INVALID_ARGUMENT', `${path}.featureId: feature "${u.featureId}" ${why}`, { field: `${path}.featureId`, value: u.featureId });
+    return {
+      kind: 'error',
+      error: new TesseraError('INVALID_ARGUMENT', `${path}.featureId: feature "${u.featureId}" ${why}`, { field: `${path}.featureId`, value: u.featureId }),
+    };
   }
   const at = u.timestamp ?? fx.now;
   const w = windowFor(entitlementFor(view, u.resourceId, u.featureId, at, fx.now), at);
   const key: UsageKey = { customerId: u.customerId, resourceId: u.resourceId, featureId: u.featureId, windowStart: w.start, windowEnd: w.end };
-  const rec = await writes.cell(key);
+  return { kind: 'apply', key, at, customer, feature };
+}
+
+/** Applies one planned usage to its (loaded) cell; throws when a DELTA would take usage below 0. */
+async function applyOne(
+  ctx: EngineContext,
+  fx: WriteEffects,
+  writes: BatchWrites,
+  p: Extract<Plan, { kind: 'apply' }>,
+  u: UsageInput,
+  path: string,
+): Promise<ReportedUsage> {
+  const { key, feature } = p;
+  const rec = writes.loaded(key);
   const value = u.behavior === 'SET' ? u.value : rec.value + u.value;
   if (value < 0) {
     throw new TesseraError('INVALID_ARGUMENT', `${path}.value: usage would become ${value}; a DELTA may not take usage below 0 (it is ${rec.value})`, {
@@ -176,17 +222,17 @@ async function applyOne(
   rec.value = value;
   // Reported usage already happened: it burns what credits there are (docs/credits.md#features).
   if (feature.creditCost && added > 0) {
-    await burnInTx(ctx, fx, customer, feature.creditCost.currencyId, new Decimal(feature.creditCost.amount).times(added), u.idempotencyKey ?? `usage:${u.featureId}`, true);
+    await burnInTx(ctx, fx, p.customer, feature.creditCost.currencyId, new Decimal(feature.creditCost.amount).times(added), u.idempotencyKey ?? `usage:${u.featureId}`, true);
   }
-  await fx.change('usage.updated', u.customerId, u.featureId, { resourceId: u.resourceId, windowStart: w.start, windowEnd: w.end, value });
+  fx.queueChange('usage.updated', u.customerId, u.featureId, { resourceId: u.resourceId, windowStart: key.windowStart, windowEnd: key.windowEnd, value });
   noteUsage(ctx, fx, key, value);
   return {
     customerId: u.customerId,
     featureId: u.featureId,
     resourceId: u.resourceId === '' ? null : u.resourceId,
     currentUsage: value,
-    ...usagePeriod(w.start, w.end),
-    timestamp: new Date(at),
+    ...usagePeriod(key.windowStart, key.windowEnd),
+    timestamp: new Date(p.at),
   };
 }
 
@@ -199,14 +245,15 @@ export function noteUsage(ctx: EngineContext, fx: WriteEffects, key: UsageKey, v
     const cell = cachedCell(view?.cachedResource(key.resourceId), key.featureId);
     if (cell && cell.start === key.windowStart && cell.end === key.windowEnd) cell.value = value;
   });
-  fx.emit('usageUpdated', {
+  const now = fx.now;
+  fx.emitLazy('usageUpdated', () => ({
     customerId: key.customerId,
     resourceId: key.resourceId === '' ? null : key.resourceId,
     featureId: key.featureId,
     currentUsage: value,
     ...usagePeriod(key.windowStart, key.windowEnd),
-    at: new Date(fx.now),
-  });
+    at: new Date(now),
+  }));
 }
 
 function serialise(r: ReportedUsage): unknown {

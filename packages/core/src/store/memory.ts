@@ -1,4 +1,4 @@
-import { TesseraError } from '../errors.js';
+import { TesseraError, invalidArgument } from '../errors.js';
 import { Mutex } from './mutex.js';
 import type {
   CatalogVersionRecord,
@@ -98,6 +98,10 @@ export function memoryStore(): Store {
       async getCustomer(id) {
         return get(t.customers, id);
       },
+      async getCustomers(ids) {
+        guard(false);
+        return ids.map((id) => get(t.customers, id));
+      },
       async putCustomer(r) {
         put(t.customers, r.customerId, r);
       },
@@ -123,6 +127,25 @@ export function memoryStore(): Store {
       },
       async putUsage(r) {
         put(t.usage, usageKey(r), r);
+      },
+      async getUsages(keys) {
+        guard(false);
+        return keys.map((k) => get(t.usage, usageKey(k)));
+      },
+      async putUsages(records) {
+        guard(true);
+        const keys = records.map(usageKey);
+        const seen = new Set<string>();
+        for (const [i, key] of keys.entries()) {
+          if (seen.has(key)) {
+            const { customerId, resourceId, featureId, windowStart, windowEnd } = records[i]!;
+            throw invalidArgument(`records[${i}]`, 'repeats the key of an earlier record (the keys must be distinct)', {
+              value: { customerId, resourceId, featureId, windowStart, windowEnd },
+            });
+          }
+          seen.add(key);
+        }
+        records.forEach((r, i) => put(t.usage, keys[i]!, r));
       },
       async listUsage(q: UsageQuery) {
         guard(false);
@@ -280,6 +303,15 @@ export function memoryStore(): Store {
         t.changes.push({ ...clone(c), seq });
         undo.push(() => t.changes.pop());
         return seq;
+      },
+      async appendChanges(changes) {
+        guard(true);
+        return changes.map((c) => {
+          const seq = t.changes.length + 1;
+          t.changes.push({ ...clone(c), seq });
+          undo.push(() => t.changes.pop());
+          return seq;
+        });
       },
     };
     return { tx, end: () => (open = false) };

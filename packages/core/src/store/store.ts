@@ -80,6 +80,11 @@ export interface StoreTx {
   insertCatalogVersion(record: CatalogVersionRecord): Promise<void>;
 
   getCustomer(customerId: string): Promise<CustomerRecord | undefined>;
+  /**
+   * Customers by id, answer i for ids[i] (undefined where none; a repeated id answers twice).
+   * One call for a batch: a store with round trips reads them in a few statements.
+   */
+  getCustomers(customerIds: readonly string[]): Promise<(CustomerRecord | undefined)[]>;
   /** Inserts or replaces by `customerId`. */
   putCustomer(record: CustomerRecord): Promise<void>;
   /** Counts every customer, archived included. */
@@ -92,8 +97,15 @@ export interface StoreTx {
   putSubscription(record: SubscriptionRecord): Promise<void>;
 
   getUsage(key: UsageKey): Promise<UsageRecord | undefined>;
+  /** Usage cells by key, answer i for keys[i] (undefined where none; a repeated key answers twice). */
+  getUsages(keys: readonly UsageKey[]): Promise<(UsageRecord | undefined)[]>;
   /** Inserts or replaces by its key. */
   putUsage(record: UsageRecord): Promise<void>;
+  /**
+   * Inserts or replaces each record by its key, in the order given; the keys must be distinct
+   * (INVALID_ARGUMENT otherwise, nothing written).
+   */
+  putUsages(records: readonly UsageRecord[]): Promise<void>;
   /** Usage cells of a customer, ordered by windowStart then featureId. */
   listUsage(query: UsageQuery): Promise<UsageRecord[]>;
   /**
@@ -150,6 +162,8 @@ export interface StoreTx {
 
   /** Appends to the change log; returns the new sequence number (strictly increasing, from 1). */
   appendChange(change: NewChange): Promise<number>;
+  /** Appends changes in the order given, as appendChange would one by one; returns their seqs in that order (ascending). */
+  appendChanges(changes: readonly NewChange[]): Promise<number[]>;
 }
 
 /** A storage adapter. */
