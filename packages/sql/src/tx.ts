@@ -67,6 +67,11 @@ export interface SqlExecutor<S> {
   /** Runs a write once per argument list, in order; the rows each run changed. */
   runEach(statement: S, argsList: readonly (readonly unknown[])[]): Maybe<number[]>;
   /**
+   * Runs an INSERT into a table keyed by an integer rowid and returns the rowid it gave, where
+   * the driver reports it without a RETURNING clause (SQLite); absent elsewhere.
+   */
+  insertId?(statement: S, args: readonly unknown[]): number;
+  /**
    * True where each statement costs a round trip to a server (PostgreSQL): batches are then sent
    * as multi-row statements. False where statements run in process (SQLite), for which a prepared
    * one-row statement per row measured faster than a multi-row one.
@@ -415,11 +420,15 @@ export class SqlTx<S> implements StoreTx {
   appendChange(c: NewChange): Promise<number> {
     // The database assigns seq on insert and the statement returns it. How seq order relates to
     // commit order is the dialect's business (packages/postgres/README.md#the-change-feed-seq-order-without-skipping).
+    const insertId = this.x.insertId;
+    if (insertId) return this.op(true, 'appendChange', (x, s) => insertId(s.insertChange, newChangeToRow(c)), (seq) => seq);
     return this.op(true, 'appendChange', (x, s) => x.get(s.appendChange, newChangeToRow(c)), (row) => Number((row as [number])[0]));
   }
 
   appendChanges(changes: readonly NewChange[]): Promise<number[]> {
     const seq = (row: unknown) => Number((row as [number])[0]);
+    const insertId = this.x.insertId;
+    if (insertId) return this.op(true, 'appendChanges', (x, s) => changes.map((c) => insertId(s.insertChange, newChangeToRow(c))), (seqs) => seqs);
     if (!this.x.roundTrips) {
       return this.op(true, 'appendChanges', (x, s) => settle(changes.map((c) => x.get(s.appendChange, newChangeToRow(c)))), (rows) => rows.map(seq));
     }

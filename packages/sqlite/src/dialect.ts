@@ -23,5 +23,6 @@ export const sqliteExecutor: SqlExecutor<SqliteStatement> = {
   get: (s, args) => s.get(args) as unknown[] | undefined,
   run: (s, args) => s.run(args).changes,
   runEach: (s, argsList) => argsList.map((args) => s.run(args).changes),
+  insertId: (s, args) => Number(s.run(args).lastInsertRowid),
   roundTrips: false,
 };

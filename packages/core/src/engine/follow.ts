@@ -3,6 +3,7 @@ import { usagePeriod } from '../rules/windows.js';
 import type { EngineContext } from './context.js';
 import type { ChangeRecord } from '../records.js';
 import { dropCell } from './view.js';
+import { OwnSeqs } from './own-seqs.js';
 
 /** Own sequence numbers remembered while the feed has not been read past them. */
 const MAX_OWN = 100_000;
@@ -21,7 +22,7 @@ export class ChangeFollower {
   private again = false;
   private unwatch: (() => void) | undefined;
   /** Sequence numbers this engine wrote itself: already applied, not to be replayed. */
-  private readonly own = new Set<number>();
+  private readonly own = new OwnSeqs(MAX_OWN);
 
   constructor(
     private readonly ctx: EngineContext,
@@ -45,7 +46,6 @@ export class ChangeFollower {
   noteOwn(seq: number): void {
     if (seq <= this.lastSeq) return;
     this.own.add(seq);
-    if (this.own.size > MAX_OWN) this.own.delete(this.own.values().next().value!);
   }
 
   /** Reads and applies everything committed since the last poll. Concurrent calls share one run. */
@@ -75,11 +75,11 @@ export class ChangeFollower {
       const batch = await this.ctx.store.getChanges(this.lastSeq, 1000);
       for (const c of batch) {
         this.lastSeq = c.seq;
-        if (this.own.delete(c.seq)) continue;
+        if (this.own.take(c.seq)) continue;
         await this.apply(c);
       }
       // Own seqs the feed went past without showing were rolled back (a retried transaction's).
-      for (const s of this.own) if (s <= this.lastSeq) this.own.delete(s);
+      this.own.passed(this.lastSeq);
       if (batch.length < 1000) return;
     }
   }
