@@ -153,7 +153,15 @@ export class CustomerView {
 
   /** Whether the entitlements resolved for now also hold at `at` (no subscription or grant changes between). */
   holdsAt(at: number): boolean {
-    return at >= this.from && at < this.until;
+    if (at >= this.from && at < this.until) return true;
+    // An instant a little before the resolution (an event stamped before its view was resolved
+    // inside the write) holds too when nothing changes in between; the resolution then covers it
+    // from there, so a batch of such events resolves nothing again.
+    if (at < this.from && Math.min(nextTransition(this.subscriptions, at), nextGrantTransition(this.promotions, at)) > this.from) {
+      this.from = at;
+      return true;
+    }
+    return false;
   }
 
   /** The resource's view if already computed (no recomputation). */
