@@ -4,7 +4,7 @@
  * prepares a query again on every execution (5 to 12 us each); a statement prepared once runs in
  * about 1 us on SQLite, and PostgreSQL skips its parse and plan for a named prepared statement.
  */
-import { sql, type Compilable, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import {
   CATALOG_VERSION_COLUMNS,
   CHANGE_COLUMNS,
@@ -26,27 +26,11 @@ import {
 } from './rows.js';
 import type { Database } from './schema.js';
 import { SubscriptionQueries } from './subscription-query.js';
+import { BatchStatements } from './statements-batch.js';
+import { byKey, param, type Prepare } from './statements-builder.js';
 
-/**
- * Makes a dialect's handle for one compiled statement. `returnsRows` is true for statements whose
- * rows the caller reads (as arrays in column order), false for writes read for their change count.
- * Parameters are positional, in the order the statement's call site binds them.
- */
-export type Prepare<H> = (sql: string, returnsRows: boolean) => H;
-
-// A query is built with a marker value per parameter; after compiling, the markers say which
-// positional `?` is which, and `prepare` checks that the order is the one the call sites bind.
-const MARK = '\u0000tessera-param:';
-const param = <T = string>(name: string): T => `${MARK}${name}` as unknown as T;
-
-/** Most events one INSERT carries: 8 parameters each, well below either database's limit. */
-export const EVENT_CHUNK = 100;
-
-/**
- * Most rows one batch statement (getCustomers, getUsages, putUsages, appendChanges) carries: at
- * most 13 parameters each, well below either database's limit.
- */
-export const BATCH_CHUNK = 100;
+export type { Prepare } from './statements-builder.js';
+export { BATCH_CHUNK, EVENT_CHUNK } from './statements-batch.js';
 
 /** Which optional filters a `listUsage` statement applies; one prepared statement per combination. */
 export interface UsageFilters {
@@ -57,7 +41,7 @@ export interface UsageFilters {
 }
 
 /** The prepared statements of one connection. Reads return rows as arrays (see rows.ts). */
-export class Statements<Statement> {
+export class Statements<Statement> extends BatchStatements<Statement> {
   readonly listCatalogVersions: Statement;
   readonly insertCatalogVersion: Statement;
   readonly getCustomer: Statement;
@@ -100,19 +84,9 @@ export class Statements<Statement> {
   readonly lastChangeSeq: Statement;
   private readonly listUsageByFilters = new Map<string, Statement>();
   readonly insertEvent: Statement;
-  private readonly insertEventsBySize = new Map<number, Statement>();
-  private readonly getCustomersBySize = new Map<number, Statement>();
-  private readonly getUsagesBySize = new Map<number, Statement>();
-  private readonly putUsagesBySize = new Map<number, Statement>();
-  private readonly appendChangesBySize = new Map<number, Statement>();
-  /** appendChange and every appendChanges statement built so far. */
-  private readonly changeAppenders = new Set<Statement>();
 
-  constructor(
-    private readonly k: Kysely<Database>,
-    private readonly prepareCompiled: Prepare<Statement>,
-  ) {
-    const byKey = <C extends string>(columns: readonly C[]) => columns.map((c) => [c, param(c)] as const);
+  constructor(k: Kysely<Database>, prepareCompiled: Prepare<Statement>) {
+    super(k, prepareCompiled);
 
     this.listCatalogVersions = this.reader(k.selectFrom('catalog_versions').select(CATALOG_VERSION_COLUMNS).orderBy('version'), []);
     this.insertCatalogVersion = this.writer(
@@ -315,104 +289,6 @@ export class Statements<Statement> {
   }
 
   /**
-   * One INSERT of `rows` events (1 to EVENT_CHUNK), skipping keys already stored, returning the
-   * keys it stored: one statement (one round trip on PostgreSQL) per chunk instead of one per
-   * event. Binds EVENT_COLUMNS row after row. Prepared on first use per size.
-   */
-  insertEvents(rows: number): Statement {
-    let stmt = this.insertEventsBySize.get(rows);
-    if (stmt) return stmt;
-    const names: string[] = [];
-    const values = Array.from({ length: rows }, () => Object.fromEntries(EVENT_COLUMNS.map((c) => (names.push(c), [c, param(c)]))));
-    stmt = this.reader(
-      this.k
-        .insertInto('events')
-        .values(values as never)
-        .onConflict((oc) => oc.column('idempotency_key').doNothing())
-        .returning('idempotency_key'),
-      names,
-    );
-    this.insertEventsBySize.set(rows, stmt);
-    return stmt;
-  }
-
-  /**
-   * One SELECT of the customers whose id is among `rows` ids (1 to BATCH_CHUNK), in no particular
-   * order; binds customer_id per id. Prepared on first use per size.
-   */
-  getCustomers(rows: number): Statement {
-    return bySize(this.getCustomersBySize, rows, () =>
-      this.reader(
-        this.k
-          .selectFrom('customers')
-          .select(CUSTOMER_COLUMNS)
-          .where('customer_id', 'in', Array.from({ length: rows }, () => param('customer_id'))),
-        repeat(['customer_id'], rows),
-      ),
-    );
-  }
-
-  /**
-   * One SELECT of the usage cells whose key is among `rows` keys (1 to BATCH_CHUNK), in no
-   * particular order; binds USAGE_KEY_COLUMNS key after key. A row-value IN list: PostgreSQL only
-   * (SQLite takes a subquery on the right of a row-value IN), which is the one dialect that uses it.
-   * Prepared on first use per size.
-   */
-  getUsages(rows: number): Statement {
-    return bySize(this.getUsagesBySize, rows, () =>
-      this.reader(
-        this.k
-          .selectFrom('usage')
-          .select(USAGE_COLUMNS)
-          .where((eb) =>
-            eb(
-              eb.refTuple('customer_id', 'resource_id', 'feature_id', 'window_start', 'window_end'),
-              'in',
-              Array.from({ length: rows }, () =>
-                eb.tuple(param('customer_id'), param('resource_id'), param('feature_id'), param<number>('window_start'), param<number>('window_end')),
-              ),
-            ),
-          ),
-        repeat(USAGE_KEY_COLUMNS, rows),
-      ),
-    );
-  }
-
-  /**
-   * One upsert of `rows` usage cells (1 to BATCH_CHUNK) with distinct keys, as `putUsage` row
-   * after row; binds USAGE_COLUMNS per row. Prepared on first use per size.
-   */
-  putUsages(rows: number): Statement {
-    return bySize(this.putUsagesBySize, rows, () => this.writer(this.upsert('usage', USAGE_COLUMNS, USAGE_KEY_COLUMNS, rows), repeat(USAGE_COLUMNS, rows)));
-  }
-
-  /**
-   * One INSERT of `rows` changes (1 to BATCH_CHUNK) returning their seqs (in no guaranteed row
-   * order); binds NEW_CHANGE_COLUMNS per row. Prepared on first use per size.
-   */
-  appendChanges(rows: number): Statement {
-    return bySize(this.appendChangesBySize, rows, () => {
-      const stmt = this.reader(
-        this.k
-          .insertInto('changes')
-          .values(Array.from({ length: rows }, () => Object.fromEntries(NEW_CHANGE_COLUMNS.map((c) => [c, param(c)]))) as never)
-          .returning('seq'),
-        repeat(NEW_CHANGE_COLUMNS, rows),
-      );
-      this.changeAppenders.add(stmt);
-      return stmt;
-    });
-  }
-
-  /**
-   * True for a statement that appends to the change log (`appendChange`, or `appendChanges` of
-   * any size): what a dialect that signals new changes at commit (PostgreSQL's NOTIFY) looks for.
-   */
-  appendsChanges(statement: Statement): boolean {
-    return this.changeAppenders.has(statement);
-  }
-
-  /**
    * The `listUsage` statement for one combination of filters, prepared on first use. It binds
    * customer_id, then feature_id, resource_id, to, from for the filters that are on.
    */
@@ -443,47 +319,4 @@ export class Statements<Statement> {
     this.listUsageByFilters.set(key, stmt);
     return stmt;
   }
-
-  /** INSERT of `rows` rows (binding `columns` row after row) that replaces a row with the same `key`. */
-  private upsert<T extends keyof Database & string>(table: T, columns: readonly string[], key: readonly string[], rows = 1) {
-    // The column lists are checked against the table types in rows.ts; kysely cannot type an
-    // object built from them, hence the casts.
-    const set = Object.fromEntries(columns.filter((c) => !key.includes(c)).map((c) => [c, sql.ref(`excluded.${c}`)]));
-    const row = () => Object.fromEntries(columns.map((c) => [c, param(c)]));
-    return this.k
-      .insertInto(table)
-      .values((rows === 1 ? row() : Array.from({ length: rows }, row)) as never)
-      .onConflict((oc) => oc.columns(key as never).doUpdateSet(set as never));
-  }
-
-  private reader(query: Compilable, params: readonly string[]): Statement {
-    return this.prepare(query, params, true);
-  }
-
-  private writer(query: Compilable, params: readonly string[]): Statement {
-    return this.prepare(query, params, false);
-  }
-
-  private prepare(query: Compilable, params: readonly string[], returnsRows: boolean): Statement {
-    const compiled = query.compile();
-    const got = compiled.parameters.map((p) => (typeof p === 'string' && p.startsWith(MARK) ? p.slice(MARK.length) : `literal ${String(p)}`));
-    if (got.join(',') !== params.join(',')) {
-      throw new Error(`@tessera/sql: statement binds (${got.join(', ')}), expected (${params.join(', ')}): ${compiled.sql}`);
-    }
-    return this.prepareCompiled(compiled.sql, returnsRows);
-  }
-}
-
-/** The statement cached in `cache` for `rows` rows, built on first use. */
-function bySize<S>(cache: Map<number, S>, rows: number, build: () => S): S {
-  let stmt = cache.get(rows);
-  if (stmt === undefined) cache.set(rows, (stmt = build()));
-  return stmt;
-}
-
-/** `names` repeated `rows` times: the parameters of a statement that binds one row after another. */
-function repeat(names: readonly string[], rows: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < rows; i++) out.push(...names);
-  return out;
 }

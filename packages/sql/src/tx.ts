@@ -1,6 +1,5 @@
 import {
   TesseraError,
-  invalidArgument,
   type CatalogVersionRecord,
   type CreditGrantRecord,
   type CreditLedgerRecord,
@@ -49,54 +48,11 @@ import {
   usageFromRow,
   usageToRow,
 } from './rows.js';
-import { BATCH_CHUNK, EVENT_CHUNK, type Statements } from './statements.js';
+import type { Statements } from './statements.js';
+import { isPromise, settle, type Maybe, type SqlExecutor, type TranslateError } from './executor.js';
+import { batchAppendChanges, batchGetCustomers, batchGetUsages, batchInsertEvents, batchPutUsages } from './tx-batch.js';
 
-/** A result a dialect gives now (SQLite runs statements synchronously) or later (PostgreSQL). */
-export type Maybe<T> = T | Promise<T>;
-
-/**
- * How a dialect runs one prepared statement inside the transaction it has open. Rows come back
- * as arrays in the statement's column order, with the values the row mappers expect (numbers for
- * integer columns, strings for text).
- */
-export interface SqlExecutor<S> {
-  all(statement: S, args: readonly unknown[]): Maybe<unknown[][]>;
-  get(statement: S, args: readonly unknown[]): Maybe<unknown[] | undefined>;
-  /** Runs a write; resolves to the number of rows it changed. */
-  run(statement: S, args: readonly unknown[]): Maybe<number>;
-  /** Runs a write once per argument list, in order; the rows each run changed. */
-  runEach(statement: S, argsList: readonly (readonly unknown[])[]): Maybe<number[]>;
-  /**
-   * Runs an INSERT into a table keyed by an integer rowid and returns the rowid it gave, where
-   * the driver reports it without a RETURNING clause (SQLite); absent elsewhere.
-   */
-  insertId?(statement: S, args: readonly unknown[]): number;
-  /**
-   * True where each statement costs a round trip to a server (PostgreSQL): batches are then sent
-   * as multi-row statements. False where statements run in process (SQLite), for which a prepared
-   * one-row statement per row measured faster than a multi-row one.
-   */
-  readonly roundTrips: boolean;
-}
-
-/** Turns a driver's error into the TesseraError callers branch on (or returns it unchanged). */
-export type TranslateError = (e: unknown, doing: string) => unknown;
-
-const isPromise = <T>(x: Maybe<T>): x is Promise<T> => typeof (x as { then?: unknown } | null)?.then === 'function';
-
-/** The results together: at once when every one is there now (SQLite), else as one promise. */
-const settle = <T>(xs: Maybe<T>[]): Maybe<T[]> => (xs.some(isPromise) ? Promise.all(xs) : (xs as T[]));
-
-/** `run` on each run of at most BATCH_CHUNK items, in order; the executor sends them one after another. */
-const inChunks = <T, R>(items: readonly T[], run: (chunk: T[]) => Maybe<R>): Maybe<R[]> => {
-  const out: Maybe<R>[] = [];
-  for (let i = 0; i < items.length; i += BATCH_CHUNK) out.push(run(items.slice(i, i + BATCH_CHUNK)));
-  return settle(out);
-};
-
-/** A usage key as one string, for matching rows to keys and finding repeats (ids hold no NUL, as in the memory store). */
-const usageKeyString = (k: UsageKey): string => `${k.customerId}\u0000${k.resourceId}\u0000${k.featureId}\u0000${k.windowStart}\u0000${k.windowEnd}`;
-const rowKeyString = (row: unknown[]): string => `${row[0]}\u0000${row[1]}\u0000${row[2]}\u0000${row[3]}\u0000${row[4]}`;
+export type { Maybe, SqlExecutor, TranslateError } from './executor.js';
 
 /**
  * One transaction's view of a SQL store: each StoreTx operation as a prepared statement and a row
@@ -167,18 +123,8 @@ export class SqlTx<S> implements StoreTx {
     if (!this.x.roundTrips) {
       return this.op(false, 'getCustomers', (x, s) => settle(customerIds.map((id) => x.get(s.getCustomer, [id]))), (rows) => rows.map(answer));
     }
-    const ids = [...new Set(customerIds)];
-    return this.op(
-      false,
-      'getCustomers',
-      (x, s) => inChunks(ids, (chunk) => x.all(s.getCustomers(chunk.length), chunk)),
-      (results) => {
-        const byId = new Map<unknown, unknown[]>();
-        for (const rows of results) for (const row of rows) byId.set(row[0], row);
-        // Mapped per answer, so that a repeated id gets its own copy.
-        return customerIds.map((id) => answer(byId.get(id)));
-      },
-    );
+    const batch = batchGetCustomers<S>(customerIds, answer);
+    return this.op(false, 'getCustomers', batch.run, batch.map);
   }
 
   putCustomer(r: CustomerRecord): Promise<void> {
@@ -219,50 +165,13 @@ export class SqlTx<S> implements StoreTx {
         (rows) => rows.map(answer),
       );
     }
-    const distinct = new Map<string, UsageKey>();
-    for (const k of keys) distinct.set(usageKeyString(k), k);
-    return this.op(
-      false,
-      'getUsages',
-      (x, s) =>
-        inChunks([...distinct.values()], (chunk) =>
-          x.all(
-            s.getUsages(chunk.length),
-            chunk.flatMap((k) => [k.customerId, k.resourceId, k.featureId, k.windowStart, k.windowEnd]),
-          ),
-        ),
-      (results) => {
-        const byKey = new Map<string, unknown[]>();
-        for (const rows of results) for (const row of rows) byKey.set(rowKeyString(row), row);
-        return keys.map((k) => answer(byKey.get(usageKeyString(k))));
-      },
-    );
+    const batch = batchGetUsages<S>(keys, answer);
+    return this.op(false, 'getUsages', batch.run, batch.map);
   }
 
   putUsages(records: readonly UsageRecord[]): Promise<void> {
-    return this.op(
-      true,
-      'putUsages',
-      (x, s) => {
-        const keyed = records.map((r) => ({ key: usageKeyString(r), r }));
-        const seen = new Set<string>();
-        for (const [i, { key, r }] of keyed.entries()) {
-          if (seen.has(key)) {
-            const { customerId, resourceId, featureId, windowStart, windowEnd } = r;
-            throw invalidArgument(`records[${i}]`, 'repeats the key of an earlier record (the keys must be distinct)', {
-              value: { customerId, resourceId, featureId, windowStart, windowEnd },
-            });
-          }
-          seen.add(key);
-        }
-        if (!x.roundTrips) return x.runEach(s.putUsage, records.map(usageToRow));
-        // In key order (the keys being distinct, the outcome is the same): batches that share cells
-        // then lock them in one order and wait for each other instead of deadlocking.
-        keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-        return inChunks(keyed, (chunk) => x.run(s.putUsages(chunk.length), chunk.flatMap((k) => usageToRow(k.r))));
-      },
-      () => undefined,
-    );
+    const batch = batchPutUsages<S>(records);
+    return this.op(true, 'putUsages', batch.run, batch.map);
   }
 
   listUsage(q: UsageQuery): Promise<UsageRecord[]> {
@@ -290,29 +199,8 @@ export class SqlTx<S> implements StoreTx {
     if (!this.x.roundTrips) {
       return this.op(true, 'insertEvents', (x, s) => x.runEach(s.insertEvent, records.map(eventToRow)), (changes) => changes.map((c) => c === 1));
     }
-    // Chunks of EVENT_CHUNK rows, each one INSERT ... ON CONFLICT DO NOTHING RETURNING the keys it
-    // stored, in key order: batches that share keys then lock them in one order and wait for each
-    // other, where batch order made concurrent writers deadlock (stable, so a repeated key's first
-    // copy stays first).
-    const ordered = records.map((r, i) => ({ r, i })).sort((a, b) => (a.r.idempotencyKey < b.r.idempotencyKey ? -1 : a.r.idempotencyKey > b.r.idempotencyKey ? 1 : a.i - b.i));
-    return this.op(
-      true,
-      'insertEvents',
-      (x, s) => {
-        const chunks: Maybe<unknown[][]>[] = [];
-        for (let i = 0; i < ordered.length; i += EVENT_CHUNK) {
-          const chunk = ordered.slice(i, i + EVENT_CHUNK).map((o) => o.r);
-          chunks.push(x.all(s.insertEvents(chunk.length), chunk.flatMap(eventToRow)));
-        }
-        return Promise.all(chunks);
-      },
-      (results) => {
-        const stored = new Set<unknown>();
-        for (const rows of results) for (const row of rows) stored.add(row[0]);
-        // The first copy of a stored key is the one that was stored.
-        return records.map((r) => stored.delete(r.idempotencyKey));
-      },
-    );
+    const batch = batchInsertEvents<S>(records);
+    return this.op(true, 'insertEvents', batch.run, batch.map);
   }
 
   getEvent(idempotencyKey: string): Promise<EventRecord | undefined> {
@@ -432,13 +320,7 @@ export class SqlTx<S> implements StoreTx {
     if (!this.x.roundTrips) {
       return this.op(true, 'appendChanges', (x, s) => settle(changes.map((c) => x.get(s.appendChange, newChangeToRow(c)))), (rows) => rows.map(seq));
     }
-    // One statement per chunk, the chunks sent in order. The identity column numbers a statement's
-    // rows in VALUES order, but RETURNING promises no row order: each chunk's seqs are sorted.
-    return this.op(
-      true,
-      'appendChanges',
-      (x, s) => inChunks(changes, (chunk) => x.all(s.appendChanges(chunk.length), chunk.flatMap(newChangeToRow))),
-      (results) => results.flatMap((rows) => rows.map(seq).sort((a, b) => a - b)),
-    );
+    const batch = batchAppendChanges<S>(changes, seq);
+    return this.op(true, 'appendChanges', batch.run, batch.map);
   }
 }

@@ -1,26 +1,12 @@
 import type { Catalog } from '../catalog/catalog.js';
-import type { CatalogDefinition, CouponDefinition, FeatureType } from '../catalog/types.js';
-import type { Clock } from '../clock.js';
-import type { EngineEventName, EngineEvents } from '../events.js';
+import type { CatalogDefinition, CouponDefinition } from '../catalog/types.js';
+import type { EngineEventName } from '../events.js';
 import type { ChangeRecord } from '../records.js';
-import type { Store } from '../store/store.js';
 import { getProducts, getCoupons, publishCatalog, type Product } from './catalog.js';
 import type { EngineContext } from './context.js';
 import * as customers from './customers.js';
 import type { Customer, ProvisionCustomerParams, UpdateCustomerParams } from './customers.js';
-import {
-  evaluate,
-  evaluateAll,
-  evaluateCached,
-  warmCheck,
-  readCheck,
-  type BooleanEntitlement,
-  type EnumEntitlement,
-  type Entitlement,
-  type GetEntitlementParams,
-  type MeteredEntitlement,
-  type NumericEntitlement,
-} from './entitlements.js';
+import { evaluateAll, type BooleanEntitlement, type EnumEntitlement, type Entitlement, type GetEntitlementParams, type MeteredEntitlement, type NumericEntitlement } from './entitlements.js';
 import { Params } from './params.js';
 import type { Subscription } from './subscription-shape.js';
 import type { ProvisionSubscriptionParams } from './subscription-params.js';
@@ -29,13 +15,11 @@ import type { CancelSubscriptionParams, ProvisionSubscriptionResult } from './su
 import * as usage from './usage.js';
 import type { ReportedUsage, ReportUsageParams } from './usage.js';
 import type { ChangeFollower } from './follow.js';
-import type { Fallback } from './offline.js';
 import { DEFAULT_EVENT_LIMITS, reportEvent, type EventLimits, type RawEvent, type ReportEventResult } from './raw-events.js';
 import * as consumption from './consumption.js';
-import type { Consumption, OverageMode, Reservation } from './consumption.js';
+import type { Consumption, Reservation } from './consumption.js';
 import { getUnmatchedEvents, getUsageHistory, type UnmatchedEvent, type UsageHistory } from './history.js';
-import type { BillingProvider, Invoice } from './billing.js';
-import type { PaymentProvider } from './payments.js';
+import type { Invoice } from './billing.js';
 import * as changes from './subscription-changes.js';
 import type { UpdateSubscriptionParams } from './subscription-changes.js';
 import { estimateSubscription, estimateSubscriptionUpdate, type Estimate } from './estimates.js';
@@ -46,64 +30,10 @@ import type { CreditGrantView } from './credits.js';
 import { grantPromotionalEntitlements, revokePromotionalEntitlements, type PromotionalEntitlement } from './promotions.js';
 import { getPaywall } from './paywall.js';
 import type { Paywall } from '../rules/paywall.js';
+import { check } from './check.js';
+import type { ConsumeUsageParams, Handler } from './engine-types.js';
 
-/** Options of `createEngine`. */
-export interface EngineOptions {
-  /** Where state lives: `memoryStore()` or an adapter such as `sqliteStore({ filename })`. Left out only with `offline: true`. */
-  store?: Store;
-  /** Published on start when it differs from the latest stored version. Optional once one is stored. */
-  catalog?: Catalog | CatalogDefinition;
-  /** Time source; `systemClock` by default, `testClock()` in tests. */
-  clock?: Clock;
-  /** Bounds of the in-memory view that answers checks. */
-  cache?: { maxCustomers?: number };
-  /** Id generator for subscriptions and reservations; random UUIDs by default. */
-  newId?: (prefix: string) => string;
-  /** Collects payment for paid subscriptions of customers without a payment method (none by default). */
-  paymentProvider?: PaymentProvider;
-  /** Told about every invoice after it committed (none by default). */
-  billingProvider?: BillingProvider;
-  /**
-   * How often to read the change feed for writes by other processes on the same store, in ms
-   * (their customers' views are dropped and listeners told). Default 200 for shared stores
-   * (anything but memory); 0 turns it off. This is the staleness bound of checks across processes.
-   */
-  followIntervalMs?: number;
-  /** No store: checks answer from `fallback` (isFallback: true); every other call fails with OFFLINE. */
-  offline?: boolean;
-  /** Check answers by feature id when offline or when the store is unavailable. */
-  fallback?: Fallback;
-  /** Raw event limits: future skew, how late an event still counts, batch size (docs/metering.md). */
-  events?: Partial<EventLimits>;
-}
-
-/** Parameters shared by `consumeUsage` and `reserveUsage`. */
-export interface ConsumeUsageParams {
-  customerId: string;
-  featureId: string;
-  amount: number;
-  resourceId?: string;
-  overage?: OverageMode;
-  idempotencyKey?: string;
-}
-
-type Handler<K extends EngineEventName> = (event: EngineEvents[K]) => void;
-
-/**
- * A warm check is answered synchronously from the view (no microtask hops); a cold one reads the
- * store. Malformed params reject the promise, never throw.
- */
-function check(ctx: EngineContext, params: GetEntitlementParams, method: string, expected: FeatureType | undefined): Promise<Entitlement> {
-  try {
-    const fast = warmCheck(ctx, params, expected);
-    if (fast !== undefined) return Promise.resolve(fast);
-    const input = readCheck(params, method);
-    const warm = evaluateCached(ctx, input, expected);
-    return warm !== undefined ? Promise.resolve(warm) : evaluate(ctx, input, expected);
-  } catch (e) {
-    return Promise.reject(e);
-  }
-}
+export type { ConsumeUsageParams, EngineOptions } from './engine-types.js';
 
 /**
  * An entitlement and pricing engine bound to one store. Every method validates its params,

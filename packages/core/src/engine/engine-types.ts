@@ -1,0 +1,53 @@
+// The option and parameter types Engine's signatures name, split out of engine.ts so the facade reads as its list of methods.
+import type { Catalog } from '../catalog/catalog.js';
+import type { CatalogDefinition } from '../catalog/types.js';
+import type { Clock } from '../clock.js';
+import type { EngineEventName, EngineEvents } from '../events.js';
+import type { Store } from '../store/store.js';
+import type { BillingProvider } from './billing.js';
+import type { OverageMode } from './consumption.js';
+import type { Fallback } from './offline.js';
+import type { PaymentProvider } from './payments.js';
+import type { EventLimits } from './raw-events.js';
+
+/** Options of `createEngine`. */
+export interface EngineOptions {
+  /** Where state lives: `memoryStore()` or an adapter such as `sqliteStore({ filename })`. Left out only with `offline: true`. */
+  store?: Store;
+  /** Published on start when it differs from the latest stored version. Optional once one is stored. */
+  catalog?: Catalog | CatalogDefinition;
+  /** Time source; `systemClock` by default, `testClock()` in tests. */
+  clock?: Clock;
+  /** Bounds of the in-memory view that answers checks. */
+  cache?: { maxCustomers?: number };
+  /** Id generator for subscriptions and reservations; random UUIDs by default. */
+  newId?: (prefix: string) => string;
+  /** Collects payment for paid subscriptions of customers without a payment method (none by default). */
+  paymentProvider?: PaymentProvider;
+  /** Told about every invoice after it committed (none by default). */
+  billingProvider?: BillingProvider;
+  /**
+   * How often to read the change feed for writes by other processes on the same store, in ms
+   * (their customers' views are dropped and listeners told). Default 200 for shared stores
+   * (anything but memory); 0 turns it off. This is the staleness bound of checks across processes.
+   */
+  followIntervalMs?: number;
+  /** No store: checks answer from `fallback` (isFallback: true); every other call fails with OFFLINE. */
+  offline?: boolean;
+  /** Check answers by feature id when offline or when the store is unavailable. */
+  fallback?: Fallback;
+  /** Raw event limits: future skew, how late an event still counts, batch size (docs/metering.md). */
+  events?: Partial<EventLimits>;
+}
+
+/** Parameters shared by `consumeUsage` and `reserveUsage`. */
+export interface ConsumeUsageParams {
+  customerId: string;
+  featureId: string;
+  amount: number;
+  resourceId?: string;
+  overage?: OverageMode;
+  idempotencyKey?: string;
+}
+
+export type Handler<K extends EngineEventName> = (event: EngineEvents[K]) => void;
