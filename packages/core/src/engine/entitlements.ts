@@ -149,7 +149,7 @@ export async function customerView(ctx: EngineContext, customerId: string): Prom
 }
 
 /** The usage cell of a feature at `now`, from the view or else from the store. */
-async function currentCell(ctx: EngineContext, input: CheckInput, rv: ResourceView, e: ResolvedEntitlement, now: number): Promise<UsageCell> {
+async function currentCell(ctx: EngineContext, input: CheckInput, view: CustomerView, rv: ResourceView, e: ResolvedEntitlement, now: number): Promise<UsageCell> {
   const hit = freshCell(rv, input.featureId, now);
   if (hit) return hit;
   const gen = ctx.views.generation;
@@ -157,7 +157,7 @@ async function currentCell(ctx: EngineContext, input: CheckInput, rv: ResourceVi
   const cell = await ctx.store.transaction('read', (tx) =>
     readUsageCell(tx, { customerId: input.customerId, resourceId: input.resourceId, featureId: input.featureId, windowStart: w.start, windowEnd: w.end }, now),
   );
-  if (!ctx.views.changedSince(input.customerId, gen)) keepCell(rv, input.featureId, cell);
+  if (!ctx.views.changedSince(input.customerId, gen)) keepCell(view, rv, input.featureId, cell);
   return cell;
 }
 
@@ -186,7 +186,7 @@ async function evaluateOnline(ctx: EngineContext, input: CheckInput, expected?: 
   const first = decide(ctx, view, input, expected, now, undefined);
   if (first !== NEED_CELL) return first;
   const rv = view.resource(input.resourceId, now);
-  const cell = await currentCell(ctx, input, rv, rv.entitlements.get(input.featureId)!, now);
+  const cell = await currentCell(ctx, input, view, rv, rv.entitlements.get(input.featureId)!, now);
   return decide(ctx, view, input, expected, now, cell) as Entitlement;
 }
 
@@ -216,7 +216,7 @@ function decide(
   if (!view.live) return deny(input, view.customer ? 'CustomerIsArchived' : 'CustomerNotFound', ctx.latest().catalog.features.get(input.featureId), expected);
   const rv = view.resource(input.resourceId, now);
   // An entitled feature has a slot holding all the check reads; every denial below it is rarer.
-  const slot = rv.known ? rv.slots.get(input.featureId) : undefined;
+  const slot = rv.known ? view.slotOf(rv, input.featureId) : undefined;
   if (slot === undefined) return denyUnentitled(ctx, rv, input, expected);
   return answer(view, slot, input, expected, now, given);
 }
@@ -252,13 +252,13 @@ function answer(
   given: UsageCell | undefined,
 ): Entitlement | typeof NEED_CELL {
   const feature = slot.feature;
-  if (expected && feature.type !== expected) return deny(input, 'FeatureTypeMismatch', feature, feature.type);
+  if (expected && slot.type !== expected) return deny(input, 'FeatureTypeMismatch', feature, slot.type);
   const e = slot.entitlement;
   const info = slot.info;
   const resourceId = input.resourceId === '' ? null : input.resourceId;
   // Results are built as whole literals of one shape each: spreading and then adding fields made
   // V8 fall back to slow objects and cost more than the rest of the check.
-  switch (feature.type) {
+  switch (slot.type) {
     case 'BOOLEAN':
       return { customerId: input.customerId, resourceId, featureId: input.featureId, hasAccess: true, feature: info, isFallback: false, type: 'BOOLEAN' };
     case 'NUMERIC':
@@ -293,7 +293,7 @@ function answer(
       if (!cell) return NEED_CELL;
       const currentUsage = cell.value + cell.held;
       let denied: AccessDeniedReason | undefined = decideMetered(slot, currentUsage, input.requestedUsage);
-      if (!denied && feature.creditCost && !creditsCover(view, feature.creditCost, input.requestedUsage, now)) denied = 'InsufficientCredits';
+      if (!denied && slot.creditCost && !creditsCover(view, slot.creditCost, input.requestedUsage, now)) denied = 'InsufficientCredits';
       const windowed = slot.resetPeriod !== null;
       return {
         customerId: input.customerId,

@@ -1,4 +1,4 @@
-import type { FeatureDefinition, ResetPeriod } from '../catalog/types.js';
+import type { FeatureDefinition, FeatureType, ResetPeriod } from '../catalog/types.js';
 import type { EntitlementSource, ResolvedEntitlement } from '../rules/entitlements.js';
 import { resolveEntitlements } from '../rules/entitlements.js';
 import { grantsAt, nextTransition } from '../rules/lifecycle.js';
@@ -32,6 +32,9 @@ const NO_DATE: Date = new FixedDate(Number.NaN);
  * is inside it.
  */
 export class CheckSlot implements UsageCell {
+  /** The feature's type and credit cost, copied so that a check never reads the catalog's object. */
+  readonly type: FeatureType;
+  readonly creditCost: FeatureDefinition['creditCost'];
   readonly usageLimit: number | null;
   readonly isUnlimited: boolean;
   readonly hasSoftLimit: boolean;
@@ -51,6 +54,8 @@ export class CheckSlot implements UsageCell {
     readonly feature: FeatureDefinition,
     readonly info: FeatureInfo,
   ) {
+    this.type = feature.type;
+    this.creditCost = feature.creditCost;
     this.usageLimit = entitlement.usageLimit;
     this.isUnlimited = entitlement.isUnlimited;
     this.hasSoftLimit = entitlement.hasSoftLimit;
@@ -86,7 +91,10 @@ export interface ResourceView {
   hasActiveSubscription: boolean;
   /** Some subscription of the customer ever named this resource ('' always counts). */
   known: boolean;
-  /** One slot per entitled feature that the latest catalog knows. */
+  /**
+   * A slot per entitled feature once it has been checked (CustomerView.slotOf makes them): most
+   * customers have most features never checked, and a slot costs about 150 bytes.
+   */
   slots: Map<string, CheckSlot>;
 }
 
@@ -135,7 +143,7 @@ export class CustomerView {
       // A whole literal: `{ ...x, usage }` gives (on Node 20's V8) nearly every object its own hidden
       // class, and every later read of it on the check path goes megamorphic.
       const r = this.resolve(resourceId, now);
-      rv = { entitlements: r.entitlements, hasActiveSubscription: r.hasActiveSubscription, known: r.known, slots: checkSlots(r.entitlements, this.features()) };
+      rv = { entitlements: r.entitlements, hasActiveSubscription: r.hasActiveSubscription, known: r.known, slots: new Map() };
       if (resourceId === '') {
         this.base = rv;
         this.baseSlotMap = rv.slots;
@@ -149,6 +157,19 @@ export class CustomerView {
   baseSlots(now: number): Map<string, CheckSlot> {
     const slots = this.baseSlotMap;
     return slots !== undefined && now < this.until && now >= this.from ? slots : this.resource('', now).slots;
+  }
+
+  /** The check slot of a feature the resource is entitled to, made on its first use; undefined when not entitled (or not in the catalog). */
+  slotOf(rv: ResourceView, featureId: string): CheckSlot | undefined {
+    let slot = rv.slots.get(featureId);
+    if (slot === undefined) {
+      const entitlement = rv.entitlements.get(featureId);
+      const feature = entitlement && this.features().get(featureId);
+      if (!entitlement || !feature) return undefined;
+      slot = new CheckSlot(entitlement, feature, featureInfo(feature));
+      rv.slots.set(featureId, slot);
+    }
+    return slot;
   }
 
   /** Whether the entitlements resolved for now also hold at `at` (no subscription or grant changes between). */
@@ -185,14 +206,6 @@ export class CustomerView {
   }
 }
 
-function checkSlots(entitlements: Map<string, ResolvedEntitlement>, features: ReadonlyMap<string, FeatureDefinition>): Map<string, CheckSlot> {
-  const slots = new Map<string, CheckSlot>();
-  for (const [featureId, entitlement] of entitlements) {
-    const feature = features.get(featureId);
-    if (feature) slots.set(featureId, new CheckSlot(entitlement, feature, featureInfo(feature)));
-  }
-  return slots;
-}
 
 /**
  * The subscriptions whose entitlements apply to a resource at `at`: those granting then, for the
@@ -319,8 +332,8 @@ export function cachedCell(rv: ResourceView | undefined, featureId: string): Usa
 }
 
 /** Caches a usage cell for a feature the resource is entitled to (others are never read from the view). */
-export function keepCell(rv: ResourceView, featureId: string, cell: UsageCell): void {
-  rv.slots.get(featureId)?.keep(cell);
+export function keepCell(view: CustomerView, rv: ResourceView, featureId: string, cell: UsageCell): void {
+  view.slotOf(rv, featureId)?.keep(cell);
 }
 
 /** Forgets a feature's cached usage cell, so the next check reads it from the store. */
