@@ -106,11 +106,11 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
     const ids = [...views.keys()];
     const found = await fx.tx.getCustomers(ids);
     const customers = new Map<string, CustomerRecord | undefined>(ids.map((id, i) => [id, found[i]]));
+    const pathOf = (i: number) => (inputs.length > 1 ? `usages[${i}]` : 'reportUsage');
     const firstWithKey = new Map<string, number>();
     const plans: Plan[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const u = inputs[i]!;
-      const path = inputs.length > 1 ? `usages[${i}]` : 'reportUsage';
       if (u.idempotencyKey !== undefined) {
         const id = `${u.customerId}\u0000${u.idempotencyKey}`;
         const earlier = firstWithKey.get(id);
@@ -125,7 +125,7 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
           continue;
         }
       }
-      plans.push(planOne(ctx, fx, views.get(u.customerId)!, customers.get(u.customerId), u, path));
+      plans.push(planOne(ctx, fx, views.get(u.customerId)!, customers.get(u.customerId), u, pathOf(i)));
     }
     const writes = new BatchWrites(fx.tx, fx.now);
     const keys: UsageKey[] = [];
@@ -142,7 +142,7 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
       else if (p.kind === 'repeat') out.push(out[p.of]!);
       else {
         const u = inputs[i]!;
-        const result = await applyOne(ctx, fx, writes, p, u, inputs.length > 1 ? `usages[${i}]` : 'reportUsage');
+        const result = await applyOne(ctx, fx, writes, p, u, pathOf(i));
         if (u.idempotencyKey !== undefined) writes.remember({ scope: scopeOf(u.customerId), key: u.idempotencyKey, result: serialise(result), createdAt: fx.now });
         out.push(result);
       }
