@@ -1,9 +1,10 @@
 /**
  * The raw better-sqlite3 baselines: a file with the store's own schema (created by opening a
  * sqliteStore on it, so the tables, keys and indexes are exactly the ones the store writes to),
- * the same pragmas (WAL, synchronous NORMAL or FULL), and hand-written prepared statements.
+ * the same pragmas (WAL, synchronous NORMAL or FULL, the store's checkpoint interval), and
+ * hand-written prepared statements.
  */
-import { sqliteStore, type SqliteDurability } from '@tessera/sqlite';
+import { sqliteStore, walCheckpointPages, type SqliteDurability } from '@tessera/sqlite';
 import BetterSqlite3 from 'better-sqlite3';
 
 export type Db = BetterSqlite3.Database;
@@ -17,6 +18,7 @@ export async function rawDb(filename: string, durability: SqliteDurability = 'no
   const db = new BetterSqlite3(filename);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma(`wal_autocheckpoint = ${walCheckpointPages(durability)}`);
   return db;
 }
 

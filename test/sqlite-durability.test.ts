@@ -4,12 +4,12 @@
  * file see each other's commits while their write transactions exclude each other.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NO_WINDOW_END, TesseraError, type Store, type StoreTx } from '@tessera/core';
-import { sqliteStore, SCHEMA_VERSION, type SqliteStoreOptions } from '@tessera/sqlite';
+import { sqliteStore, SCHEMA_VERSION, walCheckpointPages, type SqliteStoreOptions } from '@tessera/sqlite';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -102,6 +102,26 @@ describe('sqlite store: the file', () => {
     const filename = freshFile();
     await (await openStore({ filename })).close();
     expect(inspect(filename, (db) => db.pragma('journal_mode', { simple: true }))).toBe('wal');
+  });
+
+  it("checkpoints the WAL every 10,000 pages with 'normal' and every 1,000 with 'full'", async () => {
+    // About 1,600 pages of events: past SQLite's default interval, short of the store's 'normal' one.
+    const big = 'x'.repeat(2000);
+    const walPages = async (durability: 'normal' | 'full') => {
+      const filename = freshFile();
+      const store = await openStore({ filename, durability });
+      for (let t = 0; t < 10; t++) {
+        await store.transaction('write', (tx) =>
+          tx.insertEvents(Array.from({ length: 300 }, (_, i) => event(`k-${t}-${i}`, { dimensions: { big, n: i } }))),
+        );
+      }
+      return statSync(`${filename}-wal`).size / 4096;
+    };
+    expect(walCheckpointPages('normal')).toBe(10_000);
+    expect(walCheckpointPages('full')).toBe(1_000);
+    expect(await walPages('normal')).toBeGreaterThan(1_500);
+    // With checkpoints every 1,000 pages the WAL restarts from its beginning: it never holds the 1,600.
+    expect(await walPages('full')).toBeLessThan(1_400);
   });
 
   it('migrates idempotently: opening again, or twice, changes nothing', async () => {

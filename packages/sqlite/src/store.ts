@@ -90,6 +90,18 @@ interface WriteGroup {
   done: Promise<void>;
 }
 
+/**
+ * WAL pages between automatic checkpoints. A checkpoint copies the WAL back into the file and
+ * syncs both, so its cost is mostly per checkpoint, not per page: with 'normal' durability every
+ * 10,000 pages rather than SQLite's 1,000 makes event ingest about 1.3x faster (a batch of 1,000
+ * events writes about 1,000 pages, so it checkpointed every batch) and a one-row commit about 20%
+ * cheaper; the WAL file grows to about 40 MiB between checkpoints. With 'full', where every commit
+ * syncs, a WAL growing into new blocks made commits about 3x slower, so SQLite's default stays.
+ */
+export function walCheckpointPages(durability: SqliteDurability): number {
+  return durability === 'full' ? 1_000 : 10_000;
+}
+
 /** Most calls sharing one transaction: bounds how long the first of them waits for the commit. */
 const MAX_GROUP = 64;
 
@@ -128,6 +140,7 @@ class SqliteStore implements Store {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.pragma(`wal_autocheckpoint = ${walCheckpointPages(durability)}`);
       // kysely only builds and compiles here; statements run as better-sqlite3 prepared statements.
       const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) });
       const transactions = new TransactionControl(db, this.ctx);

@@ -220,9 +220,12 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
       d.isNew = await fx.tx.addDistinctValue(d.key, d.value);
     }
     const writes = new BatchWrites(fx.tx, now);
-    await writes.load(folds.map((f) => f.key));
+    await writes.load(
+      folds.map((f) => f.key),
+      folds.map((f) => f.id),
+    );
     for (const f of folds) {
-      const rec = writes.loaded(f.key);
+      const rec = writes.loaded(f.key, f.id);
       let isNew = false;
       if (f.meter.aggregation.type === 'UNIQUE_COUNT') {
         const d = distinct.get(`${f.id}\u0000${String(f.input)}`)!;

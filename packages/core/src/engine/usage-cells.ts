@@ -60,12 +60,14 @@ export class BatchWrites {
 
   /**
    * Reads every cell of `keys` this batch has not read yet, in one store call (one statement per
-   * hundred cells on a store with round trips, rather than one per cell).
+   * hundred cells on a store with round trips, rather than one per cell). `ids`, when given, are
+   * the keys' cellIds (a batch that has them spares building them again).
    */
-  async load(keys: readonly UsageKey[]): Promise<void> {
+  async load(keys: readonly UsageKey[], ids?: readonly string[]): Promise<void> {
     const missing = new Map<string, UsageKey>();
-    for (const key of keys) {
-      const id = cellId(key);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const id = ids ? ids[i]! : cellId(key);
       if (!this.cells.has(id) && !missing.has(id)) missing.set(id, key);
     }
     if (missing.size === 0) return;
@@ -76,9 +78,9 @@ export class BatchWrites {
   }
 
   /** The record of a cell already read (`load` or `cell`); throws when it was not, which is a bug. */
-  loaded(key: UsageKey): UsageRecord {
-    const rec = this.cells.get(cellId(key));
-    if (!rec) throw new Error(`BatchWrites: cell ${cellId(key)} used before it was loaded`);
+  loaded(key: UsageKey, id = cellId(key)): UsageRecord {
+    const rec = this.cells.get(id);
+    if (!rec) throw new Error(`BatchWrites: cell ${id} used before it was loaded`);
     return rec;
   }
 
