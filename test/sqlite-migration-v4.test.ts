@@ -15,7 +15,6 @@ import { MIGRATIONS } from '../packages/sqlite/src/migrations/index.js';
 import {
   T0,
   creditGrant,
-  customer,
   invoice,
   ledgerEntry,
   promotionalGrant,

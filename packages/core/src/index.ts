@@ -6,6 +6,7 @@ export * from './catalog/validate.js';
 export * from './records.js';
 export * from './store/store.js';
 export { memoryStore } from './store/memory.js';
+export { usageKeyId, distinctUsageKeys } from './store/usage-keys.js';
 export * from './rules/calendar.js';
 export * from './rules/windows.js';
 export * from './catalog/countries.js';

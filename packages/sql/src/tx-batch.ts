@@ -1,5 +1,5 @@
 // The multi-row (PostgreSQL) paths of SqlTx's batch operations, split out of tx.ts so chunking, lock ordering and row matching are changed in one place.
-import { invalidArgument, type CustomerRecord, type EventRecord, type NewChange, type UsageKey, type UsageRecord } from '@tessera/core';
+import { distinctUsageKeys, usageKeyId, type CustomerRecord, type EventRecord, type NewChange, type UsageKey, type UsageRecord } from '@tessera/core';
 import { eventToRow, newChangeToRow, usageToRow } from './rows.js';
 import { BATCH_CHUNK, EVENT_CHUNK, type Statements } from './statements.js';
 import { settle, type Maybe, type SqlExecutor } from './executor.js';
@@ -18,7 +18,6 @@ const inChunks = <T, R>(items: readonly T[], run: (chunk: T[]) => Maybe<R>): May
 };
 
 /** A usage key as one string, for matching rows to keys and finding repeats (ids hold no NUL, as in the memory store). */
-const usageKeyString = (k: UsageKey): string => `${k.customerId}\u0000${k.resourceId}\u0000${k.featureId}\u0000${k.windowStart}\u0000${k.windowEnd}`;
 const rowKeyString = (row: unknown[]): string => `${row[0]}\u0000${row[1]}\u0000${row[2]}\u0000${row[3]}\u0000${row[4]}`;
 
 /** `getCustomers` where statements cost a round trip: one SELECT per chunk of distinct ids. */
@@ -44,7 +43,7 @@ export function batchGetUsages<S>(
   answer: (row: unknown[] | undefined) => UsageRecord | undefined,
 ): Batch<S, unknown[][][], (UsageRecord | undefined)[]> {
   const distinct = new Map<string, UsageKey>();
-  for (const k of keys) distinct.set(usageKeyString(k), k);
+  for (const k of keys) distinct.set(usageKeyId(k), k);
   return {
     run: (x, s) =>
       inChunks([...distinct.values()], (chunk) =>
@@ -56,7 +55,7 @@ export function batchGetUsages<S>(
     map: (results) => {
       const byKey = new Map<string, unknown[]>();
       for (const rows of results) for (const row of rows) byKey.set(rowKeyString(row), row);
-      return keys.map((k) => answer(byKey.get(usageKeyString(k))));
+      return keys.map((k) => answer(byKey.get(usageKeyId(k))));
     },
   };
 }
@@ -65,17 +64,7 @@ export function batchGetUsages<S>(
 export function batchPutUsages<S>(records: readonly UsageRecord[]): Batch<S, number[], void> {
   return {
     run: (x, s) => {
-      const keyed = records.map((r) => ({ key: usageKeyString(r), r }));
-      const seen = new Set<string>();
-      for (const [i, { key, r }] of keyed.entries()) {
-        if (seen.has(key)) {
-          const { customerId, resourceId, featureId, windowStart, windowEnd } = r;
-          throw invalidArgument(`records[${i}]`, 'repeats the key of an earlier record (the keys must be distinct)', {
-            value: { customerId, resourceId, featureId, windowStart, windowEnd },
-          });
-        }
-        seen.add(key);
-      }
+      const keyed = distinctUsageKeys(records).map((key, i) => ({ key, r: records[i]! }));
       if (!x.roundTrips) return x.runEach(s.putUsage, records.map(usageToRow));
       // In key order (the keys being distinct, the outcome is the same): batches that share cells
       // then lock them in one order and wait for each other instead of deadlocking.

@@ -1,5 +1,6 @@
 import type { IdempotencyRecord, UsageKey, UsageRecord } from '../records.js';
 import type { StoreTx } from '../store/store.js';
+import { usageKeyId } from '../store/usage-keys.js';
 import type { UsageCell } from './view.js';
 
 /** A fresh, empty usage record for a cell. */
@@ -29,8 +30,8 @@ export async function readUsageCell(tx: StoreTx, key: UsageKey, now: number): Pr
   return (await readUsageState(tx, key, now)).cell;
 }
 
-/** A usage cell's key as one string, ordered as the key's fields are. */
-export const cellId = (k: UsageKey) => `${k.customerId}\u0000${k.resourceId}\u0000${k.featureId}\u0000${k.windowStart}\u0000${k.windowEnd}`;
+/** A usage cell's key as one string (the store's usageKeyId). */
+export const cellId = usageKeyId;
 
 const byId = <T>(a: [string, T], b: [string, T]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 

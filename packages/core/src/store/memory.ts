@@ -1,4 +1,5 @@
-import { TesseraError, invalidArgument } from '../errors.js';
+import { TesseraError } from '../errors.js';
+import { distinctUsageKeys, usageKeyId } from './usage-keys.js';
 import { Mutex } from './mutex.js';
 import type {
   CatalogVersionRecord,
@@ -14,7 +15,6 @@ import type {
   NewChange,
   ReservationRecord,
   SubscriptionRecord,
-  UsageKey,
   UsageRecord,
 } from './records.js';
 import type { Store, StoreTx, TransactionMode, UsageQuery } from './store.js';
@@ -23,7 +23,7 @@ import { runSubscriptionQuery } from './subscription-query.js';
 const clone = <T>(v: T): T => structuredClone(v);
 const byCreation = <T extends { createdAt: number; id: string }>(list: T[]): T[] =>
   list.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-const usageKey = (k: UsageKey) => `${k.customerId}\u0000${k.resourceId}\u0000${k.featureId}\u0000${k.windowStart}\u0000${k.windowEnd}`;
+const usageKey = usageKeyId;
 
 interface Tables {
   catalogVersions: Map<number, CatalogVersionRecord>;
@@ -134,17 +134,7 @@ export function memoryStore(): Store {
       },
       async putUsages(records) {
         guard(true);
-        const keys = records.map(usageKey);
-        const seen = new Set<string>();
-        for (const [i, key] of keys.entries()) {
-          if (seen.has(key)) {
-            const { customerId, resourceId, featureId, windowStart, windowEnd } = records[i]!;
-            throw invalidArgument(`records[${i}]`, 'repeats the key of an earlier record (the keys must be distinct)', {
-              value: { customerId, resourceId, featureId, windowStart, windowEnd },
-            });
-          }
-          seen.add(key);
-        }
+        const keys = distinctUsageKeys(records);
         records.forEach((r, i) => put(t.usage, keys[i]!, r));
       },
       async listUsage(q: UsageQuery) {
