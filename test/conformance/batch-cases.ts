@@ -1,12 +1,12 @@
 /**
- * Conformance cases for the batch operations (getCustomers, getUsages, putUsages, appendChanges):
+ * Conformance cases for the batch operations (getCustomers, getUsages, getIdempotencies, putUsages, appendChanges):
  * answers in input order with repeats and misses, batches longer than one statement's chunk (100
  * rows on PostgreSQL), the distinct-key rule of putUsages, rollback, and seqs in line with appendChange.
  */
 import { NO_WINDOW_END, type CustomerRecord, type NewChange, type Store, type UsageKey, type UsageRecord } from '@tessera/core';
 import { describe, expect } from 'vitest';
 import type { Harness } from './cases.js';
-import { DAY, T0, bareCustomer, bareUsage, change, customer, expectCode, usage, usageKey } from './fixtures.js';
+import { DAY, T0, bareCustomer, bareUsage, change, customer, expectCode, idempotency, usage, usageKey } from './fixtures.js';
 
 /** More rows than fit in two statements of a store that chunks by 100. */
 const MANY = 250;
@@ -51,6 +51,32 @@ export function batchCases({ read, write, test }: Harness, store: () => Store): 
       const got = await read((tx) => tx.getCustomers(ids));
       expect(got).toHaveLength(MANY);
       expect(got).toEqual(ids.map((id) => byId.get(id)));
+    });
+
+    test(`getIdempotencies answers per (scope, key) in input order, with misses and repeats, across chunks (${MANY} pairs)`, async () => {
+      const stored = Array.from({ length: 150 }, (_, i) => idempotency(`scope-${i % 3}`, `key-${i}`, { n: i, nested: { at: T0 + i } }));
+      await write(async (tx) => {
+        for (const r of stored) await tx.putIdempotency(r);
+      });
+      // The same key under another scope is another record; every fourth pair misses.
+      const pairs = Array.from({ length: MANY }, (_, i) => {
+        const n = (i * 11) % 150;
+        return i % 4 === 3 ? { scope: `scope-${(n + 1) % 3}`, key: `key-${n}` } : { scope: `scope-${n % 3}`, key: `key-${n}` };
+      });
+      const byPair = new Map(stored.map((r) => [`${r.scope}|${r.key}`, r]));
+      const got = await read((tx) => tx.getIdempotencies(pairs));
+      expect(got).toHaveLength(MANY);
+      expect(got).toEqual(pairs.map((p) => byPair.get(`${p.scope}|${p.key}`)));
+      expect(got.filter((r) => r === undefined)).toHaveLength(62); // i % 4 === 3 for i < 250
+      expect(await read((tx) => tx.getIdempotencies([]))).toEqual([]);
+      // A write transaction reads its own writes.
+      await write(async (tx) => {
+        await tx.putIdempotency(idempotency('scope-x', 'fresh', { ok: true }));
+        expect(await tx.getIdempotencies([{ scope: 'scope-x', key: 'fresh' }, { scope: 'scope-x', key: 'key-1' }])).toEqual([
+          idempotency('scope-x', 'fresh', { ok: true }),
+          undefined,
+        ]);
+      });
     });
 
     test('getUsages answers per key in input order; keys differing in one field are different cells', async () => {

@@ -272,6 +272,7 @@ export function runStoreConformance(name: string, factory: () => Promise<Store> 
         await expectCode('CONFLICT', () => committed.appendChange(change()));
         await expectCode('CONFLICT', () => committed.getCustomers(['c1']));
         await expectCode('CONFLICT', () => committed.getUsages([]));
+        await expectCode('CONFLICT', () => committed.getIdempotencies([{ scope: 's', key: 'k' }]));
         await expectCode('CONFLICT', () => committed.putUsages([]));
         await expectCode('CONFLICT', () => committed.appendChanges([]));
 
@@ -285,6 +286,7 @@ export function runStoreConformance(name: string, factory: () => Promise<Store> 
         await expectCode('CONFLICT', () => rolledBack.listUsage({ customerId: 'c1' }));
         await expectCode('CONFLICT', () => rolledBack.getCustomers([]));
         await expectCode('CONFLICT', () => rolledBack.getUsages([usageKey()]));
+        await expectCode('CONFLICT', () => rolledBack.getIdempotencies([]));
         expect(await read((tx) => tx.getCustomer('c1'))).toBeUndefined();
       });
 

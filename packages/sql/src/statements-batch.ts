@@ -1,12 +1,12 @@
 // The multi-row statements and their per-size caches, split out of statements.ts so the chunked batch SQL is changed in one place.
-import { CUSTOMER_COLUMNS, EVENT_COLUMNS, NEW_CHANGE_COLUMNS, USAGE_COLUMNS, USAGE_KEY_COLUMNS } from './rows.js';
+import { CUSTOMER_COLUMNS, EVENT_COLUMNS, IDEMPOTENCY_COLUMNS, NEW_CHANGE_COLUMNS, USAGE_COLUMNS, USAGE_KEY_COLUMNS } from './rows.js';
 import { param, StatementBuilder } from './statements-builder.js';
 
 /** Most events one INSERT carries: 8 parameters each, well below either database's limit. */
 export const EVENT_CHUNK = 100;
 
 /**
- * Most rows one batch statement (getCustomers, getUsages, putUsages, appendChanges) carries: at
+ * Most rows one batch statement (getCustomers, getUsages, getIdempotencies, putUsages, appendChanges) carries: at
  * most 13 parameters each, well below either database's limit.
  */
 export const BATCH_CHUNK = 100;
@@ -15,6 +15,7 @@ export abstract class BatchStatements<Statement> extends StatementBuilder<Statem
   private readonly insertEventsBySize = new Map<number, Statement>();
   private readonly getCustomersBySize = new Map<number, Statement>();
   private readonly getUsagesBySize = new Map<number, Statement>();
+  private readonly getIdempotenciesBySize = new Map<number, Statement>();
   private readonly putUsagesBySize = new Map<number, Statement>();
   private readonly appendChangesBySize = new Map<number, Statement>();
   /** appendChange and every appendChanges statement built so far. */
@@ -80,6 +81,23 @@ export abstract class BatchStatements<Statement> extends StatementBuilder<Statem
             ),
           ),
         repeat(USAGE_KEY_COLUMNS, rows),
+      ),
+    );
+  }
+
+  /**
+   * One SELECT of the idempotency records whose (scope, key) is among `rows` pairs (1 to
+   * BATCH_CHUNK), in no particular order; binds scope and key pair after pair. A row-value IN
+   * list, PostgreSQL only, as getUsages. Prepared on first use per size.
+   */
+  getIdempotencies(rows: number): Statement {
+    return bySize(this.getIdempotenciesBySize, rows, () =>
+      this.reader(
+        this.k
+          .selectFrom('idempotency')
+          .select(IDEMPOTENCY_COLUMNS)
+          .where((eb) => eb(eb.refTuple('scope', 'key'), 'in', Array.from({ length: rows }, () => eb.tuple(param('scope'), param('key'))))),
+        repeat(['scope', 'key'], rows),
       ),
     );
   }

@@ -1,5 +1,5 @@
 // The multi-row (PostgreSQL) paths of SqlTx's batch operations, split out of tx.ts so chunking, lock ordering and row matching are changed in one place.
-import { distinctUsageKeys, usageKeyId, type CustomerRecord, type EventRecord, type NewChange, type UsageKey, type UsageRecord } from '@tessera/core';
+import { distinctUsageKeys, usageKeyId, type CustomerRecord, type EventRecord, type IdempotencyRecord, type NewChange, type UsageKey, type UsageRecord } from '@tessera/core';
 import { eventToRow, newChangeToRow, usageToRow } from './rows.js';
 import { BATCH_CHUNK, EVENT_CHUNK, type Statements } from './statements.js';
 import { settle, type Maybe, type SqlExecutor } from './executor.js';
@@ -33,6 +33,24 @@ export function batchGetCustomers<S>(
       for (const rows of results) for (const row of rows) byId.set(row[0], row);
       // Mapped per answer, so that a repeated id gets its own copy.
       return customerIds.map((id) => answer(byId.get(id)));
+    },
+  };
+}
+
+/** `getIdempotencies` where statements cost a round trip: one SELECT per chunk of distinct (scope, key) pairs. */
+export function batchGetIdempotencies<S>(
+  keys: readonly { scope: string; key: string }[],
+  answer: (row: unknown[] | undefined) => IdempotencyRecord | undefined,
+): Batch<S, unknown[][][], (IdempotencyRecord | undefined)[]> {
+  const id = (scope: unknown, key: unknown) => `${String(scope)}\u0000${String(key)}`;
+  const distinct = new Map<string, { scope: string; key: string }>();
+  for (const k of keys) distinct.set(id(k.scope, k.key), k);
+  return {
+    run: (x, s) => inChunks([...distinct.values()], (chunk) => x.all(s.getIdempotencies(chunk.length), chunk.flatMap((k) => [k.scope, k.key]))),
+    map: (results) => {
+      const byId = new Map<string, unknown[]>();
+      for (const rows of results) for (const row of rows) byId.set(id(row[0], row[1]), row);
+      return keys.map((k) => answer(byId.get(id(k.scope, k.key))));
     },
   };
 }

@@ -50,7 +50,7 @@ import {
 } from './rows.js';
 import type { Statements } from './statements.js';
 import { isPromise, settle, type Maybe, type SqlExecutor, type TranslateError } from './executor.js';
-import { batchAppendChanges, batchGetCustomers, batchGetUsages, batchInsertEvents, batchPutUsages } from './tx-batch.js';
+import { batchAppendChanges, batchGetCustomers, batchGetIdempotencies, batchGetUsages, batchInsertEvents, batchPutUsages } from './tx-batch.js';
 
 export type { Maybe, SqlExecutor, TranslateError } from './executor.js';
 
@@ -299,6 +299,15 @@ export class SqlTx<S> implements StoreTx {
 
   getIdempotency(scope: string, key: string): Promise<IdempotencyRecord | undefined> {
     return this.one('getIdempotency', (x, s) => x.get(s.getIdempotency, [scope, key]), idempotencyFromRow);
+  }
+
+  getIdempotencies(keys: readonly { scope: string; key: string }[]): Promise<(IdempotencyRecord | undefined)[]> {
+    const answer = (row: unknown[] | undefined) => (row === undefined ? undefined : idempotencyFromRow(row));
+    if (!this.x.roundTrips) {
+      return this.op(false, 'getIdempotencies', (x, s) => settle(keys.map((k) => x.get(s.getIdempotency, [k.scope, k.key]))), (rows) => rows.map(answer));
+    }
+    const batch = batchGetIdempotencies<S>(keys, answer);
+    return this.op(false, 'getIdempotencies', batch.run, batch.map);
   }
 
   putIdempotency(r: IdempotencyRecord): Promise<void> {

@@ -3,7 +3,7 @@ import { customerNotFound, isLive } from './lookups.js';
 import type { ResolvedEntitlement } from '../rules/entitlements.js';
 import type { FeatureDefinition } from '../catalog/types.js';
 import { ALL_TIME, usagePeriod, usageWindow, type Window } from '../rules/windows.js';
-import type { CustomerRecord, UsageKey } from '../records.js';
+import type { CustomerRecord, IdempotencyRecord, UsageKey } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { customerView } from './entitlements.js';
 import { Params } from './params.js';
@@ -107,19 +107,26 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
     const found = await fx.tx.getCustomers(ids);
     const customers = new Map<string, CustomerRecord | undefined>(ids.map((id, i) => [id, found[i]]));
     const pathOf = (i: number) => (inputs.length > 1 ? `usages[${i}]` : 'reportUsage');
+    // The first usage of each idempotency key, and what the store kept for the keys (one call).
     const firstWithKey = new Map<string, number>();
+    for (let i = 0; i < inputs.length; i++) {
+      const u = inputs[i]!;
+      const id = u.idempotencyKey === undefined ? undefined : `${u.customerId}\u0000${u.idempotencyKey}`;
+      if (id !== undefined && !firstWithKey.has(id)) firstWithKey.set(id, i);
+    }
+    const keyed = [...firstWithKey.values()];
+    const kept = await fx.tx.getIdempotencies(keyed.map((i) => ({ scope: scopeOf(inputs[i]!.customerId), key: inputs[i]!.idempotencyKey! })));
+    const replays = new Map<number, ReportedUsage | undefined>(keyed.map((i, n) => [i, kept[n] && replayOf(kept[n])]));
     const plans: Plan[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const u = inputs[i]!;
       if (u.idempotencyKey !== undefined) {
-        const id = `${u.customerId}\u0000${u.idempotencyKey}`;
-        const earlier = firstWithKey.get(id);
-        if (earlier !== undefined) {
-          plans.push({ kind: 'repeat', of: earlier });
+        const first = firstWithKey.get(`${u.customerId}\u0000${u.idempotencyKey}`)!;
+        const again = replays.get(i);
+        if (first !== i) {
+          plans.push({ kind: 'repeat', of: first });
           continue;
         }
-        firstWithKey.set(id, i);
-        const again = await replay(fx, u.customerId, u.idempotencyKey);
         if (again) {
           plans.push({ kind: 'replay', result: again });
           continue;
@@ -265,9 +272,8 @@ function serialise(r: ReportedUsage): unknown {
   };
 }
 
-async function replay(fx: WriteEffects, customerId: string, key: string): Promise<ReportedUsage | undefined> {
-  const rec = await fx.tx.getIdempotency(scopeOf(customerId), key);
-  if (!rec) return undefined;
+/** The first result stored under an idempotency key, as reportUsage returned it. */
+function replayOf(rec: IdempotencyRecord): ReportedUsage {
   const r = rec.result as Record<string, unknown>;
   return {
     customerId: r.customerId as string,

@@ -284,6 +284,10 @@ export function memoryStore(): Store {
       async getIdempotency(scope, key) {
         return get(t.idempotency, `${scope}\u0000${key}`);
       },
+      async getIdempotencies(keys) {
+        guard(false);
+        return keys.map((k) => get(t.idempotency, `${k.scope}\u0000${k.key}`));
+      },
       async putIdempotency(r) {
         put(t.idempotency, `${r.scope}\u0000${r.key}`, r);
       },

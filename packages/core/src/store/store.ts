@@ -158,6 +158,8 @@ export interface StoreTx {
   putRechargeConfig(record: RechargeConfigRecord): Promise<void>;
 
   getIdempotency(scope: string, key: string): Promise<IdempotencyRecord | undefined>;
+  /** Idempotency records by scope and key, answer i for keys[i] (undefined where none; a repeated pair answers twice). */
+  getIdempotencies(keys: readonly { scope: string; key: string }[]): Promise<(IdempotencyRecord | undefined)[]>;
   putIdempotency(record: IdempotencyRecord): Promise<void>;
 
   /** Appends to the change log; returns the new sequence number (strictly increasing, from 1). */
