@@ -25,6 +25,7 @@ import { sqliteStore } from '@tessera/sqlite';
 import pg from 'pg';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { benchEngine, customerId, provisionCustomers } from './catalog.js';
+import { dropSchemas } from './pg-helpers.js';
 import { compare, fmt, log, report, tempDir, timed, type Figure } from './harness.js';
 
 const CUSTOMERS = 10_000;
@@ -100,17 +101,6 @@ async function copyCustomers(url: string, schema: string): Promise<void> {
     await client.query('commit');
     const n = Number((await client.query<{ n: string }>('select count(*) as n from customers')).rows[0]!.n);
     if (n !== CUSTOMERS) throw new Error(`expected ${CUSTOMERS} customers, found ${n}`);
-  } finally {
-    await client.end();
-  }
-}
-
-/** On a server of TESSERA_PG_URL (not a throwaway one), the schemas a run made are dropped at the end. */
-async function dropSchemas(url: string, schemas: string[]): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    for (const s of schemas) await client.query(`drop schema if exists ${s} cascade`);
   } finally {
     await client.end();
   }

@@ -16,39 +16,16 @@
  * Usage: node --import tsx bench/consume-worker.ts
  */
 import { createInterface } from 'node:readline';
-import { createEngine, type Engine, type Store } from '@tessera/core';
+import { createEngine, type Engine } from '@tessera/core';
 import { postgresStore } from '@tessera/postgres';
 import { sqliteStore } from '@tessera/sqlite';
+import { countedStore, type Tally } from './pg-helpers.js';
 
 type Open = { customerId: string; watch?: boolean } & ({ store: 'postgres'; url: string; schema: string } | { store: 'sqlite'; filename: string });
 
-const tally = { transactions: 0, attempts: 0, reads: 0 };
+const tally: Tally = { transactions: 0, attempts: 0, reads: 0 };
 /** False: the store's watchChanges is hidden from the engine, whose follower then only polls (every 200 ms). */
 let watch = true;
-
-/** `store`, counting read and write transactions and the times a write's callback ran. */
-function counted(store: Store): Store {
-  return {
-    kind: store.kind,
-    ...(store.concurrentWrites !== undefined ? { concurrentWrites: store.concurrentWrites } : {}),
-    open: () => store.open(),
-    close: () => store.close(),
-    transaction: (mode, fn) => {
-      if (mode !== 'write') {
-        tally.reads++;
-        return store.transaction(mode, fn);
-      }
-      tally.transactions++;
-      return store.transaction(mode, (tx) => {
-        tally.attempts++;
-        return fn(tx);
-      });
-    },
-    getChanges: (after, limit) => store.getChanges(after, limit),
-    lastChangeSeq: () => store.lastChangeSeq(),
-    ...(store.watchChanges && watch ? { watchChanges: (onChange: () => void) => store.watchChanges!(onChange) } : {}),
-  };
-}
 
 let engine: Engine | undefined;
 /** The store and follower mode the open engine was made for. */
@@ -67,7 +44,7 @@ async function open(o: Open): Promise<void> {
     await close();
     watch = o.watch !== false;
     const store = o.store === 'postgres' ? postgresStore({ connectionString: o.url, schema: o.schema }) : sqliteStore({ filename: o.filename, busyTimeoutMs: 30_000 });
-    engine = await createEngine({ store: counted(store) });
+    engine = await createEngine({ store: countedStore(store, tally, { watch }) });
     opened = JSON.stringify(on);
   }
   customerId = id;

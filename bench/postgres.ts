@@ -31,12 +31,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { RawEvent, ReportUsageParams, Store } from '@tessera/core';
+import type { RawEvent, ReportUsageParams } from '@tessera/core';
 import { postgresStore } from '@tessera/postgres';
 import { sqliteStore } from '@tessera/sqlite';
 import pg from 'pg';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { benchEngine, customerId, provisionCustomers } from './catalog.js';
+import { countedStore, dropSchemas, type Tally } from './pg-helpers.js';
 import { compare, fmt, log, report, tempDir, timed, type Figure } from './harness.js';
 
 const CUSTOMERS = 1_000;
@@ -51,33 +52,6 @@ const EVENT_BATCH = EVENTS_PER_CUSTOMER * EVENT_CUSTOMERS;
 const ids = Array.from({ length: CUSTOMERS }, (_, i) => customerId(i));
 const payload = '{"resourceId":"","windowStart":0,"windowEnd":1,"value":1}';
 
-/** Write transactions begun, and attempts made at them (more attempts than transactions: retries). */
-interface Tally {
-  transactions: number;
-  attempts: number;
-}
-
-/** `store`, counting write transactions and the times their callback ran (once more per retry). */
-function counted(store: Store, tally: Tally): Store {
-  return {
-    kind: store.kind,
-    ...(store.concurrentWrites !== undefined ? { concurrentWrites: store.concurrentWrites } : {}),
-    open: () => store.open(),
-    close: () => store.close(),
-    transaction: (mode, fn) => {
-      if (mode !== 'write') return store.transaction(mode, fn);
-      tally.transactions++;
-      return store.transaction(mode, (tx) => {
-        tally.attempts++;
-        return fn(tx);
-      });
-    },
-    getChanges: (after, limit) => store.getChanges(after, limit),
-    lastChangeSeq: () => store.lastChangeSeq(),
-    ...(store.watchChanges ? { watchChanges: (onChange: () => void) => store.watchChanges!(onChange) } : {}),
-  };
-}
-
 const server = await startPostgres({ durable: true });
 if (!server) {
   log('  postgres: skipped, no PostgreSQL server (no initdb/pg_ctl/postgres binaries found and TESSERA_PG_URL not set)');
@@ -85,23 +59,12 @@ if (!server) {
   process.exit(0);
 }
 
-/** On a server of TESSERA_PG_URL (not a throwaway one), the schemas a run made are dropped at the end. */
-async function dropSchemas(url: string, schemas: string[]): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    for (const s of schemas) await client.query(`drop schema if exists ${s} cascade`);
-  } finally {
-    await client.end();
-  }
-}
-
 const figures: Figure[] = [];
 const stamp = Date.now();
 try {
   log(`  PostgreSQL ${server.version} (${server.kind})`);
-  const tally: Tally = { transactions: 0, attempts: 0 };
-  const pgEngine = await benchEngine(counted(postgresStore({ connectionString: server.url, schema: `bench_${stamp}` }), tally));
+  const tally: Tally = { transactions: 0, attempts: 0, reads: 0 };
+  const pgEngine = await benchEngine(countedStore(postgresStore({ connectionString: server.url, schema: `bench_${stamp}` }), tally));
   const dir = tempDir();
   const sqEngine = await benchEngine(sqliteStore({ filename: join(dir, 'postgres-side.db') }));
   // Durability 'full' syncs the WAL at every commit, as PostgreSQL does; 'normal' does not.
@@ -157,7 +120,7 @@ try {
   const tallied = (name: string, batch: () => Promise<unknown>) => async () => {
     const t0 = { ...tally };
     await batch();
-    const t = retries.get(name) ?? { transactions: 0, attempts: 0 };
+    const t = retries.get(name) ?? { transactions: 0, attempts: 0, reads: 0 };
     t.transactions += tally.transactions - t0.transactions;
     t.attempts += tally.attempts - t0.attempts;
     retries.set(name, t);

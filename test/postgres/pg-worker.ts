@@ -9,23 +9,15 @@
  */
 import { writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { createEngine, isTesseraError, type Engine, type MeteredEntitlement } from '@tessera/core';
+import { createEngine, type Engine, type MeteredEntitlement } from '@tessera/core';
 import { postgresStore } from '@tessera/postgres';
+import { consumeUntilEmpty, generator } from '../support/consume-loop.js';
 import type { ChurnJob, ConsumeJob, ConsumeReport, IngestJob, IngestReport, ListenJob, ListenReport, ReportJob, ReportReport, WorkerJob } from './worker-protocol.js';
 
 /** Synchronous, so that a line printed is a line the parent gets, even if SIGKILL comes next. */
 const say = (line: string): void => {
   writeSync(1, `${line}\n`);
 };
-
-/** A small deterministic generator (LCG), so that each worker has its own sequence. */
-function generator(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (s * 1_103_515_245 + 12_345) >>> 0;
-    return s;
-  };
-}
 
 /** A job once its engine is open and it is prepared: `run` does the rest on "go". */
 type Prepared = () => Promise<unknown>;
@@ -36,36 +28,7 @@ async function usageOf(engine: Engine, customerId: string, featureId: string): P
 }
 
 function consume(engine: Engine, j: ConsumeJob): Prepared {
-  // Refusals with nothing left before stopping: the quota never grows back, a few make sure.
-  const STOP_AFTER = 3;
-  const next = generator(j.seed);
-  const nextAmount = () => 1 + (next() % 3);
-  return async (): Promise<ConsumeReport> => {
-    let granted = 0;
-    let calls = 0;
-    let refusals = 0;
-    let empty = 0;
-    let amount = nextAmount();
-    while (empty < STOP_AFTER) {
-      // A real caller does some work between two consumptions (as in test/engine/consume-worker.ts).
-      if (calls > 0) await new Promise((resolve) => setTimeout(resolve, 1));
-      calls++;
-      try {
-        const r = await engine.consumeUsage({ customerId: j.customerId, featureId: j.featureId, amount, overage: j.overage });
-        granted += r.granted;
-        if (r.granted === 0) empty++;
-        amount = nextAmount();
-      } catch (e) {
-        if (!isTesseraError(e, 'USAGE_LIMIT_EXCEEDED')) throw e;
-        refusals++;
-        const available = Number(e.details.available);
-        if (available === 0) empty++;
-        // What is left may still be taken in smaller steps.
-        amount = available > 0 ? Math.min(amount, available) : nextAmount();
-      }
-    }
-    return { granted, calls, refusals };
-  };
+  return (): Promise<ConsumeReport> => consumeUntilEmpty(engine, j);
 }
 
 function ingest(engine: Engine, j: IngestJob): Prepared {
