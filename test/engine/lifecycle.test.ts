@@ -391,6 +391,22 @@ for (const factory of storeFactories()) {
         expect((await engine.tick()).invoicesCreated).toBe(0);
       });
 
+      it('cancelling a premium trial beside a pro whose own trial converted to paid leaves pro alone: no free plan starts', async () => {
+        // Found by lifecycle.property.test.ts: the converted pro still carries its trialEndDate and
+        // was taken for a trial, so the premium trial's end started the downgrade plan beside it.
+        const { engine, clock } = await open();
+        await engine.provisionCustomer({ customerId: 'c1' });
+        await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
+        clock.set('2024-02-29T10:00:00Z'); // pro's 14-day trial ended Feb 14: now paid
+        expect(await activePlans()).toEqual([['pro', 'ACTIVE']]);
+        const { subscription: premium } = await engine.provisionSubscription({ customerId: 'c1', planId: 'premium', billingPeriod: 'MONTHLY' });
+        expect(premium).toMatchObject({ status: 'IN_TRIAL', trialEndDate: at('2024-03-07T10:00:00Z') });
+        await engine.cancelSubscription({ subscriptionId: premium!.id });
+        expect((await allSubscriptions()).filter((s) => s.planId === 'free' && s.status === 'NOT_STARTED')).toEqual([]);
+        clock.set('2024-03-29T10:00:00Z');
+        expect(await activePlans()).toEqual([['pro', 'ACTIVE']]);
+      });
+
       it('a monthly subscription started Jan 31 and cancelled on Mar 5 ends on Mar 31', async () => {
         const { engine, clock } = await open();
         const { subscription: team } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });

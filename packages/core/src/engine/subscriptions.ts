@@ -148,8 +148,17 @@ export async function cancelSubscription(ctx: EngineContext, params: unknown): P
         await fx.change('subscription.updated', s.customerId, s.id, { status: 'CANCELED' });
       }
     }
+    // Another subscription of the product still paid for at `end` keeps the customer off the
+    // downgrade plan; one still in trial then does not (its own end decides). A trial that already
+    // converted to paid counts as paid.
     const othersLive = all.some(
-      (s) => s.id !== sub.id && s.productId === sub.productId && s.resourceId === sub.resourceId && s.trialEndDate === null && isLiveAt(s, end) && statusAt(s, now) !== 'NOT_STARTED',
+      (s) =>
+        s.id !== sub.id &&
+        s.productId === sub.productId &&
+        s.resourceId === sub.resourceId &&
+        (s.trialEndDate === null || s.trialEndDate <= end) &&
+        isLiveAt(s, end) &&
+        statusAt(s, now) !== 'NOT_STARTED',
     );
     if (!othersLive && status !== 'NOT_STARTED') await scheduleDowngrade(ctx, fx, ended, end);
     fx.invalidate(sub.customerId);
