@@ -12,7 +12,7 @@ import { readUsageCell } from './usage-cells.js';
 import { featureInfo, type FeatureInfo } from './feature-info.js';
 import { FixedDate } from './fixed-date.js';
 
-export { featureInfo, type FeatureInfo };
+export type { FeatureInfo };
 
 /** Why a check denied access. A check never throws for these; only malformed input throws. */
 export type AccessDeniedReason =

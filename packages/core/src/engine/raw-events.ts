@@ -7,7 +7,8 @@ import type { Catalog } from '../catalog/catalog.js';
 import { write, type EngineContext } from './context.js';
 import { customerView } from './entitlements.js';
 import { MAX_ID_LENGTH } from './params.js';
-import { BatchWrites, cellId } from './usage-cells.js';
+import { BatchWrites } from './usage-cells.js';
+import { usageKeyId } from '../store/usage-keys.js';
 import { entitlementFor, noteUsage, windowFor } from './usage.js';
 import type { CustomerView } from './view.js';
 
@@ -202,7 +203,7 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
       for (const f of plan.meters) {
         const w = windowFor(entitlementFor(view, e.resourceId, f.id, e.timestamp, now), e.timestamp);
         const key: UsageKey = { customerId: e.customerId, resourceId: e.resourceId, featureId: f.id, windowStart: w.start, windowEnd: w.end };
-        folds.push({ key, id: cellId(key), meter: f.meter as MeterDefinition, input: meterInput(f.meter!, e.dimensions)!, timestamp: e.timestamp });
+        folds.push({ key, id: usageKeyId(key), meter: f.meter as MeterDefinition, input: meterInput(f.meter!, e.dimensions)!, timestamp: e.timestamp });
       }
     }
     // Distinct values are claimed in key order (as BatchWrites orders cells, so that concurrent

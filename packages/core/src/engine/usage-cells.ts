@@ -30,9 +30,6 @@ export async function readUsageCell(tx: StoreTx, key: UsageKey, now: number): Pr
   return (await readUsageState(tx, key, now)).cell;
 }
 
-/** A usage cell's key as one string (the store's usageKeyId). */
-export const cellId = usageKeyId;
-
 const byId = <T>(a: [string, T], b: [string, T]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
 /**
@@ -51,24 +48,16 @@ export class BatchWrites {
     private readonly now: number,
   ) {}
 
-  /** The cell's record as this batch has it so far (read from the store the first time). */
-  async cell(key: UsageKey): Promise<UsageRecord> {
-    const rec = this.cells.get(cellId(key));
-    if (rec) return rec;
-    await this.load([key]);
-    return this.loaded(key);
-  }
-
   /**
    * Reads every cell of `keys` this batch has not read yet, in one store call (one statement per
    * hundred cells on a store with round trips, rather than one per cell). `ids`, when given, are
-   * the keys' cellIds (a batch that has them spares building them again).
+   * the keys' usageKeyIds (a batch that has them spares building them again).
    */
   async load(keys: readonly UsageKey[], ids?: readonly string[]): Promise<void> {
     const missing = new Map<string, UsageKey>();
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
-      const id = ids ? ids[i]! : cellId(key);
+      const id = ids ? ids[i]! : usageKeyId(key);
       if (!this.cells.has(id) && !missing.has(id)) missing.set(id, key);
     }
     if (missing.size === 0) return;
@@ -78,8 +67,8 @@ export class BatchWrites {
     for (const [id, key] of missing) this.cells.set(id, found[i++] ?? emptyUsage(key, this.now));
   }
 
-  /** The record of a cell already read (`load` or `cell`); throws when it was not, which is a bug. */
-  loaded(key: UsageKey, id = cellId(key)): UsageRecord {
+  /** The record of a cell already read (`load`); throws when it was not, which is a bug. */
+  loaded(key: UsageKey, id = usageKeyId(key)): UsageRecord {
     const rec = this.cells.get(id);
     if (!rec) throw new Error(`BatchWrites: cell ${id} used before it was loaded`);
     return rec;

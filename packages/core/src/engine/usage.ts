@@ -109,28 +109,27 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
     const pathOf = (i: number) => (inputs.length > 1 ? `usages[${i}]` : 'reportUsage');
     // The first usage of each idempotency key, and what the store kept for the keys (one call).
     const firstWithKey = new Map<string, number>();
-    for (let i = 0; i < inputs.length; i++) {
-      const u = inputs[i]!;
-      const id = u.idempotencyKey === undefined ? undefined : `${u.customerId}\u0000${u.idempotencyKey}`;
-      if (id !== undefined && !firstWithKey.has(id)) firstWithKey.set(id, i);
-    }
+    const firstOf = inputs.map((u, i) => {
+      if (u.idempotencyKey === undefined) return undefined;
+      const id = `${u.customerId}\u0000${u.idempotencyKey}`;
+      if (!firstWithKey.has(id)) firstWithKey.set(id, i);
+      return firstWithKey.get(id)!;
+    });
     const keyed = [...firstWithKey.values()];
     const kept = await fx.tx.getIdempotencies(keyed.map((i) => ({ scope: scopeOf(inputs[i]!.customerId), key: inputs[i]!.idempotencyKey! })));
     const replays = new Map<number, ReportedUsage | undefined>(keyed.map((i, n) => [i, kept[n] && replayOf(kept[n])]));
     const plans: Plan[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const u = inputs[i]!;
-      if (u.idempotencyKey !== undefined) {
-        const first = firstWithKey.get(`${u.customerId}\u0000${u.idempotencyKey}`)!;
-        const again = replays.get(i);
-        if (first !== i) {
-          plans.push({ kind: 'repeat', of: first });
-          continue;
-        }
-        if (again) {
-          plans.push({ kind: 'replay', result: again });
-          continue;
-        }
+      const first = firstOf[i];
+      if (first !== undefined && first !== i) {
+        plans.push({ kind: 'repeat', of: first });
+        continue;
+      }
+      const again = replays.get(i);
+      if (again) {
+        plans.push({ kind: 'replay', result: again });
+        continue;
       }
       plans.push(planOne(ctx, fx, views.get(u.customerId)!, customers.get(u.customerId), u, pathOf(i)));
     }

@@ -23,7 +23,6 @@ import { runSubscriptionQuery } from './subscription-query.js';
 const clone = <T>(v: T): T => structuredClone(v);
 const byCreation = <T extends { createdAt: number; id: string }>(list: T[]): T[] =>
   list.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-const usageKey = usageKeyId;
 
 interface Tables {
   catalogVersions: Map<number, CatalogVersionRecord>;
@@ -123,14 +122,14 @@ export function memoryStore(): Store {
         put(t.subscriptions, r.id, r);
       },
       async getUsage(k) {
-        return get(t.usage, usageKey(k));
+        return get(t.usage, usageKeyId(k));
       },
       async putUsage(r) {
-        put(t.usage, usageKey(r), r);
+        put(t.usage, usageKeyId(r), r);
       },
       async getUsages(keys) {
         guard(false);
-        return keys.map((k) => get(t.usage, usageKey(k)));
+        return keys.map((k) => get(t.usage, usageKeyId(k)));
       },
       async putUsages(records) {
         guard(true);
@@ -153,7 +152,7 @@ export function memoryStore(): Store {
       },
       async addDistinctValue(k, value) {
         guard(true);
-        const key = usageKey(k);
+        const key = usageKeyId(k);
         let set = t.distinct.get(key);
         if (!set) {
           set = new Set();
