@@ -209,17 +209,28 @@ export interface PromotionalGrantRecord {
   createdAt: number;
 }
 
-/** A grant of credits of one credit currency; amounts are exact decimal strings. */
+/**
+ * One grant of credits of one credit currency to a customer, as stored and as the credit rules
+ * take it (rules/credits-grants.ts: `CreditGrant`). Amounts are decimal strings of credits.
+ * `remaining` only goes down (burns, expiry, void); a grant is usable at `at` when created by
+ * then, not voided, not expired (`at < expiresAt`) and with credits remaining.
+ */
 export interface CreditGrantRecord {
   id: string;
   customerId: string;
   currencyId: string;
+  /** PAID credits were bought; PROMOTIONAL ones were given away. */
   category: 'PAID' | 'PROMOTIONAL';
+  /** Credits granted, > 0. */
   amount: string;
+  /** Credits not yet burnt, expired or voided; 0 <= remaining <= amount. */
   remaining: string;
+  /** 1 burns first. */
   priority: number;
+  /** Epoch ms (UTC) from which the grant no longer counts; null: never expires. */
   expiresAt: number | null;
   createdAt: number;
+  /** Epoch ms of the void; null while not voided. */
   voidedAt: number | null;
 }
 

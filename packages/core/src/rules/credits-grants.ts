@@ -1,5 +1,6 @@
 // The credit vocabulary (grants, ledger entries, amounts) and grant creation, split out of credits.ts so the burn and ledger modules share it without importing each other's internals.
 import { invalidArgument } from '../errors.js';
+import type { CreditGrantRecord } from '../records.js';
 import { Decimal, isDecimalString } from '../money.js';
 
 /** PAID credits were bought; PROMOTIONAL ones were given away. Promotional burn first on ties. */
@@ -17,28 +18,8 @@ export const CREDIT_MAX_FRACTION_DIGITS = 12;
 /** Credit amounts are below this (1e18): with 12 fraction digits, 30 significant digits at most. */
 const CREDIT_AMOUNT_BOUND = new Decimal('1e18');
 
-/**
- * One grant of credits of one credit currency to a customer. Amounts are decimal strings of
- * credits. `remaining` only goes down (burns, expiry, void); a grant is usable at `at` when
- * created by then, not voided, not expired (`at < expiresAt`) and with credits remaining.
- */
-export interface CreditGrant {
-  id: string;
-  customerId: string;
-  currencyId: string;
-  category: CreditCategory;
-  /** Credits granted, > 0. */
-  amount: string;
-  /** Credits not yet burnt, expired or voided; 0 <= remaining <= amount. */
-  remaining: string;
-  /** 1 burns first. */
-  priority: number;
-  /** Epoch ms (UTC) from which the grant no longer counts; null: never expires. */
-  expiresAt: number | null;
-  createdAt: number;
-  /** Epoch ms of the void; null while not voided. */
-  voidedAt: number | null;
-}
+/** One grant of credits to a customer: the stored record is what the rules take (records.ts). */
+export type CreditGrant = CreditGrantRecord;
 
 /**
  * What a ledger entry records. GRANT and RECHARGE open a grant (+amount; RECHARGE when the grant
