@@ -35,6 +35,26 @@ export interface CreditBalanceUpdatedEvent {
   at: Date;
 }
 
+/**
+ * Where an unseen failure came from: a listener that threw, the change follower's poll, a
+ * provider called after a commit, a replica's delivery, a store's background connection.
+ */
+export type EngineErrorSource = 'listener' | 'follower' | 'paymentProvider' | 'billingProvider' | 'replica' | 'store' | 'engine';
+
+/**
+ * Sent for every failure no caller sees (docs/operating.md#errors): the engine goes on, and the
+ * same failure is written to the `logger`. `code` is the TesseraError code when there is one.
+ */
+export interface EngineErrorEvent {
+  error: unknown;
+  source: EngineErrorSource;
+  /** The engine method or hook involved (`reportUsage`, `onInvoiceCreated`, `usageUpdated` listener...). */
+  method?: string;
+  customerId?: string;
+  code?: string;
+  at: Date;
+}
+
 export interface CatalogPublishedEvent {
   version: number;
   at: Date;
@@ -47,11 +67,38 @@ export type EngineEvents = {
   subscriptionUpdated: SubscriptionUpdatedEvent;
   catalogPublished: CatalogPublishedEvent;
   creditBalanceUpdated: CreditBalanceUpdatedEvent;
+  error: EngineErrorEvent;
 };
 
 export type EngineEventName = keyof EngineEvents;
 
-/** A typed mitt emitter. */
-export function createEmitter(): Emitter<EngineEvents> {
-  return mitt<EngineEvents>();
+/** Every event name `on` accepts (`'*'` hears them all). */
+export const ENGINE_EVENT_NAMES: readonly EngineEventName[] = ['entitlementsUpdated', 'usageUpdated', 'subscriptionUpdated', 'catalogPublished', 'creditBalanceUpdated', 'error'];
+
+/**
+ * A typed mitt emitter whose `emit` isolates listeners: one that throws does not stop the ones
+ * after it, and its error goes to `onListenerError` (the engine's error event and logger).
+ */
+export function createEmitter(onListenerError: (error: unknown, event: EngineEventName) => void = () => undefined): Emitter<EngineEvents> {
+  const emitter = mitt<EngineEvents>();
+  emitter.emit = ((type: EngineEventName, event: unknown) => {
+    // Copies, as mitt does: a listener may remove itself (or add others) while it runs.
+    const handlers = emitter.all.get(type)?.slice() ?? [];
+    for (const h of handlers) {
+      try {
+        (h as (e: unknown) => void)(event);
+      } catch (e) {
+        onListenerError(e, type);
+      }
+    }
+    const wildcard = emitter.all.get('*')?.slice() ?? [];
+    for (const h of wildcard) {
+      try {
+        (h as (t: string, e: unknown) => void)(type, event);
+      } catch (e) {
+        onListenerError(e, type);
+      }
+    }
+  }) as Emitter<EngineEvents>['emit'];
+  return emitter;
 }

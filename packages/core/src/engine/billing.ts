@@ -7,6 +7,7 @@ import { prorateChange, prorationSummary, type Proration } from '../rules/prorat
 import { type Window } from '../rules/windows.js';
 import type { CustomerRecord, InvoiceKind, InvoiceRecord, SubscriptionRecord } from '../records.js';
 import type { EngineContext, WriteEffects } from './context.js';
+import { runHook } from './report.js';
 
 /** An invoice as the API returns it. Amounts are decimal strings in `currency`. */
 export interface Invoice {
@@ -173,7 +174,7 @@ export async function issueInvoice(
   if (!(await fx.tx.insertInvoice(rec))) return undefined;
   await fx.change('invoice.created', rec.customerId, rec.id, { subscriptionId: rec.subscriptionId, total: rec.total, kind: rec.kind });
   const provider = ctx.billingProvider;
-  if (provider) fx.after(() => void Promise.resolve(provider.onInvoiceCreated(toInvoice(rec))).catch(() => undefined));
+  if (provider) fx.after(() => void runHook(ctx.reportError, { source: 'billingProvider', method: 'onInvoiceCreated', customerId: rec.customerId }, () => provider.onInvoiceCreated(toInvoice(rec))));
   return rec;
 }
 

@@ -5,6 +5,8 @@ import type { EngineEvents } from '../events.js';
 import type { CatalogVersionRecord, ChangeKind, NewChange } from '../records.js';
 import type { Store, StoreTx } from '../store/store.js';
 import type { ViewCache } from './view.js';
+import type { ErrorReporter } from './report.js';
+import type { Logger } from '../logger.js';
 
 /** One published catalog version, indexed. */
 export interface PublishedCatalog {
@@ -18,6 +20,10 @@ export interface EngineContext {
   readonly clock: Clock;
   readonly views: ViewCache;
   readonly emitter: Emitter<EngineEvents>;
+  /** Reports a failure no caller sees to the `error` event and the logger (docs/operating.md#errors). */
+  readonly reportError: ErrorReporter;
+  /** The logger the engine was given, if any. */
+  readonly logger?: Logger | undefined;
   /** Every published version, by number. */
   readonly catalogs: Map<number, PublishedCatalog>;
   /** The newest version (features and new subscriptions come from it). Throws when none. */
@@ -131,8 +137,10 @@ export async function write<T>(ctx: EngineContext, fn: (fx: WriteEffects) => Pro
   for (const e of fx.emits) {
     try {
       e();
-    } catch {
-      // A failing listener must not turn a committed write into an error for the caller.
+    } catch (err) {
+      // Listeners are isolated by the emitter; this is a post-commit step of the engine's own
+      // (a cache update). It must not turn a committed write into an error for the caller.
+      ctx.reportError(err, { source: 'engine', method: 'after commit' });
     }
   }
   return result;

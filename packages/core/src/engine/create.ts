@@ -11,6 +11,13 @@ import { offlineStore, type Fallback } from './offline.js';
 import { Params } from './params.js';
 import { DEFAULT_EVENT_LIMITS, type EventLimits } from './raw-events.js';
 import { ViewCache } from './view.js';
+import { createReporter } from './report.js';
+import { isLogger, safeLog, type Logger } from '../logger.js';
+
+function safeLogListener(logger: Logger | undefined, e: unknown): void {
+  if (logger) safeLog(logger, 'error', { err: e, source: 'listener', method: 'error listener' }, 'tessera: an error listener threw');
+  else console.error('tessera: an error listener threw', e);
+}
 
 function readFallback(p: Params): Fallback {
   const f = p.optObject('fallback')!;
@@ -38,7 +45,9 @@ function readFallback(p: Params): Fallback {
  * Throws INVALID_ARGUMENT for a bad catalog or when neither the store nor the options hold one.
  */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
-  const p = new Params(options, 'createEngine', ['store', 'catalog', 'clock', 'cache', 'newId', 'events', 'paymentProvider', 'billingProvider', 'followIntervalMs', 'offline', 'fallback']);
+  const p = new Params(options, 'createEngine', ['store', 'catalog', 'clock', 'cache', 'newId', 'events', 'paymentProvider', 'billingProvider', 'followIntervalMs', 'offline', 'fallback', 'logger']);
+  if (options.logger !== undefined && !isLogger(options.logger)) p.fail('logger', 'must have debug, info, warn and error methods (pino and console fit)');
+  const logger: Logger | undefined = options.logger;
   const offline = p.optBoolean('offline') ?? false;
   const fallback = p.optObject('fallback') === undefined ? undefined : readFallback(p);
   const followIntervalMs = p.optNumber('followIntervalMs', { min: 0, integer: true });
@@ -62,11 +71,20 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   if (offline && catalogInput) catalogs.set(1, { record: { version: 1, publishedAt: 0, definition: catalogInput.definition, planVersions: {}, addonVersions: {} }, catalog: catalogInput });
   let latest: PublishedCatalog | undefined = catalogs.size > 0 ? requireLatest(catalogs) : undefined;
   const newId = options.newId ?? ((prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`);
+  // The emitter reports a throwing listener through the reporter, which emits `error` on it; a
+  // throwing `error` listener is logged only (reporting it again would loop).
+  const emitter = createEmitter((e, event) => {
+    if (event === 'error') safeLogListener(logger, e);
+    else reportError(e, { source: 'listener', method: `${event} listener` });
+  });
+  const reportError = createReporter(() => emitter, logger, clock);
   const ctx: EngineContext = {
     store,
     clock,
     views: new ViewCache(maxCustomers),
-    emitter: createEmitter(),
+    emitter,
+    reportError,
+    logger,
     catalogs,
     latest: () => {
       if (!latest && offline) throw new TesseraError('OFFLINE', 'the engine runs offline without a catalog: only checks answer, from fallback values');

@@ -9,6 +9,7 @@ import type { OverageMode } from './consumption.js';
 import type { Fallback } from './offline.js';
 import type { PaymentProvider } from './payments.js';
 import type { EventLimits } from './raw-events.js';
+import type { Logger } from '../logger.js';
 
 /** Options of `createEngine`. */
 export interface EngineOptions {
@@ -38,6 +39,12 @@ export interface EngineOptions {
   fallback?: Fallback;
   /** Raw event limits: future skew, how late an event still counts, batch size (docs/metering.md). */
   events?: Partial<EventLimits>;
+  /**
+   * Receives every failure no caller sees (listeners, the follower, providers), with a structured
+   * context; pino and console fit. Without one, and without an `error` listener, such failures
+   * go to console.error (docs/operating.md#errors).
+   */
+  logger?: Logger;
 }
 
 /** Parameters shared by `consumeUsage` and `reserveUsage`. */

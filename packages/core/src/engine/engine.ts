@@ -1,6 +1,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import type { CatalogDefinition, CouponDefinition } from '../catalog/types.js';
-import type { EngineEventName } from '../events.js';
+import { ENGINE_EVENT_NAMES, type EngineEventName } from '../events.js';
+import { invalidArgument } from '../errors.js';
 import type { ChangeRecord } from '../records.js';
 import { getProducts, getCoupons, publishCatalog, type Product } from './catalog.js';
 import type { EngineContext } from './context.js';
@@ -353,6 +354,8 @@ export class Engine {
 
   /** Subscribes to an event (runs after the write committed). */
   addListener<K extends EngineEventName>(event: K, handler: Handler<K>): this {
+    if (!ENGINE_EVENT_NAMES.includes(event)) throw invalidArgument('event', `unknown event ${JSON.stringify(String(event))}; one of ${ENGINE_EVENT_NAMES.join(', ')}`, { value: String(event), allowed: ENGINE_EVENT_NAMES });
+    if (typeof handler !== 'function') throw invalidArgument('handler', `must be a function, got ${handler === null ? 'null' : typeof handler}`);
     this.ctx.emitter.on(event, handler);
     return this;
   }

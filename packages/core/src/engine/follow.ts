@@ -1,3 +1,4 @@
+import { safeLog } from '../logger.js';
 import { publishedFrom } from './catalog.js';
 import { usagePeriod } from '../rules/windows.js';
 import type { EngineContext } from './context.js';
@@ -7,6 +8,8 @@ import { OwnSeqs } from './own-seqs.js';
 
 /** Own sequence numbers remembered while the feed has not been read past them. */
 const MAX_OWN = 100_000;
+/** How often a failing follower repeats its report while the failure lasts. */
+const REPORT_EVERY_MS = 60_000;
 
 /**
  * Follows the store's change feed so that writes made by other processes on the same store
@@ -32,9 +35,9 @@ export class ChangeFollower {
   async start(): Promise<void> {
     this.lastSeq = await this.ctx.store.lastChangeSeq();
     if (this.intervalMs > 0) {
-      this.timer = setInterval(() => void this.poll().catch(() => undefined), this.intervalMs);
+      this.timer = setInterval(() => void this.pollReporting(), this.intervalMs);
       this.timer.unref?.();
-      this.unwatch = this.ctx.store.watchChanges?.(() => void this.poll().catch(() => undefined));
+      this.unwatch = this.ctx.store.watchChanges?.(() => void this.pollReporting());
     }
   }
 
@@ -62,6 +65,32 @@ export class ChangeFollower {
     })().finally(() => (this.running = undefined));
     return this.running;
   }
+
+  /**
+   * A background poll: its failure reaches the error event and the logger. A store that stays
+   * down fails every poll, so a streak is reported once when it starts, at most once a minute
+   * while it lasts, and its end is logged; checks meanwhile answer from the view.
+   */
+  private async pollReporting(): Promise<void> {
+    try {
+      await this.poll();
+      if (this.failingSince !== undefined) {
+        safeLog(this.ctx.logger, 'info', { source: 'follower', failedForMs: this.ctx.clock.nowMs() - this.failingSince }, 'tessera: the change feed is read again');
+        this.failingSince = undefined;
+      }
+    } catch (e) {
+      const now = this.ctx.clock.nowMs();
+      const first = this.failingSince === undefined;
+      if (first) this.failingSince = now;
+      if (first || now - (this.lastReported ?? now) >= REPORT_EVERY_MS) {
+        this.lastReported = now;
+        this.ctx.reportError(e, { source: 'follower', method: 'poll' });
+      }
+    }
+  }
+
+  private failingSince: number | undefined;
+  private lastReported: number | undefined;
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);

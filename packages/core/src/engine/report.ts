@@ -1,0 +1,58 @@
+import type { Emitter } from 'mitt';
+import type { Clock } from '../clock.js';
+import { isTesseraError } from '../errors.js';
+import type { EngineErrorSource, EngineEvents } from '../events.js';
+import { safeLog, type Logger } from '../logger.js';
+
+/** What a reported failure was part of (docs/operating.md#errors). */
+export interface ErrorContext {
+  source: EngineErrorSource;
+  method?: string;
+  customerId?: string;
+}
+
+/** Reports a failure no caller sees: to the `error` event and the logger. Never throws. */
+export type ErrorReporter = (error: unknown, context: ErrorContext) => void;
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  try {
+    return String(error);
+  } catch {
+    return typeof error;
+  }
+}
+
+/**
+ * The engine's reporter. With neither a logger nor an `error` listener the failure is written to
+ * `console.error` as a last resort: a failure nobody hears would be a silent one.
+ */
+export function createReporter(emitter: () => Emitter<EngineEvents>, logger: Logger | undefined, clock: Clock): ErrorReporter {
+  return (error, context) => {
+    const code = isTesseraError(error) ? error.code : undefined;
+    const where = context.method ? `${context.source} ${context.method}` : context.source;
+    const message = `tessera: ${where} failed: ${describe(error)}`;
+    const fields = { err: error, ...context, ...(code ? { code } : {}) };
+    safeLog(logger, 'error', fields, message);
+    const em = emitter();
+    const heard = (em.all.get('error')?.length ?? 0) > 0;
+    if (heard) em.emit('error', { error, ...context, ...(code ? { code } : {}), at: clock.now() });
+    if (!heard && !logger) console.error(message, error);
+  };
+}
+
+/**
+ * Runs a user hook (a provider, a callback) outside any transaction and reports what it throws
+ * or rejects with, so a failing hook is neither silent nor the caller's error.
+ */
+export function runHook(report: ErrorReporter, context: ErrorContext, fn: () => unknown): Promise<void> {
+  try {
+    return Promise.resolve(fn()).then(
+      () => undefined,
+      (e: unknown) => report(e, context),
+    );
+  } catch (e) {
+    report(e, context);
+    return Promise.resolve();
+  }
+}
