@@ -24,6 +24,7 @@ import { batchCases } from './batch-cases.js';
 import { creditCases } from './credit-cases.js';
 import { queryCases } from './query-cases.js';
 import { recordCases } from './record-cases.js';
+import { providerCallCases } from './provider-call-cases.js';
 
 /** What the case groups need from the suite: the transaction shorthands and the case registrar. */
 export interface Harness {
@@ -74,6 +75,7 @@ export function runStoreConformance(name: string, factory: () => Promise<Store> 
     queryCases({ read, write, test });
     creditCases({ read, write, test });
     batchCases({ read, write, test }, () => store);
+    providerCallCases({ read, write, test });
 
     describe('change log', () => {
       test('appendChange numbers changes 1, 2, 3... across transactions; getChanges pages them in order', async () => {

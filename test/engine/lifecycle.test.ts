@@ -505,7 +505,7 @@ for (const factory of storeFactories()) {
         expect(r.status).toBe('PAYMENT_REQUIRED');
         expect(r.checkoutUrl).toBe(`https://checkout.example.test/${r.id}`);
         expect(r.subscription.status).toBe('PAYMENT_PENDING');
-        expect(payments.checkouts).toEqual([{ customerId: 'c1', subscriptionId: r.id, amount: '20.00', currency: 'USD' }]);
+        expect(payments.checkouts).toEqual([{ customerId: 'c1', subscriptionId: r.id, amount: '20.00', currency: 'USD', idempotencyKey: `checkout:${r.id}` }]);
         expect((await engine.getSubscription(r.id)).status).toBe('PAYMENT_PENDING');
         // Grants nothing: free is still the plan in force.
         expect((await engine.getActiveSubscriptions({ customerId: 'c1' })).map((s) => s.planId)).toEqual(['free']);

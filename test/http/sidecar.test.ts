@@ -112,6 +112,38 @@ describe('the sidecar in process', () => {
   });
 
   describe('errors', () => {
+    it('answers a failed checkout 502 PAYMENT_PROVIDER_FAILED without the provider\'s message, and retryCheckout completes it', async () => {
+      let fail = true;
+      const paid = await createEngine({
+        store: memoryStore(),
+        catalog: demoCatalog,
+        clock: testClock('2024-01-31T09:00:00Z'),
+        logger: { debug() {}, info() {}, warn() {}, error() {} },
+        paymentProvider: {
+          createCheckout: ({ subscriptionId }) => {
+            if (fail) throw new Error('card service at /srv/secret/path failed');
+            return { checkoutUrl: `https://pay.test/${subscriptionId}` };
+          },
+        },
+      });
+      try {
+        const paidApp = createSidecar({ engine: paid, fullAccessKeys: [FULL_KEY] });
+        await post(paidApp, 'provisionCustomer', { customerId: 'c1' });
+        const res = await post(paidApp, 'provisionSubscription', { customerId: 'c1', planId: 'basic', billingPeriod: 'MONTHLY' });
+        expect(res.status).toBe(502);
+        const text = await res.text();
+        expect(text).not.toContain('/srv/secret');
+        const body = JSON.parse(text) as { error: { code: string; details: { subscriptionId: string; retryable: boolean } } };
+        expect(body.error).toMatchObject({ code: 'PAYMENT_PROVIDER_FAILED', details: { retryable: true } });
+        fail = false;
+        const client = createClient({ url: 'http://sidecar.test', apiKey: FULL_KEY, fetch: viaApp(paidApp) });
+        const subscriptionId = body.error.details.subscriptionId;
+        expect(await client.retryCheckout({ subscriptionId })).toEqual({ subscriptionId, checkoutUrl: `https://pay.test/${subscriptionId}` });
+      } finally {
+        await paid.close();
+      }
+    });
+
     it('maps each error code to its status with { error: { code, message, details } }', async () => {
       let next: TesseraError = new TesseraError('INVALID_ARGUMENT', 'x');
       const stub = {
@@ -139,6 +171,7 @@ describe('the sidecar in process', () => {
         CUSTOMER_ID_ARCHIVED: 409,
         USAGE_LIMIT_EXCEEDED: 422,
         STORE_UNAVAILABLE: 503,
+        PAYMENT_PROVIDER_FAILED: 502,
         UNAUTHORIZED: 401,
       };
       for (const [code, status] of Object.entries(HTTP_STATUS)) {

@@ -16,6 +16,8 @@ export type TesseraErrorCode =
   | 'RESERVATION_NOT_FOUND'
   | 'CONFLICT'
   | 'STORE_UNAVAILABLE'
+  /** A payment provider did not start a checkout; what it was for is committed and retryable (docs/providers.md). */
+  | 'PAYMENT_PROVIDER_FAILED'
   | 'OFFLINE'
   | 'UNAUTHORIZED'
   /** An unexpected failure inside a service (the sidecar answers it for non-Tessera errors). */

@@ -194,6 +194,41 @@ export interface IdempotencyRecord {
   createdAt: number;
 }
 
+/** What an outbound provider call does: start a checkout, or deliver an invoice to the billing provider. */
+export type ProviderCallKind = 'createCheckout' | 'onInvoiceCreated';
+
+/**
+ * An outbound call to a payment or billing provider, committed before the call is made and
+ * updated when it settled (docs/providers.md): the engine's outbox for the calls it must never
+ * make inside a store transaction. A call found PENDING after a crash is made again with the
+ * same `key`, which the provider receives as its idempotency key.
+ */
+export interface ProviderCallRecord {
+  /** Unique; also the idempotency key the provider sees ('checkout:<subscriptionId>', 'invoice:<invoiceId>'). */
+  key: string;
+  kind: ProviderCallKind;
+  customerId: string;
+  /** The subscription (createCheckout) or invoice (onInvoiceCreated) the call is about. */
+  entityId: string;
+  /** What the call is made with (JSON). */
+  input: unknown;
+  /** PENDING until the provider answered; DONE once it did; DROPPED when no longer needed (the subscription stopped waiting for payment). */
+  status: 'PENDING' | 'DONE' | 'DROPPED';
+  /** The provider's answer once DONE (JSON: `{ checkoutUrl }` for a checkout), else null. */
+  result: unknown;
+  /** Attempts started so far. */
+  attempts: number;
+  /**
+   * Epoch ms before which nobody else attempts the call: an attempt in flight holds it for a
+   * lease, so another process's `tick()` does not call the provider beside it.
+   */
+  notBefore: number;
+  /** The message of the last failed attempt, null when none failed. */
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
 /** A promotional entitlement granted to a customer (or one of its resources) for a time. */
 export interface PromotionalGrantRecord {
   id: string;

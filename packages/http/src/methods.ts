@@ -104,6 +104,7 @@ export const METHODS: Record<MethodName, MethodSpec> = {
   cancelSubscriptionScheduledUpdates: params('write', 'cancelSubscriptionScheduledUpdates'),
   migrateSubscriptionToLatest: params('write', 'migrateSubscriptionToLatest'),
   confirmPayment: params('write', 'confirmPayment'),
+  retryCheckout: params('write', 'retryCheckout'),
   getSubscriptions: params('read', 'getSubscriptions'),
   getInvoices: params('read', 'getInvoices'),
   estimateSubscription: params('read', 'estimateSubscription'),

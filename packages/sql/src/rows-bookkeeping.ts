@@ -4,6 +4,7 @@ import type {
   ChangeRecord,
   IdempotencyRecord,
   NewChange,
+  ProviderCallRecord,
 } from '@tessera/core';
 import { type Columns, json, parse } from './rows-encoding.js';
 
@@ -46,4 +47,55 @@ type ChangeRow = [number, number, string, string | null, string | null, string |
 export function changeFromRow(row: unknown): ChangeRecord {
   const [seq, at, kind, customerId, entityId, payload] = row as ChangeRow;
   return { seq, at, kind: kind as ChangeRecord['kind'], customerId, entityId, payload: payload === null ? undefined : parse(payload) };
+}
+
+export const PROVIDER_CALL_COLUMNS = [
+  'key',
+  'kind',
+  'customer_id',
+  'entity_id',
+  'input',
+  'status',
+  'result',
+  'attempts',
+  'not_before',
+  'last_error',
+  'created_at',
+  'updated_at',
+] as const satisfies Columns<'provider_calls'>;
+type ProviderCallRow = [string, string, string, string, string, string, string | null, number, number, string | null, number, number];
+
+export function providerCallToRow(r: ProviderCallRecord): ProviderCallRow {
+  return [
+    r.key,
+    r.kind,
+    r.customerId,
+    r.entityId,
+    json(r.input ?? null),
+    r.status,
+    r.result === null || r.result === undefined ? null : json(r.result),
+    r.attempts,
+    r.notBefore,
+    r.lastError,
+    r.createdAt,
+    r.updatedAt,
+  ];
+}
+
+export function providerCallFromRow(row: unknown): ProviderCallRecord {
+  const [key, kind, customerId, entityId, input, status, result, attempts, notBefore, lastError, createdAt, updatedAt] = row as ProviderCallRow;
+  return {
+    key,
+    kind: kind as ProviderCallRecord['kind'],
+    customerId,
+    entityId,
+    input: parse(input),
+    status: status as ProviderCallRecord['status'],
+    result: result === null ? null : parse(result),
+    attempts: Number(attempts),
+    notBefore: Number(notBefore),
+    lastError,
+    createdAt: Number(createdAt),
+    updatedAt: Number(updatedAt),
+  };
 }

@@ -10,12 +10,15 @@ export {
   CHANGE_COLUMNS,
   IDEMPOTENCY_COLUMNS,
   NEW_CHANGE_COLUMNS,
+  PROVIDER_CALL_COLUMNS,
   catalogVersionFromRow,
   catalogVersionToRow,
   changeFromRow,
   idempotencyFromRow,
   idempotencyToRow,
   newChangeToRow,
+  providerCallFromRow,
+  providerCallToRow,
 } from './rows-bookkeeping.js';
 export {
   CUSTOMER_COLUMNS,

@@ -199,6 +199,23 @@ export interface RechargeConfigsTable {
   updated_at: number;
 }
 
+/** Added in schema v5 (SQLite) / v3 (PostgreSQL): the outbox of provider calls. */
+export interface ProviderCallsTable {
+  key: string;
+  kind: string;
+  customer_id: string;
+  entity_id: string;
+  input: JsonText;
+  status: string;
+  /** SQL NULL while there is no result. */
+  result: JsonText | null;
+  attempts: number;
+  not_before: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 /** One row per applied migration; `PRAGMA user_version` holds the highest one. */
 export interface SchemaMigrationsTable {
   version: number;
@@ -222,5 +239,6 @@ export interface Database {
   credit_grants: CreditGrantsTable;
   credit_ledger: CreditLedgerTable;
   recharge_configs: RechargeConfigsTable;
+  provider_calls: ProviderCallsTable;
   schema_migrations: SchemaMigrationsTable;
 }

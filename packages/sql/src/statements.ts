@@ -17,6 +17,7 @@ import {
   NEW_CHANGE_COLUMNS,
   NEW_CREDIT_LEDGER_COLUMNS,
   PROMOTIONAL_GRANT_COLUMNS,
+  PROVIDER_CALL_COLUMNS,
   RECHARGE_CONFIG_COLUMNS,
   RECHARGE_CONFIG_KEY_COLUMNS,
   RESERVATION_COLUMNS,
@@ -75,6 +76,10 @@ export class Statements<Statement> extends BatchStatements<Statement> {
   readonly putRechargeConfig: Statement;
   /** `querySubscriptions`: built per query shape (see subscription-query.ts). */
   readonly subscriptionQueries: SubscriptionQueries<Statement>;
+  readonly getProviderCall: Statement;
+  readonly putProviderCall: Statement;
+  readonly listDueProviderCalls: Statement;
+  readonly listDueProviderCallsAfter: Statement;
   readonly getIdempotency: Statement;
   readonly putIdempotency: Statement;
   readonly appendChange: Statement;
@@ -253,6 +258,22 @@ export class Statements<Statement> extends BatchStatements<Statement> {
     this.putRechargeConfig = this.writer(
       this.upsert('recharge_configs', RECHARGE_CONFIG_COLUMNS, RECHARGE_CONFIG_KEY_COLUMNS),
       RECHARGE_CONFIG_COLUMNS,
+    );
+
+    this.getProviderCall = this.reader(k.selectFrom('provider_calls').select(PROVIDER_CALL_COLUMNS).where('key', '=', param('key')), ['key']);
+    this.putProviderCall = this.writer(this.upsert('provider_calls', PROVIDER_CALL_COLUMNS, ['key']), PROVIDER_CALL_COLUMNS);
+    // The status is a literal, not a parameter: only then can SQLite use the partial index on PENDING.
+    const due = k
+      .selectFrom('provider_calls')
+      .select(PROVIDER_CALL_COLUMNS)
+      .where('status', '=', sql.lit('PENDING'))
+      .where('not_before', '<=', param<number>('not_before'))
+      .orderBy('created_at')
+      .orderBy('key');
+    this.listDueProviderCalls = this.reader(due.limit(param<number>('limit')), ['not_before', 'limit']);
+    this.listDueProviderCallsAfter = this.reader(
+      due.where((eb) => eb(eb.refTuple('created_at', 'key'), '>', eb.tuple(param<number>('created_at'), param('key')))).limit(param<number>('limit')),
+      ['not_before', 'created_at', 'key', 'limit'],
     );
 
     this.getIdempotency = this.reader(

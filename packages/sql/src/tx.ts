@@ -11,6 +11,7 @@ import {
   type NewChange,
   type NewCreditLedgerRecord,
   type PromotionalGrantRecord,
+  type ProviderCallRecord,
   type RechargeConfigRecord,
   type ReservationRecord,
   type StoreTx,
@@ -39,6 +40,8 @@ import {
   newCreditLedgerToRow,
   promotionalGrantFromRow,
   promotionalGrantToRow,
+  providerCallFromRow,
+  providerCallToRow,
   rechargeConfigFromRow,
   rechargeConfigToRow,
   reservationFromRow,
@@ -295,6 +298,23 @@ export class SqlTx<S> implements StoreTx {
 
   putRechargeConfig(r: RechargeConfigRecord): Promise<void> {
     return this.write('putRechargeConfig', (x, s) => x.run(s.putRechargeConfig, rechargeConfigToRow(r)));
+  }
+
+  getProviderCall(key: string): Promise<ProviderCallRecord | undefined> {
+    return this.one('getProviderCall', (x, s) => x.get(s.getProviderCall, [key]), providerCallFromRow);
+  }
+
+  putProviderCall(r: ProviderCallRecord): Promise<void> {
+    return this.write('putProviderCall', (x, s) => x.run(s.putProviderCall, providerCallToRow(r)));
+  }
+
+  listDueProviderCalls(q: { dueAt: number; limit: number; after?: { createdAt: number; key: string } }): Promise<ProviderCallRecord[]> {
+    const a = q.after;
+    return this.many(
+      'listDueProviderCalls',
+      (x, s) => (a ? x.all(s.listDueProviderCallsAfter, [q.dueAt, a.createdAt, a.key, q.limit]) : x.all(s.listDueProviderCalls, [q.dueAt, q.limit])),
+      providerCallFromRow,
+    );
   }
 
   getIdempotency(scope: string, key: string): Promise<IdempotencyRecord | undefined> {

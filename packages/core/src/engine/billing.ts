@@ -7,7 +7,7 @@ import { prorateChange, prorationSummary, type Proration } from '../rules/prorat
 import { type Window } from '../rules/windows.js';
 import type { CustomerRecord, InvoiceKind, InvoiceRecord, SubscriptionRecord } from '../records.js';
 import type { EngineContext, WriteEffects } from './context.js';
-import { runHook } from './report.js';
+import { enqueueProviderCall, attempt, invoiceDeliveryKey } from './provider-calls.js';
 
 /** An invoice as the API returns it. Amounts are decimal strings in `currency`. */
 export interface Invoice {
@@ -173,8 +173,11 @@ export async function issueInvoice(
   };
   if (!(await fx.tx.insertInvoice(rec))) return undefined;
   await fx.change('invoice.created', rec.customerId, rec.id, { subscriptionId: rec.subscriptionId, total: rec.total, kind: rec.kind });
-  const provider = ctx.billingProvider;
-  if (provider) fx.after(() => void runHook(ctx.reportError, { source: 'billingProvider', method: 'onInvoiceCreated', customerId: rec.customerId }, () => provider.onInvoiceCreated(toInvoice(rec))));
+  if (ctx.billingProvider) {
+    // Delivered after the commit and retried by tick() until it succeeds (docs/providers.md).
+    const call = await enqueueProviderCall(fx, { key: invoiceDeliveryKey(rec.id), kind: 'onInvoiceCreated', customerId: rec.customerId, entityId: rec.id, input: { invoiceId: rec.id } });
+    fx.after(() => void attempt(ctx, call, rec));
+  }
   return rec;
 }
 
@@ -210,9 +213,15 @@ export function toInvoice(r: InvoiceRecord): Invoice {
   };
 }
 
-/** Where an external billing system is told about invoices (none by default). */
+/**
+ * Where an external billing system is told about invoices (none by default). Delivery is
+ * at-least-once (docs/providers.md): called after the invoice committed, never inside the
+ * transaction; a throw or rejection is reported and the delivery is made again by a later
+ * `tick()`, as is one a crash interrupted. Use `invoice.id` as the idempotency key (Stripe: the
+ * `Idempotency-Key` header) so that a repeat does nothing twice.
+ */
 export interface BillingProvider {
-  /** Called after the invoice committed; errors are ignored (the engine's ledger is the record). */
+  /** Told of one invoice; resolve once it is recorded, throw or reject to have it delivered again. */
   onInvoiceCreated(invoice: Invoice): void | Promise<void>;
 }
 

@@ -34,7 +34,7 @@ export interface EngineContext {
   addCatalog(published: PublishedCatalog): void;
   /** A new unique id with a prefix ('sub', 'res'...). */
   newId(prefix: string): string;
-  /** Told about every invoice after it committed. */
+  /** Told about every invoice after it committed, at least once (provider-calls.ts). */
   readonly billingProvider?: import('./billing.js').BillingProvider | undefined;
   /** Collects payment for paid subscriptions of customers without a payment method. */
   readonly paymentProvider?: import('./payments.js').PaymentProvider | undefined;

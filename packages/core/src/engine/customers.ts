@@ -1,10 +1,11 @@
 import { TesseraError } from '../errors.js';
 import { requireLiveCustomer } from './lookups.js';
 import { isLiveAt, statusAt } from '../rules/lifecycle.js';
-import type { BillingInfo, CustomerRecord } from '../records.js';
+import type { BillingInfo, CustomerRecord, ProviderCallRecord } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { Params, readIdArgument } from './params.js';
 import { endSubscription, provisionInTx } from './provisioning.js';
+import { attempt } from './provider-calls.js';
 import { readSubscriptionInput } from './subscription-params.js';
 import { toSubscription, type Subscription } from './subscription-shape.js';
 import { toPromotion, type PromotionalEntitlement } from './promotions.js';
@@ -132,7 +133,9 @@ export async function provisionCustomer(ctx: EngineContext, params: unknown): Pr
     subParams === undefined || subParams === null
       ? undefined
       : readSubscriptionInput(subParams, 'provisionCustomer.subscriptionParams', catalog, customerId);
-  return write(ctx, async (fx) => {
+  const checkouts: ProviderCallRecord[] = [];
+  const out = await write(ctx, async (fx) => {
+    checkouts.length = 0; // a serialization retry runs this again
     const existing = await fx.tx.getCustomer(customerId);
     if (existing?.archivedAt != null) {
       throw new TesseraError('CUSTOMER_ID_ARCHIVED', `provisionCustomer.customerId: "${customerId}" belongs to an archived customer and cannot be reused; unarchive it or pick another id`, {
@@ -156,7 +159,9 @@ export async function provisionCustomer(ctx: EngineContext, params: unknown): Pr
     await noteCustomer(fx, customerId, 'customer.updated');
     let subscription: Subscription | undefined;
     if (explicit) {
-      subscription = toSubscription((await provisionInTx(ctx, fx, explicit, rec)).record, fx.now);
+      const done = await provisionInTx(ctx, fx, explicit, rec);
+      if (done.checkout) checkouts.push(done.checkout);
+      subscription = toSubscription(done.record, fx.now);
     } else if (subParams === undefined && !existing) {
       // The journey: each product's default plan (or trial) on sign-up.
       for (const product of catalog.products.values()) {
@@ -170,13 +175,18 @@ export async function provisionCustomer(ctx: EngineContext, params: unknown): Pr
           catalog,
           customerId,
         );
-        const s = toSubscription((await provisionInTx(ctx, fx, input, rec)).record, fx.now);
-        subscription ??= s;
+        const done = await provisionInTx(ctx, fx, input, rec);
+        if (done.checkout) checkouts.push(done.checkout);
+        subscription ??= toSubscription(done.record, fx.now);
       }
     }
     const customer = await toCustomer(fx, rec, fx.now);
     return subscription ? { customer, subscription } : { customer };
   });
+  // Checkouts are made after the commit; a failure is reported and left to retryCheckout / tick()
+  // (this result has no place for a URL; docs/providers.md).
+  for (const call of checkouts) await attempt(ctx, call);
+  return out;
 }
 
 /** `updateCustomer`: only the given fields change; `billingInfo` is replaced whole. */

@@ -23,9 +23,9 @@ export interface EngineOptions {
   cache?: { maxCustomers?: number };
   /** Id generator for subscriptions and reservations; random UUIDs by default. */
   newId?: (prefix: string) => string;
-  /** Collects payment for paid subscriptions of customers without a payment method (none by default). */
+  /** Collects payment for paid subscriptions of customers without a payment method (none by default); called outside transactions, docs/providers.md. */
   paymentProvider?: PaymentProvider;
-  /** Told about every invoice after it committed (none by default). */
+  /** Told about every invoice after it committed, at least once (none by default); docs/providers.md. */
   billingProvider?: BillingProvider;
   /**
    * How often to read the change feed for writes by other processes on the same store, in ms

@@ -32,6 +32,8 @@ import { grantPromotionalEntitlements, revokePromotionalEntitlements, type Promo
 import { getPaywall } from './paywall.js';
 import type { Paywall } from '../rules/paywall.js';
 import { check } from './check.js';
+import { retryCheckout, type CheckoutResult } from './payments.js';
+import { drainProviderCalls } from './provider-calls.js';
 import type { ConsumeUsageParams, Handler } from './engine-types.js';
 
 export type { ConsumeUsageParams, EngineOptions } from './engine-types.js';
@@ -148,6 +150,15 @@ export class Engine {
   /** Marks a PAYMENT_PENDING subscription paid (from the payment provider's confirmation); it starts granting. */
   confirmPayment(params: { subscriptionId: string }): Promise<Subscription> {
     return changes.confirmPayment(this.ctx, params);
+  }
+
+  /**
+   * The checkout URL of a PAYMENT_PENDING subscription whose checkout failed (PAYMENT_PROVIDER_FAILED)
+   * or was left pending: calls the payment provider again with the same idempotency key, or answers
+   * the URL already obtained. docs/providers.md
+   */
+  retryCheckout(params: { subscriptionId: string }): Promise<CheckoutResult> {
+    return retryCheckout(this.ctx, params);
   }
 
   /** Subscriptions filtered, sorted and cursor-paged in the store. */
@@ -380,11 +391,15 @@ export class Engine {
     return this.ctx.views.size;
   }
 
-  /** Closes the store. Further calls fail with STORE_UNAVAILABLE. */
+  /**
+   * Closes the store, after provider calls in flight settled (at most 10 s; one cut short stays
+   * pending for a later tick). Further calls fail with STORE_UNAVAILABLE.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.follower?.stop();
+    await drainProviderCalls(this.ctx);
     this.ctx.emitter.all.clear();
     await this.ctx.store.close();
   }

@@ -6,9 +6,10 @@ import type { PricedDocument } from '../rules/invoice.js';
 import { isLiveAt, statusAt } from '../rules/lifecycle.js';
 import type { Proration } from '../rules/proration.js';
 import { billingPeriodAt, nthBillingPeriod, type Window } from '../rules/windows.js';
-import type { CustomerRecord, InvoiceRecord, SubscriptionRecord } from '../records.js';
+import type { CustomerRecord, InvoiceRecord, ProviderCallRecord, SubscriptionRecord } from '../records.js';
 import { changeDocument, issueInvoice, periodDocument, periodKey, priceDocument, subscriptionLinesCurrency } from './billing.js';
 import type { EngineContext, WriteEffects } from './context.js';
+import { checkoutKey, enqueueProviderCall, type CheckoutInput } from './provider-calls.js';
 import type { SubscriptionInput } from './subscription-params.js';
 import { currentPeriod } from './subscription-shape.js';
 
@@ -17,7 +18,8 @@ export interface Provisioned {
   /** The new subscription, or for a scheduled downgrade the current one carrying the scheduled update. */
   record: SubscriptionRecord;
   status: 'SUCCESS' | 'PAYMENT_REQUIRED';
-  checkoutUrl?: string;
+  /** The checkout committed PENDING, for the caller to make once the transaction committed (docs/providers.md). */
+  checkout?: ProviderCallRecord;
   invoice?: InvoiceRecord;
   /** The document billed now (or that will be billed when the first period starts). */
   document?: PricedDocument;
@@ -132,7 +134,7 @@ export async function checkPromotion(ctx: EngineContext, fx: WriteEffects, code:
  * take effect now with proration when the billing period stays; downgrades from a paid
  * subscription are scheduled for the end of its billing period. Bills the first period (or the
  * proration) with an invoice; with a payment provider and no payment method, the subscription
- * waits in PAYMENT_PENDING.
+ * waits in PAYMENT_PENDING and `checkout` is the provider call for the caller to make after the commit.
  */
 export async function provisionInTx(
   ctx: EngineContext,
@@ -238,17 +240,18 @@ export async function provisionInTx(
       if (invoice) result.invoice = invoice;
     }
     if (ctx.paymentProvider && !opts.estimate && customer.billingInfo?.hasPaymentMethod !== true) {
+      // The provider is called after the commit, never here (docs/providers.md): this commits the pending call.
       rec.status = 'PAYMENT_PENDING';
-      const checkout = await ctx.paymentProvider.createCheckout({
+      const input: CheckoutInput = {
         customerId: rec.customerId,
         subscriptionId: rec.id,
         planId: rec.planId,
         amount: result.document.total,
         currency: result.document.currency,
         ...(opts.checkoutOptions ? { options: opts.checkoutOptions } : {}),
-      });
+      };
       result.status = 'PAYMENT_REQUIRED';
-      result.checkoutUrl = checkout.checkoutUrl;
+      result.checkout = await enqueueProviderCall(fx, { key: checkoutKey(rec.id), kind: 'createCheckout', customerId: rec.customerId, entityId: rec.id, input });
       await saveSubscription(fx, rec, { planId: rec.planId });
       return result;
     }

@@ -8,8 +8,13 @@ import { readSubscriptionInput } from './subscription-params.js';
 import { endSubscription, provisionInTx, scheduleDowngrade } from './provisioning.js';
 import { requireSubscription, toInvoice, type Invoice } from './billing.js';
 import { currentPeriod, toSubscription, type Subscription } from './subscription-shape.js';
+import { startCheckout } from './payments.js';
 
-/** The result of provisioning: PAYMENT_REQUIRED when a payment provider must collect first. */
+/**
+ * The result of provisioning: PAYMENT_REQUIRED when a payment provider must collect first, with
+ * the provider's `checkoutUrl`. When the provider fails, provisionSubscription throws
+ * PAYMENT_PROVIDER_FAILED instead (the subscription is committed; docs/providers.md).
+ */
 export interface ProvisionSubscriptionResult {
   id: string;
   status: 'SUCCESS' | 'PAYMENT_REQUIRED';
@@ -34,14 +39,16 @@ async function restoreHeldForTrial(fx: WriteEffects, trial: SubscriptionRecord):
 export async function provisionSubscription(ctx: EngineContext, params: unknown): Promise<ProvisionSubscriptionResult> {
   const input = readSubscriptionInput(params, 'provisionSubscription', ctx.latest().catalog);
   const p = params as { checkoutOptions?: Record<string, unknown> };
-  return write(ctx, async (fx) => {
+  const { result, checkout } = await write(ctx, async (fx) => {
     const customer = await requireLiveCustomer(fx.tx, input.customerId, 'provisionSubscription.customerId', 'provisionSubscription.customerId');
     const done = await provisionInTx(ctx, fx, input, customer, p.checkoutOptions ? { checkoutOptions: p.checkoutOptions } : {});
     const result: ProvisionSubscriptionResult = { id: done.record.id, status: done.status, subscription: toSubscription(done.record, fx.now) };
-    if (done.checkoutUrl) result.checkoutUrl = done.checkoutUrl;
     if (done.invoice) result.subscription.latestInvoice = toInvoice(done.invoice);
-    return result;
+    return { result, checkout: done.checkout };
   });
+  // After the commit, outside any transaction; a failure throws PAYMENT_PROVIDER_FAILED (docs/providers.md).
+  if (checkout) result.checkoutUrl = await startCheckout(ctx, checkout);
+  return result;
 }
 
 /** `getSubscription`: one subscription by id. Throws SUBSCRIPTION_NOT_FOUND. */

@@ -5,6 +5,7 @@ import { issueInvoice, periodDocument, periodKey } from './billing.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { effectiveCatalogVersion } from './view.js';
 import { maintainCredits } from './credits.js';
+import { retryDueProviderCalls } from './provider-calls.js';
 
 /** What a `tick()` materialised. A second tick at the same instant reports zeros. */
 export interface TickResult {
@@ -14,6 +15,13 @@ export interface TickResult {
   updatesApplied: number;
   /** Customer credit balances whose expiries or recharges were written. */
   creditsMaintained: number;
+  /**
+   * Provider calls made again (checkouts and invoice deliveries that failed or that a crash
+   * interrupted; docs/providers.md), and how many of those failed again. Unlike the counts above,
+   * a call that failed is made again by the next tick, even at the same instant.
+   */
+  providerCallsRetried: number;
+  providerCallsFailed: number;
 }
 
 /** Most billing periods one tick bills for a subscription (a decade of months): bounds a catch-up. */
@@ -97,12 +105,26 @@ function currentCycleStart(sub: SubscriptionRecord, keys: readonly string[]): nu
 }
 
 /**
- * `tick()`: materialises due transitions for every subscription (one transaction each), in
- * creation order, and the credit expiries and recharges of their customers. Idempotent: running
- * it twice at one instant writes once.
+ * `tick()`: makes again the provider calls that failed or were interrupted (docs/providers.md),
+ * then materialises due transitions for every subscription (one transaction each), in creation
+ * order, and the credit expiries and recharges of their customers. Idempotent: running it twice
+ * at one instant writes once (a provider call that keeps failing is tried once per tick).
  */
 export async function tick(ctx: EngineContext): Promise<TickResult> {
-  const result: TickResult = { subscriptionsVisited: 0, statusesChanged: 0, invoicesCreated: 0, updatesApplied: 0, creditsMaintained: 0 };
+  const result: TickResult = {
+    subscriptionsVisited: 0,
+    statusesChanged: 0,
+    invoicesCreated: 0,
+    updatesApplied: 0,
+    creditsMaintained: 0,
+    providerCallsRetried: 0,
+    providerCallsFailed: 0,
+  };
+  // First: the calls left from before this tick. Invoices this tick issues are delivered after
+  // their own commits, and hold their calls for a lease, so this pass never makes them twice.
+  const calls = await retryDueProviderCalls(ctx);
+  result.providerCallsRetried = calls.made;
+  result.providerCallsFailed = calls.failed;
   const customersSeen = new Set<string>();
   let after: { value: number; id: string } | undefined;
   for (;;) {

@@ -11,6 +11,7 @@ import type {
   CreditGrantRecord,
   CreditLedgerRecord,
   PromotionalGrantRecord,
+  ProviderCallRecord,
   RechargeConfigRecord,
   NewChange,
   ReservationRecord,
@@ -38,6 +39,7 @@ interface Tables {
   creditGrants: Map<string, CreditGrantRecord>;
   ledger: CreditLedgerRecord[];
   recharge: Map<string, RechargeConfigRecord>;
+  providerCalls: Map<string, ProviderCallRecord>;
   changes: ChangeRecord[];
 }
 
@@ -60,6 +62,7 @@ export function memoryStore(): Store {
     creditGrants: new Map(),
     ledger: [],
     recharge: new Map(),
+    providerCalls: new Map(),
     changes: [],
   };
   const mutex = new Mutex();
@@ -279,6 +282,22 @@ export function memoryStore(): Store {
       },
       async putRechargeConfig(r) {
         put(t.recharge, `${r.customerId}\u0000${r.currencyId}`, r);
+      },
+      async getProviderCall(key) {
+        return get(t.providerCalls, key);
+      },
+      async putProviderCall(r) {
+        put(t.providerCalls, r.key, r);
+      },
+      async listDueProviderCalls(q) {
+        guard(false);
+        const after = q.after;
+        return [...t.providerCalls.values()]
+          .filter((c) => c.status === 'PENDING' && c.notBefore <= q.dueAt)
+          .filter((c) => !after || c.createdAt > after.createdAt || (c.createdAt === after.createdAt && c.key > after.key))
+          .sort((a, b) => a.createdAt - b.createdAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+          .slice(0, q.limit)
+          .map(clone);
       },
       async getIdempotency(scope, key) {
         return get(t.idempotency, `${scope}\u0000${key}`);

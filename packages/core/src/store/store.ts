@@ -14,6 +14,7 @@ import type {
   CreditLedgerRecord,
   NewCreditLedgerRecord,
   PromotionalGrantRecord,
+  ProviderCallRecord,
   RechargeConfigRecord,
   NewChange,
   ReservationRecord,
@@ -161,6 +162,15 @@ export interface StoreTx {
   /** Idempotency records by scope and key, answer i for keys[i] (undefined where none; a repeated pair answers twice). */
   getIdempotencies(keys: readonly { scope: string; key: string }[]): Promise<(IdempotencyRecord | undefined)[]>;
   putIdempotency(record: IdempotencyRecord): Promise<void>;
+
+  getProviderCall(key: string): Promise<ProviderCallRecord | undefined>;
+  /** Inserts or replaces by key. */
+  putProviderCall(record: ProviderCallRecord): Promise<void>;
+  /**
+   * PENDING provider calls with notBefore <= `dueAt`, ordered by (createdAt, key), strictly after
+   * the cursor `after` when paging, at most `limit`.
+   */
+  listDueProviderCalls(query: { dueAt: number; limit: number; after?: { createdAt: number; key: string } }): Promise<ProviderCallRecord[]>;
 
   /** Appends to the change log; returns the new sequence number (strictly increasing, from 1). */
   appendChange(change: NewChange): Promise<number>;

@@ -3,6 +3,7 @@ import { initial } from './0001-initial.js';
 import { eventsByStream } from './0002-events-by-stream.js';
 import { invoicesAndQuery } from './0003-invoices-and-query.js';
 import { promotionsAndCredits } from './0004-promotions-and-credits.js';
+import { providerCalls } from './0005-provider-calls.js';
 
 export type { Migration };
 
@@ -10,7 +11,7 @@ export type { Migration };
  * Every migration, oldest first. Append new ones; never edit or reorder a released one: a file
  * already migrated only ever runs the versions above its own.
  */
-export const MIGRATIONS: readonly Migration[] = [initial, eventsByStream, invoicesAndQuery, promotionsAndCredits];
+export const MIGRATIONS: readonly Migration[] = [initial, eventsByStream, invoicesAndQuery, promotionsAndCredits, providerCalls];
 
 /** The schema version this code writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
