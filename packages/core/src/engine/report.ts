@@ -40,19 +40,3 @@ export function createReporter(emitter: () => Emitter<EngineEvents>, logger: Log
     if (!heard && !logger) console.error(message, error);
   };
 }
-
-/**
- * Runs a user hook (a provider, a callback) outside any transaction and reports what it throws
- * or rejects with, so a failing hook is neither silent nor the caller's error.
- */
-export function runHook(report: ErrorReporter, context: ErrorContext, fn: () => unknown): Promise<void> {
-  try {
-    return Promise.resolve(fn()).then(
-      () => undefined,
-      (e: unknown) => report(e, context),
-    );
-  } catch (e) {
-    report(e, context);
-    return Promise.resolve();
-  }
-}
