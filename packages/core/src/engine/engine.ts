@@ -33,6 +33,7 @@ import { getPaywall } from './paywall.js';
 import type { Paywall } from '../rules/paywall.js';
 import { check } from './check.js';
 import type { ConsumeUsageParams, Handler } from './engine-types.js';
+import type { EngineMetricsSnapshot } from './metrics.js';
 
 export type { ConsumeUsageParams, EngineOptions } from './engine-types.js';
 
@@ -380,11 +381,20 @@ export class Engine {
     return this.ctx.views.size;
   }
 
+  /**
+   * The engine's counters since it was created: checks, write latency and retries, the view
+   * cache, the follower's lag (docs/operating.md#metrics). The sidecar serves them at /metrics.
+   */
+  getMetrics(): EngineMetricsSnapshot {
+    return this.ctx.metrics.snapshot();
+  }
+
   /** Closes the store. Further calls fail with STORE_UNAVAILABLE. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.follower?.stop();
+    this.ctx.telemetry?.close();
     this.ctx.emitter.all.clear();
     await this.ctx.store.close();
   }
