@@ -27,6 +27,7 @@ const BENCHES: { name: string; file: string; args: string[] }[] = [
   { name: 'subscriptions', file: 'subscriptions', args: [] },
   { name: 'postgres', file: 'postgres', args: [] },
   { name: 'consume-processes', file: 'consume-processes', args: [] },
+  { name: 'telemetry', file: 'telemetry', args: [] },
 ];
 const names = BENCHES.map((b) => b.name);
 

@@ -18,6 +18,8 @@ export * from './rules/entitlements.js';
 export * from './rules/lifecycle.js';
 export { Engine, type EngineOptions } from './engine/engine.js';
 export { createEngine } from './engine/create.js';
+export type { EngineMetricsSnapshot, HistogramSnapshot } from './engine/metrics.js';
+export { observeReplica, type TelemetryOptions, type OpenTelemetryApi, type ReplicaReading } from './engine/telemetry.js';
 export type * from './engine/entitlements.js';
 export type { Customer, ProvisionCustomerParams, UpdateCustomerParams } from './engine/customers.js';
 export type { Subscription, ScheduledUpdateView } from './engine/subscription-shape.js';

@@ -1,4 +1,4 @@
-import type { TesseraErrorCode, TesseraErrorDetails } from '@tessera/core';
+import type { TesseraError, TesseraErrorCode, TesseraErrorDetails } from '@tessera/core';
 
 /**
  * The HTTP status of each error code. A record over the whole union, so a new code does not
@@ -49,4 +49,35 @@ export type WireErrorCode = TesseraErrorCode | typeof INTERNAL;
 /** The JSON body of every error answer. */
 export interface ErrorBody {
   error: { code: WireErrorCode; message: string; details: TesseraErrorDetails };
+}
+
+/** What an error answer may say, and whether its full story belongs in the log instead. */
+export interface PublicError {
+  status: number;
+  code: WireErrorCode;
+  message: string;
+  details: TesseraErrorDetails;
+  /** The body says less than the error: the sidecar logs the error in full. */
+  withheld: boolean;
+}
+
+/** Generic messages for answers whose own message is withheld (packages/http/README.md#errors). */
+const GENERIC: Partial<Record<WireErrorCode, string>> = {
+  STORE_UNAVAILABLE: 'the store is unavailable right now; retry later (the sidecar log has the cause)',
+  OFFLINE: 'the engine is offline; retry later',
+  CONFLICT: 'the call conflicts with stored state; read the current state and retry',
+};
+
+/**
+ * The body of an error answer. A message that says what to fix goes to the caller as it is. What
+ * may hold a server path, a driver message or a stack does not: any 5xx (a broken or busy store,
+ * a bug), and any error a store translated from a driver error (it carries the driver's error as
+ * `cause`, e.g. a SQLite CONFLICT quoting the constraint). Those answer a generic message for
+ * their code with no details; the caller still branches on the code.
+ */
+export function publicError(e: TesseraError): PublicError {
+  const status = HTTP_STATUS[e.code] ?? 500;
+  const fromDriver = (e as { cause?: unknown }).cause !== undefined;
+  if (status < 500 && !fromDriver) return { status, code: e.code, message: e.message, details: e.details, withheld: false };
+  return { status, code: e.code, message: GENERIC[e.code] ?? `the sidecar could not serve the call (${e.code}); its log has the cause`, details: {}, withheld: true };
 }

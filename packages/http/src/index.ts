@@ -4,7 +4,7 @@ export { MIN_KEY_LENGTH } from './server/keys.js';
 export { createClient, type ClientOptions, type TesseraClient, type ChangesPage, type SidecarHealth, type FetchLike } from './client/client.js';
 export { reviveDates, DATE_FIELDS } from './client/revive.js';
 export { METHODS, NOT_EXPOSED, type MethodName, type MethodSpec, type MethodAccess } from './methods.js';
-export { HTTP_STATUS, INTERNAL, type ErrorBody, type WireErrorCode } from './errors.js';
+export { HTTP_STATUS, INTERNAL, publicError, type ErrorBody, type PublicError, type WireErrorCode } from './errors.js';
 export {
   createReplica,
   httpSyncStore,

@@ -18,8 +18,8 @@ export interface MethodSpec {
   bodyKeys?: readonly string[];
 }
 
-/** The engine methods that are not requests: listeners, lifecycle. Never exposed over HTTP. */
-export const NOT_EXPOSED = ['addListener', 'removeListener', 'on', 'off', 'close'] as const;
+/** The engine methods that are not requests: listeners, lifecycle, metrics (served at /metrics). Never exposed over HTTP as methods. */
+export const NOT_EXPOSED = ['addListener', 'removeListener', 'on', 'off', 'close', 'getMetrics'] as const;
 
 type EngineMethodName = {
   [K in keyof Engine]: Engine[K] extends (...args: never[]) => unknown ? K : never;

@@ -10,6 +10,8 @@ export interface Sieved {
  */
 export class BoundedCache<K, V extends Sieved> {
   private readonly map = new Map<K, V>();
+  /** Entries dropped to stay within `maxEntries` (docs/operating.md#metrics). */
+  evictions = 0;
 
   constructor(readonly maxEntries: number) {
     if (!(maxEntries >= 1)) throw new RangeError('BoundedCache: maxEntries must be at least 1');
@@ -46,7 +48,10 @@ export class BoundedCache<K, V extends Sieved> {
       if (first.done) return;
       const [key, value] = first.value;
       this.map.delete(key);
-      if (!value.visited) return;
+      if (!value.visited) {
+        this.evictions++;
+        return;
+      }
       value.visited = false;
       this.map.set(key, value);
     }

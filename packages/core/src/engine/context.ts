@@ -7,6 +7,8 @@ import type { Store, StoreTx } from '../store/store.js';
 import type { ViewCache } from './view.js';
 import type { ErrorReporter } from './report.js';
 import type { Logger } from '../logger.js';
+import type { EngineMetrics } from './metrics.js';
+import type { Telemetry } from './telemetry.js';
 
 /** One published catalog version, indexed. */
 export interface PublishedCatalog {
@@ -24,6 +26,10 @@ export interface EngineContext {
   readonly reportError: ErrorReporter;
   /** The logger the engine was given, if any. */
   readonly logger?: Logger | undefined;
+  /** The engine's counters (docs/operating.md#metrics); kept with or without OpenTelemetry. */
+  readonly metrics: EngineMetrics;
+  /** OpenTelemetry, when `@opentelemetry/api` is installed (or given) and not turned off. */
+  telemetry?: Telemetry | undefined;
   /** Every published version, by number. */
   readonly catalogs: Map<number, PublishedCatalog>;
   /** The newest version (features and new subscriptions come from it). Throws when none. */
@@ -127,12 +133,24 @@ export class WriteEffects {
  */
 export async function write<T>(ctx: EngineContext, fn: (fx: WriteEffects) => Promise<T>): Promise<T> {
   let fx!: WriteEffects;
-  const result = await ctx.store.transaction('write', async (tx) => {
-    fx = new WriteEffects(ctx, tx, ctx.clock.nowMs());
-    const result = await fn(fx);
-    await fx.flushChanges();
-    return result;
-  });
+  // A store that retries a transaction (a serialization failure, a busy database) runs this
+  // callback again: the runs counted here are the retries, whatever the store.
+  let attempts = 0;
+  const started = performance.now();
+  let result: T;
+  try {
+    result = await ctx.store.transaction('write', async (tx) => {
+      attempts++;
+      fx = new WriteEffects(ctx, tx, ctx.clock.nowMs());
+      const result = await fn(fx);
+      await fx.flushChanges();
+      return result;
+    });
+  } catch (e) {
+    ctx.metrics.write((performance.now() - started) / 1000, attempts, e);
+    throw e;
+  }
+  ctx.metrics.write((performance.now() - started) / 1000, attempts, undefined);
   for (const id of fx.invalidated) ctx.views.invalidate(id);
   for (const e of fx.emits) {
     try {

@@ -13,6 +13,32 @@ import { DEFAULT_EVENT_LIMITS, type EventLimits } from './raw-events.js';
 import { ViewCache } from './view.js';
 import { createReporter } from './report.js';
 import { isLogger, safeLog, type Logger } from '../logger.js';
+import { EngineMetrics } from './metrics.js';
+import { importOpenTelemetry, isOpenTelemetryApi, Telemetry, tracedClass, type OpenTelemetryApi } from './telemetry.js';
+
+/** Each traced engine's Telemetry; the traced class is one for the process (telemetry.ts). */
+const telemetries = new WeakMap<object, Telemetry>();
+let Traced: typeof Engine | undefined;
+
+/**
+ * The OpenTelemetry API the `telemetry` option asks for, or undefined for none. Read by hand, not
+ * through Params: `api` is a module object (functions), which a JSON-safety check would refuse.
+ */
+async function telemetryApi(p: Params, raw: unknown, logger: Logger | undefined): Promise<{ api: OpenTelemetryApi; customerIds: boolean } | undefined> {
+  if (raw === false) return undefined;
+  if (raw === undefined) {
+    const api = await importOpenTelemetry(logger);
+    return api && { api, customerIds: false };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) p.fail('telemetry', 'must be false or an object { api?, customerIds? }');
+  const t = raw as { api?: unknown; customerIds?: unknown };
+  const unknown = Object.keys(t).find((k) => k !== 'api' && k !== 'customerIds');
+  if (unknown !== undefined) p.fail('telemetry', `unknown option ${JSON.stringify(unknown)}; allowed: api, customerIds`);
+  if (t.api !== undefined && !isOpenTelemetryApi(t.api)) p.fail('telemetry.api', "must be the @opentelemetry/api module (import * as otel from '@opentelemetry/api')");
+  if (t.customerIds !== undefined && typeof t.customerIds !== 'boolean') p.fail('telemetry.customerIds', 'must be a boolean');
+  const api = t.api === undefined ? await importOpenTelemetry(logger) : (t.api as OpenTelemetryApi);
+  return api && { api, customerIds: t.customerIds === true };
+}
 
 function safeLogListener(logger: Logger | undefined, e: unknown): void {
   if (logger) safeLog(logger, 'error', { err: e, source: 'listener', method: 'error listener' }, 'tessera: an error listener threw');
@@ -45,7 +71,7 @@ function readFallback(p: Params): Fallback {
  * Throws INVALID_ARGUMENT for a bad catalog or when neither the store nor the options hold one.
  */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
-  const p = new Params(options, 'createEngine', ['store', 'catalog', 'clock', 'cache', 'newId', 'events', 'paymentProvider', 'billingProvider', 'followIntervalMs', 'offline', 'fallback', 'logger']);
+  const p = new Params(options, 'createEngine', ['store', 'catalog', 'clock', 'cache', 'newId', 'events', 'paymentProvider', 'billingProvider', 'followIntervalMs', 'offline', 'fallback', 'logger', 'telemetry']);
   if (options.logger !== undefined && !isLogger(options.logger)) p.fail('logger', 'must have debug, info, warn and error methods (pino and console fit)');
   const logger: Logger | undefined = options.logger;
   const offline = p.optBoolean('offline') ?? false;
@@ -65,6 +91,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   if (typeof clock.nowMs !== 'function') p.fail('clock', 'must be a Clock with now() and nowMs()');
   const maxCustomers = p.optObject('cache', ['maxCustomers'])?.optNumber('maxCustomers', { min: 1, integer: true }) ?? 100_000;
   const catalogInput = options.catalog === undefined ? undefined : toCatalog(options.catalog);
+  const otel = await telemetryApi(p, options.telemetry, logger);
   await store.open();
   const catalogs = new Map<number, PublishedCatalog>();
   if (!offline) for (const rec of await store.transaction('read', (tx) => tx.listCatalogVersions())) catalogs.set(rec.version, publishedFrom(rec));
@@ -78,13 +105,16 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     else reportError(e, { source: 'listener', method: `${event} listener` });
   });
   const reportError = createReporter(() => emitter, logger, clock);
+  const views = new ViewCache(maxCustomers);
+  const metrics = new EngineMetrics(store.kind, views, clock);
   const ctx: EngineContext = {
     store,
     clock,
-    views: new ViewCache(maxCustomers),
+    views,
     emitter,
     reportError,
     logger,
+    metrics,
     catalogs,
     latest: () => {
       if (!latest && offline) throw new TesseraError('OFFLINE', 'the engine runs offline without a catalog: only checks answer, from fallback values');
@@ -102,11 +132,22 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     paymentProvider: options.paymentProvider,
     billingProvider: options.billingProvider,
   };
-  if (offline) return new Engine(ctx, eventLimits);
+  if (offline) return construct(ctx, otel, eventLimits);
   const follower = new ChangeFollower(ctx, followIntervalMs ?? (store.kind === 'memory' ? 0 : 200));
   await follower.start();
   ctx.onOwnChange = (seq) => follower.noteOwn(seq);
   if (catalogInput) await publishCatalog(ctx, catalogInput);
   ctx.latest();
-  return new Engine(ctx, eventLimits, follower);
+  return construct(ctx, otel, eventLimits, follower);
+}
+
+/** The plain engine, or with telemetry the traced class (a span per call, telemetry.ts). */
+function construct(ctx: EngineContext, otel: { api: OpenTelemetryApi; customerIds: boolean } | undefined, eventLimits: EventLimits, follower?: ChangeFollower): Engine {
+  if (!otel) return new Engine(ctx, eventLimits, follower);
+  // Made last, so that a createEngine that fails leaves no instruments reading a dead engine.
+  ctx.telemetry = new Telemetry(otel.api, ctx.metrics, otel.customerIds);
+  Traced ??= tracedClass(Engine, (instance) => telemetries.get(instance));
+  const engine = new Traced(ctx, eventLimits, follower);
+  telemetries.set(engine, ctx.telemetry);
+  return engine;
 }

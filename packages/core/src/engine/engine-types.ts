@@ -10,6 +10,7 @@ import type { Fallback } from './offline.js';
 import type { PaymentProvider } from './payments.js';
 import type { EventLimits } from './raw-events.js';
 import type { Logger } from '../logger.js';
+import type { TelemetryOptions } from './telemetry.js';
 
 /** Options of `createEngine`. */
 export interface EngineOptions {
@@ -45,6 +46,12 @@ export interface EngineOptions {
    * go to console.error (docs/operating.md#errors).
    */
   logger?: Logger;
+  /**
+   * OpenTelemetry spans and metrics (docs/operating.md#traces). By default they are on when
+   * `@opentelemetry/api` is installed, and cost nothing until an SDK registers; `false` turns them
+   * off. Checks are counted, not traced, whatever this says.
+   */
+  telemetry?: TelemetryOptions | false;
 }
 
 /** Parameters shared by `consumeUsage` and `reserveUsage`. */

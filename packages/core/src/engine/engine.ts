@@ -35,6 +35,7 @@ import { check } from './check.js';
 import { retryCheckout, type CheckoutResult } from './payments.js';
 import { drainProviderCalls } from './provider-calls.js';
 import type { ConsumeUsageParams, Handler } from './engine-types.js';
+import type { EngineMetricsSnapshot } from './metrics.js';
 
 export type { ConsumeUsageParams, EngineOptions } from './engine-types.js';
 
@@ -392,6 +393,14 @@ export class Engine {
   }
 
   /**
+   * The engine's counters since it was created: checks, write latency and retries, the view
+   * cache, the follower's lag (docs/operating.md#metrics). The sidecar serves them at /metrics.
+   */
+  getMetrics(): EngineMetricsSnapshot {
+    return this.ctx.metrics.snapshot();
+  }
+
+  /**
    * Closes the store, after provider calls in flight settled (at most 10 s; one cut short stays
    * pending for a later tick). Further calls fail with STORE_UNAVAILABLE.
    */
@@ -400,6 +409,7 @@ export class Engine {
     this.closed = true;
     this.follower?.stop();
     await drainProviderCalls(this.ctx);
+    this.ctx.telemetry?.close();
     this.ctx.emitter.all.clear();
     await this.ctx.store.close();
   }

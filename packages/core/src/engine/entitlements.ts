@@ -134,8 +134,12 @@ export function readCheck(params: unknown, method: string): CheckInput {
 /** The cached view of a customer, loading it from the store on a miss. */
 export async function customerView(ctx: EngineContext, customerId: string): Promise<CustomerView> {
   const hit = ctx.views.get(customerId);
-  if (hit) return hit;
+  if (hit) {
+    ctx.metrics.viewHits++;
+    return hit;
+  }
   const gen = ctx.views.generation;
+  ctx.metrics.viewMisses++;
   const view = await ctx.store.transaction('read', async (tx) => {
     const customer = await tx.getCustomer(customerId);
     if (!customer) return new CustomerView(undefined, [], ctx.catalogs, () => ctx.latest().catalog.features);
@@ -182,7 +186,9 @@ export async function evaluate(ctx: EngineContext, input: CheckInput, expected?:
 
 async function evaluateOnline(ctx: EngineContext, input: CheckInput, expected?: FeatureType): Promise<Entitlement> {
   const now = ctx.clock.nowMs();
-  const view = ctx.views.get(input.customerId) ?? (await customerView(ctx, input.customerId));
+  const cached = ctx.views.get(input.customerId);
+  if (cached) ctx.metrics.viewHits++;
+  const view = cached ?? (await customerView(ctx, input.customerId));
   const first = decide(ctx, view, input, expected, now, undefined);
   if (first !== NEED_CELL) return first;
   const rv = view.resource(input.resourceId, now);

@@ -35,6 +35,7 @@ export class ChangeFollower {
   async start(): Promise<void> {
     this.lastSeq = await this.ctx.store.lastChangeSeq();
     if (this.intervalMs > 0) {
+      this.ctx.metrics.followerReadAt = this.ctx.clock.nowMs();
       this.timer = setInterval(() => void this.pollReporting(), this.intervalMs);
       this.timer.unref?.();
       this.unwatch = this.ctx.store.watchChanges?.(() => void this.pollReporting());
@@ -100,16 +101,23 @@ export class ChangeFollower {
   }
 
   private async drain(): Promise<void> {
+    const { metrics, clock } = this.ctx;
+    // The lag is measured from when this read started: a change committed after it may be missed.
+    const readAt = clock.nowMs();
     for (;;) {
       const batch = await this.ctx.store.getChanges(this.lastSeq, 1000);
       for (const c of batch) {
         this.lastSeq = c.seq;
         if (this.own.take(c.seq)) continue;
+        metrics.followerChanges++;
         await this.apply(c);
       }
       // Own seqs the feed went past without showing were rolled back (a retried transaction's).
       this.own.passed(this.lastSeq);
-      if (batch.length < 1000) return;
+      if (batch.length < 1000) {
+        if (metrics.followerReadAt !== undefined) metrics.followerReadAt = readAt;
+        return;
+      }
     }
   }
 

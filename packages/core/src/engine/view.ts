@@ -274,6 +274,11 @@ export class ViewCache {
     return this.cache.size;
   }
 
+  /** Size, bound and evictions, for the engine's metrics. */
+  stats(): { size: number; maxSize: number; evictions: number } {
+    return { size: this.cache.size, maxSize: this.cache.maxEntries, evictions: this.cache.evictions };
+  }
+
   get(customerId: string): CustomerView | undefined {
     return this.cache.get(customerId);
   }

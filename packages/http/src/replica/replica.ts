@@ -27,6 +27,7 @@ import { sqliteStore } from '@tessera/sqlite';
 import { createClient } from '../client/client.js';
 import { METHODS, type MethodName } from '../methods.js';
 import { deliveryLoop } from './delivery.js';
+import { observeOutbox } from './metrics.js';
 import { Outbox } from './outbox.js';
 import type { ReplicaState } from './state.js';
 import { catchUp, followLoop, snapshot } from './sync-down.js';
@@ -87,6 +88,7 @@ export async function createReplica(options: ReplicaOptions): Promise<Replica> {
   if (state.synced) state.engine = await createEngine({ store, clock, followIntervalMs: 0 });
 
   const loops = [followLoop(state), deliveryLoop(state)];
+  const stopMetrics = await observeOutbox(outbox, clock);
 
   // ---- the API ----
 
@@ -250,6 +252,7 @@ export async function createReplica(options: ReplicaOptions): Promise<Replica> {
     async close(): Promise<void> {
       if (state.closed) return;
       state.closed = true;
+      stopMetrics();
       stop.abort();
       state.wakeDelivery();
       await Promise.allSettled(loops);

@@ -2,11 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { TesseraError, type Engine, type Store, type TesseraErrorDetails } from '@tessera/core';
-import { HTTP_STATUS, INTERNAL, type ErrorBody, type WireErrorCode } from '../errors.js';
+import { isLogger, TesseraError, type Engine, type Logger, type Store, type TesseraErrorDetails } from '@tessera/core';
+import { INTERNAL, publicError, type ErrorBody, type WireErrorCode } from '../errors.js';
 import { METHODS, methodSpec } from '../methods.js';
 import { ChangeFeed } from './change-feed.js';
 import { KeyRing, presentedKey, type KeyAccess } from './keys.js';
+import { renderPrometheus, SidecarStats } from './metrics.js';
 import { addReplicaRoutes } from './replica-routes.js';
 
 /** Options of `createSidecar` and `serveSidecar`. */
@@ -17,11 +18,26 @@ export interface SidecarOptions {
   fullAccessKeys?: readonly string[];
   /** Keys that may call read methods (get*, estimate*, checks, the change feed) only. */
   readOnlyKeys?: readonly string[];
+  /**
+   * Keys that open `GET /metrics` and nothing else: what a Prometheus scraper is given, so that
+   * its credential reads no customer data. Full-access and read-only keys open /metrics too.
+   */
+  metricsKeys?: readonly string[];
+  /**
+   * Where the sidecar logs (pino's and console's shape): one `info` line per request (method,
+   * path, status, durationMs) and, at `error`, every failure whose details the answer withholds.
+   * Give the engine the same logger (`createEngine({ logger })`).
+   */
+  logger?: Logger;
   /** Largest request body accepted, in bytes; larger ones get 413. 1 MiB by default. */
   maxBodyBytes?: number;
   /** How often waiting change-feed readers look for writes by other processes, in ms; 100 by default. */
   changePollMs?: number;
-  /** Told about every failure that is no TesseraError (answered 500 INTERNAL); logs to stderr by default. */
+  /**
+   * Told about every failure whose details the answer withholds: errors that are no TesseraError
+   * (500 INTERNAL), store failures (503) and errors a store translated from its driver's
+   * (README.md#errors). Logs to `logger` by default, else to stderr.
+   */
   onInternalError?: (error: unknown, context: { method: string }) => void;
   /**
    * The engine's store, read directly by the replica routes (`POST /v1/replicaSnapshot`,
@@ -40,6 +56,17 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const MAX_CHANGES = 10_000;
 
 type Env = { Variables: { access: KeyAccess } };
+
+const codeOf = (e: unknown): string => (e instanceof TesseraError ? e.code : INTERNAL);
+
+/** Calls the logger without letting its own failure turn into the request's. */
+function logSafely(logger: Logger, level: 'info' | 'error', context: Record<string, unknown>, message: string): void {
+  try {
+    logger[level](context, message);
+  } catch {
+    // A logger that throws has nowhere further to report to.
+  }
+}
 
 /** A failure the sidecar answers itself, before or around the engine call. */
 class HttpFailure extends Error {
@@ -168,20 +195,44 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
   if (!engine || typeof engine.getChanges !== 'function') {
     throw new TesseraError('INVALID_ARGUMENT', 'engine: must be an Engine from createEngine()', { field: 'engine' });
   }
-  const keys = new KeyRing(options.fullAccessKeys ?? [], options.readOnlyKeys ?? []);
+  const keys = new KeyRing(options.fullAccessKeys ?? [], options.readOnlyKeys ?? [], options.metricsKeys ?? []);
+  const logger = options.logger;
+  if (logger !== undefined && !isLogger(logger)) {
+    throw new TesseraError('INVALID_ARGUMENT', 'logger: must have debug, info, warn and error methods (pino and console fit)', { field: 'logger' });
+  }
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) {
     throw new TesseraError('INVALID_ARGUMENT', 'maxBodyBytes: must be a positive integer (bytes)', { field: 'maxBodyBytes', value: maxBodyBytes });
   }
   const onInternalError =
-    options.onInternalError ?? ((error, { method }) => console.error(`tessera sidecar: internal error in ${method}:`, error));
+    options.onInternalError ??
+    (logger
+      ? (error: unknown, { method }: { method: string }) => logSafely(logger, 'error', { err: error, method, code: codeOf(error) }, `tessera sidecar: ${method} failed`)
+      : (error: unknown, { method }: { method: string }) => console.error(`tessera sidecar: internal error in ${method}:`, error));
   const feed = new ChangeFeed(engine, options.changePollMs ?? 100);
+  const stats = new SidecarStats();
   const app = new Hono<Env>();
+
+  // Every request is timed and counted (/metrics) and, with a logger, logged once answered.
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    const seconds = (performance.now() - started) / 1000;
+    stats.request(c.res.status, seconds);
+    if (logger) {
+      logSafely(logger, 'info', { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(seconds * 1e6) / 1000 }, 'tessera sidecar: request');
+    }
+  });
 
   app.onError((err, c) => {
     if (err instanceof HttpFailure) return errorResponse(err.status, err.code, err.message, err.details, err.headers);
-    if (err instanceof TesseraError) return errorResponse(HTTP_STATUS[err.code] ?? 400, err.code, err.message, err.details);
-    onInternalError(err, { method: c.req.param('method') ?? c.req.path });
+    const method = c.req.param('method') ?? c.req.path;
+    if (err instanceof TesseraError) {
+      const answer = publicError(err);
+      if (answer.withheld) onInternalError(err, { method });
+      return errorResponse(answer.status, answer.code, answer.message, answer.details);
+    }
+    onInternalError(err, { method });
     return errorResponse(500, INTERNAL, 'internal error in the sidecar; its log has the cause');
   });
 
@@ -189,13 +240,22 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
     errorResponse(404, 'INVALID_ARGUMENT', `no such endpoint: ${c.req.method} ${c.req.path}; engine methods are POST /v1/<method>`, { field: 'path', value: c.req.path }),
   );
 
+  // Ok or not ok, never why: the cause (a path, a driver message) goes to the log.
   app.get('/health', async () => {
     try {
       return jsonResponse({ ok: true, lastChangeSeq: await feed.lastSeq(), catalogVersion: engine.catalogVersion });
     } catch (e) {
-      const code = e instanceof TesseraError ? e.code : INTERNAL;
-      return new Response(JSON.stringify({ ok: false, error: { code, message: e instanceof Error ? e.message : String(e) } }), { status: 503, headers: jsonHeaders() });
+      onInternalError(e, { method: 'health' });
+      const code = e instanceof TesseraError ? publicError(e).code : INTERNAL;
+      return new Response(JSON.stringify({ ok: false, error: { code, message: 'the sidecar cannot serve calls now; its log has the cause' } }), { status: 503, headers: jsonHeaders() });
     }
+  });
+
+  app.get('/metrics', (c) => {
+    if (keys.check(keyOf(c)) === null) {
+      throw new HttpFailure(401, 'UNAUTHORIZED', 'missing or unknown key: send `Authorization: Bearer <key>` with a metrics, read-only or full-access key', { field: 'authorization' }, { 'www-authenticate': 'Bearer' });
+    }
+    return new Response(renderPrometheus(engine.getMetrics(), stats), { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } });
   });
 
   // Every /v1 route needs a key; which methods it opens is decided per route.
@@ -204,6 +264,7 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
     if (access === null) {
       throw new HttpFailure(401, 'UNAUTHORIZED', 'missing or unknown API key: send `Authorization: Bearer <key>` (or `x-api-key: <key>`)', { field: 'authorization' }, { 'www-authenticate': 'Bearer' });
     }
+    if (access === 'metrics') throw new HttpFailure(403, 'UNAUTHORIZED', 'this key opens GET /metrics only; use a read-only or full-access key', { field: 'authorization' });
     c.set('access', access);
     await next();
   });
@@ -242,9 +303,9 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
         }
       },
       async (err, stream) => {
-        const code = err instanceof TesseraError ? err.code : INTERNAL;
-        if (!(err instanceof TesseraError)) onInternalError(err, { method: 'changes/stream' });
-        await stream.writeSSE({ event: 'error', data: JSON.stringify({ code, message: err instanceof TesseraError ? err.message : 'internal error in the sidecar' }) });
+        const answer = err instanceof TesseraError ? publicError(err) : undefined;
+        if (!answer || answer.withheld) onInternalError(err, { method: 'changes/stream' });
+        await stream.writeSSE({ event: 'error', data: JSON.stringify({ code: answer?.code ?? INTERNAL, message: answer?.message ?? 'internal error in the sidecar' }) });
       },
     );
   });

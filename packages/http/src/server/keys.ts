@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { TesseraError } from '@tessera/core';
 
-/** What a presented key grants. */
-export type KeyAccess = 'full' | 'read';
+/** What a presented key grants: every method, read methods, or `GET /metrics` only. */
+export type KeyAccess = 'full' | 'read' | 'metrics';
 
 /** Keys shorter than this are refused: an API key must not be guessable. */
 export const MIN_KEY_LENGTH = 16;
@@ -17,7 +17,7 @@ const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8')
 export class KeyRing {
   private readonly entries: { digest: Buffer; access: KeyAccess }[] = [];
 
-  constructor(fullAccessKeys: readonly string[], readOnlyKeys: readonly string[]) {
+  constructor(fullAccessKeys: readonly string[], readOnlyKeys: readonly string[], metricsKeys: readonly string[] = []) {
     const seen = new Set<string>();
     const add = (keys: readonly string[] | undefined, access: KeyAccess, field: string) => {
       if (keys === undefined) return;
@@ -30,14 +30,16 @@ export class KeyRing {
             { field: `${field}[${i}]` },
           );
         }
-        if (seen.has(key)) throw new TesseraError('INVALID_ARGUMENT', `${field}[${i}]: the same key is given twice (full access and read-only are exclusive)`, { field: `${field}[${i}]` });
+        if (seen.has(key)) throw new TesseraError('INVALID_ARGUMENT', `${field}[${i}]: the same key is given twice (full access, read-only and metrics keys are exclusive)`, { field: `${field}[${i}]` });
         seen.add(key);
         this.entries.push({ digest: digest(key), access });
       });
     };
     add(fullAccessKeys, 'full', 'fullAccessKeys');
     add(readOnlyKeys, 'read', 'readOnlyKeys');
-    if (this.entries.length === 0) {
+    const apiKeys = this.entries.length;
+    add(metricsKeys, 'metrics', 'metricsKeys');
+    if (apiKeys === 0) {
       throw new TesseraError('INVALID_ARGUMENT', 'fullAccessKeys: give at least one API key (fullAccessKeys or readOnlyKeys); the sidecar never runs open', { field: 'fullAccessKeys' });
     }
   }
