@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { systemClock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import { createEmitter } from '../events.js';
+import type { CatalogIds } from '../catalog/ids.js';
 import type { Store } from '../store/store.js';
 import { publishCatalog, publishedFrom, requireLatest, toCatalog } from './catalog.js';
 import type { EngineContext, PublishedCatalog } from './context.js';
@@ -37,7 +38,7 @@ function readFallback(p: Params): Fallback {
  * Opens the store, loads the catalog versions and publishes `catalog` when it changed.
  * Throws INVALID_ARGUMENT for a bad catalog or when neither the store nor the options hold one.
  */
-export async function createEngine(options: EngineOptions): Promise<Engine> {
+export async function createEngine<Ids extends CatalogIds = CatalogIds>(options: EngineOptions<Ids>): Promise<Engine<Ids>> {
   const p = new Params(options, 'createEngine', ['store', 'catalog', 'clock', 'cache', 'newId', 'events', 'paymentProvider', 'billingProvider', 'followIntervalMs', 'offline', 'fallback']);
   const offline = p.optBoolean('offline') ?? false;
   const fallback = p.optObject('fallback') === undefined ? undefined : readFallback(p);
@@ -84,11 +85,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     paymentProvider: options.paymentProvider,
     billingProvider: options.billingProvider,
   };
-  if (offline) return new Engine(ctx, eventLimits);
+  if (offline) return new Engine<Ids>(ctx, eventLimits);
   const follower = new ChangeFollower(ctx, followIntervalMs ?? (store.kind === 'memory' ? 0 : 200));
   await follower.start();
   ctx.onOwnChange = (seq) => follower.noteOwn(seq);
   if (catalogInput) await publishCatalog(ctx, catalogInput);
   ctx.latest();
-  return new Engine(ctx, eventLimits, follower);
+  return new Engine<Ids>(ctx, eventLimits, follower);
 }
