@@ -18,6 +18,6 @@ export default defineConfig(
     sourcemap: true,
     clean: true,
     target: 'node20',
-    external: [/^@tessera\//, 'better-sqlite3', 'pg', 'kysely', 'decimal.js', 'date-fns', 'mitt', /^hono(\/|$)/, /^@hono\//, 'fast-check', /^@opentelemetry\//],
+    external: [/^@tessera\//, 'better-sqlite3', 'pg', 'kysely', 'decimal.js', 'date-fns', 'mitt', 'valibot', /^hono(\/|$)/, /^@hono\//, 'fast-check', /^@opentelemetry\//],
   })),
 );

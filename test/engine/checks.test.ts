@@ -53,10 +53,35 @@ for (const factory of storeFactories()) {
 
       it('FeatureTypeMismatch when a typed check names a feature of another type', async () => {
         await env.engine.provisionCustomer({ customerId: 'c1' });
+        // projects (NUMERIC) is entitled on the free plan, sso (BOOLEAN) is not: both denial paths.
         const e = await env.engine.getBooleanEntitlement({ customerId: 'c1', featureId: 'projects' });
-        expect(e).toMatchObject({ hasAccess: false, accessDeniedReason: 'FeatureTypeMismatch' });
+        expect(e).toEqual({
+          customerId: 'c1',
+          resourceId: null,
+          featureId: 'projects',
+          hasAccess: false,
+          accessDeniedReason: 'FeatureTypeMismatch',
+          feature: expect.objectContaining({ id: 'projects', type: 'NUMERIC' }),
+          isFallback: false,
+          type: 'BOOLEAN',
+        });
+        // Typed results: the fields of the asked-for type are there without narrowing.
         const m = await env.engine.getMeteredEntitlement({ customerId: 'c1', featureId: 'sso' });
-        expect(m).toMatchObject({ hasAccess: false, accessDeniedReason: 'FeatureTypeMismatch' });
+        expect(m).toMatchObject({ type: 'METERED', hasAccess: false, accessDeniedReason: 'FeatureTypeMismatch', feature: { type: 'BOOLEAN' } });
+        expect([m.usageLimit, m.currentUsage, m.resetPeriod]).toEqual([null, 0, null]);
+        const n = await env.engine.getNumericEntitlement({ customerId: 'c1', featureId: 'sso' });
+        expect([n.type, n.value, n.isUnlimited]).toEqual(['NUMERIC', null, false]);
+        const en = await env.engine.getEnumEntitlement({ customerId: 'c1', featureId: 'projects' });
+        expect([en.type, en.enumValues, en.accessDeniedReason]).toEqual(['ENUM', [], 'FeatureTypeMismatch']);
+      });
+
+      it('typed checks of an unknown feature or customer deny in their own shape', async () => {
+        await env.engine.provisionCustomer({ customerId: 'c1' });
+        const m = await env.engine.getMeteredEntitlement({ customerId: 'c1', featureId: 'teleport' });
+        expect(m).toMatchObject({ type: 'METERED', hasAccess: false, accessDeniedReason: 'FeatureNotFound', usageLimit: null, currentUsage: 0 });
+        expect(m.feature).toBeUndefined();
+        const n = await env.engine.getNumericEntitlement({ customerId: 'ghost', featureId: 'sso' });
+        expect(n).toMatchObject({ type: 'NUMERIC', hasAccess: false, accessDeniedReason: 'CustomerNotFound', value: null });
       });
 
       it('NoFeatureEntitlementInSubscription for sso on the free plan', async () => {

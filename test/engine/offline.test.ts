@@ -19,6 +19,11 @@ describe('offline mode', () => {
     expect(projects).toMatchObject({ type: 'NUMERIC', value: 5, isFallback: true });
     const unknown = await engine.getEntitlement({ customerId: 'anyone', featureId: 'seats' });
     expect(unknown).toMatchObject({ hasAccess: false, accessDeniedReason: 'Unknown', isFallback: true });
+    // A typed check without a fallback value still answers its own shape.
+    const seats = await engine.getMeteredEntitlement({ customerId: 'anyone', featureId: 'seats' });
+    expect(seats).toMatchObject({ type: 'METERED', hasAccess: false, accessDeniedReason: 'Unknown', usageLimit: null, currentUsage: 0, isFallback: true });
+    const plain = await createEngine({ offline: true, fallback });
+    expect(await plain.getEnumEntitlement({ customerId: 'anyone', featureId: 'seats' })).toMatchObject({ type: 'ENUM', hasAccess: false, enumValues: [] });
   });
 
   it('rejects every write and read of state with OFFLINE', async () => {

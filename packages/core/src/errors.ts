@@ -33,11 +33,20 @@ export interface TesseraErrorDetails {
 }
 
 /**
+ * The brand every TesseraError carries, registered globally (`Symbol.for`) so that errors thrown by
+ * another copy of `@tessera/core` (its ESM and CommonJS builds in one app, or two versions) are
+ * recognised by `isTesseraError`, where `instanceof` sees two unrelated classes.
+ */
+export const TESSERA_ERROR_BRAND: unique symbol = Symbol.for('tessera.error');
+
+/**
  * The one error type Tessera throws. `code` is stable; `message` says what to fix;
  * `details` names the offending field. A call that throws has written nothing.
  */
 export class TesseraError extends Error {
   override readonly name = 'TesseraError';
+  /** Set on the prototype (below): marks Tessera errors across copies of the package. */
+  declare readonly [TESSERA_ERROR_BRAND]: true;
   constructor(
     readonly code: TesseraErrorCode,
     message: string,
@@ -56,7 +65,25 @@ export function invalidArgument(field: string, message: string, extra: TesseraEr
   return new TesseraError('INVALID_ARGUMENT', `${field}: ${message}`, { field, ...extra });
 }
 
-/** True when `e` is a TesseraError, optionally with the given code. */
+// On the prototype, not each instance: one property for all errors, and `toEqual` comparisons
+// and JSON output of an error stay as they were.
+Object.defineProperty(TesseraError.prototype, TESSERA_ERROR_BRAND, { value: true });
+
+/**
+ * True when `e` is a TesseraError, optionally with the given code. Also true for an error of
+ * another copy of `@tessera/core` (ESM beside CommonJS): it carries the `Symbol.for('tessera.error')`
+ * brand and has the shape (a string `code` and `message`, an object `details`).
+ */
 export function isTesseraError(e: unknown, code?: TesseraErrorCode): e is TesseraError {
-  return e instanceof TesseraError && (code === undefined || e.code === code);
+  if (e instanceof TesseraError) return code === undefined || e.code === code;
+  if (typeof e !== 'object' || e === null) return false;
+  const o = e as { [TESSERA_ERROR_BRAND]?: unknown; code?: unknown; message?: unknown; details?: unknown };
+  return (
+    o[TESSERA_ERROR_BRAND] === true &&
+    typeof o.code === 'string' &&
+    typeof o.message === 'string' &&
+    typeof o.details === 'object' &&
+    o.details !== null &&
+    (code === undefined || o.code === code)
+  );
 }

@@ -1,8 +1,9 @@
 export * from './errors.js';
 export * from './clock.js';
 export * from './catalog/types.js';
-export * from './catalog/catalog.js';
-export * from './catalog/validate.js';
+export { defineCatalog, type Catalog } from './catalog/catalog.js';
+export type { CatalogIds, CatalogIdsOf } from './catalog/ids.js';
+export { validateCatalog, type CatalogProblem } from './catalog/validate.js';
 export * from './records.js';
 export * from './store/store.js';
 export { memoryStore } from './store/memory.js';

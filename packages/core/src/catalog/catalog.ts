@@ -10,10 +10,17 @@ import type {
   PromotionCodeDefinition,
 } from './types.js';
 import { TesseraError } from '../errors.js';
-import { validateCatalog } from './validate.js';
+import type { CatalogIds, DefinitionIds } from './ids.js';
+import { catalogProblems } from './validate.js';
 
-/** A validated catalog with lookup indexes. Immutable; build one with `defineCatalog`. */
-export interface Catalog {
+/**
+ * A validated catalog with lookup indexes. Immutable; build one with `defineCatalog`. `Ids` are
+ * the ids it declares when they are known at compile time (docs/catalog.md#typed-ids); an engine
+ * created from it accepts only those.
+ */
+export interface Catalog<Ids extends CatalogIds = CatalogIds> {
+  /** Types only (never set): carries `Ids` to `createEngine`. */
+  readonly '~ids'?: Ids;
   readonly definition: CatalogDefinition;
   readonly features: ReadonlyMap<string, FeatureDefinition>;
   readonly products: ReadonlyMap<string, ProductDefinition>;
@@ -35,9 +42,27 @@ export interface Catalog {
 /**
  * Validates a catalog declared in code or parsed from JSON and indexes it.
  * Throws `INVALID_ARGUMENT` listing every problem at once in `details.problems`.
+ *
+ * A catalog written inside the call keeps its ids as literal types (`const` type parameter), so
+ * an engine created from it rejects unknown ids at compile time; a `CatalogDefinition` from JSON
+ * gives `string` ids.
  */
+export function defineCatalog<const D extends CatalogDefinition>(definition: D): Catalog<DefinitionIds<D>>;
 export function defineCatalog(definition: CatalogDefinition): Catalog {
-  const problems = validateCatalog(definition);
+  return checkedCatalog(definition, true);
+}
+
+/**
+ * A catalog version read back from a store: validated as `defineCatalog` does, except that fields
+ * unknown to this version of Tessera are let through (they were accepted when it was published).
+ * Internal (not exported from the package).
+ */
+export function storedCatalog(definition: CatalogDefinition): Catalog {
+  return checkedCatalog(definition, false);
+}
+
+function checkedCatalog(definition: CatalogDefinition, unknownFields: boolean): Catalog {
+  const problems = catalogProblems(definition, { unknownFields });
   if (problems.length > 0) {
     const list = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
     throw new TesseraError('INVALID_ARGUMENT', `catalog has ${problems.length} problem(s): ${list}`, {
@@ -45,7 +70,10 @@ export function defineCatalog(definition: CatalogDefinition): Catalog {
       problems,
     });
   }
-  return indexCatalog(structuredClone(definition));
+  const copy = structuredClone(definition);
+  // Editor metadata, not content: a catalog.json naming its schema publishes the same version.
+  delete copy.$schema;
+  return indexCatalog(copy);
 }
 
 function byId<T extends { id: string }>(items: readonly T[] | undefined): Map<string, T> {

@@ -245,6 +245,8 @@ export interface CreditCurrencyDefinition {
 
 /** The whole catalog as declared. Plans are ordered within their product by their position here. */
 export interface CatalogDefinition {
+  /** The JSON Schema of a catalog file, for editors (`@tessera/core/catalog.schema.json`); not used otherwise. */
+  $schema?: string;
   features: FeatureDefinition[];
   products: ProductDefinition[];
   plans: PlanDefinition[];

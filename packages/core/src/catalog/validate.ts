@@ -17,6 +17,7 @@ import {
 } from './validate-context.js';
 import { checkFeatures } from './validate-features.js';
 import { checkAddons, checkPlans } from './validate-plans.js';
+import { shapeProblems } from './validate-shape.js';
 
 /** One thing wrong in a catalog: where (a dotted path such as `plans[2].entitlements[0].usageLimit`) and what to fix. */
 export interface CatalogProblem {
@@ -36,6 +37,14 @@ const COUPON_TYPES = ['PERCENTAGE', 'FIXED'] as const;
  * fix. `docs/catalog.md` lists the rules.
  */
 export function validateCatalog(def: CatalogDefinition): CatalogProblem[] {
+  return catalogProblems(def, { unknownFields: true });
+}
+
+/**
+ * `validateCatalog`, optionally without the unknown-field rule: a version stored before that rule
+ * existed was valid when published and must still load (not exported from the package).
+ */
+export function catalogProblems(def: CatalogDefinition, opts: { unknownFields: boolean }): CatalogProblem[] {
   const raw: unknown = def;
   if (!isRecord(raw)) return [{ path: 'catalog', message: `must be an object { features, products, plans, ... } (got ${show(raw)})` }];
   const ctx = newContext();
@@ -70,7 +79,27 @@ export function validateCatalog(def: CatalogDefinition): CatalogProblem[] {
   checkPromotionCodes(ctx, promotionCodes);
   checkTaxRates(ctx, taxRates);
   checkCreditCurrencies(ctx, creditCurrencies);
-  return ctx.problems;
+  return withShapeProblems(ctx.problems, raw, opts.unknownFields);
+}
+
+/**
+ * The hand-written problems, then the schema's that they do not already cover: every unknown
+ * field, and a shape problem only where no hand-written problem sits at, above or below its path
+ * (theirs say more about what to write; the schema catches what they have no rule for).
+ */
+function withShapeProblems(problems: CatalogProblem[], raw: unknown, unknownFields: boolean): CatalogProblem[] {
+  const covered = (path: string): boolean => problems.some((p) => within(p.path, path) || within(path, p.path));
+  for (const s of shapeProblems(raw)) {
+    if (s.unknownField ? unknownFields : !covered(s.path)) problems.push({ path: s.path, message: s.message });
+  }
+  return problems;
+}
+
+/** True when `inner` is `outer` or a path below it (`plans[0].prices` is within `plans[0]`). */
+function within(inner: string, outer: string): boolean {
+  if (!inner.startsWith(outer)) return false;
+  const next = inner[outer.length];
+  return next === undefined || next === '.' || next === '[';
 }
 
 function indexIds(ctx: Ctx, list: readonly unknown[], name: string, what: string, into: Map<string, Entry>): void {

@@ -1,4 +1,4 @@
-import { defineCatalog, type Catalog } from '../catalog/catalog.js';
+import { defineCatalog, storedCatalog, type Catalog } from '../catalog/catalog.js';
 import type { CatalogDefinition, CouponDefinition, PlanDefinition, ProductDefinition } from '../catalog/types.js';
 import { nextCatalogVersion } from '../catalog/versions.js';
 import { TesseraError } from '../errors.js';
@@ -13,7 +13,7 @@ export function toCatalog(input: Catalog | CatalogDefinition): Catalog {
 
 /** Indexes a stored version. Versions were validated when published. */
 export function publishedFrom(record: CatalogVersionRecord): PublishedCatalog {
-  return { record, catalog: defineCatalog(record.definition) };
+  return { record, catalog: storedCatalog(record.definition) };
 }
 
 /**

@@ -1,7 +1,7 @@
 // The warm-or-cold dispatch behind every entitlement check method, split out of engine.ts so the check path is not buried in the facade.
 import type { FeatureType } from '../catalog/types.js';
 import type { EngineContext } from './context.js';
-import { evaluate, evaluateCached, warmCheck, readCheck, type Entitlement, type GetEntitlementParams } from './entitlements.js';
+import { evaluate, evaluateCached, warmCheck, readCheck, type Entitlement, type EntitlementOfType, type GetEntitlementParams } from './entitlements.js';
 
 /**
  * A warm check is answered synchronously from the view (no microtask hops); a cold one reads the
@@ -9,23 +9,25 @@ import { evaluate, evaluateCached, warmCheck, readCheck, type Entitlement, type 
  * field increment on the warm path; only checks that read the store are timed and get a span
  * (docs/operating.md#traces).
  */
-export function check(ctx: EngineContext, params: GetEntitlementParams, method: string, expected: FeatureType | undefined): Promise<Entitlement> {
+export function check<T extends FeatureType | undefined>(ctx: EngineContext, params: GetEntitlementParams, method: string, expected: T): Promise<EntitlementOfType<T>> {
+  // With `expected` set, every path answers that shape (denials included): entitlements.ts#deny.
+  type R = Promise<EntitlementOfType<T>>;
   try {
     const fast = warmCheck(ctx, params, expected);
     if (fast !== undefined) {
       if (fast.hasAccess) ctx.metrics.viewAllowed++;
       else ctx.metrics.viewDenied++;
-      return Promise.resolve(fast);
+      return Promise.resolve(fast) as R;
     }
     const input = readCheck(params, method);
     const warm = evaluateCached(ctx, input, expected);
     if (warm !== undefined) {
       if (warm.hasAccess) ctx.metrics.viewAllowed++;
       else ctx.metrics.viewDenied++;
-      return Promise.resolve(warm);
+      return Promise.resolve(warm) as R;
     }
     const t = ctx.telemetry;
-    return t ? t.span('tessera.check', method, input, () => storeCheck(ctx, input, method, expected)) : storeCheck(ctx, input, method, expected);
+    return (t ? t.span('tessera.check', method, input, () => storeCheck(ctx, input, method, expected)) : storeCheck(ctx, input, method, expected)) as R;
   } catch (e) {
     ctx.metrics.checkErrors++;
     return Promise.reject(e);

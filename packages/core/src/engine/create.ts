@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { systemClock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import { createEmitter } from '../events.js';
+import type { CatalogIds } from '../catalog/ids.js';
 import type { Store } from '../store/store.js';
 import { publishCatalog, publishedFrom, requireLatest, toCatalog } from './catalog.js';
 import type { EngineContext, PublishedCatalog } from './context.js';
@@ -70,7 +71,7 @@ function readFallback(p: Params): Fallback {
  * Opens the store, loads the catalog versions and publishes `catalog` when it changed.
  * Throws INVALID_ARGUMENT for a bad catalog or when neither the store nor the options hold one.
  */
-export async function createEngine(options: EngineOptions): Promise<Engine> {
+export async function createEngine<Ids extends CatalogIds = CatalogIds>(options: EngineOptions<Ids>): Promise<Engine<Ids>> {
   const p = new Params(options, 'createEngine', ['store', 'catalog', 'clock', 'cache', 'newId', 'events', 'paymentProvider', 'billingProvider', 'followIntervalMs', 'offline', 'fallback', 'logger', 'telemetry']);
   if (options.logger !== undefined && !isLogger(options.logger)) p.fail('logger', 'must have debug, info, warn and error methods (pino and console fit)');
   const logger: Logger | undefined = options.logger;
@@ -132,22 +133,22 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     paymentProvider: options.paymentProvider,
     billingProvider: options.billingProvider,
   };
-  if (offline) return construct(ctx, otel, eventLimits);
+  if (offline) return construct<Ids>(ctx, otel, eventLimits);
   const follower = new ChangeFollower(ctx, followIntervalMs ?? (store.kind === 'memory' ? 0 : 200));
   await follower.start();
   ctx.onOwnChange = (seq) => follower.noteOwn(seq);
   if (catalogInput) await publishCatalog(ctx, catalogInput);
   ctx.latest();
-  return construct(ctx, otel, eventLimits, follower);
+  return construct<Ids>(ctx, otel, eventLimits, follower);
 }
 
 /** The plain engine, or with telemetry the traced class (a span per call, telemetry.ts). */
-function construct(ctx: EngineContext, otel: { api: OpenTelemetryApi; customerIds: boolean } | undefined, eventLimits: EventLimits, follower?: ChangeFollower): Engine {
-  if (!otel) return new Engine(ctx, eventLimits, follower);
+function construct<Ids extends CatalogIds>(ctx: EngineContext, otel: { api: OpenTelemetryApi; customerIds: boolean } | undefined, eventLimits: EventLimits, follower?: ChangeFollower): Engine<Ids> {
+  if (!otel) return new Engine<Ids>(ctx, eventLimits, follower);
   // Made last, so that a createEngine that fails leaves no instruments reading a dead engine.
   ctx.telemetry = new Telemetry(otel.api, ctx.metrics, otel.customerIds);
   Traced ??= tracedClass(Engine, (instance) => telemetries.get(instance));
   const engine = new Traced(ctx, eventLimits, follower);
   telemetries.set(engine, ctx.telemetry);
-  return engine;
+  return engine as Engine<Ids>;
 }

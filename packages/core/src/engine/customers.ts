@@ -1,3 +1,4 @@
+import type { CatalogIds } from '../catalog/ids.js';
 import { TesseraError } from '../errors.js';
 import { requireLiveCustomer } from './lookups.js';
 import { isLiveAt, statusAt } from '../rules/lifecycle.js';
@@ -6,7 +7,7 @@ import { write, type EngineContext, type WriteEffects } from './context.js';
 import { Params, readIdArgument } from './params.js';
 import { endSubscription, provisionInTx } from './provisioning.js';
 import { attempt } from './provider-calls.js';
-import { readSubscriptionInput } from './subscription-params.js';
+import { readSubscriptionInput, type ProvisionSubscriptionParams } from './subscription-params.js';
 import { toSubscription, type Subscription } from './subscription-shape.js';
 import { toPromotion, type PromotionalEntitlement } from './promotions.js';
 
@@ -28,18 +29,21 @@ export interface Customer {
 }
 
 /** Parameters of `provisionCustomer`. */
-export interface ProvisionCustomerParams {
+export interface ProvisionCustomerParams<Ids extends CatalogIds = CatalogIds> {
   customerId: string;
   name?: string | null;
   email?: string | null;
-  couponId?: string | null;
+  couponId?: Ids['coupon'] | null;
   billingInfo?: BillingInfo | null;
   metadata?: Record<string, string>;
-  /** An object: provision it. null: no subscription. Omitted: each product's journey decides (new customers only). */
-  subscriptionParams?: Record<string, unknown> | null;
+  /**
+   * An object: provision it (the params of `provisionSubscription`; `customerId` is this
+   * customer's). null: no subscription. Omitted: each product's journey decides (new customers only).
+   */
+  subscriptionParams?: (Omit<ProvisionSubscriptionParams<Ids>, 'customerId'> & { customerId?: string }) | null;
 }
 
-export type UpdateCustomerParams = Omit<ProvisionCustomerParams, 'subscriptionParams'>;
+export type UpdateCustomerParams<Ids extends CatalogIds = CatalogIds> = Omit<ProvisionCustomerParams<Ids>, 'subscriptionParams'>;
 
 const CUSTOMER_FIELDS = ['customerId', 'name', 'email', 'couponId', 'billingInfo', 'metadata'];
 

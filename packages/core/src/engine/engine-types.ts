@@ -1,5 +1,6 @@
 // The option and parameter types Engine's signatures name, split out of engine.ts so the facade reads as its list of methods.
 import type { Catalog } from '../catalog/catalog.js';
+import type { CatalogIds } from '../catalog/ids.js';
 import type { CatalogDefinition } from '../catalog/types.js';
 import type { Clock } from '../clock.js';
 import type { EngineEventName, EngineEvents } from '../events.js';
@@ -12,12 +13,12 @@ import type { EventLimits } from './raw-events.js';
 import type { Logger } from '../logger.js';
 import type { TelemetryOptions } from './telemetry.js';
 
-/** Options of `createEngine`. */
-export interface EngineOptions {
+/** Options of `createEngine`. `Ids`: the catalog's ids, taken from a `defineCatalog` result. */
+export interface EngineOptions<Ids extends CatalogIds = CatalogIds> {
   /** Where state lives: `memoryStore()` or an adapter such as `sqliteStore({ filename })`. Left out only with `offline: true`. */
   store?: Store;
   /** Published on start when it differs from the latest stored version. Optional once one is stored. */
-  catalog?: Catalog | CatalogDefinition;
+  catalog?: Catalog<Ids> | CatalogDefinition;
   /** Time source; `systemClock` by default, `testClock()` in tests. */
   clock?: Clock;
   /** Bounds of the in-memory view that answers checks. */
@@ -55,9 +56,9 @@ export interface EngineOptions {
 }
 
 /** Parameters shared by `consumeUsage` and `reserveUsage`. */
-export interface ConsumeUsageParams {
+export interface ConsumeUsageParams<Ids extends CatalogIds = CatalogIds> {
   customerId: string;
-  featureId: string;
+  featureId: Ids['feature'];
   amount: number;
   resourceId?: string;
   overage?: OverageMode;

@@ -1,4 +1,5 @@
 import type { Catalog } from '../catalog/catalog.js';
+import type { CatalogIds } from '../catalog/ids.js';
 import type { CatalogDefinition, CouponDefinition } from '../catalog/types.js';
 import { ENGINE_EVENT_NAMES, type EngineEventName } from '../events.js';
 import { invalidArgument } from '../errors.js';
@@ -43,8 +44,12 @@ export type { ConsumeUsageParams, EngineOptions } from './engine-types.js';
  * An entitlement and pricing engine bound to one store. Every method validates its params,
  * runs in one store transaction and either returns or throws a `TesseraError` having written
  * nothing. Checks are answered from a bounded in-memory view that the engine's writes refresh.
+ *
+ * `Ids`: the feature, plan, add-on, product, coupon and credit currency ids the params accept,
+ * from a catalog declared with `defineCatalog` (docs/catalog.md#typed-ids); `string` by default.
+ * Types only: at run time every id is checked against the latest published catalog.
  */
-export class Engine {
+export class Engine<Ids extends CatalogIds = CatalogIds> {
   private closed = false;
 
   /** @internal use `createEngine`. */
@@ -87,12 +92,12 @@ export class Engine {
   // Customers
 
   /** Creates or updates a customer, optionally with a subscription. Throws CUSTOMER_ID_ARCHIVED, PLAN_NOT_FOUND... */
-  provisionCustomer(params: ProvisionCustomerParams): Promise<{ customer: Customer; subscription?: Subscription }> {
+  provisionCustomer(params: ProvisionCustomerParams<Ids>): Promise<{ customer: Customer; subscription?: Subscription }> {
     return customers.provisionCustomer(this.ctx, params);
   }
 
   /** Updates the given fields of a customer. Throws CUSTOMER_NOT_FOUND. */
-  updateCustomer(params: UpdateCustomerParams): Promise<Customer> {
+  updateCustomer(params: UpdateCustomerParams<Ids>): Promise<Customer> {
     return customers.updateCustomer(this.ctx, params);
   }
 
@@ -114,7 +119,7 @@ export class Engine {
   // Subscriptions
 
   /** Provisions a subscription (see API.md for the replacement and trial rules). */
-  provisionSubscription(params: ProvisionSubscriptionParams): Promise<ProvisionSubscriptionResult> {
+  provisionSubscription(params: ProvisionSubscriptionParams<Ids>): Promise<ProvisionSubscriptionResult> {
     return subscriptions.provisionSubscription(this.ctx, params);
   }
 
@@ -134,7 +139,7 @@ export class Engine {
   }
 
   /** Changes quantities, add-ons, promotion code, billing period or metadata; price changes are prorated and invoiced. */
-  updateSubscription(params: UpdateSubscriptionParams): Promise<Subscription> {
+  updateSubscription(params: UpdateSubscriptionParams<Ids>): Promise<Subscription> {
     return changes.updateSubscription(this.ctx, params);
   }
 
@@ -173,12 +178,12 @@ export class Engine {
   }
 
   /** What provisioning would bill now; writes nothing. Equals the invoice the same call produces. */
-  estimateSubscription(params: ProvisionSubscriptionParams): Promise<Estimate> {
+  estimateSubscription(params: ProvisionSubscriptionParams<Ids>): Promise<Estimate> {
     return estimateSubscription(this.ctx, params);
   }
 
   /** What `updateSubscription` would bill now (with proration); writes nothing. */
-  estimateSubscriptionUpdate(params: UpdateSubscriptionParams): Promise<Estimate> {
+  estimateSubscriptionUpdate(params: UpdateSubscriptionParams<Ids>): Promise<Estimate> {
     return estimateSubscriptionUpdate(this.ctx, params);
   }
 
@@ -193,27 +198,34 @@ export class Engine {
   // Entitlement checks
 
   /** The entitlement of any feature type. Denies (never throws) for unknown customers or features. */
-  getEntitlement(params: GetEntitlementParams): Promise<Entitlement> {
+  getEntitlement(params: GetEntitlementParams<Ids>): Promise<Entitlement> {
     return check(this.ctx, params, 'getEntitlement', undefined);
   }
 
-  /** A BOOLEAN feature's entitlement; another type denies with FeatureTypeMismatch. */
-  getBooleanEntitlement(params: GetEntitlementParams): Promise<BooleanEntitlement | Entitlement> {
+  /**
+   * A BOOLEAN feature's entitlement. Always shaped as one: an unknown feature (FeatureNotFound) or
+   * a feature of another type (FeatureTypeMismatch) denies with `type: 'BOOLEAN'`.
+   */
+  getBooleanEntitlement(params: GetEntitlementParams<Ids>): Promise<BooleanEntitlement> {
     return check(this.ctx, params, 'getBooleanEntitlement', 'BOOLEAN');
   }
 
-  /** A NUMERIC feature's entitlement; another type denies with FeatureTypeMismatch. */
-  getNumericEntitlement(params: GetEntitlementParams): Promise<NumericEntitlement | Entitlement> {
+  /** A NUMERIC feature's entitlement; a denial (FeatureTypeMismatch...) has `value: null`. */
+  getNumericEntitlement(params: GetEntitlementParams<Ids>): Promise<NumericEntitlement> {
     return check(this.ctx, params, 'getNumericEntitlement', 'NUMERIC');
   }
 
-  /** A METERED feature's entitlement with usage; `options.requestedUsage` asks for more. */
-  getMeteredEntitlement(params: GetEntitlementParams): Promise<MeteredEntitlement | Entitlement> {
+  /**
+   * A METERED feature's entitlement with usage; `options.requestedUsage` asks for more. A denial
+   * without an entitlement (FeatureNotFound, FeatureTypeMismatch...) has `usageLimit: null`,
+   * `currentUsage: 0` and `resetPeriod: null`.
+   */
+  getMeteredEntitlement(params: GetEntitlementParams<Ids>): Promise<MeteredEntitlement> {
     return check(this.ctx, params, 'getMeteredEntitlement', 'METERED');
   }
 
-  /** An ENUM feature's entitlement; `options.requestedValues` must all be enabled. */
-  getEnumEntitlement(params: GetEntitlementParams): Promise<EnumEntitlement | Entitlement> {
+  /** An ENUM feature's entitlement; `options.requestedValues` must all be enabled. A denial has `enumValues: []`. */
+  getEnumEntitlement(params: GetEntitlementParams<Ids>): Promise<EnumEntitlement> {
     return check(this.ctx, params, 'getEnumEntitlement', 'ENUM');
   }
 
@@ -227,12 +239,12 @@ export class Engine {
   // Usage
 
   /** Reports calculated usage (DELTA or SET); a repeated idempotency key returns the first result. */
-  reportUsage(params: ReportUsageParams): Promise<ReportedUsage> {
+  reportUsage(params: ReportUsageParams<Ids>): Promise<ReportedUsage> {
     return usage.reportUsage(this.ctx, params);
   }
 
   /** Reports many usages in one transaction: all or none. */
-  reportUsageBulk(params: { usages: ReportUsageParams[] }): Promise<ReportedUsage[]> {
+  reportUsageBulk(params: { usages: ReportUsageParams<Ids>[] }): Promise<ReportedUsage[]> {
     return usage.reportUsageBulk(this.ctx, params);
   }
 
@@ -245,12 +257,12 @@ export class Engine {
   }
 
   /** Checks and records usage in one step; never exceeds a hard limit. Throws USAGE_LIMIT_EXCEEDED (REJECT). */
-  consumeUsage(params: ConsumeUsageParams): Promise<Consumption> {
+  consumeUsage(params: ConsumeUsageParams<Ids>): Promise<Consumption> {
     return consumption.consumeUsage(this.ctx, params);
   }
 
   /** Holds quota for `expiresIn` milliseconds; commit or release it, or let it lapse. */
-  reserveUsage(params: ConsumeUsageParams & { expiresIn: number }): Promise<Reservation> {
+  reserveUsage(params: ConsumeUsageParams<Ids> & { expiresIn: number }): Promise<Reservation> {
     return consumption.reserveUsage(this.ctx, params);
   }
 
@@ -265,7 +277,7 @@ export class Engine {
   }
 
   /** Usage per window over [start, end), optionally grouped by a dimension. */
-  getUsageHistory(params: { customerId: string; featureId: string; resourceId?: string; start: Date | string; end: Date | string; groupBy?: string }): Promise<UsageHistory> {
+  getUsageHistory(params: { customerId: string; featureId: Ids['feature']; resourceId?: string; start: Date | string; end: Date | string; groupBy?: string }): Promise<UsageHistory> {
     return getUsageHistory(this.ctx, params);
   }
 
@@ -280,18 +292,18 @@ export class Engine {
   grantPromotionalEntitlements(params: {
     customerId: string;
     resourceId?: string;
-    promotionalEntitlements: { featureId: string; period: string; customEndDate?: Date | string; value?: number; usageLimit?: number; isUnlimited?: boolean; hasSoftLimit?: boolean; resetPeriod?: string | null; enumValues?: string[] }[];
+    promotionalEntitlements: { featureId: Ids['feature']; period: string; customEndDate?: Date | string; value?: number; usageLimit?: number; isUnlimited?: boolean; hasSoftLimit?: boolean; resetPeriod?: string | null; enumValues?: string[] }[];
   }): Promise<PromotionalEntitlement[]> {
     return grantPromotionalEntitlements(this.ctx, params);
   }
 
   /** Revokes a feature's promotional grants now. */
-  revokePromotionalEntitlements(params: { customerId: string; featureId: string; resourceId?: string }): Promise<{ revoked: number }> {
+  revokePromotionalEntitlements(params: { customerId: string; featureId: Ids['feature']; resourceId?: string }): Promise<{ revoked: number }> {
     return revokePromotionalEntitlements(this.ctx, params);
   }
 
   /** Grants credits of a credit currency (amount as a decimal string). */
-  grantCredits(params: { customerId: string; currencyId: string; amount: string; category?: 'PAID' | 'PROMOTIONAL'; expiresAt?: Date | string; priority?: number; idempotencyKey?: string }): Promise<CreditGrantView> {
+  grantCredits(params: { customerId: string; currencyId: Ids['creditCurrency']; amount: string; category?: 'PAID' | 'PROMOTIONAL'; expiresAt?: Date | string; priority?: number; idempotencyKey?: string }): Promise<CreditGrantView> {
     return credits.grantCredits(this.ctx, params);
   }
 
@@ -301,34 +313,34 @@ export class Engine {
   }
 
   /** A customer's credit grants. */
-  getCreditGrants(params: { customerId: string; currencyId?: string }): Promise<CreditGrantView[]> {
+  getCreditGrants(params: { customerId: string; currencyId?: Ids['creditCurrency'] }): Promise<CreditGrantView[]> {
     return credits.getCreditGrants(this.ctx, params);
   }
 
   /** Usable credits now. */
-  getCreditBalance(params: { customerId: string; currencyId: string }): Promise<{ customerId: string; currencyId: string; balance: string }> {
+  getCreditBalance(params: { customerId: string; currencyId: Ids['creditCurrency'] }): Promise<{ customerId: string; currencyId: string; balance: string }> {
     return credits.getCreditBalance(this.ctx, params);
   }
 
   /** The credit ledger, cursor-paged. */
-  getCreditLedger(params: { customerId: string; currencyId: string; first?: number; after?: string }) {
+  getCreditLedger(params: { customerId: string; currencyId: Ids['creditCurrency']; first?: number; after?: string }) {
     return credits.getCreditLedger(this.ctx, params);
   }
 
   /** Burns credits all or nothing (USAGE_LIMIT_EXCEEDED, reason InsufficientCredits, when short). */
-  consumeCredits(params: { customerId: string; currencyId: string; amount: string; idempotencyKey?: string }): Promise<{ burnt: string; balance: string }> {
+  consumeCredits(params: { customerId: string; currencyId: Ids['creditCurrency']; amount: string; idempotencyKey?: string }): Promise<{ burnt: string; balance: string }> {
     return credits.consumeCredits(this.ctx, params);
   }
 
   /** Whether the balance covers `options.requestedAmount`. Never throws for a "no". */
-  getCreditEntitlement(params: { customerId: string; currencyId: string; options?: { requestedAmount?: number } }) {
+  getCreditEntitlement(params: { customerId: string; currencyId: Ids['creditCurrency']; options?: { requestedAmount?: number } }) {
     return credits.getCreditEntitlement(this.ctx, params);
   }
 
   /** Stores automatic recharge settings for a customer and credit currency. */
   saveAutomaticRechargeConfiguration(params: {
     customerId: string;
-    currencyId: string;
+    currencyId: Ids['creditCurrency'];
     isEnabled: boolean;
     thresholdType: 'CREDIT_AMOUNT' | 'DOLLAR_AMOUNT';
     thresholdValue: string | number;
@@ -340,12 +352,12 @@ export class Engine {
   }
 
   /** The stored automatic recharge settings, or null. */
-  getAutomaticRechargeConfiguration(params: { customerId: string; currencyId: string }): Promise<credits.RechargeConfiguration | null> {
+  getAutomaticRechargeConfiguration(params: { customerId: string; currencyId: Ids['creditCurrency'] }): Promise<credits.RechargeConfiguration | null> {
     return credits.getAutomaticRechargeConfiguration(this.ctx, params);
   }
 
   /** Plans in order with entitlements, localized prices, trials, add-ons and the customer's current plan. */
-  getPaywall(params: { productId?: string; customerId?: string; resourceId?: string; billingCountryCode?: string; includeHiddenPlans?: boolean } = {}): Promise<Paywall> {
+  getPaywall(params: { productId?: Ids['product']; customerId?: string; resourceId?: string; billingCountryCode?: string; includeHiddenPlans?: boolean } = {}): Promise<Paywall> {
     return getPaywall(this.ctx, params);
   }
 

@@ -1,3 +1,4 @@
+import type { CatalogIds } from '../catalog/ids.js';
 import type { FeatureDefinition, FeatureType, ResetPeriod } from '../catalog/types.js';
 import { decideMetered, enumCovers, type ResolvedEntitlement } from '../rules/entitlements.js';
 import { usageWindow } from '../rules/windows.js';
@@ -75,7 +76,12 @@ export interface EnumEntitlement extends EntitlementCommon {
   requestedValues: string[];
 }
 
-/** The answer of a check: shaped by the feature's type (`type` undefined when the feature is unknown). */
+/**
+ * The answer of a check: shaped by the feature's type (`type` undefined when the feature is
+ * unknown). The typed getters (`getMeteredEntitlement`...) answer their own shape whatever happens:
+ * a denial for an unknown feature or a feature of another type has `type` set to the type asked
+ * for, `hasAccess: false` and the denial values (docs/conventions.md#typed-checks).
+ */
 export type Entitlement =
   | BooleanEntitlement
   | NumericEntitlement
@@ -83,10 +89,21 @@ export type Entitlement =
   | EnumEntitlement
   | (EntitlementCommon & { type: undefined });
 
+/** The result type of a check that expects feature type `T` (`Entitlement` when it expects none). */
+export type EntitlementOfType<T extends FeatureType | undefined> = T extends 'BOOLEAN'
+  ? BooleanEntitlement
+  : T extends 'NUMERIC'
+    ? NumericEntitlement
+    : T extends 'METERED'
+      ? MeteredEntitlement
+      : T extends 'ENUM'
+        ? EnumEntitlement
+        : Entitlement;
+
 /** Parameters of a check. */
-export interface GetEntitlementParams {
+export interface GetEntitlementParams<Ids extends CatalogIds = CatalogIds> {
   customerId: string;
-  featureId: string;
+  featureId: Ids['feature'];
   resourceId?: string;
   options?: { requestedUsage?: number; requestedValues?: string[] };
 }
@@ -258,7 +275,9 @@ function answer(
   given: UsageCell | undefined,
 ): Entitlement | typeof NEED_CELL {
   const feature = slot.feature;
-  if (expected && slot.type !== expected) return deny(input, 'FeatureTypeMismatch', feature, slot.type);
+  // Shaped as the type asked for, so a typed getter's result always has its fields; the feature's
+  // own type is in `feature.type` (docs/conventions.md#typed-checks).
+  if (expected && slot.type !== expected) return deny(input, 'FeatureTypeMismatch', feature, expected);
   const e = slot.entitlement;
   const info = slot.info;
   const resourceId = input.resourceId === '' ? null : input.resourceId;
@@ -328,7 +347,7 @@ function answer(
 function denyUnentitled(ctx: EngineContext, rv: ResourceView, input: CheckInput, expected: FeatureType | undefined): Entitlement {
   const feature = ctx.latest().catalog.features.get(input.featureId);
   if (!feature) return deny(input, 'FeatureNotFound', undefined, expected);
-  if (expected && feature.type !== expected) return deny(input, 'FeatureTypeMismatch', feature, feature.type);
+  if (expected && feature.type !== expected) return deny(input, 'FeatureTypeMismatch', feature, expected);
   if (!rv.known) return deny(input, 'CustomerResourceNotFound', feature, expected);
   return deny(input, rv.hasActiveSubscription ? 'NoFeatureEntitlementInSubscription' : 'NoActiveSubscription', feature, expected);
 }

@@ -31,7 +31,8 @@ export function offlineStore(): Store {
 
 /**
  * A check answered from fallback values (isFallback: true). A feature without a fallback denies
- * with `Unknown`. The type comes from the catalog when the engine has one, else from the values.
+ * with `Unknown`. The type is the one a typed check asks for, else the catalog's when the engine
+ * has one, else guessed from the values.
  */
 export function fallbackEntitlement(
   fallback: Fallback,
@@ -45,7 +46,7 @@ export function fallbackEntitlement(
     featureId: input.featureId,
     isFallback: true,
   };
-  if (!f) return { ...common, type: undefined, hasAccess: false, accessDeniedReason: 'Unknown' };
+  if (!f) return unknownFallback(common, type, input.requestedUsage);
   const t = type ?? (f.usageLimit !== undefined ? 'METERED' : f.value !== undefined ? 'NUMERIC' : f.enumValues ? 'ENUM' : 'BOOLEAN');
   switch (t) {
     case 'METERED': {
@@ -70,5 +71,26 @@ export function fallbackEntitlement(
       return { ...common, type: 'ENUM', hasAccess: f.hasAccess, enumValues: f.enumValues ?? [], requestedValues: [] };
     default:
       return { ...common, type: 'BOOLEAN', hasAccess: f.hasAccess };
+  }
+}
+
+/** The denial for a feature without a fallback value, shaped as `type` when it is known (docs/conventions.md#typed-checks). */
+function unknownFallback(
+  common: { customerId: string; resourceId: string | null; featureId: string; isFallback: boolean },
+  type: FeatureType | undefined,
+  requestedUsage: number,
+): Entitlement {
+  const denied = { ...common, hasAccess: false, accessDeniedReason: 'Unknown' as const };
+  switch (type) {
+    case 'METERED':
+      return { ...denied, type, usageLimit: null, currentUsage: 0, requestedUsage, hasSoftLimit: false, isUnlimited: false, resetPeriod: null };
+    case 'NUMERIC':
+      return { ...denied, type, value: null, isUnlimited: false };
+    case 'ENUM':
+      return { ...denied, type, enumValues: [], requestedValues: [] };
+    case 'BOOLEAN':
+      return { ...denied, type };
+    default:
+      return { ...denied, type: undefined };
   }
 }

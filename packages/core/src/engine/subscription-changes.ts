@@ -1,3 +1,4 @@
+import type { CatalogIds } from '../catalog/ids.js';
 import { BILLING_PERIODS, type BillingPeriod } from '../catalog/types.js';
 import { TesseraError } from '../errors.js';
 import { statusAt } from '../rules/lifecycle.js';
@@ -13,10 +14,10 @@ import { readAddons, readBillableFeatures } from './subscription-params.js';
 import { currentPeriod, toSubscription, type Subscription } from './subscription-shape.js';
 
 /** Parameters of `updateSubscription` (API.md): add-ons replace the whole list; quantities replace those named. */
-export interface UpdateSubscriptionParams {
+export interface UpdateSubscriptionParams<Ids extends CatalogIds = CatalogIds> {
   subscriptionId: string;
-  billableFeatures?: { featureId: string; quantity: number }[];
-  addons?: { addonId: string; quantity?: number }[];
+  billableFeatures?: { featureId: Ids['feature']; quantity: number }[];
+  addons?: { addonId: Ids['addon']; quantity?: number }[];
   promotionCode?: string;
   billingPeriod?: BillingPeriod;
   metadata?: Record<string, string>;

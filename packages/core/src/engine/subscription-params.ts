@@ -1,4 +1,5 @@
 import type { Catalog } from '../catalog/catalog.js';
+import type { CatalogIds } from '../catalog/ids.js';
 import type { BillingPeriod, PlanDefinition, ProductDefinition } from '../catalog/types.js';
 import { BILLING_PERIODS } from '../catalog/types.js';
 import { TesseraError } from '../errors.js';
@@ -6,13 +7,14 @@ import type { BillableFeatureQuantity, SubscriptionAddon } from '../records.js';
 import { Params } from './params.js';
 
 /** Parameters of `provisionSubscription` (see API.md). */
-export interface ProvisionSubscriptionParams {
+export interface ProvisionSubscriptionParams<Ids extends CatalogIds = CatalogIds> {
   customerId: string;
-  planId: string;
+  planId: Ids['plan'];
   billingPeriod?: BillingPeriod;
   resourceId?: string;
-  billableFeatures?: BillableFeatureQuantity[];
-  addons?: SubscriptionAddon[];
+  billableFeatures?: { featureId: Ids['feature']; quantity: number }[];
+  /** `quantity` defaults to 1. */
+  addons?: { addonId: Ids['addon']; quantity?: number }[];
   promotionCode?: string;
   billingCountryCode?: string;
   checkoutOptions?: Record<string, unknown>;

@@ -1,3 +1,4 @@
+import type { CatalogIds } from '../catalog/ids.js';
 import { TesseraError } from '../errors.js';
 import { customerNotFound, isLive } from './lookups.js';
 import type { ResolvedEntitlement } from '../rules/entitlements.js';
@@ -13,9 +14,9 @@ import { Decimal } from '../money.js';
 import { cachedCell, type CustomerView } from './view.js';
 
 /** One calculated-usage report. */
-export interface ReportUsageParams {
+export interface ReportUsageParams<Ids extends CatalogIds = CatalogIds> {
   customerId: string;
-  featureId: string;
+  featureId: Ids['feature'];
   /** DELTA: added (may be negative, never taking usage below 0). SET: the new usage (>= 0). */
   value: number;
   resourceId?: string;

@@ -1,4 +1,4 @@
-import { TesseraError, type ChangeRecord, type Engine, type TesseraErrorCode, type TesseraErrorDetails } from '@tessera/core';
+import { TesseraError, type CatalogIds, type ChangeRecord, type Engine, type TesseraErrorCode, type TesseraErrorDetails } from '@tessera/core';
 import { INTERNAL } from '../errors.js';
 import { METHODS, type MethodName } from '../methods.js';
 import { reviveDates } from './revive.js';
@@ -37,8 +37,9 @@ export interface SidecarHealth {
  * what the engine returns (instants as `Date`s) and throws TesseraError with the server's code,
  * message and details; also OFFLINE when the sidecar cannot be reached or does not answer in
  * time, and INTERNAL (not one of the engine's codes) for a failure inside the sidecar.
+ * `Ids`: the catalog's ids, as for `Engine` (`createClient<CatalogIdsOf<typeof catalog>>`).
  */
-export type TesseraClient = Pick<Engine, MethodName> & {
+export type TesseraClient<Ids extends CatalogIds = CatalogIds> = Pick<Engine<Ids>, MethodName> & {
   /** Changes after `after`; with `wait` (ms, at most 30,000) waits for the first one. */
   changes(params?: { after?: number; limit?: number; wait?: number }): Promise<ChangesPage>;
   /** The sidecar's health (no key needed). */
@@ -70,8 +71,11 @@ function errorFromAnswer(status: number, text: string): TesseraError {
   return new TesseraError(code, `the sidecar answered HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`, { status });
 }
 
-/** A typed client of a Tessera sidecar (`tessera serve`), with the engine's method names. */
-export function createClient(options: ClientOptions): TesseraClient {
+/**
+ * A typed client of a Tessera sidecar (`tessera serve`), with the engine's method names. Pass the
+ * catalog's ids as the type argument to have unknown ids fail to compile.
+ */
+export function createClient<Ids extends CatalogIds = CatalogIds>(options: ClientOptions): TesseraClient<Ids> {
   if (!options || typeof options.url !== 'string' || !/^https?:\/\//.test(options.url)) {
     throw new TesseraError('INVALID_ARGUMENT', 'url: must be the sidecar base URL, e.g. http://127.0.0.1:8787', { field: 'url' });
   }
@@ -123,5 +127,5 @@ export function createClient(options: ClientOptions): TesseraClient {
       return spec.returnsVoid ? undefined : out;
     };
   }
-  return client as TesseraClient;
+  return client as TesseraClient<Ids>;
 }

@@ -2,7 +2,11 @@
  * The public types of a replica: its options, where it stands, its events and the replica object.
  */
 import type {
+  BooleanEntitlement,
   Clock,
+  EnumEntitlement,
+  MeteredEntitlement,
+  NumericEntitlement,
   Consumption,
   ConsumeUsageParams,
   Customer,
@@ -92,10 +96,10 @@ export interface ReplicaEventMap {
  */
 export type Replica = Pick<TesseraClient, ForwardedMethodName> & {
   getEntitlement(params: GetEntitlementParams): Promise<Entitlement>;
-  getBooleanEntitlement(params: GetEntitlementParams): Promise<Entitlement>;
-  getNumericEntitlement(params: GetEntitlementParams): Promise<Entitlement>;
-  getMeteredEntitlement(params: GetEntitlementParams): Promise<Entitlement>;
-  getEnumEntitlement(params: GetEntitlementParams): Promise<Entitlement>;
+  getBooleanEntitlement(params: GetEntitlementParams): Promise<BooleanEntitlement>;
+  getNumericEntitlement(params: GetEntitlementParams): Promise<NumericEntitlement>;
+  getMeteredEntitlement(params: GetEntitlementParams): Promise<MeteredEntitlement>;
+  getEnumEntitlement(params: GetEntitlementParams): Promise<EnumEntitlement>;
   getEntitlements(params: { customerId: string; resourceId?: string } | string, resourceId?: string): Promise<Entitlement[]>;
   getCustomer(customerId: string): Promise<Customer>;
   getActiveSubscriptions(params: { customerId: string; resourceId?: string | string[] }): Promise<Subscription[]>;
