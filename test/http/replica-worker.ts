@@ -11,10 +11,39 @@
  *
  * Environment: REPLICA_URL, REPLICA_KEY, REPLICA_FILE, CUSTOMER, FROM, TO, and WAIT_SYNC=1,
  * WAIT_GO=1, DRAIN=1 to wait for the sync, for `go`, for the outbox to drain before exiting.
+ *
+ * CRASH_AT=<i> kills the process (SIGKILL, sent to itself) inside write i's transaction, between
+ * the local usage write and its outbox append (CRASH_WHEN=before, the default) or right after
+ * the append, before the commit (CRASH_WHEN=after). The replica's code has no hook for it: the
+ * worker wraps better-sqlite3's statement that appends to the outbox.
  */
 import { createInterface } from 'node:readline';
+import BetterSqlite3 from 'better-sqlite3';
 import { createReplica } from '@tessera/http';
 import { kindOf, valueOf } from './replica-writes.js';
+
+/** The write under way (its index), for the crash point. */
+let writing = -1;
+const crashAt = process.env.CRASH_AT === undefined ? undefined : Number(process.env.CRASH_AT);
+if (crashAt !== undefined) {
+  const after = process.env.CRASH_WHEN === 'after';
+  const prepare = BetterSqlite3.prototype.prepare;
+  BetterSqlite3.prototype.prepare = function (this: BetterSqlite3.Database, source: string) {
+    const statement = prepare.call(this, source) as BetterSqlite3.Statement<unknown[]>;
+    if (/^INSERT OR IGNORE INTO replica_outbox\b/.test(source)) {
+      const run = statement.run;
+      statement.run = function (this: BetterSqlite3.Statement<unknown[]>, ...params: unknown[]) {
+        if (writing !== crashAt) return run.apply(this, params);
+        process.stdout.write(`crash ${writing} ${after ? 'after' : 'before'}\n`);
+        if (!after) process.kill(process.pid, 'SIGKILL');
+        const result = run.apply(this, params);
+        process.kill(process.pid, 'SIGKILL');
+        return result;
+      } as typeof statement.run;
+    }
+    return statement;
+  } as typeof prepare;
+}
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -41,6 +70,7 @@ async function main(): Promise<void> {
     lines.close();
   }
   for (let i = from; i < to; i++) {
+    writing = i;
     if (kindOf(i) === 'usage') await replica.reportUsage({ customerId, featureId: 'tokens', value: valueOf(i), idempotencyKey: `u-${i}` });
     else await replica.reportEvent({ customerId, eventName: 'request', idempotencyKey: `e-${i}` });
     out(`ack ${i} ${kindOf(i)} ${valueOf(i)}`);

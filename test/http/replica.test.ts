@@ -4,39 +4,20 @@
  * replica's own process) reaches the sidecar exactly once, a never-synced replica answers from
  * fallback, forwarded writes fail with OFFLINE, and the replica file survives restarts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TesseraError, type CatalogDefinition, type MeteredEntitlement } from '@tessera/core';
+import { TesseraError } from '@tessera/core';
 import { createEngine, memoryStore } from '@tessera/core';
 import { createClient, createReplica, serveSidecar, type Replica, type TesseraClient } from '@tessera/http';
-import { demoCatalog } from '../../packages/core/examples/demo-catalog.js';
-import { FULL_KEY, ROOT, startSidecarProcess, tempDir, type SidecarProcess } from './harness.js';
+import { FULL_KEY, startSidecarProcess, tempDir, type SidecarProcess } from './harness.js';
+import { catalog, deadPort, metered, ReplicaWorker as Worker, writeCatalog } from './replica-support.js';
 import { kindOf, valueOf } from './replica-writes.js';
 
 /** Writes the worker records across its two runs (the worker takes any count through FROM/TO). */
 const N = 10_000;
 
-/** The demo catalog plus `tokens` (usage reports) and `requests` (metered from `request` events) on every plan. */
-const catalog: CatalogDefinition = {
-  ...demoCatalog,
-  features: [
-    ...demoCatalog.features,
-    { id: 'tokens', displayName: 'Tokens', type: 'METERED' },
-    { id: 'requests', displayName: 'Requests', type: 'METERED', meter: { eventName: 'request', aggregation: { type: 'COUNT' } } },
-  ],
-  plans: demoCatalog.plans.map((plan) =>
-    plan.id === 'free'
-      ? { ...plan, entitlements: [...(plan.entitlements ?? []), { featureId: 'tokens', usageLimit: 1_000_000, resetPeriod: 'MONTH' }, { featureId: 'requests', usageLimit: 1_000_000, resetPeriod: 'MONTH' }] }
-      : plan,
-  ),
-} as CatalogDefinition;
-
 const tmp = tempDir();
-const catalogFile = join(tmp.dir, 'catalog.json');
-writeFileSync(catalogFile, JSON.stringify(catalog));
+const catalogFile = writeCatalog(tmp.dir);
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -47,82 +28,6 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   }
   throw new Error('expected an error');
 }
-
-/** A loopback port nothing listens on (taken and given back). */
-function deadPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** The replica worker as a child process, with its stdout read line by line. */
-class Worker {
-  readonly child: ChildProcess;
-  readonly lines: string[] = [];
-  private stderr = '';
-  private readonly exited: Promise<number | null>;
-  private waiters: (() => void)[] = [];
-
-  constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'test/http/replica-worker.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let buffer = '';
-    this.child.stdout!.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      const parts = buffer.split('\n');
-      buffer = parts.pop()!;
-      this.lines.push(...parts);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
-    void this.exited.then(() => {
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-
-  /** Resolves with the first line matching `re`; rejects after `timeoutMs` or when the process exits first. */
-  async waitFor(re: RegExp, timeoutMs = 30_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = this.lines.find((l) => re.test(l));
-      if (hit) return hit;
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`worker exited before ${re}; stderr: ${this.stderr}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`worker printed no ${re} in ${timeoutMs} ms; last lines: ${this.lines.slice(-3).join(' | ')}; stderr: ${this.stderr}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-
-  /** Indexes of the writes it acknowledged, in order. */
-  acks(): number[] {
-    return this.lines.filter((l) => l.startsWith('ack ')).map((l) => Number(l.split(' ')[1]));
-  }
-
-  send(line: string): void {
-    this.child.stdin!.write(`${line}\n`);
-  }
-
-  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    return this.exited;
-  }
-
-  exit(): Promise<number | null> {
-    return this.exited;
-  }
-}
-
-const metered = async (client: TesseraClient | Replica, customerId: string, featureId: string) =>
-  ((await client.getMeteredEntitlement({ customerId, featureId })) as MeteredEntitlement).currentUsage;
 
 describe('the replica against a sidecar process', () => {
   const db = join(tmp.dir, 'billing.db');

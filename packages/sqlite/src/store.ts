@@ -72,6 +72,26 @@ function validate(o: SqliteStoreOptions): Required<SqliteStoreOptions> {
   return { filename: o.filename, durability, busyTimeoutMs };
 }
 
+/** The connection of each open transaction handed out by a SQLite store (see `sqliteConnection`). */
+const txConnections = new WeakMap<StoreTx, { db: BetterSqlite3.Database; state: { open: boolean } }>();
+
+/**
+ * The better-sqlite3 connection that a transaction of a `sqliteStore` runs on, for statements on
+ * tables of the caller's own in the same file that must commit or roll back with the store's
+ * writes (one file, one transaction: the HTTP replica's outbox). Use it only while the
+ * transaction's callback runs, synchronously, and only on your own tables: no BEGIN, COMMIT,
+ * ROLLBACK or SAVEPOINT, and none of Tessera's tables (the schema is the adapter's).
+ *
+ * Throws INVALID_ARGUMENT when `tx` is not a SQLite store's transaction, CONFLICT once its
+ * callback has settled.
+ */
+export function sqliteConnection(tx: StoreTx): BetterSqlite3.Database {
+  const found = txConnections.get(tx);
+  if (!found) throw invalidArgument('tx', 'pass the transaction object a sqliteStore handed to your transaction callback');
+  if (!found.state.open) throw new TesseraError('CONFLICT', 'sqliteConnection: store transaction already ended; do not keep tx past its callback');
+  return found.db;
+}
+
 interface Connection {
   db: BetterSqlite3.Database;
   statements: Statements<SqliteStatement>;
@@ -161,12 +181,13 @@ class SqliteStore implements Store {
     if (mode === 'write') return this.write(fn);
     // Transactions already queued when close() is called still run: close() queues behind them.
     return this.exclusive(async () => {
-      const { statements, transactions } = this.connection();
+      const conn = this.connection();
+      const { transactions } = conn;
       transactions.beginRead();
       const state = { open: true };
       let result: T;
       try {
-        result = await fn(this.tx(statements, 'read', state));
+        result = await fn(this.tx(conn, 'read', state));
       } catch (e) {
         state.open = false;
         transactions.rollback();
@@ -226,7 +247,7 @@ class SqliteStore implements Store {
       for (const call of calls) fail(call, e);
       return;
     }
-    const { statements, transactions } = conn;
+    const { transactions } = conn;
     // A group of one needs no savepoint: the transaction's rollback is the call's.
     const shared = calls.length > 1;
     const done: { call: WriteCall; value: unknown }[] = [];
@@ -235,7 +256,7 @@ class SqliteStore implements Store {
       const state = { open: true };
       try {
         if (shared) transactions.savepoint();
-        const value = await call.fn(this.tx(statements, 'write', state));
+        const value = await call.fn(this.tx(conn, 'write', state));
         state.open = false;
         if (shared) transactions.release();
         done.push({ call, value });
@@ -261,8 +282,10 @@ class SqliteStore implements Store {
     for (const d of done) d.call.outcome = { ok: true, value: d.value };
   }
 
-  private tx(statements: Statements<SqliteStatement>, mode: TransactionMode, state: { open: boolean }): StoreTx {
-    return new SqlTx(statements, sqliteExecutor, mode, state, (e, doing) => toStoreError(e, this.ctx, doing));
+  private tx(conn: Connection, mode: TransactionMode, state: { open: boolean }): StoreTx {
+    const tx = new SqlTx(conn.statements, sqliteExecutor, mode, state, (e, doing) => toStoreError(e, this.ctx, doing));
+    txConnections.set(tx, { db: conn.db, state });
+    return tx;
   }
 
   /** Runs `fn` alone on the connection; write calls made after this one start a new group. */

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
   createEngine,
+  isLogger,
   Mutex,
   systemClock,
   TesseraError,
@@ -20,7 +21,6 @@ import {
   type ReportEventResult,
   type ReportedUsage,
   type ReportUsageParams,
-  type Store,
   type Subscription,
 } from '@tessera/core';
 import { sqliteStore } from '@tessera/sqlite';
@@ -28,7 +28,10 @@ import { createClient } from '../client/client.js';
 import { METHODS, type MethodName } from '../methods.js';
 import { deliveryLoop } from './delivery.js';
 import { observeOutbox } from './metrics.js';
+import { importLegacyOutbox } from './legacy-outbox.js';
 import { Outbox } from './outbox.js';
+import { OutboxWrites, type OutboxEntries } from './outbox-store.js';
+import { ReplicaReporter, Streak } from './report.js';
 import type { ReplicaState } from './state.js';
 import { catchUp, followLoop, snapshot } from './sync-down.js';
 import { ReplicaTransport } from './transport.js';
@@ -42,26 +45,43 @@ const notSynced = (what: string) =>
 /**
  * Opens (or creates) a replica of the sidecar at `url` in the SQLite file `replica` and starts
  * syncing and delivering in the background. Resolves at once, also when the sidecar cannot be
- * reached: checks then answer from the file, or from `fallback` when it has never synced.
+ * reached: checks then answer from the file, or from `fallback` when it has never synced. An
+ * outbox file of an earlier version is imported into the replica file first (STORE_UNAVAILABLE
+ * when it cannot be read).
  */
 export async function createReplica(options: ReplicaOptions): Promise<Replica> {
   if (!options || typeof options.replica !== 'string' || options.replica === '') {
     throw new TesseraError('INVALID_ARGUMENT', 'replica: give the path of the local SQLite replica file', { field: 'replica' });
   }
+  if (options.logger !== undefined && !isLogger(options.logger)) {
+    throw new TesseraError('INVALID_ARGUMENT', 'logger: must have debug, info, warn and error methods (pino and console fit)', { field: 'logger' });
+  }
+  const { logger } = options;
   const clock = options.clock ?? systemClock;
   const timeoutMs = options.timeoutMs ?? 5_000;
   const pollMs = options.pollIntervalMs ?? 25_000;
   const maxBackoffMs = options.maxBackoffMs ?? 5_000;
   const client = createClient({ url: options.url, apiKey: options.apiKey, timeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const transport = new ReplicaTransport(options.url, options.apiKey, timeoutMs, options.fetch);
-  const outbox = new Outbox(options.outbox ?? `${options.replica}.outbox`);
-  const store: Store = sqliteStore({ filename: options.replica });
+  const store = sqliteStore({ filename: options.replica });
   await store.open();
-  const fallbackEngine = await createEngine({ offline: true, ...(options.fallback ? { fallback: options.fallback } : {}) });
+  let outbox: Outbox;
+  try {
+    outbox = await Outbox.open(store);
+    await importLegacyOutbox(store, outbox, options.outbox ?? `${options.replica}.outbox`, clock.nowMs());
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const writes = new OutboxWrites(outbox);
+  const engineStore = writes.store(store);
+  const fallbackEngine = await createEngine({ offline: true, ...(options.fallback ? { fallback: options.fallback } : {}), ...(logger ? { logger } : {}) });
 
   const emitter = new EventEmitter();
+  const reporter = new ReplicaReporter(emitter, logger, clock);
   const stop = new AbortController();
   const mutex = new Mutex();
+  const lastSyncAt = await outbox.getMeta('lastSyncAt');
   const state: ReplicaState = {
     clock,
     pollMs,
@@ -70,22 +90,25 @@ export async function createReplica(options: ReplicaOptions): Promise<Replica> {
     transport,
     outbox,
     store,
+    reporter,
+    deliveryStreak: new Streak(reporter, clock, 'deliver'),
+    syncStreak: new Streak(reporter, clock, 'sync'),
     emitter,
     stop,
     mutex,
     engine: undefined,
-    synced: outbox.getMeta('synced') === '1',
-    lastSeq: Number(outbox.getMeta('lastSeq') ?? 0),
-    lastSyncAt: outbox.getMeta('lastSyncAt') ? Number(outbox.getMeta('lastSyncAt')) : null,
+    openEngine: () => createEngine({ store: engineStore, clock, followIntervalMs: 0, ...(logger ? { logger } : {}) }),
+    synced: (await outbox.getMeta('synced')) === '1',
+    lastSeq: Number((await outbox.getMeta('lastSeq')) ?? 0),
+    lastSyncAt: lastSyncAt ? Number(lastSyncAt) : null,
     online: null,
     closed: false,
-    inflight: new Map<string, number>(),
     acks: 0,
     ackedAt: new Map<string, number>(),
     wakeDelivery: () => {},
   };
 
-  if (state.synced) state.engine = await createEngine({ store, clock, followIntervalMs: 0 });
+  if (state.synced) state.engine = await state.openEngine();
 
   const loops = [followLoop(state), deliveryLoop(state)];
   const stopMetrics = await observeOutbox(outbox, clock);
@@ -104,23 +127,15 @@ export async function createReplica(options: ReplicaOptions): Promise<Replica> {
     return e;
   }
 
-  /** Runs a local usage write and queues what it delivers before resolving. */
-  async function localWrite<T>(customerIds: string[], apply: (engine: Engine) => Promise<T>, queue: (result: T) => Parameters<Outbox['append']>[0]): Promise<T> {
+  /**
+   * Runs a local usage write whose transaction also queues what it delivers (`entries`, built
+   * from what the engine's transaction returned), and resolves once both have committed.
+   */
+  async function localWrite<T>(apply: (engine: Engine) => Promise<T>, entries: OutboxEntries): Promise<T> {
     const e = local();
-    const { inflight } = state;
-    for (const id of customerIds) inflight.set(id, (inflight.get(id) ?? 0) + 1);
-    try {
-      const result = await apply(e);
-      outbox.append(queue(result));
-      state.wakeDelivery();
-      return result;
-    } finally {
-      for (const id of customerIds) {
-        const n = (inflight.get(id) ?? 1) - 1;
-        if (n === 0) inflight.delete(id);
-        else inflight.set(id, n);
-      }
-    }
+    const result = await writes.run(entries, () => apply(e));
+    state.wakeDelivery();
+    return result;
   }
 
   /**
@@ -134,7 +149,8 @@ export async function createReplica(options: ReplicaOptions): Promise<Replica> {
       METHODS[name].access === 'write'
         ? async (...args: unknown[]) => {
             const result = await call(...args);
-            if (state.synced) await catchUp(state).catch(() => undefined);
+            // Best effort: the write is done; a failed read of the feed is reported and made up by the follow loop.
+            if (state.synced) await catchUp(state).catch((e: unknown) => state.syncStreak.failed(e));
             return result;
           }
         : call;
@@ -162,19 +178,13 @@ export async function createReplica(options: ReplicaOptions): Promise<Replica> {
     },
 
     async reportUsage(params: ReportUsageParams): Promise<ReportedUsage> {
-      const p: ReportUsageParams = { ...params, idempotencyKey: params?.idempotencyKey ?? `rpl_${randomUUID()}` };
+      // The timestamp is fixed here so that the entry is known before the engine's transaction
+      // ends: the sidecar counts it in the same window as the replica, however late it arrives.
+      const p: ReportUsageParams = { ...params, idempotencyKey: params?.idempotencyKey ?? `rpl_${randomUUID()}`, timestamp: params?.timestamp ?? clock.now() };
       return localWrite(
-        [String(p.customerId)],
         (e) => e.reportUsage(p),
-        (r) => [
-          {
-            dedupeKey: `usage:${p.customerId}:${p.idempotencyKey}`,
-            kind: 'usage',
-            customerId: p.customerId,
-            // The local result's timestamp: the sidecar counts it in the same window, however late it arrives.
-            body: { ...p, timestamp: r.timestamp.toISOString() },
-          },
-        ],
+        // Built once the engine has validated p (its timestamp is a Date or an ISO string).
+        () => [{ dedupeKey: `usage:${p.customerId}:${p.idempotencyKey}`, kind: 'usage', customerId: p.customerId, body: { ...p, timestamp: new Date(p.timestamp!).toISOString() } }],
       );
     },
 
@@ -185,7 +195,6 @@ export async function createReplica(options: ReplicaOptions): Promise<Replica> {
         timestamp: ev?.timestamp ?? clock.now().toISOString(),
       })) as RawEvent[];
       return localWrite(
-        [...new Set(list.map((ev) => String(ev.customerId)))],
         (e) => e.reportEvent(Array.isArray(events) ? list : list[0]!),
         () => list.map((ev) => ({ dedupeKey: `event:${ev.idempotencyKey}`, kind: 'event' as const, customerId: ev.customerId, body: { ...ev } as Record<string, unknown> })),
       );
@@ -195,20 +204,15 @@ export async function createReplica(options: ReplicaOptions): Promise<Replica> {
       const p: ConsumeUsageParams = { ...params, idempotencyKey: params?.idempotencyKey ?? `rpl_${randomUUID()}` };
       const at = clock.now().toISOString();
       return localWrite(
-        [String(p.customerId)],
         (e) => e.consumeUsage(p),
         // What the replica granted happened: the sidecar records it, it does not decide again.
-        (r) =>
-          r.granted === 0
-            ? []
-            : [
-                {
-                  dedupeKey: `usage:${p.customerId}:${p.idempotencyKey}`,
-                  kind: 'usage',
-                  customerId: p.customerId,
-                  body: { customerId: p.customerId, featureId: p.featureId, ...(p.resourceId ? { resourceId: p.resourceId } : {}), value: r.granted, updateBehavior: 'DELTA', idempotencyKey: p.idempotencyKey, timestamp: at },
-                },
-              ],
+        (result) => {
+          const granted = (result as Partial<Consumption> | undefined)?.granted;
+          if (typeof granted !== 'number') throw new TesseraError('INTERNAL', 'consumeUsage: the local engine\'s transaction returned no granted amount; nothing was recorded');
+          if (granted === 0) return [];
+          const body = { customerId: p.customerId, featureId: p.featureId, ...(p.resourceId ? { resourceId: p.resourceId } : {}), value: granted, updateBehavior: 'DELTA', idempotencyKey: p.idempotencyKey, timestamp: at };
+          return [{ dedupeKey: `usage:${p.customerId}:${p.idempotencyKey}`, kind: 'usage', customerId: p.customerId, body }];
+        },
       );
     },
 
@@ -225,7 +229,7 @@ export async function createReplica(options: ReplicaOptions): Promise<Replica> {
         lastSyncAt: lastSyncAt === null ? null : new Date(lastSyncAt),
         lagMs: lastSyncAt === null ? null : Math.max(0, clock.nowMs() - lastSyncAt),
         outboxDepth: outbox.depth(),
-        failedDeliveries: outbox.failed().length,
+        failedDeliveries: outbox.failedCount(),
         online: state.online === true,
       };
     },
@@ -234,8 +238,14 @@ export async function createReplica(options: ReplicaOptions): Promise<Replica> {
       return waitFor(() => state.synced, timeoutMs, 'the replica did not sync');
     },
 
-    drained(timeoutMs = 30_000): Promise<void> {
-      return waitFor(() => outbox.depth() === 0, timeoutMs, 'the outbox did not drain');
+    async drained(timeoutMs = 30_000): Promise<void> {
+      // The counted depth first (no read), then the table itself, which is the authority.
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        await waitFor(() => outbox.depth() <= 0, Math.max(0, deadline - Date.now()), 'the outbox did not drain');
+        if ((await outbox.exactDepth()) === 0) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
 
     failedDeliveries: () => outbox.failed(),
@@ -260,7 +270,6 @@ export async function createReplica(options: ReplicaOptions): Promise<Replica> {
       if (state.engine) await state.engine.close();
       else await store.close();
       await fallbackEngine.close();
-      outbox.close();
     },
   };
 

@@ -6,6 +6,7 @@ import type { EventEmitter } from 'node:events';
 import { isTesseraError, type Clock, type Engine, type Mutex, type Store } from '@tessera/core';
 import type { TesseraClient } from '../client/client.js';
 import type { Outbox } from './outbox.js';
+import type { ReplicaReporter, Streak } from './report.js';
 import type { ReplicaTransport } from './transport.js';
 
 /** The state of one replica, shared by its sync-down, its delivery and its public object. */
@@ -16,19 +17,24 @@ export interface ReplicaState {
   readonly client: TesseraClient;
   readonly transport: ReplicaTransport;
   readonly outbox: Outbox;
+  /** The replica file's store, as sync-down writes it (the local engine's writes also queue outbox entries). */
   readonly store: Store;
+  readonly reporter: ReplicaReporter;
+  /** Failures of delivery, and of reading from the sidecar (snapshot, change feed, customers), in a row. */
+  readonly deliveryStreak: Streak;
+  readonly syncStreak: Streak;
   readonly emitter: EventEmitter;
   readonly stop: AbortController;
   readonly mutex: Mutex;
   engine: Engine | undefined;
+  /** Creates the local engine on the replica file, whose usage writes queue their outbox entries. */
+  readonly openEngine: () => Promise<Engine>;
   synced: boolean;
   lastSeq: number;
   lastSyncAt: number | null;
   /** Null until the first request to the sidecar answered or failed. */
   online: boolean | null;
   closed: boolean;
-  /** Local usage writes under way per customer: between their local commit and their outbox append. */
-  readonly inflight: Map<string, number>;
   /** Acknowledged deliveries, counted, and the count at each customer's latest one. */
   acks: number;
   readonly ackedAt: Map<string, number>;

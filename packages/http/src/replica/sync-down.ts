@@ -2,7 +2,7 @@
  * The sync-down of a replica: snapshots and change-feed pages from the sidecar, written into the
  * local store, and the loop that follows the change feed.
  */
-import { createEngine, isTesseraError, type CatalogVersionRecord } from '@tessera/core';
+import { isTesseraError, type CatalogVersionRecord } from '@tessera/core';
 import { MIN_BACKOFF_MS, sleep } from './backoff.js';
 import { MAX_REPLICA_CUSTOMERS, type CustomerExport } from './records.js';
 import { setOnline, type ReplicaState } from './state.js';
@@ -26,9 +26,10 @@ async function writeCatalogs(state: ReplicaState, versions: CatalogVersionRecord
 
 /**
  * Writes customers' records as the sidecar has them. Usage cells of a customer with writes not
- * yet acknowledged by the sidecar (queued, under way, or acknowledged after `ackMark`, the
- * acknowledgement count when the fetch started) stay as they are locally: the sidecar's cells
- * lack those writes, and the change their delivery causes brings the cells again.
+ * yet acknowledged by the sidecar (queued, or acknowledged after `ackMark`, the acknowledgement
+ * count when the fetch started) stay as they are locally: the sidecar's cells lack those writes,
+ * and the change their delivery causes brings the cells again. A local write commits with its
+ * outbox entry, so this transaction sees either both or neither.
  */
 async function writeCustomers(state: ReplicaState, exports: CustomerExport[], ackMark: number): Promise<void> {
   if (exports.length === 0) return;
@@ -37,7 +38,7 @@ async function writeCustomers(state: ReplicaState, exports: CustomerExport[], ac
       const id = ex.customerId;
       if (ex.customer) await tx.putCustomer(ex.customer);
       for (const s of ex.subscriptions) await tx.putSubscription(s);
-      const keepLocalUsage = (state.inflight.get(id) ?? 0) > 0 || state.outbox.hasPending(id) || (state.ackedAt.get(id) ?? 0) > ackMark;
+      const keepLocalUsage = state.outbox.hasPendingIn(tx, id) || (state.ackedAt.get(id) ?? 0) > ackMark;
       if (!keepLocalUsage) for (const u of ex.usage) await tx.putUsage(u);
       for (const g of ex.promotionalGrants) await tx.putPromotionalGrant(g);
       for (const g of ex.creditGrants) await tx.putCreditGrant(g);
@@ -55,11 +56,12 @@ async function fetchCustomers(state: ReplicaState, ids: readonly string[]): Prom
   }
 }
 
-function noteSynced(state: ReplicaState, seq: number): void {
+/** Records how far the replica has applied the feed, after the records it covers (a crash in between reads them again). */
+async function noteSynced(state: ReplicaState, seq: number, more: Record<string, string> = {}): Promise<void> {
+  const at = state.clock.nowMs();
+  await state.outbox.setMeta({ ...more, lastSeq: String(seq), lastSyncAt: String(at) });
   state.lastSeq = seq;
-  state.lastSyncAt = state.clock.nowMs();
-  state.outbox.setMeta('lastSeq', String(seq));
-  state.outbox.setMeta('lastSyncAt', String(state.lastSyncAt));
+  state.lastSyncAt = at;
   state.emitter.emit('synced', { lastSeq: seq });
 }
 
@@ -69,11 +71,10 @@ export async function snapshot(state: ReplicaState): Promise<void> {
     const snap = await state.transport.snapshot(state.stop.signal, true);
     await writeCatalogs(state, snap.catalogVersions);
     await fetchCustomers(state, snap.customerIds ?? []);
-    state.engine ??= await createEngine({ store: state.store, clock: state.clock, followIntervalMs: 0 });
+    state.engine ??= await state.openEngine();
     await state.engine.syncNow();
+    await noteSynced(state, snap.lastChangeSeq, { synced: '1' });
     state.synced = true;
-    state.outbox.setMeta('synced', '1');
-    noteSynced(state, snap.lastChangeSeq);
   });
 }
 
@@ -92,12 +93,12 @@ export async function pull(state: ReplicaState, waitMs: number): Promise<boolean
     if (catalog) await writeCatalogs(state, (await state.transport.snapshot(state.stop.signal, false)).catalogVersions);
     await fetchCustomers(state, [...ids]);
     await state.engine!.syncNow();
-    noteSynced(state, page.nextAfter);
+    await noteSynced(state, page.nextAfter);
     return page.changes.length > 0;
   });
 }
 
-/** Re-reads customers now (after their outbox entries were acknowledged). */
+/** Re-reads customers now (after their outbox entries were acknowledged); a failure is reported, and the change feed brings them later. */
 export function refresh(state: ReplicaState, ids: string[]): void {
   if (ids.length === 0 || !state.engine) return;
   void state.mutex
@@ -105,7 +106,9 @@ export function refresh(state: ReplicaState, ids: string[]): void {
       await fetchCustomers(state, ids);
       await state.engine!.syncNow();
     })
-    .catch(() => undefined);
+    .catch((e: unknown) => {
+      if (!state.closed) state.syncStreak.failed(e);
+    });
 }
 
 /** Applies the change feed up to the sidecar's newest change now. */
@@ -123,11 +126,13 @@ export async function followLoop(state: ReplicaState): Promise<void> {
       // Right after (re)connecting, a quick read: `online` should not wait for a long poll.
       await pull(state, state.online ? state.pollMs : 0);
       setOnline(state, true);
+      state.syncStreak.succeeded();
       backoff = MIN_BACKOFF_MS;
     } catch (e) {
       if (state.closed) return;
       if (isTesseraError(e) && e.code === 'OFFLINE') setOnline(state, false, e);
       else state.emitter.emit('syncError', e);
+      state.syncStreak.failed(e);
       await sleep(backoff, state.stop.signal);
       backoff = Math.min(backoff * 2, state.maxBackoffMs);
     }

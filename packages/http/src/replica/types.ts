@@ -10,9 +10,11 @@ import type {
   Consumption,
   ConsumeUsageParams,
   Customer,
+  EngineErrorEvent,
   Entitlement,
   Fallback,
   GetEntitlementParams,
+  Logger,
   RawEvent,
   ReportEventResult,
   ReportedUsage,
@@ -31,8 +33,17 @@ export interface ReplicaOptions {
   apiKey: string;
   /** The local SQLite replica file (created when missing). */
   replica: string;
-  /** The outbox and sync bookkeeping file; `<replica>.outbox` by default. */
+  /**
+   * The separate outbox file of earlier versions, imported into the replica file once and then
+   * renamed to `<outbox>.imported`; `<replica>.outbox` by default. The outbox now lives in the
+   * replica file itself.
+   */
   outbox?: string;
+  /**
+   * Where failures no caller sees go (deliveries, sync), besides the `error` event; also given
+   * to the local engine. Any object with debug/info/warn/error (pino and console fit).
+   */
+  logger?: Logger;
   /** Check answers by feature id while the replica has never synced (isFallback: true). */
   fallback?: Fallback;
   /** How long each change-feed request waits on the sidecar for a change (long poll), in ms; 25,000 by default. */
@@ -87,6 +98,12 @@ export interface ReplicaEventMap {
   deliveryFailed: [FailedEntry];
   /** A sync step failed with something else than OFFLINE (it is retried). */
   syncError: [unknown];
+  /**
+   * A failure no caller sees (source `replica`, method `deliver` or `sync`), as the engine's
+   * `error` event: the first of a streak of failures, then at most once a minute while it lasts,
+   * and each entry the sidecar refused for good (packages/core/docs/operating.md#errors).
+   */
+  error: [EngineErrorEvent];
 }
 
 /**
