@@ -1,7 +1,7 @@
 import { publishedFrom } from './catalog.js';
 import { usagePeriod } from '../rules/windows.js';
 import type { EngineContext } from './context.js';
-import type { ChangeRecord } from '../records.js';
+import type { CatalogVersionRecord, ChangeRecord } from '../records.js';
 import { dropCell } from './view.js';
 import { OwnSeqs } from './own-seqs.js';
 
@@ -34,7 +34,11 @@ export class ChangeFollower {
     if (this.intervalMs > 0) {
       this.timer = setInterval(() => void this.poll().catch(() => undefined), this.intervalMs);
       this.timer.unref?.();
-      this.unwatch = this.ctx.store.watchChanges?.(() => void this.poll().catch(() => undefined));
+      // A watch connection that comes back after an outage calls onChange too, so the gap it left is read at once.
+      this.unwatch = this.ctx.store.watchChanges?.(() => void this.poll().catch(() => undefined), {
+        // TODO(lead): forward to the engine's 'error' event and logger ({ method: 'follow' }) once they exist.
+        onError: () => undefined,
+      });
     }
   }
 
@@ -74,9 +78,15 @@ export class ChangeFollower {
     for (;;) {
       const batch = await this.ctx.store.getChanges(this.lastSeq, 1000);
       for (const c of batch) {
+        if (this.own.take(c.seq)) {
+          this.lastSeq = c.seq;
+          continue;
+        }
+        // What applying needs of the store is read before lastSeq moves: a read that fails (an
+        // outage) leaves the change to the next poll instead of skipping it.
+        const versions = c.kind === 'catalog.published' ? await this.ctx.store.transaction('read', (tx) => tx.listCatalogVersions()) : undefined;
         this.lastSeq = c.seq;
-        if (this.own.take(c.seq)) continue;
-        await this.apply(c);
+        this.apply(c, versions);
       }
       // Own seqs the feed went past without showing were rolled back (a retried transaction's).
       this.own.passed(this.lastSeq);
@@ -84,12 +94,12 @@ export class ChangeFollower {
     }
   }
 
-  private async apply(c: ChangeRecord): Promise<void> {
+  /** `versions`: the stored catalog versions, for a catalog.published change. */
+  private apply(c: ChangeRecord, versions: CatalogVersionRecord[] | undefined): void {
     const at = new Date(c.at);
     const { ctx } = this;
     if (c.kind === 'catalog.published') {
-      const versions = await ctx.store.transaction('read', (tx) => tx.listCatalogVersions());
-      for (const v of versions) if (!ctx.catalogs.has(v.version)) ctx.addCatalog(publishedFrom(v));
+      for (const v of versions ?? []) if (!ctx.catalogs.has(v.version)) ctx.addCatalog(publishedFrom(v));
       ctx.views.clear();
       ctx.emitter.emit('catalogPublished', { version: Number(c.entityId), at });
       return;
