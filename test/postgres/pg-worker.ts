@@ -1,5 +1,5 @@
 /**
- * A worker process of processes.test.ts: serves jobs read from stdin (worker-protocol.ts), each
+ * A worker process of processes.test.ts and outage.test.ts: serves jobs read from stdin (worker-protocol.ts), each
  * with an engine of its own on a shared PostgreSQL schema (the catalog and the customer are
  * already stored there): opens the engine, prints "ready <id>", waits for "go <id>" so that all
  * workers start together, does the job, closes the engine and prints "report <id> <JSON>".
@@ -9,9 +9,10 @@
  */
 import { writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { createEngine, type Engine, type MeteredEntitlement } from '@tessera/core';
+import { createEngine, isTesseraError, type Engine, type MeteredEntitlement } from '@tessera/core';
 import { postgresStore } from '@tessera/postgres';
 import { consumeUntilEmpty, generator } from '../support/consume-loop.js';
+import { outageJob } from './outage-job.js';
 import type { ChurnJob, ConsumeJob, ConsumeReport, IngestJob, IngestReport, ListenJob, ListenReport, ReportJob, ReportReport, WorkerJob } from './worker-protocol.js';
 
 /** Synchronous, so that a line printed is a line the parent gets, even if SIGKILL comes next. */
@@ -117,8 +118,16 @@ function churn(engine: Engine, j: ChurnJob): Prepared {
   return () => Promise.all(Array.from({ length: j.loops }, (_, n) => loop(n)));
 }
 
-function prepare(engine: Engine, j: WorkerJob): Prepared | Promise<Prepared> {
+/** Handlers of "tell <id> <word> [arg]" lines, by job id (jobs that take commands while they run). */
+const commands = new Map<number, (word: string, arg: string | undefined) => void>();
+
+function prepare(engine: Engine, j: WorkerJob, id: number, background: string[]): Prepared | Promise<Prepared> {
   switch (j.mode) {
+    case 'outage':
+      return outageJob(engine, j, (word, arg) => say(`${word} ${id} ${arg}`), background).then((job) => {
+        commands.set(id, job.command);
+        return job.run;
+      });
     case 'consume':
       return consume(engine, j);
     case 'ingest':
@@ -147,8 +156,21 @@ async function serve(id: number, job: WorkerJob): Promise<void> {
   try {
     // A hot row under 8 contenders on 2 busy cores can take a call many retries: a generous budget
     // keeps a slow CI machine from turning contention into STORE_UNAVAILABLE.
-    engine = await createEngine({ store: postgresStore({ connectionString: job.url, schema: job.schema, retryTimeoutMs: 60_000 }) });
-    const run = await prepare(engine, job);
+    const outage = job.mode === 'outage' ? job : undefined;
+    const store = postgresStore({ connectionString: job.url, schema: job.schema, retryTimeoutMs: 60_000, ...(outage ? { reconnectTimeoutMs: outage.reconnectTimeoutMs } : {}) });
+    // What the store reports through watchChanges' onError (the follower's LISTEN connection lost,
+    // reconnections failing), counted here on the way to the engine's own handler.
+    const background: string[] = [];
+    const watch = store.watchChanges.bind(store);
+    store.watchChanges = (onChange, options) =>
+      watch(onChange, {
+        onError: (e) => {
+          background.push(isTesseraError(e) ? e.code : String(e));
+          options?.onError?.(e);
+        },
+      });
+    engine = await createEngine({ store, ...(outage ? { followIntervalMs: outage.followIntervalMs } : {}) });
+    const run = await prepare(engine, job, id, background);
     say(`ready ${id}`);
     await waitForGo(id);
     const result = await run();
@@ -158,10 +180,17 @@ async function serve(id: number, job: WorkerJob): Promise<void> {
   } catch (e) {
     await engine?.close().catch(() => undefined);
     say(`error ${id} ${JSON.stringify(e instanceof Error ? (e.stack ?? e.message) : String(e))}`);
+  } finally {
+    commands.delete(id);
   }
 }
 
 createInterface({ input: process.stdin }).on('line', (line) => {
+  const tell = /^tell (\d+) (\w+)(?: (.*))?$/.exec(line);
+  if (tell) {
+    commands.get(Number(tell[1]))?.(tell[2]!, tell[3]);
+    return;
+  }
   const go = /^go (\d+)$/.exec(line);
   if (go) {
     const id = Number(go[1]);

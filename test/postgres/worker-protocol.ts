@@ -6,6 +6,8 @@
  *   parent -> worker   go 1                    start (all workers of a test at once)
  *   worker -> parent   report 1 {...}          the job's report (JSON); the engine is closed
  *   worker -> parent   error 1 "message"       the job failed (JSON string); the engine is closed
+ *   parent -> worker   tell 1 <word> [arg]     a command for a running job (outage: beacon <n>, stop)
+ *   worker -> parent   <word> 1 [arg]          what a running job says meanwhile (outage: heard <n>, wrote <n>)
  *
  * A worker serves jobs one after another until its stdin ends, so that the tests do not pay a
  * process start (about 2 s of CPU under tsx) per job. Kept apart from the worker so that the
@@ -64,7 +66,32 @@ export interface ChurnJob extends Target {
   expiresIn: number;
 }
 
-export type WorkerJob = ConsumeJob | IngestJob | ReportJob | ListenJob | ChurnJob;
+/**
+ * outage.test.ts: from "go" until "tell <id> stop", a loop of keyed consumeUsage (REJECT, until the
+ * quota is gone), keyed reportUsage (value 1) and a check answered from the view, taking each
+ * STORE_UNAVAILABLE as a caller would: pause, then the same call with the same key. On
+ * "tell <id> beacon <n>": reportUsage of 1 on `beaconFeatureId` (key beacon-<n>), then prints
+ * "wrote <id> <n>". Prints "heard <id> <usage>" for each usageUpdated of `beaconFeatureId`.
+ */
+export interface OutageJob extends Target {
+  mode: 'outage';
+  /** Consumed with overage REJECT against its hard limit. */
+  featureId: string;
+  /** Reported with a key per call, value 1. */
+  reportFeatureId: string;
+  beaconFeatureId: string;
+  /** A non-metered feature: its check is answered from the cached view. */
+  checkFeatureId: string;
+  /** This worker's number, in its idempotency keys. */
+  worker: number;
+  seed: number;
+  /** The store's reconnectTimeoutMs: small, so that calls during an outage fail rather than wait. */
+  reconnectTimeoutMs: number;
+  /** The engine's followIntervalMs: large, so that only LISTEN (and its reconnection) brings changes soon. */
+  followIntervalMs: number;
+}
+
+export type WorkerJob = ConsumeJob | IngestJob | ReportJob | ListenJob | ChurnJob | OutageJob;
 
 export interface ConsumeReport {
   granted: number;
@@ -96,4 +123,23 @@ export interface ListenReport {
   /** Date.now() once the check made after hearing it resolved, and the usage it showed. */
   checkedAt: number | null;
   checkedUsage: number | null;
+}
+
+export interface OutageReport {
+  /** Units granted by acknowledged consumeUsage calls (each key counted once). */
+  granted: number;
+  consumeCalls: number;
+  /** reportUsage calls acknowledged, value 1 each, distinct keys. */
+  reported: number;
+  /** Calls that failed with STORE_UNAVAILABLE (and were made again with the same key). */
+  unavailable: number;
+  /** Of those, how many said the outcome of their COMMIT was unknown. */
+  unknownOutcome: number;
+  /** Checks of checkFeatureId answered, and the errors of those that were not. */
+  checks: number;
+  checkErrors: string[];
+  /** Errors of any other kind than STORE_UNAVAILABLE and USAGE_LIMIT_EXCEEDED ("code: message"). */
+  unexpected: string[];
+  /** Codes of the errors the store reported through watchChanges' onError (nobody's call saw them). */
+  backgroundErrors: string[];
 }

@@ -1,5 +1,5 @@
 /**
- * pg-worker.ts processes for processes.test.ts: started once and given jobs over stdin
+ * pg-worker.ts processes for processes.test.ts and outage.test.ts: started once and given jobs over stdin
  * (worker-protocol.ts), so that a test pays for the engines it opens, not for eight tsx starts.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -19,6 +19,10 @@ export interface JobHandle<R> {
   go(): void;
   /** The job's report; rejects when it failed (with the worker's stack) or the process died. */
   done: Promise<R>;
+  /** Sends a command to the running job ("tell <id> <word> [arg]"). */
+  tell(word: string, arg?: string | number): void;
+  /** The job's id, as in the lines the worker prints about it. */
+  id: number;
 }
 
 export interface WorkerProcess {
@@ -108,7 +112,13 @@ export function startWorker(name: string): WorkerProcess {
       void readyOrFail.catch(() => undefined);
       pending.set(id, { ready, fail, report: report as (r: unknown) => void });
       child.stdin.write(`${JSON.stringify({ id, job })}\n`);
-      return { ready: readyOrFail, go: () => void child.stdin.write(`go ${id}\n`), done };
+      return {
+        ready: readyOrFail,
+        go: () => void child.stdin.write(`go ${id}\n`),
+        done,
+        tell: (word, arg) => void child.stdin.write(`tell ${id} ${word}${arg === undefined ? '' : ` ${arg}`}\n`),
+        id,
+      };
     },
     exited,
     kill: (signal) => {

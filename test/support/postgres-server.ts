@@ -69,6 +69,27 @@ export function findPostgresBinaries(): string | undefined {
   return undefined;
 }
 
+/** A throwaway cluster a test stops and starts again itself (a server restart, a crash). */
+export interface RestartablePostgres extends PostgresServer {
+  kind: 'throwaway';
+  /** `pg_ctl stop -m <mode>`, waiting until the server is down: 'fast' ends sessions cleanly, 'immediate' is a crash (recovery on start). */
+  shutdown(mode: 'fast' | 'immediate'): Promise<void>;
+  /** Starts it again on the same port, waiting until it accepts connections. */
+  start(): Promise<void>;
+}
+
+/**
+ * A throwaway cluster of the caller's own, whatever TESSERA_PG_URL says: for tests that stop and
+ * restart the server, which must never be the run's shared one. Undefined without server binaries.
+ * `durable`: as for startPostgres; without it commits still reach the OS before they are
+ * acknowledged (synchronous_commit stays on), so an immediate shutdown loses nothing acknowledged.
+ */
+export async function startRestartablePostgres(opts: { durable?: boolean } = {}): Promise<RestartablePostgres | undefined> {
+  const bin = findPostgresBinaries();
+  if (!bin) return undefined;
+  return (await startThrowaway(bin, opts.durable === true, true)) as RestartablePostgres;
+}
+
 /** TESSERA_PG_URL when set (kind 'external', stop() does nothing); otherwise a throwaway cluster when the server binaries are installed; undefined when neither. */
 export async function startPostgres(opts: { durable?: boolean } = {}): Promise<PostgresServer | undefined> {
   const external = process.env.TESSERA_PG_URL;
@@ -190,7 +211,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function startThrowaway(bin: string, durable: boolean): Promise<PostgresServer> {
+async function startThrowaway(bin: string, durable: boolean, restartable = false): Promise<PostgresServer | RestartablePostgres> {
   const runAs = await runAsForCurrentUser();
   const root = await mkdtemp(join(tmpdir(), 'tessera-pg-'));
   // The data dir is a child so initdb creates it with the 0700 mode postgres insists on.
@@ -218,7 +239,8 @@ async function startThrowaway(bin: string, durable: boolean): Promise<PostgresSe
     const version = /\(PostgreSQL\)\s+(\S+)/.exec(versionOut)?.[1] ?? versionOut.trim();
 
     const settings = ['listen_addresses=127.0.0.1', 'max_connections=200'];
-    if (!durable) settings.push('fsync=off', 'synchronous_commit=off', 'full_page_writes=off');
+    // A restartable cluster keeps synchronous_commit: its tests crash the server, not the OS.
+    if (!durable) settings.push('fsync=off', ...(restartable ? [] : ['synchronous_commit=off']), 'full_page_writes=off');
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       // pg_ctl hands -o to /bin/sh, hence the quoting.
@@ -232,7 +254,22 @@ async function startThrowaway(bin: string, durable: boolean): Promise<PostgresSe
         if (attempt < 3 && /could not bind|already in use/i.test(log)) continue;
         throw new Error(`${(err as Error).message}\n--- server log (tail) ---\n${log}`);
       }
-      return throwawayServer(`postgres://postgres@127.0.0.1:${port}/postgres`, version, exec, root, dataDir);
+      const server = throwawayServer(`postgres://postgres@127.0.0.1:${port}/postgres`, version, exec, root, dataDir);
+      if (!restartable) return server;
+      return {
+        ...server,
+        kind: 'throwaway',
+        shutdown: async (mode: 'fast' | 'immediate') => {
+          await exec('pg_ctl', ['-D', dataDir, '-m', mode, '-w', '-t', '30', 'stop']);
+        },
+        start: async () => {
+          try {
+            await exec('pg_ctl', ['-D', dataDir, '-w', '-t', '30', '-l', logFile, 'start', '-o', serverOpts]);
+          } catch (err) {
+            throw new Error(`${(err as Error).message}\n--- server log (tail) ---\n${await logTail(logFile)}`, { cause: err });
+          }
+        },
+      } satisfies RestartablePostgres;
     }
   } catch (err) {
     await discard();

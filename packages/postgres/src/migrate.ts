@@ -1,7 +1,10 @@
 import { TesseraError } from '@tessera/core';
 import type { Compilable, Kysely } from 'kysely';
-import { toStoreError, types, type ErrorContext, type PgQueryable } from './dialect.js';
+import pg from 'pg';
+import { Lease } from './connection.js';
+import { compiler, toStoreError, types, type ErrorContext, type PgQueryable } from './dialect.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations/index.js';
+import { validate, where, type PostgresStoreOptions, type Settings } from './options.js';
 
 /** What `migrate` found and did. */
 export interface MigrationResult {
@@ -71,5 +74,51 @@ function refuseNewer(version: number, ctx: ErrorContext): void {
         'upgrade @tessera/postgres (a schema is never migrated down)',
       { where: ctx.where, schemaVersion: version, supportedSchemaVersion: SCHEMA_VERSION },
     );
+  }
+}
+
+/** Creates the schema when one is named and missing, then migrates it. */
+export async function prepareSchema(client: PgQueryable, k: ReturnType<typeof compiler>, s: Settings, ctx: ErrorContext): Promise<MigrationResult> {
+  if (s.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${s.schema}`);
+  return migrate(client, k, ctx);
+}
+
+/**
+ * Applies the migrations to a PostgreSQL schema and says what it found: `tessera migrate` runs
+ * this before app servers start, so that none of them migrates at boot. Same options as
+ * {@link postgresStore}. Rejects with STORE_UNAVAILABLE when the server cannot be reached or the
+ * schema is newer than this @tessera/postgres (it never migrates down).
+ */
+export async function migratePostgres(options: PostgresStoreOptions | string): Promise<MigrationResult> {
+  const s = validate(typeof options === 'string' ? { connectionString: options } : options);
+  const ctx: ErrorContext = { where: where(s) };
+  if (s.pool) {
+    let lease: Lease;
+    try {
+      lease = await Lease.take(s.pool);
+    } catch (e) {
+      throw toStoreError(e, ctx, 'migrating the schema');
+    }
+    let broken: unknown;
+    try {
+      return await prepareSchema(lease.client, compiler(), s, ctx);
+    } catch (e) {
+      broken = e;
+      throw toStoreError(e, ctx, 'migrating the schema');
+    } finally {
+      lease.release(broken);
+    }
+  }
+  const client = new pg.Client({ connectionString: s.connectionString, application_name: 'tessera migrate', ...(s.schema ? { options: `-c search_path=${s.schema}` } : {}) });
+  // A connection that fails also rejects the statement in flight, which is what the caller sees;
+  // the listener only keeps pg's 'error' event from ending the process.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await prepareSchema(client, compiler(), s, ctx);
+  } catch (e) {
+    throw toStoreError(e, ctx, 'migrating the schema');
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }

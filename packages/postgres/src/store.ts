@@ -1,35 +1,22 @@
-import { TesseraError, invalidArgument, type ChangeRecord, type Store, type StoreTx, type TransactionMode } from '@tessera/core';
+import { TesseraError, invalidArgument, type ChangeRecord, type Store, type StoreTx, type TransactionMode, type WatchOptions } from '@tessera/core';
 import { SqlTx, type Statements } from '@tessera/sql';
 import pg from 'pg';
 import { ChangeFeed, TAKE_WRITER_LOCK } from './changes.js';
-import { compiler, isRetryable, pgExecutor, pgStatements, toStoreError, type ErrorContext, SCHEMA_NAME, type PgPool, type PgPoolClient, type PgQueryable, type PgStatement } from './dialect.js';
-import { migrate, type MigrationResult } from './migrate.js';
+import { Lease, backoffMs, isConnectionLoss, sleep, transactionStatus } from './connection.js';
+import { compiler, isRetryable, pgExecutor, pgStatements, toStoreError, type ErrorContext, type PgPool, type PgPoolClient, type PgStatement } from './dialect.js';
+import { ChangeWatchers } from './listen.js';
+import { prepareSchema } from './migrate.js';
+import { validate, where, type PostgresStoreOptions, type Settings } from './options.js';
 
-/** Options of {@link postgresStore}. Give `connectionString` or `pool`. */
-export interface PostgresStoreOptions {
-  /** `postgres://user:password@host:port/database`; the store makes its own pool. */
-  connectionString?: string;
-  /**
-   * A pool the application already has (a `pg.Pool`, or `pglitePool(db)`); the store borrows
-   * connections and never ends it.
-   */
-  pool?: PgPool;
-  /**
-   * The schema holding Tessera's tables, created when missing. Default: the connection's current
-   * schema (`public` unless the role's search_path says otherwise). Only with `connectionString`:
-   * a pool of the application's sets its own search_path.
-   */
-  schema?: string;
-  /** Connections in the store's own pool. Default 10. */
-  poolSize?: number;
-  /** Longest one statement may run before the server cancels it, in milliseconds (0: no limit). Default 10000. Own pool only. */
-  statementTimeoutMs?: number;
-  /**
-   * How long a write keeps retrying after serialization failures and deadlocks (other processes
-   * writing the same rows), in milliseconds. Default 10000; then it fails with STORE_UNAVAILABLE.
-   */
-  retryTimeoutMs?: number;
-}
+/** First pause before a call tries again on a new connection, in ms; doubles up to the cap. */
+const RECONNECT_BASE_MS = 50;
+const RECONNECT_CAP_MS = 1_000;
+/** How long the store's own pool waits for a new connection before the attempt fails, in ms. */
+const CONNECT_TIMEOUT_MS = 5_000;
+/** Idle time before TCP keepalive probes a connection, in ms: a server gone without a word is noticed. */
+const KEEPALIVE_DELAY_MS = 10_000;
+
+export type { PostgresStoreOptions } from './options.js';
 
 /**
  * A Tessera store on PostgreSQL through `pg`, for several app servers on one database: the same
@@ -42,68 +29,26 @@ export interface PostgresStoreOptions {
  * committed late is skipped), and `watchChanges` wakes followers through LISTEN/NOTIFY.
  * packages/postgres/README.md says how each of these works.
  *
+ * Every connection it holds has an error listener for its whole life: a connection that goes away
+ * fails or retries the call using it (`reconnectTimeoutMs`) and never ends the process; the
+ * LISTEN connection comes back by itself (README, "When the database goes away").
+ *
  * Throws INVALID_ARGUMENT for bad options; `open()` rejects with STORE_UNAVAILABLE when the
  * server cannot be reached or the schema was written by a newer @tessera/postgres.
  */
-export function postgresStore(options: PostgresStoreOptions | string): Store & { watchChanges(onChange: () => void): () => void } {
+export function postgresStore(options: PostgresStoreOptions | string): Store & { watchChanges(onChange: () => void, options?: WatchOptions): () => void } {
   return new PostgresStore(validate(typeof options === 'string' ? { connectionString: options } : options));
 }
 
-interface Settings {
-  connectionString: string | undefined;
-  pool: PgPool | undefined;
-  schema: string | undefined;
-  poolSize: number;
-  statementTimeoutMs: number;
-  retryTimeoutMs: number;
-}
-
-function validate(o: PostgresStoreOptions): Settings {
-  if (o === null || typeof o !== 'object') throw invalidArgument('options', 'pass { connectionString } or { pool }, or a connection string');
-  const known = ['connectionString', 'pool', 'schema', 'poolSize', 'statementTimeoutMs', 'retryTimeoutMs'];
-  for (const key of Object.keys(o)) if (!known.includes(key)) throw invalidArgument(key, `is not an option; use one of ${known.join(', ')}`);
-  if ((o.connectionString === undefined) === (o.pool === undefined)) {
-    throw invalidArgument('connectionString', 'give exactly one of connectionString (postgres://user@host:port/database) or pool');
+/** A write whose COMMIT got no answer: it may have committed. Carries what is needed to find out. */
+class UnknownCommit<T> extends Error {
+  constructor(
+    readonly xid: string,
+    readonly result: T,
+    readonly lostWith: unknown,
+  ) {
+    super('the connection was lost during COMMIT');
   }
-  if (o.connectionString !== undefined && (typeof o.connectionString !== 'string' || !/^postgres(ql)?:\/\//.test(o.connectionString))) {
-    throw invalidArgument('connectionString', 'use a postgres:// URL, e.g. postgres://user:password@localhost:5432/app', { value: redact(String(o.connectionString)) });
-  }
-  if (o.pool !== undefined && (o.pool === null || typeof (o.pool as { connect?: unknown }).connect !== 'function')) {
-    throw invalidArgument('pool', 'pass a pg.Pool (or pglitePool(db))');
-  }
-  if (o.schema !== undefined) {
-    if (typeof o.schema !== 'string' || !SCHEMA_NAME.test(o.schema)) {
-      throw invalidArgument('schema', 'use a lower-case identifier of letters, digits and underscores (at most 63), e.g. tessera', { value: o.schema });
-    }
-    if (o.pool !== undefined) throw invalidArgument('schema', 'set search_path on your pool instead (schema applies to the store’s own pool only)');
-  }
-  const whole = (name: keyof PostgresStoreOptions, value: unknown, fallback: number, min: number) => {
-    const v = value ?? fallback;
-    if (!Number.isInteger(v) || (v as number) < min || (v as number) > 2_147_483_647) {
-      throw invalidArgument(name, `use a whole number, ${min} or more`, { value });
-    }
-    return v as number;
-  };
-  return {
-    connectionString: o.connectionString,
-    pool: o.pool,
-    schema: o.schema,
-    poolSize: whole('poolSize', o.poolSize, 10, 2),
-    statementTimeoutMs: whole('statementTimeoutMs', o.statementTimeoutMs, 10_000, 0),
-    retryTimeoutMs: whole('retryTimeoutMs', o.retryTimeoutMs, 10_000, 0),
-  };
-}
-
-/** A connection string without its password, for messages. */
-function redact(url: string): string {
-  return url.replace(/(\/\/[^:/@]+):[^@]*@/, '$1:***@');
-}
-
-/** Where the store's data is, for messages: host:port/database, never the credentials. */
-function where(s: Settings): string {
-  if (!s.connectionString) return 'the given pool';
-  const url = new URL(s.connectionString);
-  return `${url.hostname}:${url.port || 5432}${url.pathname}`;
 }
 
 class PostgresStore implements Store {
@@ -119,12 +64,14 @@ class PostgresStore implements Store {
   private channel = '';
   private opening: Promise<void> | undefined;
   private closed = false;
-  private readonly watchers = new Set<() => void>();
-  private listener: (() => Promise<void>) | undefined;
-  private listening: Promise<void> | undefined;
+  private readonly watchers: ChangeWatchers;
 
   constructor(private readonly settings: Settings) {
     this.ctx = { where: where(settings) };
+    this.watchers = new ChangeWatchers(async () => {
+      await this.ready();
+      return { pool: this.pool!, channel: this.channel };
+    }, this.ctx);
   }
 
   open(): Promise<void> {
@@ -142,31 +89,36 @@ class PostgresStore implements Store {
       ? undefined
       : new pg.Pool({
           connectionString: s.connectionString,
-          max: s.poolSize,
+          // One more than poolSize: the LISTEN connection, while an engine follows the feed.
+          max: s.poolSize + 1,
           application_name: 'tessera',
+          connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+          keepAlive: true,
+          keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
           ...(s.statementTimeoutMs > 0 ? { statement_timeout: s.statementTimeoutMs } : {}),
           ...(s.schema ? { options: `-c search_path=${s.schema}` } : {}),
         });
-    // An idle connection the server dropped must not crash the process: the next call reconnects.
-    own?.on('error', () => undefined);
+    // An idle connection the server dropped leaves the pool (pg-pool does that); the next call
+    // takes a new one. Nobody's call sees it, so the watchers hear of it.
+    own?.on('error', (e) => this.watchers.report(toStoreError(e, this.ctx, 'an idle pooled connection')));
     const pool: PgPool = s.pool ?? (own as unknown as PgPool);
-    let client: PgPoolClient;
+    let lease: Lease;
     try {
-      client = await pool.connect();
+      lease = await Lease.take(pool);
     } catch (e) {
       await own?.end().catch(() => undefined);
       throw toStoreError(e, this.ctx, 'opening the store');
     }
     try {
       const k = compiler();
-      await prepareSchema(client, k, s, this.ctx);
-      const schema = String((await client.query({ text: 'SELECT current_schema()', rowMode: 'array' })).rows[0]?.[0]);
+      await prepareSchema(lease.client, k, s, this.ctx);
+      const schema = String((await lease.client.query({ text: 'SELECT current_schema()', rowMode: 'array' })).rows[0]?.[0]);
       this.channel = `"tessera_changes_${schema.replace(/"/g, '""')}"`;
       this.statements = pgStatements(k);
       this.feed = new ChangeFeed(this.statements);
-      client.release();
+      lease.release();
     } catch (e) {
-      client.release(true);
+      lease.release(true);
       await own?.end().catch(() => undefined);
       throw toStoreError(e, this.ctx, 'opening the store');
     }
@@ -177,18 +129,34 @@ class PostgresStore implements Store {
   async transaction<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     if (mode !== 'read' && mode !== 'write') throw invalidArgument('mode', "use 'read' or 'write'", { value: mode, allowed: ['read', 'write'] });
     await this.ready();
-    if (mode === 'read') return this.once('read', fn);
+    if (mode === 'read') return this.retryingLoss('a read transaction', () => this.once('read', fn));
     // Serialization failures and deadlocks mean another transaction wrote what this one read:
     // run it again on fresh data, after a short random pause so that the contenders spread out.
     // A retry also queues behind the other retries of this schema (a session advisory lock, taken
     // before BEGIN so that the snapshot is fresh once it has the lock): on a hot row, writers that
     // already lost then take turns instead of losing to each other again, so none starves.
-    const deadline = performance.now() + this.settings.retryTimeoutMs;
+    // A lost connection is retried too while reconnectTimeoutMs lasts, where that is safe: the
+    // attempt never reached COMMIT, or its COMMIT is found to have rolled back (README, "When the
+    // database goes away").
+    const started = performance.now();
+    const deadline = started + this.settings.retryTimeoutMs;
+    let conflicts = 0;
+    let losses = 0;
     for (let attempt = 0; ; attempt++) {
+      let failure: unknown;
       try {
-        return await this.once('write', fn, attempt > 0);
+        return await this.once('write', fn, conflicts > 0);
       } catch (e) {
-        if (!isRetryable(e)) throw e;
+        failure = e;
+      }
+      if (failure instanceof UnknownCommit) {
+        const outcome = await this.commitOutcome(failure.xid, started);
+        if (outcome === 'committed') return failure.result as T;
+        if (outcome === 'unknown') throw this.unknownOutcome(failure.lostWith);
+        failure = failure.lostWith;
+      }
+      if (isRetryable(failure)) {
+        conflicts++;
         if (performance.now() >= deadline) {
           throw new TesseraError(
             'STORE_UNAVAILABLE',
@@ -196,18 +164,91 @@ class PostgresStore implements Store {
             { where: this.ctx.where, attempts: attempt + 1 },
           );
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** Math.min(attempt, 6))));
+        await sleep(Math.random() * Math.min(50, 2 ** Math.min(conflicts - 1, 6)));
+        continue;
+      }
+      if (!isConnectionLoss(failure)) throw failure;
+      await this.pauseAfterLoss(failure, 'a write transaction', started, losses++);
+    }
+  }
+
+  /**
+   * Waits before the next attempt after a lost connection, or throws STORE_UNAVAILABLE (nothing
+   * written) once reconnectTimeoutMs since `started` would be spent.
+   */
+  private async pauseAfterLoss(failure: unknown, doing: string, started: number, losses: number): Promise<void> {
+    const delay = backoffMs(losses, RECONNECT_BASE_MS, RECONNECT_CAP_MS);
+    const limit = this.settings.reconnectTimeoutMs;
+    if (this.closed || performance.now() - started + delay > limit) {
+      const err = new TesseraError(
+        'STORE_UNAVAILABLE',
+        `${doing}: PostgreSQL at ${this.ctx.where} cannot be reached or dropped the connection` +
+          (losses > 0 ? `, and did not come back within reconnectTimeoutMs=${limit} (${losses + 1} attempts)` : '') +
+          '; nothing was written. Retry later.',
+        { where: this.ctx.where, attempts: losses + 1, outcome: 'not written' },
+      );
+      Object.defineProperty(err, 'cause', { value: failure, enumerable: false, configurable: true, writable: true });
+      throw err;
+    }
+    await sleep(delay);
+  }
+
+  /** Runs a read-only `attempt`, again on a new connection after a lost one while reconnectTimeoutMs lasts. */
+  private async retryingLoss<T>(doing: string, attempt: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    for (let losses = 0; ; losses++) {
+      try {
+        return await attempt();
+      } catch (e) {
+        if (!isConnectionLoss(e)) throw e;
+        await this.pauseAfterLoss(e, doing, started, losses);
       }
     }
   }
 
-  /** One attempt at a transaction on one pooled connection; `queued`: in turn with the schema's other retries. */
+  /**
+   * Whether the write transaction `xid` committed, asked on a new connection (pg_xact_status)
+   * until reconnectTimeoutMs since `started` is spent: 'in progress' means its server process has
+   * not finished with it yet.
+   */
+  private async commitOutcome(xid: string, started: number): Promise<'committed' | 'aborted' | 'unknown'> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const status = await this.withLease('looking up a commit', (c) => transactionStatus(c, xid));
+        if (status !== 'in progress') return status;
+      } catch (e) {
+        if (!isConnectionLoss(e)) return 'unknown';
+      }
+      const delay = backoffMs(attempt, RECONNECT_BASE_MS, RECONNECT_CAP_MS);
+      if (this.closed || performance.now() - started + delay > this.settings.reconnectTimeoutMs) return 'unknown';
+      await sleep(delay);
+    }
+  }
+
+  private unknownOutcome(cause: unknown): TesseraError {
+    const err = new TesseraError(
+      'STORE_UNAVAILABLE',
+      `a write transaction: the connection to PostgreSQL at ${this.ctx.where} was lost during COMMIT and the outcome could not be ` +
+        `learnt within reconnectTimeoutMs=${this.settings.reconnectTimeoutMs}: the write may or may not be stored. A retry with the ` +
+        'same idempotency key is safe (a stored write is answered from its record, not repeated); read back before retrying a write without one.',
+      { where: this.ctx.where, outcome: 'unknown' },
+    );
+    Object.defineProperty(err, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
+    return err;
+  }
+
+  /**
+   * One attempt at a transaction on one pooled connection; `queued`: in turn with the schema's
+   * other retries. A connection lost during the COMMIT of a write rejects with UnknownCommit.
+   */
   private async once<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>, queued = false): Promise<T> {
-    const client = await this.borrow();
+    const lease = await this.borrow();
+    const client = lease.client;
     const state = { open: true };
     let appended = false;
     let broken: unknown;
     let locked = false;
+    let xid: string | undefined;
     try {
       if (queued) {
         await client.query(`SELECT pg_advisory_lock(hashtext('tessera.retry.' || current_schema()))`);
@@ -215,115 +256,79 @@ class PostgresStore implements Store {
       }
       // A write transaction takes its transaction id and the schema's shared writer lock at once,
       // so that the change feed's gap check counts it as in progress from the start (changes.ts).
-      await client.query(
-        mode === 'write' ? `BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT pg_current_xact_id(), ${TAKE_WRITER_LOCK}` : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+      // The id also tells, after a COMMIT that got no answer, whether it committed.
+      const begun = await client.query(
+        mode === 'write'
+          ? `BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT pg_current_xact_id()::text AS xid, ${TAKE_WRITER_LOCK}`
+          : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
       );
+      if (mode === 'write') xid = xidOf(begun);
       const statements = this.statements!;
       const executor = pgExecutor(client, (s) => {
         if (statements.appendsChanges(s)) appended = true;
       });
       const result = await fn(new SqlTx(statements, executor, mode, state, (e, doing) => toStoreError(e, this.ctx, doing)));
       state.open = false;
-      // NOTIFY is delivered at commit, and only if the transaction commits.
-      await client.query(appended ? `NOTIFY ${this.channel}; COMMIT` : 'COMMIT');
+      // A connection that failed since its last statement cannot send COMMIT: nothing committed.
+      if (lease.lost) throw lease.lost;
+      try {
+        // NOTIFY is delivered at commit, and only if the transaction commits.
+        await client.query(appended ? `NOTIFY ${this.channel}; COMMIT` : 'COMMIT');
+      } catch (e) {
+        if (mode === 'write' && xid !== undefined && isConnectionLoss(e)) throw new UnknownCommit(xid, result, e);
+        throw e;
+      }
       return result;
     } catch (e) {
       state.open = false;
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken = rollbackError;
+      if (e instanceof UnknownCommit || lease.lost !== undefined) {
+        broken = lease.lost ?? (e as UnknownCommit<T>).lostWith;
+      } else {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          broken = rollbackError;
+        }
       }
+      if (e instanceof UnknownCommit) throw e;
       throw toStoreError(e, this.ctx, mode === 'write' ? 'a write transaction' : 'a read transaction');
     } finally {
-      if (locked && broken === undefined) {
+      if (locked && broken === undefined && lease.lost === undefined) {
         await client.query(`SELECT pg_advisory_unlock(hashtext('tessera.retry.' || current_schema()))`).catch((e: unknown) => (broken = e));
       }
-      // A connection that failed to roll back (or to unlock) is in an unknown state: the pool drops it,
-      // and the server releases its session lock with it.
-      client.release(broken === undefined ? undefined : (broken as Error));
+      // A connection that failed, or failed to roll back (or to unlock), is in an unknown state:
+      // the pool drops it, and the server releases its session lock with it.
+      lease.release(broken);
     }
   }
 
   async getChanges(after: number, limit: number): Promise<ChangeRecord[]> {
     await this.ready();
-    return this.withClient('reading changes', (c) => this.feed!.read(c, after, limit));
+    return this.retryingLoss('reading changes', () => this.withLease('reading changes', (c) => this.feed!.read(c, after, limit)));
   }
 
   async lastChangeSeq(): Promise<number> {
     await this.ready();
-    return this.withClient('reading the last change seq', (c) => this.feed!.settledMax(c));
+    return this.retryingLoss('reading the last change seq', () => this.withLease('reading the last change seq', (c) => this.feed!.settledMax(c)));
   }
 
   /**
    * Calls `onChange` soon after any process commits a change to this store (LISTEN/NOTIFY on a
-   * connection held for it). A hint to read the feed, not a delivery: notifications can be lost
-   * while the connection is down, so followers keep polling too. Returns the unsubscribe.
+   * connection held for it), and each time that connection is (re)established: notifications
+   * sent while it was down are lost, so the watcher reads the feed then. A lost LISTEN connection
+   * is opened again with backoff; its failures go to `options.onError`. A hint to read the feed,
+   * not a delivery: followers keep polling too. Returns the unsubscribe. Throws INVALID_ARGUMENT
+   * when `onChange` or `onError` is not a function.
    */
-  watchChanges(onChange: () => void): () => void {
-    this.watchers.add(onChange);
-    void this.listen();
-    return () => {
-      this.watchers.delete(onChange);
-      if (this.watchers.size === 0) void this.unlisten();
-    };
-  }
-
-  private listen(): Promise<void> {
-    this.listening ??= (async () => {
-      try {
-        await this.ready();
-        const notify = () => {
-          for (const w of this.watchers) {
-            try {
-              w();
-            } catch {
-              // A watcher's failure is its own.
-            }
-          }
-        };
-        this.listener = this.pool!.listen ? await this.pool!.listen(this.channel, notify) : await this.listenOnConnection(notify);
-        if (this.closed || this.watchers.size === 0) await this.unlisten();
-      } catch {
-        this.listening = undefined;
-      }
-    })();
-    return this.listening;
-  }
-
-  /** LISTEN on a connection of the pool, held until unlisten; returns the function that lets it go. */
-  private async listenOnConnection(notify: () => void): Promise<() => Promise<void>> {
-    const client = (await this.pool!.connect()) as pg.PoolClient;
-    client.on('notification', notify);
-    // The connection going away ends the subscription; polling covers until the next watchChanges.
-    client.on('error', () => {
-      this.listener = undefined;
-      this.listening = undefined;
-      client.release(true);
-    });
-    await client.query(`LISTEN ${this.channel}`);
-    return async () => {
-      try {
-        await client.query(`UNLISTEN ${this.channel}`);
-        client.release();
-      } catch {
-        client.release(true);
-      }
-    };
-  }
-
-  private async unlisten(): Promise<void> {
-    const stop = this.listener;
-    this.listener = undefined;
-    this.listening = undefined;
-    await stop?.().catch(() => undefined);
+  watchChanges(onChange: () => void, options?: WatchOptions): () => void {
+    return this.watchers.add(onChange, options);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.opening?.catch(() => undefined);
-    await this.unlisten();
+    await this.watchers.close();
     await this.ownPool?.end().catch(() => undefined);
     this.pool = undefined;
     this.ownPool = undefined;
@@ -336,24 +341,24 @@ class PostgresStore implements Store {
     if (this.closed || !this.pool) throw this.closedError();
   }
 
-  private async borrow(): Promise<PgPoolClient> {
+  private async borrow(): Promise<Lease> {
     try {
-      return await this.pool!.connect();
+      return await Lease.take(this.pool!);
     } catch (e) {
       throw toStoreError(e, this.ctx, 'taking a connection from the pool');
     }
   }
 
-  private async withClient<T>(doing: string, fn: (c: PgPoolClient) => Promise<T>): Promise<T> {
-    const client = await this.borrow();
-    let broken: Error | undefined;
+  private async withLease<T>(doing: string, fn: (c: PgPoolClient) => Promise<T>): Promise<T> {
+    const lease = await this.borrow();
+    let broken: unknown;
     try {
-      return await fn(client);
+      return await fn(lease.client);
     } catch (e) {
-      broken = e as Error;
+      broken = e;
       throw toStoreError(e, this.ctx, doing);
     } finally {
-      client.release(broken);
+      lease.release(broken);
     }
   }
 
@@ -362,31 +367,10 @@ class PostgresStore implements Store {
   }
 }
 
-/** Creates the schema when one is named and missing, then migrates it. */
-async function prepareSchema(client: PgQueryable, k: ReturnType<typeof compiler>, s: Settings, ctx: ErrorContext): Promise<MigrationResult> {
-  if (s.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${s.schema}`);
-  return migrate(client, k, ctx);
-}
-
-/**
- * Applies the migrations to a PostgreSQL schema and says what it found: `tessera migrate` runs
- * this before app servers start, so that none of them migrates at boot. Same options as
- * {@link postgresStore}. Rejects with STORE_UNAVAILABLE when the server cannot be reached or the
- * schema is newer than this @tessera/postgres (it never migrates down).
- */
-export async function migratePostgres(options: PostgresStoreOptions | string): Promise<MigrationResult> {
-  const s = validate(typeof options === 'string' ? { connectionString: options } : options);
-  const ctx: ErrorContext = { where: where(s) };
-  const client: PgPoolClient | pg.Client = s.pool
-    ? await s.pool.connect()
-    : new pg.Client({ connectionString: s.connectionString, application_name: 'tessera migrate', ...(s.schema ? { options: `-c search_path=${s.schema}` } : {}) });
-  try {
-    if (!s.pool) await (client as pg.Client).connect();
-    return await prepareSchema(client, compiler(), s, ctx);
-  } catch (e) {
-    throw toStoreError(e, ctx, 'migrating the schema');
-  } finally {
-    if (s.pool) (client as PgPoolClient).release();
-    else await (client as pg.Client).end().catch(() => undefined);
-  }
+/** The transaction id a write's BEGIN selected: pg answers several statements with a list of results. */
+function xidOf(begun: unknown): string | undefined {
+  const results = Array.isArray(begun) ? (begun as unknown[]) : [begun];
+  const rows = (results[results.length - 1] as { rows?: { xid?: unknown }[] } | undefined)?.rows;
+  const xid = rows?.[0]?.xid;
+  return typeof xid === 'string' ? xid : undefined;
 }

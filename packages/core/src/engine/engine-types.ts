@@ -32,7 +32,9 @@ export interface EngineOptions<Ids extends CatalogIds = CatalogIds> {
   /**
    * How often to read the change feed for writes by other processes on the same store, in ms
    * (their customers' views are dropped and listeners told). Default 200 for shared stores
-   * (anything but memory); 0 turns it off. This is the staleness bound of checks across processes.
+   * (anything but memory); 0 turns it off. This is the staleness bound of checks across processes
+   * while the store answers; while it is unreachable, checks answer from the view as of the last
+   * successful read of the feed (docs/conventions.md#several-processes-on-one-store).
    */
   followIntervalMs?: number;
   /** No store: checks answer from `fallback` (isFallback: true); every other call fails with OFFLINE. */

@@ -2,7 +2,7 @@ import { safeLog } from '../logger.js';
 import { publishedFrom } from './catalog.js';
 import { usagePeriod } from '../rules/windows.js';
 import type { EngineContext } from './context.js';
-import type { ChangeRecord } from '../records.js';
+import type { CatalogVersionRecord, ChangeRecord } from '../records.js';
 import { dropCell } from './view.js';
 import { OwnSeqs } from './own-seqs.js';
 
@@ -38,7 +38,10 @@ export class ChangeFollower {
       this.ctx.metrics.followerReadAt = this.ctx.clock.nowMs();
       this.timer = setInterval(() => void this.pollReporting(), this.intervalMs);
       this.timer.unref?.();
-      this.unwatch = this.ctx.store.watchChanges?.(() => void this.pollReporting());
+      // A watch connection that comes back after an outage calls onChange too, so the gap it left is read at once.
+      this.unwatch = this.ctx.store.watchChanges?.(() => void this.pollReporting(), {
+        onError: (e) => this.ctx.reportError(e, { source: 'store', method: 'watchChanges' }),
+      });
     }
   }
 
@@ -107,10 +110,16 @@ export class ChangeFollower {
     for (;;) {
       const batch = await this.ctx.store.getChanges(this.lastSeq, 1000);
       for (const c of batch) {
+        if (this.own.take(c.seq)) {
+          this.lastSeq = c.seq;
+          continue;
+        }
+        // What applying needs of the store is read before lastSeq moves: a read that fails (an
+        // outage) leaves the change to the next poll instead of skipping it.
+        const versions = c.kind === 'catalog.published' ? await this.ctx.store.transaction('read', (tx) => tx.listCatalogVersions()) : undefined;
         this.lastSeq = c.seq;
-        if (this.own.take(c.seq)) continue;
         metrics.followerChanges++;
-        await this.apply(c);
+        this.apply(c, versions);
       }
       // Own seqs the feed went past without showing were rolled back (a retried transaction's).
       this.own.passed(this.lastSeq);
@@ -121,12 +130,12 @@ export class ChangeFollower {
     }
   }
 
-  private async apply(c: ChangeRecord): Promise<void> {
+  /** `versions`: the stored catalog versions, for a catalog.published change. */
+  private apply(c: ChangeRecord, versions: CatalogVersionRecord[] | undefined): void {
     const at = new Date(c.at);
     const { ctx } = this;
     if (c.kind === 'catalog.published') {
-      const versions = await ctx.store.transaction('read', (tx) => tx.listCatalogVersions());
-      for (const v of versions) if (!ctx.catalogs.has(v.version)) ctx.addCatalog(publishedFrom(v));
+      for (const v of versions ?? []) if (!ctx.catalogs.has(v.version)) ctx.addCatalog(publishedFrom(v));
       ctx.views.clear();
       ctx.emitter.emit('catalogPublished', { version: Number(c.entityId), at });
       return;

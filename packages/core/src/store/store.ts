@@ -178,6 +178,16 @@ export interface StoreTx {
   appendChanges(changes: readonly NewChange[]): Promise<number[]>;
 }
 
+/** Options of `Store.watchChanges`. */
+export interface WatchOptions {
+  /**
+   * Told of failures in the background that no call sees: the watch connection lost, an attempt
+   * to open it again failing (STORE_UNAVAILABLE, as a rule). The store keeps trying by itself;
+   * this is for logs and health. A throwing handler is ignored.
+   */
+  onError?: (error: Error) => void;
+}
+
 /** A storage adapter. */
 export interface Store {
   /** A short name for messages and benchmarks: 'memory', 'sqlite'... */
@@ -204,9 +214,10 @@ export interface Store {
   lastChangeSeq(): Promise<number>;
   /**
    * Calls `onChange` soon after any process commits a change, where the database can say so
-   * (PostgreSQL's LISTEN/NOTIFY). A hint to read the feed sooner, not a delivery: followers keep
-   * polling too. Returns the function that stops the calls.
+   * (PostgreSQL's LISTEN/NOTIFY), and after a lost watch connection is back (what was committed
+   * meanwhile went unannounced). A hint to read the feed sooner, not a delivery: followers keep
+   * polling too. Failures no call sees go to `options.onError`. Returns the function that stops the calls.
    */
-  watchChanges?(onChange: () => void): () => void;
+  watchChanges?(onChange: () => void, options?: WatchOptions): () => void;
   close(): Promise<void>;
 }
