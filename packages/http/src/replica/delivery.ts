@@ -3,7 +3,7 @@
  * order, retried while it cannot take them, set aside when it refuses them for good.
  */
 import { isTesseraError, type RawEvent, type ReportUsageParams } from '@tessera/core';
-import type { TesseraClient } from '../client/client.js';
+import type { TesseraClient } from '@tessera/client';
 import { MIN_BACKOFF_MS, sleep } from './backoff.js';
 import type { OutboxEntry } from './outbox.js';
 import { setOnline, type ReplicaState } from './state.js';

@@ -1,4 +1,4 @@
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 
 /** What an outbox entry delivers: `usage` as reportUsage(Bulk), `event` as reportEvent. */
 export type OutboxKind = 'usage' | 'event';
@@ -37,8 +37,14 @@ export class Outbox {
   private readonly setMetaStmt: BetterSqlite3.Statement;
   private readonly failStmt: BetterSqlite3.Statement;
 
-  constructor(filename: string) {
-    this.db = new BetterSqlite3(filename);
+  /** Opens (or creates) the outbox file; better-sqlite3 loads here, only for a replica. */
+  static async open(filename: string): Promise<Outbox> {
+    const { default: Database } = await import('better-sqlite3');
+    return new Outbox(new Database(filename));
+  }
+
+  private constructor(db: BetterSqlite3.Database) {
+    this.db = db;
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(`

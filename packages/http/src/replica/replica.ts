@@ -23,8 +23,7 @@ import {
   type Store,
   type Subscription,
 } from '@tessera/core';
-import { sqliteStore } from '@tessera/sqlite';
-import { createClient } from '../client/client.js';
+import { createClient } from '../client.js';
 import { METHODS, type MethodName } from '../methods.js';
 import { deliveryLoop } from './delivery.js';
 import { Outbox } from './outbox.js';
@@ -53,7 +52,11 @@ export async function createReplica(options: ReplicaOptions): Promise<Replica> {
   const maxBackoffMs = options.maxBackoffMs ?? 5_000;
   const client = createClient({ url: options.url, apiKey: options.apiKey, timeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const transport = new ReplicaTransport(options.url, options.apiKey, timeoutMs, options.fetch);
-  const outbox = new Outbox(options.outbox ?? `${options.replica}.outbox`);
+  // The SQLite adapter is an optional peer of @tessera/http: loaded only when a replica opens.
+  const { sqliteStore } = await import('@tessera/sqlite').catch((e: unknown) => {
+    throw Object.assign(new TesseraError('STORE_UNAVAILABLE', `createReplica: the replica file needs @tessera/sqlite: npm install @tessera/sqlite (${(e as Error).message})`), { cause: e });
+  });
+  const outbox = await Outbox.open(options.outbox ?? `${options.replica}.outbox`);
   const store: Store = sqliteStore({ filename: options.replica });
   await store.open();
   const fallbackEngine = await createEngine({ offline: true, ...(options.fallback ? { fallback: options.fallback } : {}) });
