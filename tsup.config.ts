@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 // One build per package: ESM + CJS + .d.ts, dependencies left external. The declarations of a
 // package need those of the packages it imports, so `npm run build` builds them one at a time
 // in dependency order (TESSERA_PACKAGE names the one to build; all of them when unset).
-const order = ['core', 'sql', 'sqlite', 'postgres', 'http', 'testing'];
+const order = ['core', 'client', 'sql', 'sqlite', 'postgres', 'http', 'testing'];
 const only = process.env.TESSERA_PACKAGE;
 const packages = only ? order.filter((p) => p === only) : order;
 
@@ -13,11 +13,14 @@ export default defineConfig(
     entry: { index: `packages/${name}/src/index.ts`, ...(name === 'http' ? { cli: 'packages/http/src/cli.ts' } : {}) },
     outDir: `packages/${name}/dist`,
     format: ['esm', 'cjs'],
-    dts: { compilerOptions: { paths: {} } },
+    // The client's declarations carry the engine types it names (inlined from core's), so the
+    // client installs alone: no dependency, not even for types.
+    dts: { compilerOptions: { paths: {} }, ...(name === 'client' ? { resolve: ['@tessera/core', 'mitt'] } : {}) },
     tsconfig: 'tsconfig.json',
     sourcemap: true,
     clean: true,
     target: 'node20',
-    external: [/^@tessera\//, 'better-sqlite3', 'pg', 'kysely', 'decimal.js', 'date-fns', 'mitt', 'valibot', /^hono(\/|$)/, /^@hono\//, 'fast-check', /^@opentelemetry\//],
+    // The client imports nothing at run time; its declarations inline core's (dts.resolve above).
+    external: name === 'client' ? [] : [/^@tessera\//, 'better-sqlite3', 'pg', 'kysely', 'decimal.js', 'mitt', 'valibot', /^hono(\/|$)/, /^@hono\//, 'fast-check', /^@opentelemetry\//],
   })),
 );

@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@tessera/core': src('core'),
+      '@tessera/client': src('client'),
       '@tessera/sqlite': src('sqlite'),
       '@tessera/sql': src('sql'),
       '@tessera/postgres': src('postgres'),

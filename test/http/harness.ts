@@ -28,11 +28,12 @@ export function writeDemoCatalog(dir: string): string {
   return file;
 }
 
-/** The environment of a child process: the parent's without any Tessera keys, plus `extra`. */
+/** The environment of a child process: the parent's without any Tessera setting or key, plus `extra`. */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  delete env.TESSERA_FULL_ACCESS_KEYS;
-  delete env.TESSERA_READ_ONLY_KEYS;
+  // Every option has an environment fallback (TESSERA_DB, PORT...): none may leak in from the runner.
+  for (const name of Object.keys(env)) if (name.startsWith('TESSERA_') && name !== 'TESSERA_PG_URL' && name !== 'TESSERA_PG') delete env[name];
+  delete env.PORT;
   return { ...env, ...extra };
 }
 
@@ -60,9 +61,16 @@ export interface SidecarProcess {
   stderr(): string;
 }
 
-/** Starts `tessera serve` on a free loopback port (`--port 0`) and resolves once it printed its URL. */
-export function startSidecarProcess(args: string[], env: Record<string, string> = { TESSERA_FULL_ACCESS_KEYS: FULL_KEY, TESSERA_READ_ONLY_KEYS: READ_KEY }): Promise<SidecarProcess> {
-  const child = runTsx(['serve', '--port', '0', '--host', '127.0.0.1', ...args], env);
+/**
+ * Starts `tessera serve` on a free loopback port (`--port 0`) and resolves once it printed its URL.
+ * With `addressFlags: false`, no --port / --host: the environment or the defaults decide.
+ */
+export function startSidecarProcess(
+  args: string[],
+  env: Record<string, string> = { TESSERA_FULL_ACCESS_KEYS: FULL_KEY, TESSERA_READ_ONLY_KEYS: READ_KEY },
+  { addressFlags = true }: { addressFlags?: boolean } = {},
+): Promise<SidecarProcess> {
+  const child = runTsx(['serve', ...(addressFlags ? ['--port', '0', '--host', '127.0.0.1'] : []), ...args], env);
   let stdout = '';
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

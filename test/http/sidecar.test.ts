@@ -180,7 +180,8 @@ describe('the sidecar in process', () => {
         const res = await post(stubApp, 'getCustomer', { customerId: 'c1' });
         expect([code, res.status]).toEqual([code, status]);
         const body = (await res.json()) as { error: { code: string; message: string; details: unknown } };
-        if (status < 500) expect(body).toEqual({ error: { code, message: `${code} happened`, details: { field: 'customerId', value: 'c1' } } });
+        // PAYMENT_PROVIDER_FAILED's message and details are the engine's own (the provider's error is its cause only).
+        if (status < 500 || code === 'PAYMENT_PROVIDER_FAILED') expect(body).toEqual({ error: { code, message: `${code} happened`, details: { field: 'customerId', value: 'c1' } } });
         // A 5xx may come from a broken store: its message and details stay in the log (observability.test.ts).
         else expect([body.error.code, body.error.message.includes('happened'), body.error.details]).toEqual([code, false, {}]);
       }

@@ -57,6 +57,28 @@ if (!onPglite()) describe('tessera CLI on PostgreSQL', () => {
     expect(bad.stderr).toContain('INVALID_ARGUMENT');
   });
 
+  it('a missing database and a refused login are one line each, for migrate and serve, with no stack', async () => {
+    const url = new URL(pgUrl());
+    const noDb = new URL(url);
+    noDb.pathname = '/tessera_no_such_db';
+    const noRole = new URL(url);
+    noRole.username = 'tessera_no_such_role';
+    noRole.password = 's3cret';
+    const keys = { TESSERA_FULL_ACCESS_KEYS: FULL_KEY };
+    const runs = await Promise.all([
+      runCli(['migrate', '--db', noDb.href]),
+      runCli(['serve', '--port', '0'], { ...keys, TESSERA_DB: noRole.href }),
+    ]);
+    for (const r of runs) {
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/\bat \S+ \(|node_modules/);
+      expect(r.stderr).not.toContain('s3cret');
+    }
+    expect(runs[0]!.stderr).toContain('has no database "tessera_no_such_db": create it (createdb tessera_no_such_db)');
+    expect(runs[1]!.stderr).toMatch(/refused the login of "tessera_no_such_role" .*PGPASSWORD/);
+  }, 60_000);
+
   it('serve --db postgres://... serves an engine whose state is in the database', async () => {
     const schema = freshSchema('cli');
     const dir = tempDir();

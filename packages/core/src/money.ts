@@ -6,6 +6,9 @@
  * function of the project: every priced line goes through it exactly once.
  */
 import DecimalJs from 'decimal.js';
+// The types by their named export: the declarations then hold under every moduleResolution
+// (node16 reads decimal.js's types as CommonJS, where the default import is the whole module).
+import type { Decimal as DecimalClass } from 'decimal.js';
 import { currencyMinorUnits } from './catalog/currencies.js';
 import { TesseraError, invalidArgument } from './errors.js';
 
@@ -21,14 +24,14 @@ export interface Money {
  * significant digits times a year in seconds still fits), so the only rounding that shows is
  * `roundMoney`'s. The exponent limits keep `toString()` in plain notation.
  */
-export const Decimal = DecimalJs.clone({
+export const Decimal: typeof DecimalClass = DecimalJs.clone({
   precision: 40,
   rounding: DecimalJs.ROUND_HALF_UP,
   toExpNeg: -50,
   toExpPos: 50,
 });
 /** A Decimal instance (any decimal.js clone interoperates with ours). */
-export type Decimal = DecimalJs;
+export type Decimal = DecimalClass;
 
 /** A plain decimal number: optional minus, digits, optional fraction. No exponent, no '+', no spaces. */
 const DECIMAL_STRING = /^-?\d+(?:\.\d+)?$/;

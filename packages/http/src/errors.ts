@@ -75,9 +75,15 @@ const GENERIC: Partial<Record<WireErrorCode, string>> = {
  * `cause`, e.g. a SQLite CONFLICT quoting the constraint). Those answer a generic message for
  * their code with no details; the caller still branches on the code.
  */
+/** Codes whose message and details the engine composes without any driver or provider text. */
+const SELF_DESCRIBED = new Set<string>(['PAYMENT_PROVIDER_FAILED']);
+
 export function publicError(e: TesseraError): PublicError {
   const status = HTTP_STATUS[e.code] ?? 500;
   const fromDriver = (e as { cause?: unknown }).cause !== undefined;
-  if (status < 500 && !fromDriver) return { status, code: e.code, message: e.message, details: e.details, withheld: false };
+  // The engine writes PAYMENT_PROVIDER_FAILED's message and details itself (the subscription to
+  // retry, the idempotency key) and keeps the provider's own error as the cause only, so the
+  // caller gets what it needs to retry and nothing of the provider's.
+  if ((status < 500 && !fromDriver) || SELF_DESCRIBED.has(e.code)) return { status, code: e.code, message: e.message, details: e.details, withheld: false };
   return { status, code: e.code, message: GENERIC[e.code] ?? `the sidecar could not serve the call (${e.code}); its log has the cause`, details: {}, withheld: true };
 }

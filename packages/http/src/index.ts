@@ -1,8 +1,9 @@
 export { createSidecar, MAX_WAIT_MS, type SidecarOptions } from './server/app.js';
 export { serveSidecar, type ServeSidecarOptions, type RunningSidecar } from './server/serve.js';
 export { MIN_KEY_LENGTH } from './server/keys.js';
-export { createClient, type ClientOptions, type TesseraClient, type ChangesPage, type SidecarHealth, type FetchLike } from './client/client.js';
-export { reviveDates, DATE_FIELDS } from './client/revive.js';
+// The typed client is @tessera/client's; this createClient throws the engine's TesseraError.
+export { createClient } from './client.js';
+export { reviveDates, DATE_FIELDS, METHOD_WIRE, type ClientOptions, type TesseraClient, type ChangesPage, type SidecarHealth, type FetchLike, type MethodWire } from '@tessera/client';
 export { METHODS, NOT_EXPOSED, type MethodName, type MethodSpec, type MethodAccess } from './methods.js';
 export { HTTP_STATUS, INTERNAL, publicError, type ErrorBody, type PublicError, type WireErrorCode } from './errors.js';
 export {

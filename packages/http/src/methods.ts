@@ -1,32 +1,22 @@
 import type { Engine } from '@tessera/core';
+import { METHOD_WIRE, type MethodName, type MethodWire } from '@tessera/client';
 
 /** Who may call a method: read-only keys may call `read` methods, full-access keys both. */
 export type MethodAccess = 'read' | 'write';
 
 /**
- * How one engine method crosses HTTP: `POST /v1/<name>` with `body` as JSON.
- * `call` turns the parsed body into the engine call on the server; `toBody` turns the
- * client's arguments (the engine's own signature) into that body.
+ * How one engine method crosses HTTP: `POST /v1/<name>` with `body` as JSON. The client's half
+ * (`toBody`, `returnsVoid`) is `@tessera/client`'s METHOD_WIRE; `call` turns the parsed body into
+ * the engine call on the server.
  */
-export interface MethodSpec {
+export interface MethodSpec extends MethodWire {
   access: MethodAccess;
   call(engine: Engine, body: unknown): Promise<unknown>;
-  toBody(args: unknown[]): unknown;
-  /** The engine method returns nothing (`Promise<void>`): the server answers `null`, the client `undefined`. */
-  returnsVoid?: boolean;
   /** Names of the only keys the body may hold, checked by the server (methods whose engine argument is not an object). */
   bodyKeys?: readonly string[];
 }
 
-/** The engine methods that are not requests: listeners, lifecycle, metrics (served at /metrics). Never exposed over HTTP as methods. */
-export const NOT_EXPOSED = ['addListener', 'removeListener', 'on', 'off', 'close', 'getMetrics'] as const;
-
-type EngineMethodName = {
-  [K in keyof Engine]: Engine[K] extends (...args: never[]) => unknown ? K : never;
-}[keyof Engine];
-
-/** The engine methods the sidecar exposes (every public method but listeners and `close`). */
-export type MethodName = Exclude<EngineMethodName, (typeof NOT_EXPOSED)[number]>;
+export { NOT_EXPOSED, type MethodName } from '@tessera/client';
 
 type AnyMethod = (...args: unknown[]) => Promise<unknown>;
 const method = (engine: Engine, name: string): AnyMethod => {
@@ -36,54 +26,35 @@ const method = (engine: Engine, name: string): AnyMethod => {
 
 /** The body is the params object, passed as is (an absent body is `{}`). */
 function params(access: MethodAccess, name: MethodName): MethodSpec {
-  return {
-    access,
-    call: (engine, body) => method(engine, name)(body),
-    toBody: (args) => args[0] ?? {},
-  };
+  return { ...METHOD_WIRE[name], access, call: (engine, body) => method(engine, name)(body) };
 }
 
 /** The engine takes one id (`getCustomer(customerId)`): the body is `{ [key]: id }`. */
-function byId(access: MethodAccess, name: MethodName, key: string, returnsVoid = false): MethodSpec {
-  return {
-    access,
-    returnsVoid,
-    bodyKeys: [key],
-    call: (engine, body) => method(engine, name)((body as Record<string, unknown>)[key]),
-    toBody: (args) => ({ [key]: args[0] }),
-  };
+function byId(access: MethodAccess, name: MethodName, key: string): MethodSpec {
+  return { ...METHOD_WIRE[name], access, bodyKeys: [key], call: (engine, body) => method(engine, name)((body as Record<string, unknown>)[key]) };
 }
 
 /** The engine method takes no argument: the body is `{}` or absent. */
 function noArgs(access: MethodAccess, name: MethodName): MethodSpec {
-  return {
-    access,
-    bodyKeys: [],
-    call: (engine) => method(engine, name)(),
-    toBody: () => ({}),
-  };
+  return { ...METHOD_WIRE[name], access, bodyKeys: [], call: (engine) => method(engine, name)() };
 }
 
 /**
- * Every exposed engine method and how its arguments map to the JSON body. Read methods
- * (get*, estimate*, the entitlement checks, the change feed) are open to read-only keys.
+ * Every exposed engine method: who may call it and how its body becomes the engine call. Read
+ * methods (get*, estimate*, the entitlement checks, the change feed) are open to read-only keys.
  * test/http checks that every public method of `Engine` is either here or in NOT_EXPOSED.
  */
 export const METHODS: Record<MethodName, MethodSpec> = {
   // Other processes' writes, applied now rather than at the engine's next poll (writes nothing).
-  syncNow: { ...noArgs('read', 'syncNow'), returnsVoid: true },
+  syncNow: noArgs('read', 'syncNow'),
   lastChangeSeq: noArgs('read', 'lastChangeSeq'),
 
   // Catalog
   publishCatalog: {
+    ...METHOD_WIRE.publishCatalog,
     access: 'write',
     bodyKeys: ['catalog'],
     call: (engine, body) => engine.publishCatalog((body as { catalog: never }).catalog),
-    // A defineCatalog() result holds Maps; its definition is what crosses the wire.
-    toBody: (args) => {
-      const c = args[0] as { definition?: unknown; plansOfProduct?: unknown } | undefined;
-      return { catalog: c && typeof c.plansOfProduct === 'function' ? c.definition : c };
-    },
   },
   getProducts: noArgs('read', 'getProducts'),
   getCoupons: noArgs('read', 'getCoupons'),
@@ -92,7 +63,7 @@ export const METHODS: Record<MethodName, MethodSpec> = {
   provisionCustomer: params('write', 'provisionCustomer'),
   updateCustomer: params('write', 'updateCustomer'),
   getCustomer: byId('read', 'getCustomer', 'customerId'),
-  archiveCustomer: byId('write', 'archiveCustomer', 'customerId', true),
+  archiveCustomer: byId('write', 'archiveCustomer', 'customerId'),
   unarchiveCustomer: byId('write', 'unarchiveCustomer', 'customerId'),
 
   // Subscriptions
@@ -117,17 +88,11 @@ export const METHODS: Record<MethodName, MethodSpec> = {
   getNumericEntitlement: params('read', 'getNumericEntitlement'),
   getMeteredEntitlement: params('read', 'getMeteredEntitlement'),
   getEnumEntitlement: params('read', 'getEnumEntitlement'),
-  getEntitlements: {
-    ...params('read', 'getEntitlements'),
-    // The engine also takes `getEntitlements(customerId, resourceId?)`, as the SDKs do.
-    toBody: (args) =>
-      typeof args[0] === 'string' ? (args[1] === undefined ? { customerId: args[0] } : { customerId: args[0], resourceId: args[1] }) : (args[0] ?? {}),
-  },
+  getEntitlements: params('read', 'getEntitlements'),
 
   // Usage and events
   reportUsage: params('write', 'reportUsage'),
   reportUsageBulk: params('write', 'reportUsageBulk'),
-  // The body is one event or an array of events, as the engine takes them.
   reportEvent: params('write', 'reportEvent'),
   consumeUsage: params('write', 'consumeUsage'),
   reserveUsage: params('write', 'reserveUsage'),

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { systemClock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import { createEmitter } from '../events.js';
@@ -98,7 +97,8 @@ export async function createEngine<Ids extends CatalogIds = CatalogIds>(options:
   if (!offline) for (const rec of await store.transaction('read', (tx) => tx.listCatalogVersions())) catalogs.set(rec.version, publishedFrom(rec));
   if (offline && catalogInput) catalogs.set(1, { record: { version: 1, publishedAt: 0, definition: catalogInput.definition, planVersions: {}, addonVersions: {} }, catalog: catalogInput });
   let latest: PublishedCatalog | undefined = catalogs.size > 0 ? requireLatest(catalogs) : undefined;
-  const newId = options.newId ?? ((prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`);
+  // Web Crypto rather than node:crypto: core stays free of Node built-ins (bundlers, edge runtimes).
+  const newId = options.newId ?? ((prefix: string) => `${prefix}_${globalThis.crypto.randomUUID().replaceAll('-', '')}`);
   // The emitter reports a throwing listener through the reporter, which emits `error` on it; a
   // throwing `error` listener is logged only (reporting it again would loop).
   const emitter = createEmitter((e, event) => {

@@ -4,7 +4,7 @@
  * are reported (the replica's `error` event and logger), a streak of them throttled.
  */
 import { isTesseraError, type RawEvent, type ReportUsageParams } from '@tessera/core';
-import type { TesseraClient } from '../client/client.js';
+import type { TesseraClient } from '@tessera/client';
 import { MIN_BACKOFF_MS, sleep } from './backoff.js';
 import type { OutboxEntry } from './outbox.js';
 import { setOnline, type ReplicaState } from './state.js';

@@ -5,8 +5,8 @@
 import { existsSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TesseraError, type Store } from '@tessera/core';
-import { sqliteConnection } from '@tessera/sqlite';
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import { betterSqlite3, sqlite } from './sqlite-peer.js';
 import type { Outbox } from './outbox.js';
 
 interface LegacyContents {
@@ -19,7 +19,7 @@ function readLegacy(file: string): LegacyContents {
   let db: BetterSqlite3.Database;
   try {
     // Read-write: a WAL left by a crash is recovered into the file on open.
-    db = new BetterSqlite3(file, { fileMustExist: true });
+    db = new (betterSqlite3())(file, { fileMustExist: true });
   } catch (e) {
     throw new TesseraError('STORE_UNAVAILABLE', `cannot open the replica's earlier outbox file ${file} to import it: ${(e as Error).message}`, { filename: file });
   }
@@ -55,7 +55,7 @@ export async function importLegacyOutbox(store: Store, outbox: Outbox, file: str
   if ((await outbox.getMeta(marker)) === undefined) {
     const legacy = readLegacy(file);
     queued = await store.transaction('write', async (tx) => {
-      const db = sqliteConnection(tx);
+      const db = sqlite().sqliteConnection(tx);
       const n = outbox.appendIn(
         tx,
         legacy.entries.map((e) => ({ dedupeKey: e.dedupeKey, kind: e.kind, customerId: e.customerId, body: JSON.parse(e.body) as Record<string, unknown> })),

@@ -4,7 +4,7 @@
  * (packages/http/README.md#replicas, "The outbox").
  */
 import type { Store, StoreTx } from '@tessera/core';
-import { sqliteConnection } from '@tessera/sqlite';
+import { sqlite } from './sqlite-peer.js';
 import type BetterSqlite3 from 'better-sqlite3';
 
 /** What an outbox entry delivers: `usage` as reportUsage(Bulk), `event` as reportEvent. */
@@ -86,7 +86,7 @@ const statements = new WeakMap<BetterSqlite3.Database, Statements>();
 
 /** The outbox statements of the connection `tx` runs on (prepared once per connection). */
 function on(tx: StoreTx): Statements {
-  const db = sqliteConnection(tx);
+  const db = sqlite().sqliteConnection(tx);
   let s = statements.get(db);
   if (!s) statements.set(db, (s = new Statements(db)));
   return s;
@@ -111,7 +111,7 @@ export class Outbox {
   static async open(store: Store): Promise<Outbox> {
     const outbox = new Outbox(store);
     await store.transaction('write', async (tx) => {
-      sqliteConnection(tx).exec(SCHEMA);
+      sqlite().sqliteConnection(tx).exec(SCHEMA);
     });
     await outbox.reload();
     return outbox;

@@ -23,8 +23,8 @@ import {
   type ReportUsageParams,
   type Subscription,
 } from '@tessera/core';
-import { sqliteStore } from '@tessera/sqlite';
-import { createClient } from '../client/client.js';
+import { loadSqlite } from './sqlite-peer.js';
+import { createClient } from '../client.js';
 import { METHODS, type MethodName } from '../methods.js';
 import { deliveryLoop } from './delivery.js';
 import { observeOutbox } from './metrics.js';
@@ -63,6 +63,7 @@ export async function createReplica(options: ReplicaOptions): Promise<Replica> {
   const maxBackoffMs = options.maxBackoffMs ?? 5_000;
   const client = createClient({ url: options.url, apiKey: options.apiKey, timeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const transport = new ReplicaTransport(options.url, options.apiKey, timeoutMs, options.fetch);
+  const { sqliteStore } = await loadSqlite();
   const store = sqliteStore({ filename: options.replica });
   await store.open();
   let outbox: Outbox;

@@ -4,7 +4,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import { isTesseraError, type Clock, type Engine, type Mutex, type Store } from '@tessera/core';
-import type { TesseraClient } from '../client/client.js';
+import type { TesseraClient } from '@tessera/client';
 import type { Outbox } from './outbox.js';
 import type { ReplicaReporter, Streak } from './report.js';
 import type { ReplicaTransport } from './transport.js';

@@ -1,5 +1,5 @@
 import { TesseraError, type ChangeRecord, type TesseraErrorCode, type TesseraErrorDetails } from '@tessera/core';
-import type { FetchLike } from '../client/client.js';
+import type { FetchLike } from '@tessera/client';
 import type { ReplicaCustomers, ReplicaSnapshot } from './records.js';
 
 /**

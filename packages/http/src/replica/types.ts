@@ -21,7 +21,7 @@ import type {
   ReportUsageParams,
   Subscription,
 } from '@tessera/core';
-import type { FetchLike, TesseraClient } from '../client/client.js';
+import type { FetchLike, TesseraClient } from '@tessera/client';
 import type { MethodName } from '../methods.js';
 import type { FailedEntry } from './outbox.js';
 

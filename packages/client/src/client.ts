@@ -1,6 +1,8 @@
-import { TesseraError, type CatalogIds, type ChangeRecord, type Engine, type TesseraErrorCode, type TesseraErrorDetails } from '@tessera/core';
-import { INTERNAL } from '../errors.js';
-import { METHODS, type MethodName } from '../methods.js';
+// Types only from the engine: at run time the client needs fetch and nothing else (no Node
+// built-in, no engine), so it bundles for browsers and edge runtimes.
+import type { CatalogIds, ChangeRecord, Engine, TesseraErrorCode, TesseraErrorDetails } from '@tessera/core';
+import { INTERNAL, TesseraError } from './errors.js';
+import { METHOD_WIRE, type MethodName } from './methods.js';
 import { reviveDates } from './revive.js';
 
 /** The fetch the client uses; the global `fetch` by default. Tests may pass hono's `app.request`. */
@@ -34,7 +36,8 @@ export interface SidecarHealth {
 
 /**
  * The engine's methods over HTTP, with the engine's own signatures: every call is async, returns
- * what the engine returns (instants as `Date`s) and throws TesseraError with the server's code,
+ * what the engine returns (instants as `Date`s) and throws TesseraError (this package's; test it
+ * with `isTesseraError`) with the server's code,
  * message and details; also OFFLINE when the sidecar cannot be reached or does not answer in
  * time, and INTERNAL (not one of the engine's codes) for a failure inside the sidecar.
  * `Ids`: the catalog's ids, as for `Engine` (`createClient<CatalogIdsOf<typeof catalog>>`).
@@ -120,7 +123,7 @@ export function createClient<Ids extends CatalogIds = CatalogIds>(options: Clien
       return request('/health', { method: 'GET' });
     },
   };
-  for (const [name, spec] of Object.entries(METHODS)) {
+  for (const [name, spec] of Object.entries(METHOD_WIRE)) {
     const path = `/v1/${name}`;
     client[name] = async (...args: unknown[]) => {
       const out = await request(path, { method: 'POST', body: JSON.stringify(spec.toBody(args)) });

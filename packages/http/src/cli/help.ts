@@ -1,0 +1,78 @@
+/** The `tessera` command's help texts: one overview, one per command (`tessera <command> --help`). */
+
+export const VERSION = '0.1.0';
+
+const DB = `--db takes a SQLite file or a PostgreSQL URL, postgres://user@host:5432/db (the password is
+best left to PGPASSWORD or ~/.pgpass, out of ps and shell history).`;
+
+const ENV = `Every option may come from the environment instead (the option wins when both are given).`;
+
+export const HELP = `Usage: tessera <command> [options]
+
+Commands:
+  serve        serve an engine over HTTP/JSON (the sidecar)
+  migrate      bring a database's schema up to this version, then exit
+  backup       copy a SQLite file while it is in use (online backup)
+
+tessera <command> --help shows a command's options and their environment variables.
+
+  -h, --help              this text
+  -v, --version           the version
+`;
+
+export const SERVE_HELP = `Usage: tessera serve --db <file|url> [options]
+
+Serves an engine over HTTP/JSON (the sidecar). ${DB}
+
+  option                  environment               meaning
+  --db <file|url>         TESSERA_DB                where the state is; a SQLite file is created when missing
+  --schema <name>         TESSERA_SCHEMA            PostgreSQL only: the schema holding Tessera's tables
+                                                    (created when missing); the search_path by default
+  --port <n>              TESSERA_PORT, PORT        TCP port; 8787 by default, 0 for any free port
+  --host <address>        TESSERA_HOST              interface to listen on; 127.0.0.1 by default
+  --catalog <file>        TESSERA_CATALOG           catalog JSON, published on start when it differs from
+                                                    the stored one; without it the database must already
+                                                    hold a published catalog
+  --keys-file <file>      TESSERA_KEYS_FILE         API keys as JSON: { "fullAccess": [...], "readOnly": [...] }
+  --durability <mode>     TESSERA_DURABILITY        SQLite only: normal (default: safe against a crash of the
+                                                    process) or full (also against power loss; slower writes)
+  --max-body-bytes <n>    TESSERA_MAX_BODY_BYTES    largest request body; 1048576 by default
+  -h, --help                                        this text
+
+${ENV}
+
+API keys come from TESSERA_FULL_ACCESS_KEYS and TESSERA_READ_ONLY_KEYS (comma-separated) and/or
+the keys file; never from command-line values, which every user of the machine can read with
+\`ps\`. The keys are checked before the database is opened: no key, no start.
+
+It prints one line with its URL and stops on SIGINT or SIGTERM.
+`;
+
+export const MIGRATE_HELP = `Usage: tessera migrate --db <file|url> [--schema <name>]
+
+Applies the migrations and prints the schema version before and after (from -> to). Refuses a
+schema that a newer Tessera wrote (exit code 1). App servers migrate at start too; running this
+first keeps that out of their start. ${DB}
+
+  option                  environment               meaning
+  --db <file|url>         TESSERA_DB                the database to migrate; a SQLite file is created when missing
+  --schema <name>         TESSERA_SCHEMA            PostgreSQL only: the schema holding Tessera's tables
+  -h, --help                                        this text
+
+${ENV}
+`;
+
+export const BACKUP_HELP = `Usage: tessera backup --db <file> --to <file>
+
+Copies a SQLite file with SQLite's online backup, consistent as of one moment, while app servers
+and sidecars keep reading and writing it. The copy is written beside --to and renamed into place
+when complete, so --to is never half written; an existing --to is refused. PostgreSQL databases
+are backed up with pg_dump.
+
+  option                  environment               meaning
+  --db <file>             TESSERA_DB                the SQLite file to copy (must exist)
+  --to <file>             TESSERA_BACKUP_TO         where the copy goes (must not exist)
+  -h, --help                                        this text
+
+${ENV}
+`;

@@ -1,0 +1,98 @@
+/** `tessera serve`: the sidecar as a process. */
+import { readFileSync } from 'node:fs';
+import type { CatalogDefinition, Engine } from '@tessera/core';
+import type { SqliteDurability } from '@tessera/sqlite';
+import type { RunningSidecar } from '../server/serve.js';
+import { SERVE_HELP } from './help.js';
+import { CliError, collectKeys, integerOption, parseOptions, type OptionValue } from './options.js';
+import { describeDb, openStore } from './stores.js';
+
+const SERVE_OPTIONS = {
+  db: { env: ['TESSERA_DB'] },
+  schema: { env: ['TESSERA_SCHEMA'] },
+  port: { env: ['TESSERA_PORT', 'PORT'] },
+  host: { env: ['TESSERA_HOST'] },
+  catalog: { env: ['TESSERA_CATALOG'] },
+  'keys-file': { env: ['TESSERA_KEYS_FILE'] },
+  durability: { env: ['TESSERA_DURABILITY'] },
+  'max-body-bytes': { env: ['TESSERA_MAX_BODY_BYTES'] },
+} as const;
+
+function readCatalog({ value: path, source }: OptionValue): CatalogDefinition {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as CatalogDefinition;
+  } catch (e) {
+    throw new CliError(`${source}: cannot read ${path} as JSON (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/**
+ * Everything that can be refused is refused before the database is opened (a SQLite file would be
+ * created and migrated, a PostgreSQL schema too): options, keys, the catalog file.
+ */
+export async function serveCommand(args: string[]): Promise<void> {
+  const { help, options: o } = parseOptions(args, SERVE_OPTIONS);
+  if (help) {
+    process.stdout.write(SERVE_HELP);
+    return;
+  }
+  if (!o.db) throw new CliError('serve: --db <file|url> (or TESSERA_DB) is required: a SQLite file or a postgres:// URL holding the state', 2);
+  const port = integerOption(o.port, 8787, 0, 65_535);
+  const maxBodyBytes = integerOption(o['max-body-bytes'], 1024 * 1024, 1, 2 ** 31);
+  const durability = o.durability?.value as SqliteDurability | undefined;
+  if (durability !== undefined && durability !== 'normal' && durability !== 'full') throw new CliError(`${o.durability!.source}: must be normal or full`, 2);
+  const hostname = o.host?.value ?? '127.0.0.1';
+
+  const { fullAccessKeys, readOnlyKeys } = collectKeys(o['keys-file']);
+  if (fullAccessKeys.length + readOnlyKeys.length === 0) {
+    throw new CliError('serve: refusing to start without API keys; set TESSERA_FULL_ACCESS_KEYS (and TESSERA_READ_ONLY_KEYS), comma-separated, or pass --keys-file keys.json');
+  }
+  // The sidecar checks the keys again; checking here refuses a bad key before the database is touched.
+  const { KeyRing } = await import('../server/keys.js');
+  try {
+    new KeyRing(fullAccessKeys, readOnlyKeys);
+  } catch (e) {
+    // fullAccessKeys[i] counts TESSERA_FULL_ACCESS_KEYS first, then the keys file's fullAccess.
+    throw new CliError(`serve: API keys: ${(e as Error).message}`);
+  }
+  const catalog = o.catalog ? readCatalog(o.catalog) : undefined;
+
+  const [{ createEngine }, { serveSidecar }] = await Promise.all([import('@tessera/core'), import('../server/serve.js')]);
+  const store = await openStore(o.db, { durability, schema: o.schema });
+  const engine: Engine = await createEngine({ store, catalog });
+  let running: RunningSidecar;
+  try {
+    running = await serveSidecar({ engine, store, fullAccessKeys, readOnlyKeys, maxBodyBytes, port, hostname });
+  } catch (e) {
+    await engine.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new CliError(`serve: cannot listen on ${hostname}:${port} (${code})`);
+    throw e;
+  }
+  process.stdout.write(
+    `tessera sidecar listening on ${running.url} (db ${describeDb(o.db.value)}, catalog version ${engine.catalogVersion}, ${fullAccessKeys.length} full-access and ${readOnlyKeys.length} read-only keys)\n`,
+  );
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`tessera: ${signal} again, exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    void (async () => {
+      try {
+        await running.close();
+        await engine.close();
+        process.stderr.write(`tessera: stopped on ${signal}\n`);
+      } catch (e) {
+        process.stderr.write(`tessera: error while stopping: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+      }
+      // Nothing should be left running; do not let a stray handle keep the process alive.
+      setTimeout(() => process.exit(), 1_000).unref();
+    })();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
