@@ -67,6 +67,31 @@ describe('tessera serve: options from the environment, refusals before the datab
     expect(existsSync(db)).toBe(true);
   }, 60_000);
 
+  it('serves /metrics to a TESSERA_METRICS_KEYS key only, and logs each request as a JSON line on stderr', async () => {
+    const metricsKey = 'metrics-key-0123456789abcdef';
+    const sidecar = await startSidecarProcess(['--db', file('metrics.db'), '--catalog', writeDemoCatalog(tmp.dir)], {
+      TESSERA_FULL_ACCESS_KEYS: FULL_KEY,
+      TESSERA_METRICS_KEYS: metricsKey,
+    });
+    try {
+      const scrape = await fetch(`${sidecar.url}/metrics`, { headers: { authorization: `Bearer ${metricsKey}` } });
+      expect(scrape.status).toBe(200);
+      expect(await scrape.text()).toContain('tessera_');
+      const call = await fetch(`${sidecar.url}/v1/getCustomer`, { method: 'POST', headers: { authorization: `Bearer ${metricsKey}`, 'content-type': 'application/json' }, body: '{"customerId":"c1"}' });
+      expect(call.status).toBe(403);
+      const lines = sidecar
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.some((l) => l.level === 'info' && l.path === '/metrics' && l.status === 200)).toBe(true);
+    } finally {
+      expect(await sidecar.stop()).toBe(0);
+    }
+    const quiet = await runCli(['serve', '--log-level', 'loud', '--db', file('never.db')], { TESSERA_FULL_ACCESS_KEYS: FULL_KEY });
+    expect([quiet.code, quiet.stderr.trim()]).toEqual([2, 'tessera: --log-level: must be one of debug, info, warn, error, silent']);
+  }, 60_000);
+
   it('PORT when TESSERA_PORT is unset; a flag wins over its variable; bad values name their source', async () => {
     const keys = { TESSERA_FULL_ACCESS_KEYS: FULL_KEY };
     const [badPort, badFlag, badDurability] = await Promise.all([

@@ -33,7 +33,10 @@ Serves an engine over HTTP/JSON (the sidecar). ${DB}
   --catalog <file>        TESSERA_CATALOG           catalog JSON, published on start when it differs from
                                                     the stored one; without it the database must already
                                                     hold a published catalog
-  --keys-file <file>      TESSERA_KEYS_FILE         API keys as JSON: { "fullAccess": [...], "readOnly": [...] }
+  --keys-file <file>      TESSERA_KEYS_FILE         API keys as JSON: { "fullAccess": [...], "readOnly": [...],
+                                                    "metrics": [...] }
+  --log-level <level>     TESSERA_LOG_LEVEL         debug, info (default: one line per request), warn,
+                                                    error or silent; JSON lines on stderr
   --durability <mode>     TESSERA_DURABILITY        SQLite only: normal (default: safe against a crash of the
                                                     process) or full (also against power loss; slower writes)
   --max-body-bytes <n>    TESSERA_MAX_BODY_BYTES    largest request body; 1048576 by default
@@ -41,8 +44,8 @@ Serves an engine over HTTP/JSON (the sidecar). ${DB}
 
 ${ENV}
 
-API keys come from TESSERA_FULL_ACCESS_KEYS and TESSERA_READ_ONLY_KEYS (comma-separated) and/or
-the keys file; never from command-line values, which every user of the machine can read with
+API keys come from TESSERA_FULL_ACCESS_KEYS, TESSERA_READ_ONLY_KEYS and TESSERA_METRICS_KEYS
+(comma-separated; a metrics key opens GET /metrics only) and/or the keys file; never from command-line values, which every user of the machine can read with
 \`ps\`. The keys are checked before the database is opened: no key, no start.
 
 It prints one line with its URL and stops on SIGINT or SIGTERM.

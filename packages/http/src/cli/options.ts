@@ -71,7 +71,7 @@ function keysFromEnv(value: string | undefined): string[] {
     .filter((k) => k !== '');
 }
 
-function readKeysFile({ value: path, source }: OptionValue): { fullAccess: string[]; readOnly: string[] } {
+function readKeysFile({ value: path, source }: OptionValue): { fullAccess: string[]; readOnly: string[]; metrics: string[] } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -91,7 +91,7 @@ function readKeysFile({ value: path, source }: OptionValue): { fullAccess: strin
   for (const key of Object.keys(obj)) {
     if (key !== 'fullAccess' && key !== 'readOnly') throw new CliError(`${source}: unknown field "${key}" in ${path}; allowed: fullAccess, readOnly`);
   }
-  const list = (field: 'fullAccess' | 'readOnly'): string[] => {
+  const list = (field: 'fullAccess' | 'readOnly' | 'metrics'): string[] => {
     const v = obj[field] ?? [];
     if (!Array.isArray(v) || v.some((k) => typeof k !== 'string')) throw new CliError(`${source}: "${field}" in ${path} must be an array of strings`);
     return v as string[];
@@ -100,17 +100,22 @@ function readKeysFile({ value: path, source }: OptionValue): { fullAccess: strin
     const mode = statSync(path).mode;
     if (mode & 0o077) process.stderr.write(`tessera: warning: ${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); chmod 600 it\n`);
   }
-  return { fullAccess: list('fullAccess'), readOnly: list('readOnly') };
+  return { fullAccess: list('fullAccess'), readOnly: list('readOnly'), metrics: list('metrics') };
 }
 
-/** The API keys from TESSERA_FULL_ACCESS_KEYS / TESSERA_READ_ONLY_KEYS and the keys file, if any. */
-export function collectKeys(keysFile: OptionValue | undefined, env: NodeJS.ProcessEnv = process.env): { fullAccessKeys: string[]; readOnlyKeys: string[] } {
+/**
+ * The API keys from TESSERA_FULL_ACCESS_KEYS / TESSERA_READ_ONLY_KEYS / TESSERA_METRICS_KEYS and
+ * the keys file, if any. Metrics keys open /metrics only (a scraper needs no other access).
+ */
+export function collectKeys(keysFile: OptionValue | undefined, env: NodeJS.ProcessEnv = process.env): { fullAccessKeys: string[]; readOnlyKeys: string[]; metricsKeys: string[] } {
   const fullAccessKeys = keysFromEnv(env.TESSERA_FULL_ACCESS_KEYS);
   const readOnlyKeys = keysFromEnv(env.TESSERA_READ_ONLY_KEYS);
+  const metricsKeys = keysFromEnv(env.TESSERA_METRICS_KEYS);
   if (keysFile) {
     const file = readKeysFile(keysFile);
     fullAccessKeys.push(...file.fullAccess);
     readOnlyKeys.push(...file.readOnly);
+    metricsKeys.push(...file.metrics);
   }
-  return { fullAccessKeys, readOnlyKeys };
+  return { fullAccessKeys, readOnlyKeys, metricsKeys };
 }

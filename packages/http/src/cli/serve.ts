@@ -6,6 +6,7 @@ import type { RunningSidecar } from '../server/serve.js';
 import { SERVE_HELP } from './help.js';
 import { CliError, collectKeys, integerOption, parseOptions, type OptionValue } from './options.js';
 import { describeDb, openStore } from './stores.js';
+import { jsonLinesLogger, parseLevel } from './logger.js';
 
 const SERVE_OPTIONS = {
   db: { env: ['TESSERA_DB'] },
@@ -16,6 +17,7 @@ const SERVE_OPTIONS = {
   'keys-file': { env: ['TESSERA_KEYS_FILE'] },
   durability: { env: ['TESSERA_DURABILITY'] },
   'max-body-bytes': { env: ['TESSERA_MAX_BODY_BYTES'] },
+  'log-level': { env: ['TESSERA_LOG_LEVEL'] },
 } as const;
 
 function readCatalog({ value: path, source }: OptionValue): CatalogDefinition {
@@ -43,14 +45,15 @@ export async function serveCommand(args: string[]): Promise<void> {
   if (durability !== undefined && durability !== 'normal' && durability !== 'full') throw new CliError(`${o.durability!.source}: must be normal or full`, 2);
   const hostname = o.host?.value ?? '127.0.0.1';
 
-  const { fullAccessKeys, readOnlyKeys } = collectKeys(o['keys-file']);
+  const logger = o['log-level'] ? jsonLinesLogger(parseLevel(o['log-level'])) : jsonLinesLogger('info');
+  const { fullAccessKeys, readOnlyKeys, metricsKeys } = collectKeys(o['keys-file']);
   if (fullAccessKeys.length + readOnlyKeys.length === 0) {
     throw new CliError('serve: refusing to start without API keys; set TESSERA_FULL_ACCESS_KEYS (and TESSERA_READ_ONLY_KEYS), comma-separated, or pass --keys-file keys.json');
   }
   // The sidecar checks the keys again; checking here refuses a bad key before the database is touched.
   const { KeyRing } = await import('../server/keys.js');
   try {
-    new KeyRing(fullAccessKeys, readOnlyKeys);
+    new KeyRing(fullAccessKeys, readOnlyKeys, metricsKeys);
   } catch (e) {
     // fullAccessKeys[i] counts TESSERA_FULL_ACCESS_KEYS first, then the keys file's fullAccess.
     throw new CliError(`serve: API keys: ${(e as Error).message}`);
@@ -59,10 +62,10 @@ export async function serveCommand(args: string[]): Promise<void> {
 
   const [{ createEngine }, { serveSidecar }] = await Promise.all([import('@tessera/core'), import('../server/serve.js')]);
   const store = await openStore(o.db, { durability, schema: o.schema });
-  const engine: Engine = await createEngine({ store, catalog });
+  const engine: Engine = await createEngine({ store, catalog, logger });
   let running: RunningSidecar;
   try {
-    running = await serveSidecar({ engine, store, fullAccessKeys, readOnlyKeys, maxBodyBytes, port, hostname });
+    running = await serveSidecar({ engine, store, fullAccessKeys, readOnlyKeys, metricsKeys, logger, maxBodyBytes, port, hostname });
   } catch (e) {
     await engine.close();
     const code = (e as NodeJS.ErrnoException).code;
