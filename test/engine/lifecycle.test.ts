@@ -11,6 +11,7 @@ import {
   type TesseraErrorCode,
 } from '@tessera/core';
 import { pricingCatalog, pricingCatalogV2 } from './pricing-catalog.js';
+import { describeSpan, overlappingPaidSpans } from './in-force.js';
 import { engineOn, storeFactories, type StoreFactory } from './stores.js';
 
 // The subscription lifecycle (API.md#subscriptions, docs/conventions.md#provisioning-and-lifecycle):
@@ -195,32 +196,30 @@ for (const factory of storeFactories()) {
         expect(await projects()).toBeNull(); // pro: unlimited
       });
 
-      it('rule 1: a paid team subscription taken during a pro trial keeps the trial', async () => {
-        const { engine } = await open();
-        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY' } });
-        const team = await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' });
-        expect(team.subscription.status).toBe('ACTIVE');
-        expect(await activePlans()).toEqual([['pro', 'IN_TRIAL'], ['team', 'ACTIVE']]);
-      });
-
-      it('rule 1: a team subscription taken during a pro trial ends when the trial converts (plans of one product never stack)', async () => {
+      it('the newest provisioning ends another plan\'s trial at once: team taken on Feb 1 during a pro trial ends it then', async () => {
+        // docs/conventions.md#one-subscription-in-force: the newest provisioning is the customer's choice.
         const { engine, clock } = await open();
-        await engine.provisionCustomer({ customerId: 'c1' });
-        const trial = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        const { subscription: trial } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY' } });
         clock.set('2024-02-01T10:00:00Z');
         const team = await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' });
-        expect(await activePlans()).toEqual([['pro', 'IN_TRIAL'], ['team', 'ACTIVE']]);
-        // docs/conventions.md#combining-sources: the trial "converts and replaces it".
+        expect(team.subscription.status).toBe('ACTIVE');
+        expect(await engine.getSubscription(trial!.id)).toMatchObject({ status: 'CANCELED', endDate: at('2024-02-01T10:00:00Z') });
+        expect(await activePlans()).toEqual([['team', 'ACTIVE']]);
+        expect(await hasSso()).toBe(false); // team's entitlements now, not pro's
+        // The trial would have converted on Feb 14 10:00; it does not, and team goes on.
         clock.set('2024-02-14T10:00:00Z');
-        expect(await activePlans()).toEqual([['pro', 'ACTIVE']]);
-        expect(await engine.getSubscription(team.id)).toMatchObject({ status: 'CANCELED', endDate: at('2024-02-14T10:00:00Z') });
+        expect(await activePlans()).toEqual([['team', 'ACTIVE']]);
         clock.set('2024-03-02T00:00:00Z');
+        const lazy = (await allSubscriptions()).map(shape);
         await engine.tick();
-        expect(await activePlans()).toEqual([['pro', 'ACTIVE']]);
-        // team was billed once, when taken; only pro renews.
+        expect((await allSubscriptions()).map(shape)).toEqual(lazy);
+        expect(await activePlans()).toEqual([['team', 'ACTIVE']]);
         const invoices = await engine.getInvoices({ customerId: 'c1' });
-        expect(invoices.filter((i) => i.subscriptionId === team.id).map((i) => i.kind)).toEqual(['PROVISIONING']);
-        expect(invoices.filter((i) => i.subscriptionId === trial.id).map((i) => i.kind)).toEqual(['TRIAL_CONVERSION']);
+        expect(invoices.filter((i) => i.subscriptionId === trial!.id)).toEqual([]); // the trial is never billed
+        expect(invoices.filter((i) => i.subscriptionId === team.id).map((i) => [i.kind, i.periodStart])).toEqual([
+          ['PROVISIONING', at('2024-02-01T10:00:00Z')],
+          ['RENEWAL', at('2024-03-01T10:00:00Z')],
+        ]);
       });
 
       it('rule 2: provisioning the plan of the current trial creates a paid, non-trial subscription and ends the trial', async () => {
@@ -268,6 +267,168 @@ for (const factory of storeFactories()) {
         expect(pro.subscription).toMatchObject({ status: 'ACTIVE', trialEndDate: null });
         expect(pro.subscription.latestInvoice).toMatchObject({ kind: 'PROVISIONING', total: '38.00' });
         expect(await activePlans()).toEqual([['pro', 'ACTIVE']]);
+      });
+    });
+
+    describe('one subscription in force (docs/conventions.md#one-subscription-in-force)', () => {
+      /** Fails when two non-trial subscriptions of one product and resource are active at one instant, past or scheduled. */
+      const expectNoOverlap = async (customerId = 'c1') => {
+        const pairs = overlappingPaidSpans(await allSubscriptions(customerId)).map(([a, b]) => `${describeSpan(a)} and ${describeSpan(b)}`);
+        expect(pairs).toEqual([]);
+      };
+
+      it('counterexample of lifecycle.property.test.ts: premium paid, a pro trial that converts, then free: free never starts beside the converted pro', async () => {
+        // Before: free was scheduled at premium's period end (Feb 29) and that schedule overwrote the
+        // trial's hold on premium, so pro converted on Feb 19 beside premium, and free started on
+        // Feb 29 beside pro. Now free, the newest provisioning, ends the pro trial at once: premium
+        // comes back whole and moves to free at its period end, as a downgrade does.
+        const { engine, clock } = await open();
+        await engine.provisionCustomer({ customerId: 'c1' });
+        const premium = await engine.provisionSubscription({ customerId: 'c1', planId: 'premium', billingPeriod: 'MONTHLY', skipTrial: true });
+        clock.set('2024-02-05T10:00:00Z');
+        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        expect(pro.subscription).toMatchObject({ status: 'IN_TRIAL', trialEndDate: at('2024-02-19T10:00:00Z') });
+        expect((await engine.getSubscription(premium.id)).endDate).toEqual(at('2024-02-19T10:00:00Z')); // held until pro converts
+        clock.set('2024-02-10T10:00:00Z');
+        const free = await engine.provisionSubscription({ customerId: 'c1', planId: 'free' });
+        await expectNoOverlap(); // before: premium [Jan 31, Feb 29) beside pro [Feb 19, never), pro beside free [Feb 29, never)
+        expect(await engine.getSubscription(pro.id)).toMatchObject({ status: 'CANCELED', endDate: at('2024-02-10T10:00:00Z') });
+        const downgraded = await engine.getSubscription(premium.id);
+        expect(downgraded).toMatchObject({ status: 'ACTIVE', endDate: at('2024-02-29T10:00:00Z') });
+        expect(downgraded.scheduledUpdates).toEqual([{ kind: 'PLAN_CHANGE', status: 'SCHEDULED', scheduledAt: at('2024-02-29T10:00:00Z'), planId: 'free' }]);
+
+        clock.set('2024-02-19T10:00:00Z'); // where pro would have converted
+        expect(await activePlans()).toEqual([['premium', 'ACTIVE']]);
+        clock.set('2024-02-29T10:00:00Z');
+        const started = await engine.getActiveSubscriptions({ customerId: 'c1' });
+        expect(started.map((s) => [s.planId, s.status])).toEqual([['free', 'ACTIVE']]);
+        expect(free.subscription.id).toBe(premium.id); // a scheduled downgrade answers with the current subscription
+        const lazy = (await allSubscriptions()).map(shape);
+        await engine.tick();
+        expect((await allSubscriptions()).map(shape)).toEqual(lazy);
+        await expectNoOverlap();
+        expect((await engine.getInvoices({ customerId: 'c1' })).map((i) => [i.subscriptionId, i.kind])).toEqual([[premium.id, 'PROVISIONING']]);
+      });
+
+      it('a converting trial replaces the paid subscription at the conversion instant and drops its scheduled downgrade', async () => {
+        const { engine, clock } = await open();
+        await engine.provisionCustomer({ customerId: 'c1' });
+        const premium = await engine.provisionSubscription({ customerId: 'c1', planId: 'premium', billingPeriod: 'MONTHLY', skipTrial: true });
+        clock.set('2024-02-01T10:00:00Z');
+        await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' }); // premium -> team on Feb 29
+        const team = (await allSubscriptions()).find((s) => s.planId === 'team')!;
+        expect(team).toMatchObject({ status: 'NOT_STARTED', startDate: at('2024-02-29T10:00:00Z') });
+        clock.set('2024-02-10T10:00:00Z');
+        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        const conversion = at('2024-02-24T10:00:00Z'); // Feb 10 + 14 days
+        expect(pro.subscription).toMatchObject({ status: 'IN_TRIAL', trialEndDate: conversion });
+        // premium now ends when pro converts; the downgrade it had scheduled for Feb 29 is dropped.
+        const held = await engine.getSubscription(premium.id);
+        expect(held).toMatchObject({ status: 'ACTIVE', endDate: conversion });
+        expect(held.scheduledUpdates).toEqual([{ kind: 'CANCELLATION', status: 'SCHEDULED', scheduledAt: conversion, planId: 'pro' }]);
+        expect((await engine.getSubscription(team.id)).status).toBe('CANCELED');
+        await expectNoOverlap();
+
+        clock.set('2024-02-24T09:59:59.999Z');
+        expect(await activePlans()).toEqual([['premium', 'ACTIVE'], ['pro', 'IN_TRIAL']]);
+        clock.set(conversion);
+        // Without tick the read is already right.
+        expect(await activePlans()).toEqual([['pro', 'ACTIVE']]);
+        expect((await engine.getSubscription(premium.id)).status).toBe('CANCELED');
+        clock.set('2024-03-01T00:00:00Z');
+        expect(await activePlans()).toEqual([['pro', 'ACTIVE']]); // team never starts
+        const lazy = (await allSubscriptions()).map(shape);
+        await engine.tick();
+        expect((await allSubscriptions()).map(shape)).toEqual(lazy);
+        await expectNoOverlap();
+        expect((await engine.getInvoices({ customerId: 'c1' })).map((i) => [i.subscriptionId, i.kind, i.periodStart])).toEqual([
+          [premium.id, 'PROVISIONING', at('2024-01-31T10:00:00Z')],
+          [pro.id, 'TRIAL_CONVERSION', conversion],
+        ]);
+      });
+
+      it('a new trial of another plan ends the converting trial at once, and the paid subscription it held comes back', async () => {
+        const { engine, clock } = await open();
+        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        const team = (await engine.getActiveSubscriptions({ customerId: 'c1' }))[0]!;
+        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        expect((await engine.getSubscription(team.id)).endDate).toEqual(at('2024-02-14T10:00:00Z'));
+        clock.set('2024-02-02T10:00:00Z');
+        // premium's 7-day trial downgrades at its end: it does not convert, so it holds nothing.
+        await engine.provisionSubscription({ customerId: 'c1', planId: 'premium', billingPeriod: 'MONTHLY' });
+        expect(await engine.getSubscription(pro.id)).toMatchObject({ status: 'CANCELED', endDate: at('2024-02-02T10:00:00Z') });
+        expect(await engine.getSubscription(team.id)).toMatchObject({ status: 'ACTIVE', endDate: null, scheduledUpdates: [] });
+        expect(await activePlans()).toEqual([['premium', 'IN_TRIAL'], ['team', 'ACTIVE']]);
+        clock.set('2024-02-14T10:00:00Z');
+        expect(await activePlans()).toEqual([['team', 'ACTIVE']]);
+        await expectNoOverlap();
+      });
+
+      it('a premium trial ended by a newer pro trial never starts its downgrade plan; cancelling pro starts free once', async () => {
+        // Found by the one-product property below: free from premium's end (Feb 7) ran beside the
+        // free that cancelling pro started at pro's end (Feb 14).
+        const { engine, clock } = await open();
+        const { subscription: signUp } = await engine.provisionCustomer({ customerId: 'c1' });
+        await engine.cancelSubscription({ subscriptionId: signUp!.id }); // free has no period: ends now, nothing follows
+        const premium = await engine.provisionSubscription({ customerId: 'c1', planId: 'premium', billingPeriod: 'MONTHLY' });
+        const afterPremium = (await allSubscriptions()).find((s) => s.planId === 'free' && s.status === 'NOT_STARTED')!;
+        expect(afterPremium.startDate).toEqual(at('2024-02-07T10:00:00Z')); // premium's trial downgrades at its end
+        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        expect((await engine.getSubscription(premium.id)).status).toBe('CANCELED');
+        expect((await engine.getSubscription(afterPremium.id)).status).toBe('CANCELED');
+        await engine.cancelSubscription({ subscriptionId: pro.id }); // at its trial's end, Feb 14
+        await expectNoOverlap();
+        clock.set('2024-02-14T10:00:00Z');
+        expect(await activePlans()).toEqual([['free', 'ACTIVE']]);
+      });
+
+      it('dropping a scheduled downgrade beside a converting trial keeps the paid subscription ending when the trial converts', async () => {
+        // Found by the one-product property below: the dropped downgrade took the end date with it,
+        // and the paid pro ran on beside the trial's pro once it converted.
+        const { engine, clock } = await open();
+        await engine.provisionCustomer({ customerId: 'c1' });
+        const paid = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', skipTrial: true });
+        clock.set('2024-02-15T10:00:00Z');
+        await engine.provisionSubscription({ customerId: 'c1', planId: 'free' }); // pro -> free on Feb 29
+        const trial = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        const conversion = at('2024-02-29T10:00:00Z'); // Feb 15 + 14 days, also paid pro's period end
+        expect(trial.subscription.trialEndDate).toEqual(conversion);
+        const kept = await engine.cancelSubscriptionScheduledUpdates({ subscriptionId: paid.id });
+        expect(kept).toMatchObject({ status: 'ACTIVE', endDate: conversion });
+        expect(kept.scheduledUpdates).toEqual([{ kind: 'CANCELLATION', status: 'SCHEDULED', scheduledAt: conversion, planId: 'pro' }]);
+        await expectNoOverlap();
+        clock.set(conversion);
+        expect((await engine.getActiveSubscriptions({ customerId: 'c1' })).map((s) => [s.id, s.status])).toEqual([[trial.id, 'ACTIVE']]);
+      });
+
+      it('cancelling a converting trial at its end gives back the paid subscription it held; no free plan starts', async () => {
+        const { engine, clock } = await open();
+        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        const team = (await engine.getActiveSubscriptions({ customerId: 'c1' }))[0]!;
+        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        clock.set('2024-02-05T10:00:00Z');
+        const cancelled = await engine.cancelSubscription({ subscriptionId: pro.id }); // at its period's end: the trial's end
+        expect(cancelled.endDate).toEqual(at('2024-02-14T10:00:00Z'));
+        expect(await engine.getSubscription(team.id)).toMatchObject({ status: 'ACTIVE', endDate: null });
+        clock.set('2024-02-14T10:00:00Z');
+        expect(await activePlans()).toEqual([['team', 'ACTIVE']]);
+        await expectNoOverlap();
+      });
+
+      it('cancelling the paid subscription beside a converting trial starts the free plan only until the trial converts', async () => {
+        const { engine, clock } = await open();
+        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        const team = (await engine.getActiveSubscriptions({ customerId: 'c1' }))[0]!;
+        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        clock.set('2024-02-05T10:00:00Z');
+        await engine.cancelSubscription({ subscriptionId: team.id, cancellationTime: 'IMMEDIATE' });
+        const free = (await allSubscriptions()).find((s) => s.planId === 'free')!;
+        expect(free).toMatchObject({ status: 'ACTIVE', startDate: at('2024-02-05T10:00:00Z'), endDate: at('2024-02-14T10:00:00Z') });
+        expect(await activePlans()).toEqual([['free', 'ACTIVE'], ['pro', 'IN_TRIAL']]);
+        clock.set('2024-02-14T10:00:00Z');
+        expect(await activePlans()).toEqual([['pro', 'ACTIVE']]);
+        expect((await engine.getSubscription(pro.id)).status).toBe('ACTIVE');
+        await expectNoOverlap();
       });
     });
 

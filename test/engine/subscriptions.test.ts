@@ -177,14 +177,13 @@ for (const factory of storeFactories()) {
         expect((await env.engine.getBooleanEntitlement({ customerId: 'c1', featureId: 'sso' })).hasAccess).toBe(true);
       });
 
-      it('rule 1: a pro trial and a non-trial basic subscription coexist', async () => {
-        await env.engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY' } });
+      it('the newest provisioning ends the trial of another plan: basic taken during a pro trial ends the trial now', async () => {
+        // docs/conventions.md#one-subscription-in-force
+        const { subscription: trial } = await env.engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY' } });
         await env.engine.provisionSubscription({ customerId: 'c1', planId: 'basic', billingPeriod: 'MONTHLY' });
         const active = await env.engine.getActiveSubscriptions({ customerId: 'c1' });
-        expect(active.map((s) => [s.planId, s.status]).sort()).toEqual([
-          ['basic', 'ACTIVE'],
-          ['pro', 'IN_TRIAL'],
-        ]);
+        expect(active.map((s) => [s.planId, s.status])).toEqual([['basic', 'ACTIVE']]);
+        expect((await env.engine.getSubscription(trial!.id)).status).toBe('CANCELED');
       });
 
       it('rule 1: starting a pro trial keeps an active basic subscription', async () => {
@@ -274,12 +273,9 @@ for (const factory of storeFactories()) {
       });
 
       it('cancelling the trial of a customer who also pays for basic leaves basic alone', async () => {
-        const { subscription: trial } = await env.engine.provisionCustomer({
-          customerId: 'c1',
-          subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY' },
-        });
-        await env.engine.provisionSubscription({ customerId: 'c1', planId: 'basic', billingPeriod: 'MONTHLY' });
-        await env.engine.cancelSubscription({ subscriptionId: trial!.id, cancellationTime: 'IMMEDIATE' });
+        await env.engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'basic', billingPeriod: 'MONTHLY' } });
+        const trial = await env.engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        await env.engine.cancelSubscription({ subscriptionId: trial.id, cancellationTime: 'IMMEDIATE' });
         expect(await activePlans()).toEqual(['basic']);
         env.clock.advance({ months: 2 });
         expect(await activePlans()).toEqual(['basic']);

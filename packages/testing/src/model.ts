@@ -8,7 +8,9 @@
  * - subscriptions that take effect at once: provisioning a plan (trials skipped) replaces the
  *   current one, except a downgrade from a billed subscription (scheduled by the engine, so the
  *   model does not generate it); cancelling now starts the product's downgrade plan, if any;
- *   the usage anchor carries over from the subscription replaced;
+ *   the usage anchor carries over from the subscription replaced. One subscription per customer
+ *   is the engine's rule without trials (docs/conventions.md#one-subscription-in-force); the
+ *   trial halves of that rule (a newer provisioning ends a trial, a conversion replaces) are not modelled;
  * - entitlements of the plan in force, with inheritance: BOOLEAN, NUMERIC (value or unlimited),
  *   METERED fed by `reportUsage` with a hard or soft limit or unlimited, resetting every month
  *   from the usage anchor or on calendar months, or never;

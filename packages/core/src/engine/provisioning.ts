@@ -3,7 +3,7 @@ import { TesseraError } from '../errors.js';
 import { MS_PER_DAY } from '../rules/calendar.js';
 import { requirePromotionCode } from '../rules/discounts.js';
 import type { PricedDocument } from '../rules/invoice.js';
-import { isLiveAt, statusAt } from '../rules/lifecycle.js';
+import { conversionAfter, inTrialAt, statusAt } from '../rules/lifecycle.js';
 import type { Proration } from '../rules/proration.js';
 import { billingPeriodAt, nthBillingPeriod, type Window } from '../rules/windows.js';
 import type { CustomerRecord, InvoiceRecord, ProviderCallRecord, SubscriptionRecord } from '../records.js';
@@ -12,6 +12,9 @@ import type { EngineContext, WriteEffects } from './context.js';
 import { checkoutKey, enqueueProviderCall, type CheckoutInput } from './provider-calls.js';
 import type { SubscriptionInput } from './subscription-params.js';
 import { currentPeriod } from './subscription-shape.js';
+import { endTrials, heldUntilConversion, liveInSlot, replaceNonTrials } from './replacement.js';
+
+export { endSubscription } from './replacement.js';
 
 /** What provisioning did: the subscription shown to the caller, and what was billed. */
 export interface Provisioned {
@@ -25,11 +28,6 @@ export interface Provisioned {
   document?: PricedDocument;
   proration?: Proration;
   billingPeriodRange?: Window;
-}
-
-/** Ends a subscription at `end` (cancelled now), keeping what it already was. */
-export function endSubscription(sub: SubscriptionRecord, end: number, now: number): SubscriptionRecord {
-  return { ...sub, endDate: end, cancellationDate: now, status: 'CANCELED', updatedAt: now };
 }
 
 /** A fresh subscription record for a plan of the latest catalog. */
@@ -73,8 +71,11 @@ export async function scheduleDowngrade(ctx: EngineContext, fx: WriteEffects, su
   if (!planId || planId === sub.planId) return;
   const plan = catalog.plans.get(planId);
   if (!plan) return;
-  const down = newRecord(ctx, { customerId: sub.customerId, plan, resourceId: sub.resourceId, start: at, now: fx.now, usageAnchor: sub.usageAnchor });
+  let down = newRecord(ctx, { customerId: sub.customerId, plan, resourceId: sub.resourceId, start: at, now: fx.now, usageAnchor: sub.usageAnchor });
   down.metadata = { startedBy: 'downgrade', previousSubscriptionId: sub.id };
+  // A trial still running then that converts replaces the downgrade plan too (docs/conventions.md#one-subscription-in-force).
+  const conversion = conversionAfter(await liveInSlot(fx, sub, sub.id), at, (id) => catalog.plans.get(id)?.trial?.onEnd === 'CONVERT_TO_PAID');
+  if (conversion) down = heldUntilConversion(down, conversion.at, conversion.planId, fx.now);
   await fx.tx.putSubscription(down);
   await fx.change('subscription.updated', down.customerId, down.id, { status: down.status, planId: down.planId });
 }
@@ -88,41 +89,6 @@ export async function saveSubscription(fx: WriteEffects, rec: SubscriptionRecord
   fx.emit('entitlementsUpdated', { customerId: rec.customerId, resourceId: rec.resourceId || null, reason: 'subscription.updated', at: new Date(fx.now) });
 }
 
-/**
- * Ends what a new subscription replaces (docs/conventions.md#provisioning): a trial ends other
- * trials of the product; a non-trial ends the other non-trial subscriptions and a trial of the
- * same plan; trials of other plans stay, and a converting trial holds the paid one until it ends.
- */
-export async function replaceExisting(fx: WriteEffects, rec: SubscriptionRecord, existing: SubscriptionRecord[], trialPlanOnEnd?: string): Promise<void> {
-  const now = fx.now;
-  const isTrial = rec.trialEndDate !== null && rec.trialEndDate > now;
-  const inTrial = (s: SubscriptionRecord) => s.trialEndDate !== null && s.trialEndDate > now;
-  for (const s of existing) {
-    if (s.id === rec.id) continue;
-    const sTrial = inTrial(s);
-    const replaced = isTrial ? sTrial : !sTrial || s.planId === rec.planId;
-    if (!replaced) {
-      if (isTrial && !sTrial && trialPlanOnEnd === 'CONVERT_TO_PAID' && (s.endDate === null || s.endDate > rec.trialEndDate!)) {
-        const at = rec.trialEndDate!;
-        const held: SubscriptionRecord = {
-          ...s,
-          endDate: at,
-          cancellationDate: now,
-          scheduledUpdates: [...s.scheduledUpdates, { kind: 'CANCELLATION', status: 'SCHEDULED', at, planId: rec.planId }],
-          updatedAt: now,
-        };
-        await fx.tx.putSubscription(held);
-        await fx.change('subscription.updated', s.customerId, s.id, { status: statusAt(held, now), endDate: at });
-      }
-      continue;
-    }
-    const ended = endSubscription(s, Math.max(Math.min(rec.startDate, s.endDate ?? Infinity), s.startDate), now);
-    await fx.tx.putSubscription(ended);
-    await fx.change('subscription.updated', s.customerId, s.id, { status: 'CANCELED', endDate: ended.endDate });
-    fx.emit('subscriptionUpdated', { customerId: s.customerId, subscriptionId: s.id, status: 'CANCELED', at: new Date(now) });
-  }
-}
-
 /** Validates a promotion code for a subscription (unknown, inactive, expired or exhausted: PROMOTION_CODE_INVALID). */
 export async function checkPromotion(ctx: EngineContext, fx: WriteEffects, code: string, alreadyOn?: SubscriptionRecord): Promise<void> {
   const redemptions = (await fx.tx.countPromotionCodeRedemptions(code)) - (alreadyOn?.promotionCode === code ? 1 : 0);
@@ -130,9 +96,10 @@ export async function checkPromotion(ctx: EngineContext, fx: WriteEffects, code:
 }
 
 /**
- * Provisions a subscription inside an open write. Upgrades (a plan later in the product's order)
- * take effect now with proration when the billing period stays; downgrades from a paid
- * subscription are scheduled for the end of its billing period. Bills the first period (or the
+ * Provisions a subscription inside an open write, replacing what runs in its product and
+ * resource by docs/conventions.md#one-subscription-in-force. Upgrades (a plan later in the
+ * product's order) take effect now with proration when the billing period stays; downgrades from
+ * a paid subscription are scheduled for the end of its billing period. Bills the first period (or the
  * proration) with an invoice; with a payment provider and no payment method, the subscription
  * waits in PAYMENT_PENDING and `checkout` is the provider call for the caller to make after the commit.
  */
@@ -146,18 +113,20 @@ export async function provisionInTx(
   const now = fx.now;
   const start = input.startDate ?? now;
   if (input.promotionCode) await checkPromotion(ctx, fx, input.promotionCode);
-  const existing = (await fx.tx.listSubscriptionsByCustomer(input.customerId)).filter(
-    (s) => s.productId === input.plan.productId && s.resourceId === input.resourceId && isLiveAt(s, now),
-  );
-  const inTrial = (s: SubscriptionRecord) => s.trialEndDate !== null && s.trialEndDate > now;
+  const slot = { customerId: input.customerId, productId: input.plan.productId, resourceId: input.resourceId };
+  let existing = await liveInSlot(fx, slot);
+  const inTrial = (s: SubscriptionRecord) => inTrialAt(s, now);
   // Rule 2: provisioning the plan of one's current trial buys it now instead of trying again.
   const trialOfPlan = existing.some((s) => s.planId === input.plan.id && inTrial(s));
   const trialDays = input.plan.trial && !input.skipTrial && !trialOfPlan ? input.plan.trial.days : 0;
   const isTrial = trialDays > 0;
-  const current = existing.find((s) => statusAt(s, now) === 'ACTIVE' && !inTrial(s));
+  let current = existing.find((s) => statusAt(s, now) === 'ACTIVE' && !inTrial(s));
   const catalog = ctx.latest().catalog;
   // Usage windows continue from the subscription in force, so counted usage carries over.
   const usageAnchor = (current ?? existing.find((s) => statusAt(s, now) === 'IN_TRIAL'))?.usageAnchor ?? start;
+  const paid = input.plan.pricingType === 'PAID' && input.billingPeriod !== null;
+  // A paid plan waiting for its payment replaces nothing yet: confirmPayment does (confirmPaymentInTx).
+  const awaitsPayment = paid && !isTrial && ctx.paymentProvider !== undefined && !opts.estimate && customer.billingInfo?.hasPaymentMethod !== true;
 
   const rec = newRecord(ctx, { customerId: input.customerId, plan: input.plan, resourceId: input.resourceId, start, now, usageAnchor });
   rec.billingPeriod = input.billingPeriod;
@@ -175,12 +144,17 @@ export async function provisionInTx(
     current.billingPeriod !== null &&
     current.planId !== input.plan.id &&
     catalog.planRank(input.plan.id) < catalog.planRank(current.planId);
-  if (isDowngrade) {
+  if (isDowngrade || !awaitsPayment) {
+    // The newest provisioning is the customer's choice: every trial of the product and resource
+    // ends now, giving back what it held (docs/conventions.md#one-subscription-in-force).
+    await endTrials(fx, slot);
+    existing = await liveInSlot(fx, slot);
+    if (current) current = existing.find((s) => s.id === current!.id);
+  }
+  if (isDowngrade && current) {
     // A paid subscription keeps what was paid for until its period ends.
     const at = currentPeriod(current, now)!.end;
-    for (const s of existing) {
-      if (statusAt(s, now) === 'NOT_STARTED') await fx.tx.putSubscription(endSubscription(s, s.startDate, now));
-    }
+    await replaceNonTrials(fx, rec, { trialEndDate: null, convertsToPaid: false, replacesAt: at }, [current.id]);
     const scheduled: SubscriptionRecord = {
       ...current,
       endDate: at,
@@ -215,17 +189,16 @@ export async function provisionInTx(
     if (input.plan.trial?.onEnd === 'DOWNGRADE') {
       rec.endDate = rec.trialEndDate;
       // The journey's downgrade plan follows only when nothing else of the product goes on.
-      const continues = existing.some((s) => !inTrial(s) && (s.endDate === null || s.endDate > rec.trialEndDate!));
+      const continues = existing.some((s) => s.endDate === null || s.endDate > rec.trialEndDate!);
       if (!continues) await scheduleDowngrade(ctx, fx, rec, rec.trialEndDate);
     }
   }
 
   const result: Provisioned = { record: rec, status: 'SUCCESS' };
-  const paid = input.plan.pricingType === 'PAID' && rec.billingPeriod !== null;
   if (paid && !isTrial) {
     // An upgrade in the same billing period keeps the cycle and is prorated; anything else starts one.
     const keepCycle = current !== undefined && current.billingPeriod === rec.billingPeriod && start === now;
-    if (keepCycle) rec.billingAnchor = current.billingAnchor;
+    if (keepCycle) rec.billingAnchor = current!.billingAnchor;
     const period = billingPeriodAt(rec.billingAnchor, rec.billingPeriod!, Math.max(now, rec.billingAnchor));
     result.billingPeriodRange = period;
     if (current?.billingPeriod && start === now) {
@@ -239,7 +212,7 @@ export async function provisionInTx(
       const invoice = await issueInvoice(ctx, fx, { sub: rec, kind: keepCycle ? 'UPDATE' : 'PROVISIONING', dedupeKey: periodKey(rec, period), period, document: result.document });
       if (invoice) result.invoice = invoice;
     }
-    if (ctx.paymentProvider && !opts.estimate && customer.billingInfo?.hasPaymentMethod !== true) {
+    if (awaitsPayment && ctx.paymentProvider) {
       // The provider is called after the commit, never here (docs/providers.md): this commits the pending call.
       rec.status = 'PAYMENT_PENDING';
       const input: CheckoutInput = {
@@ -261,18 +234,7 @@ export async function provisionInTx(
     result.billingPeriodRange = period;
     result.document = periodDocument(ctx, rec, customer, period);
   }
-  await replaceExisting(fx, rec, existing, input.plan.trial?.onEnd);
-  if (!isTrial) {
-    // Bought beside a trial of another plan that will convert: it gives way when the trial converts.
-    const converting = existing.find(
-      (s) => inTrial(s) && s.planId !== rec.planId && s.endDate === null && catalog.plans.get(s.planId)?.trial?.onEnd === 'CONVERT_TO_PAID',
-    );
-    if (converting && (rec.endDate === null || rec.endDate > converting.trialEndDate!)) {
-      rec.endDate = converting.trialEndDate;
-      rec.cancellationDate = now;
-      rec.scheduledUpdates = [...rec.scheduledUpdates, { kind: 'CANCELLATION', status: 'SCHEDULED', at: converting.trialEndDate!, planId: converting.planId }];
-    }
-  }
+  await replaceNonTrials(fx, rec, { trialEndDate: isTrial ? rec.trialEndDate : null, convertsToPaid: input.plan.trial?.onEnd === 'CONVERT_TO_PAID', replacesAt: rec.startDate });
   await saveSubscription(fx, rec, { planId: rec.planId });
   return result;
 }
@@ -285,11 +247,9 @@ export async function confirmPaymentInTx(fx: WriteEffects, sub: SubscriptionReco
   if (sub.status !== 'PAYMENT_PENDING') {
     throw new TesseraError('CONFLICT', `confirmPayment.subscriptionId: subscription "${sub.id}" is not awaiting payment`, { field: 'subscriptionId', status: sub.status });
   }
-  const existing = (await fx.tx.listSubscriptionsByCustomer(sub.customerId)).filter(
-    (s) => s.productId === sub.productId && s.resourceId === sub.resourceId && isLiveAt(s, fx.now),
-  );
   const active: SubscriptionRecord = { ...sub, status: 'ACTIVE', updatedAt: fx.now };
-  await replaceExisting(fx, active, existing);
+  await endTrials(fx, sub, sub.id);
+  await replaceNonTrials(fx, active, { trialEndDate: null, convertsToPaid: false, replacesAt: active.startDate });
   await saveSubscription(fx, active, { paymentConfirmed: true });
   return active;
 }

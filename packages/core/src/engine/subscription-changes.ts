@@ -1,7 +1,7 @@
 import type { CatalogIds } from '../catalog/ids.js';
 import { BILLING_PERIODS, type BillingPeriod } from '../catalog/types.js';
 import { TesseraError } from '../errors.js';
-import { statusAt } from '../rules/lifecycle.js';
+import { conversionAfter, statusAt } from '../rules/lifecycle.js';
 import type { Proration } from '../rules/proration.js';
 import type { PricedDocument } from '../rules/invoice.js';
 import { billingPeriodAt, type Window } from '../rules/windows.js';
@@ -10,6 +10,7 @@ import { changeDocument, issueInvoice, periodKey, requireSubscription, toInvoice
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { Params } from './params.js';
 import { checkPromotion, confirmPaymentInTx, endSubscription, saveSubscription as save } from './provisioning.js';
+import { heldUntilConversion, liveInSlot } from './replacement.js';
 import { readAddons, readBillableFeatures } from './subscription-params.js';
 import { currentPeriod, toSubscription, type Subscription } from './subscription-shape.js';
 
@@ -115,14 +116,19 @@ export async function cancelSubscriptionScheduledUpdates(ctx: EngineContext, par
     const drop = (u: ScheduledUpdate) => DROPPABLE.includes(u.kind) && u.at > fx.now && (only === undefined || u.status === only);
     const dropped = sub.scheduledUpdates.filter(drop);
     if (dropped.length === 0) return toSubscription(sub, fx.now);
-    const next: SubscriptionRecord = { ...sub, scheduledUpdates: sub.scheduledUpdates.filter((u) => !drop(u)), updatedAt: fx.now };
+    let next: SubscriptionRecord = { ...sub, scheduledUpdates: sub.scheduledUpdates.filter((u) => !drop(u)), updatedAt: fx.now };
     for (const u of dropped) {
       if (u.kind !== 'PLAN_CHANGE') continue;
-      // The end the downgrade scheduled goes with it (a cancellation of its own would not be a PLAN_CHANGE).
+      // The end the downgrade scheduled goes with it (a cancellation of its own would not be a
+      // PLAN_CHANGE); a trial running beside it that converts still replaces it then
+      // (docs/conventions.md#one-subscription-in-force).
       if (next.endDate === u.at) {
         next.endDate = null;
         next.cancellationDate = null;
         next.status = 'ACTIVE';
+        const catalog = ctx.latest().catalog;
+        const conversion = conversionAfter(await liveInSlot(fx, sub, sub.id), fx.now, (planId) => catalog.plans.get(planId)?.trial?.onEnd === 'CONVERT_TO_PAID');
+        if (conversion) next = heldUntilConversion(next, conversion.at, conversion.planId, fx.now);
       }
       for (const s of await fx.tx.listSubscriptionsByCustomer(sub.customerId)) {
         if (s.metadata.previousSubscriptionId === sub.id && s.startDate === u.at && statusAt(s, fx.now) === 'NOT_STARTED') {

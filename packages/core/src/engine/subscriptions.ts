@@ -6,6 +6,7 @@ import { write, type EngineContext, type WriteEffects } from './context.js';
 import { Params, readIdArgument } from './params.js';
 import { readSubscriptionInput } from './subscription-params.js';
 import { endSubscription, provisionInTx, scheduleDowngrade } from './provisioning.js';
+import { restoreHeldForTrial } from './replacement.js';
 import { requireSubscription, toInvoice, type Invoice } from './billing.js';
 import { currentPeriod, toSubscription, type Subscription } from './subscription-shape.js';
 import { startCheckout } from './payments.js';
@@ -20,19 +21,6 @@ export interface ProvisionSubscriptionResult {
   status: 'SUCCESS' | 'PAYMENT_REQUIRED';
   subscription: Subscription;
   checkoutUrl?: string;
-}
-
-/** A trial that will not convert gives back the paid subscriptions it was to replace. */
-async function restoreHeldForTrial(fx: WriteEffects, trial: SubscriptionRecord): Promise<void> {
-  const isHold = (u: SubscriptionRecord['scheduledUpdates'][number]) =>
-    u.kind === 'CANCELLATION' && u.at === trial.trialEndDate && u.planId === trial.planId;
-  for (const s of await fx.tx.listSubscriptionsByCustomer(trial.customerId)) {
-    if (s.id === trial.id || s.productId !== trial.productId || s.resourceId !== trial.resourceId) continue;
-    if (!s.scheduledUpdates.some(isHold) || s.endDate !== trial.trialEndDate) continue;
-    const back: SubscriptionRecord = { ...s, endDate: null, cancellationDate: null, status: 'ACTIVE', scheduledUpdates: s.scheduledUpdates.filter((u) => !isHold(u)), updatedAt: fx.now };
-    await fx.tx.putSubscription(back);
-    await fx.change('subscription.updated', s.customerId, s.id, { status: statusAt(back, fx.now), endDate: null });
-  }
 }
 
 /** `provisionSubscription`: see API.md. */
@@ -146,26 +134,29 @@ export async function cancelSubscription(ctx: EngineContext, params: unknown): P
     const ended = endSubscription(sub, end, now);
     await fx.tx.putSubscription(ended);
     await fx.change('subscription.updated', sub.customerId, sub.id, { status: 'CANCELED', endDate: end });
-    if (sub.trialEndDate !== null && end < sub.trialEndDate) await restoreHeldForTrial(fx, sub);
+    // Ended at or before its trial's end, the trial never converts: what it held comes back
+    // (docs/conventions.md#one-subscription-in-force), and what runs beside it is not its to end.
+    const trialCut = sub.trialEndDate !== null && sub.trialEndDate > now && end <= sub.trialEndDate;
+    if (trialCut) await restoreHeldForTrial(fx, sub);
     // Whatever was scheduled to start after it (an earlier downgrade) is replaced by this journey.
     const all = await fx.tx.listSubscriptionsByCustomer(sub.customerId);
     for (const s of all) {
+      if (trialCut && s.metadata.previousSubscriptionId !== sub.id) continue;
       if (s.id !== sub.id && s.productId === sub.productId && s.resourceId === sub.resourceId && statusAt(s, now) === 'NOT_STARTED') {
         await fx.tx.putSubscription(endSubscription(s, s.startDate, now));
         await fx.change('subscription.updated', s.customerId, s.id, { status: 'CANCELED' });
       }
     }
-    // Another subscription of the product still paid for at `end` keeps the customer off the
-    // downgrade plan; one still in trial then does not (its own end decides). A trial that already
-    // converted to paid counts as paid.
-    const othersLive = all.some(
+    // Another subscription of the product still paid for at `end` (or arranged to start after it)
+    // keeps the customer off the downgrade plan; one still in trial then does not (its own end
+    // decides). A trial that already converted to paid counts as paid.
+    const othersLive = (await fx.tx.listSubscriptionsByCustomer(sub.customerId)).some(
       (s) =>
         s.id !== sub.id &&
         s.productId === sub.productId &&
         s.resourceId === sub.resourceId &&
         (s.trialEndDate === null || s.trialEndDate <= end) &&
-        isLiveAt(s, end) &&
-        statusAt(s, now) !== 'NOT_STARTED',
+        isLiveAt(s, end),
     );
     if (!othersLive && status !== 'NOT_STARTED') await scheduleDowngrade(ctx, fx, ended, end);
     fx.invalidate(sub.customerId);
