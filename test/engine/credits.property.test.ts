@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal, TesseraError } from '@tessera/core';
+import { arbCreditAmount, arbCreditGrant, arbRechargeSettings, ledgerBalances, rechargeSpendWithinLimit, type CreditGrantSpec } from '@tessera/testing';
 import { creditsCatalog } from './credits-catalog.js';
 import { engineOn, storeFactories, type StoreFactory } from './stores.js';
 
@@ -14,19 +15,8 @@ const CUR = 'ai-credits';
 /** ai-tokens cost 2 credits each (test/engine/credits-catalog.ts). */
 const TOKEN_COST = 2;
 
-/** A positive credit amount with up to 4 fraction digits, as a decimal string (never a float). */
-const arbCredits = (maxUnits: number): fc.Arbitrary<string> =>
-  fc.integer({ min: 1, max: maxUnits * 10_000 }).map((n) => new Decimal(n).div(10_000).toFixed());
-
-interface GrantOp {
-  op: 'grant';
-  amount: string;
-  category: 'PAID' | 'PROMOTIONAL';
-  /** undefined: the default priority (100). */
-  priority: number | undefined;
-  /** Hours from now until it expires; undefined: never. */
-  expiresInHours: number | undefined;
-}
+/** A grant: either category, priority 1 to 4 or the default (100), expiring within six days or never. */
+type GrantOp = { op: 'grant' } & CreditGrantSpec;
 type CreditOp =
   | GrantOp
   | { op: 'consume'; amount: string }
@@ -34,19 +24,13 @@ type CreditOp =
   | { op: 'void'; pick: number }
   | { op: 'advance'; hours: number };
 
-const arbGrant: fc.Arbitrary<GrantOp> = fc.record({
-  op: fc.constant('grant' as const),
-  amount: arbCredits(500),
-  category: fc.constantFrom('PAID' as const, 'PROMOTIONAL' as const),
-  priority: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
-  expiresInHours: fc.option(fc.integer({ min: 1, max: 24 * 6 }), { nil: undefined }),
-});
+const arbGrant: fc.Arbitrary<GrantOp> = arbCreditGrant({ maxAmount: 500, maxPriority: 4, maxExpiryHours: 24 * 6 }).map((g) => ({ op: 'grant' as const, ...g }));
 
 /** Grants (random priorities, expiries, categories), burns of both kinds, voids and clock advances. */
 const arbCreditSequence: fc.Arbitrary<CreditOp[]> = fc.array(
   fc.oneof(
     { weight: 3, arbitrary: arbGrant },
-    { weight: 3, arbitrary: fc.record({ op: fc.constant('consume' as const), amount: arbCredits(300) }) },
+    { weight: 3, arbitrary: fc.record({ op: fc.constant('consume' as const), amount: arbCreditAmount({ max: 300 }) }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('usage' as const), tokens: fc.integer({ min: 1, max: 150 }) }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('void' as const), pick: fc.nat() }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('advance' as const), hours: fc.integer({ min: 1, max: 24 * 12 }) }) },
@@ -54,31 +38,12 @@ const arbCreditSequence: fc.Arbitrary<CreditOp[]> = fc.array(
   { minLength: 1, maxLength: 25 },
 );
 
-interface RechargeSettings {
-  thresholdType: 'CREDIT_AMOUNT' | 'DOLLAR_AMOUNT';
-  /** In credits; a DOLLAR_AMOUNT threshold is its worth at $0.01. */
-  threshold: number;
-  target: number;
-  /** In cents; undefined: no limit. */
-  maxSpendCents: number | undefined;
-  grantExpirationPeriod: 'ONE_MONTH' | 'ONE_YEAR' | undefined;
-}
+/**
+ * Automatic recharge settings, or none: CREDIT_AMOUNT or DOLLAR_AMOUNT thresholds up to 400
+ * credits, targets up to 2,000 credits ($20.00 a full recharge), sometimes a spend limit up to $25.00.
+ */
+const arbRecharge = fc.option(arbRechargeSettings({ maxThreshold: 400, maxAbove: 1600, maxSpendCents: 2500 }), { nil: undefined });
 
-/** Automatic recharge settings, or none. Targets up to 2,000 credits ($20.00 a full recharge). */
-const arbRecharge: fc.Arbitrary<RechargeSettings | undefined> = fc.option(
-  fc
-    .record({
-      thresholdType: fc.constantFrom('CREDIT_AMOUNT' as const, 'DOLLAR_AMOUNT' as const),
-      threshold: fc.integer({ min: 0, max: 400 }),
-      above: fc.integer({ min: 1, max: 1600 }),
-      maxSpendCents: fc.option(fc.integer({ min: 1, max: 2500 }), { nil: undefined }),
-      grantExpirationPeriod: fc.option(fc.constantFrom('ONE_MONTH' as const, 'ONE_YEAR' as const), { nil: undefined }),
-    })
-    .map(({ above, ...r }) => ({ ...r, target: r.threshold + above })),
-  { nil: undefined },
-);
-
-const cents = (n: number) => new Decimal(n).div(100).toFixed(2);
 const sum = (xs: readonly string[]) => xs.reduce((a, x) => a.plus(x), new Decimal(0));
 
 async function withEngine<T>(factory: StoreFactory, fn: (env: Awaited<ReturnType<typeof engineOn>>) => Promise<T>): Promise<T> {
@@ -103,11 +68,7 @@ for (const factory of storeFactories()) {
                 customerId,
                 currencyId: CUR,
                 isEnabled: true,
-                thresholdType: recharge.thresholdType,
-                thresholdValue: recharge.thresholdType === 'CREDIT_AMOUNT' ? String(recharge.threshold) : cents(recharge.threshold),
-                targetBalance: String(recharge.target),
-                ...(recharge.maxSpendCents === undefined ? {} : { maxSpendLimit: cents(recharge.maxSpendCents) }),
-                ...(recharge.grantExpirationPeriod === undefined ? {} : { grantExpirationPeriod: recharge.grantExpirationPeriod }),
+                ...recharge,
               });
             }
             const grantIds: string[] = [];
@@ -157,23 +118,15 @@ for (const factory of storeFactories()) {
               const recharged = sum(after.ledger.slice(before.ledger.length).filter((e) => e.kind === 'RECHARGE').map((e) => e.amount));
 
               expect(after.balance.isNegative() && !after.balance.isZero()).toBe(false);
-              for (const g of after.grants) {
-                const entries = after.ledger.filter((e) => e.grantId === g.id).map((e) => e.amount);
-                expect(sum(entries).eq(g.remaining), `grant ${g.id}: ledger ${sum(entries)} vs remaining ${g.remaining}`).toBe(true);
-              }
+              ledgerBalances({ grants: after.grants, entries: after.ledger });
               if (materialised) expect(sum(after.ledger.map((e) => e.amount)).eq(after.balance), 'ledger total vs balance').toBe(true);
               if (expected !== undefined) expect(after.balance.toFixed(), `${op.op} balance`).toBe(expected.plus(recharged).toFixed());
               if (op.op === 'advance') expect(after.balance.lte(before.balance)).toBe(true);
               if (!recharge) expect(recharged.isZero()).toBe(true);
 
-              if (recharge?.maxSpendCents !== undefined) {
-                const byMonth = new Map<string, Decimal>();
-                for (const i of await engine.getInvoices({ customerId })) {
-                  if (i.kind !== 'RECHARGE') continue;
-                  const month = i.createdAt.toISOString().slice(0, 7);
-                  byMonth.set(month, (byMonth.get(month) ?? new Decimal(0)).plus(i.total));
-                }
-                for (const [month, spent] of byMonth) expect(spent.lte(cents(recharge.maxSpendCents)), `${month}: spent ${spent.toFixed()}`).toBe(true);
+              if (recharge?.maxSpendLimit !== undefined) {
+                const charges = (await engine.getInvoices({ customerId })).filter((i) => i.kind === 'RECHARGE').map((i) => ({ at: i.createdAt, amount: i.total }));
+                rechargeSpendWithinLimit(charges, recharge.maxSpendLimit);
               }
               before = after;
             }
@@ -186,7 +139,7 @@ for (const factory of storeFactories()) {
     it('the same grants and burns at one timestamp give the same balance in any order', async () => {
       type Burn = { op: 'consume'; amount: string } | { op: 'usage'; tokens: number };
       const arbBurn: fc.Arbitrary<Burn> = fc.oneof(
-        fc.record({ op: fc.constant('consume' as const), amount: arbCredits(200) }),
+        fc.record({ op: fc.constant('consume' as const), amount: arbCreditAmount({ max: 200 }) }),
         fc.record({ op: fc.constant('usage' as const), tokens: fc.integer({ min: 1, max: 100 }) }),
       );
       const cost = (b: Burn) => (b.op === 'consume' ? new Decimal(b.amount) : new Decimal(TOKEN_COST * b.tokens));

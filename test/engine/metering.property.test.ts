@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TesseraError, type CatalogDefinition, type FeatureDefinition, type MeteredEntitlement, type RawEvent, type UsagePeriod } from '@tessera/core';
+import { QuotaModel, arbQuotaOperations, arbReorderedBatches, referenceAggregate, type AggregatedEvent, type QuotaOutcome } from '@tessera/testing';
 import { demoCatalog, engineOn, storeFactories } from './stores.js';
 
 // Properties of metering (docs/metering.md) and of consumption and reservations
@@ -29,6 +30,7 @@ const AGGREGATED: FeatureDefinition[] = [
   { id: 'p-latest', type: 'METERED', meter: { eventName: 'job', aggregation: { type: 'LATEST', field: 'v' } } },
 ];
 const AGGREGATED_IDS = AGGREGATED.map((f) => f.id);
+const AGGREGATIONS = new Map(AGGREGATED.map((f) => [f.id, f.meter!.aggregation]));
 
 /** The demo catalog plus daily meters of every aggregation and a cumulative hard quota. */
 function propertyCatalog(): CatalogDefinition {
@@ -64,105 +66,48 @@ const arbEventSpec: fc.Arbitrary<EventSpec> = fc.record({
 
 const arbEventBatch: fc.Arbitrary<EventSpec[]> = fc.array(arbEventSpec, { minLength: 1, maxLength: 25 });
 
-/** The same events, permuted and cut into consecutive batches (`cuts[i]`: a batch ends after i). */
-const arbReordering = (n: number) =>
-  fc.record({
-    order: fc.shuffledSubarray(
-      Array.from({ length: n }, (_, i) => i),
-      { minLength: n, maxLength: n },
-    ),
-    cuts: fc.array(fc.boolean(), { minLength: n, maxLength: n }),
-  });
+/** A batch and the same events in another order and batching (arbReorderedBatches). */
+const arbEventBatchReordered = arbEventBatch.chain((events) => fc.tuple(fc.constant(events), arbReorderedBatches(events.map((_, i) => i))));
 
-const arbEventBatchReordered = arbEventBatch.chain((events) => fc.tuple(fc.constant(events), arbReordering(events.length)));
+const dimensionsOf = (spec: EventSpec): Record<string, string | number | boolean> => (spec.v === undefined ? { u: spec.u } : { v: spec.v, u: spec.u });
 
 const toEvent = (customerId: string, spec: EventSpec, i: number): RawEvent => ({
   customerId,
   eventName: 'job',
   idempotencyKey: `${customerId}/e${i}`,
   timestamp: new Date(BASE + spec.slot * SLOT),
-  dimensions: spec.v === undefined ? { u: spec.u } : { v: spec.v, u: spec.u },
+  dimensions: dimensionsOf(spec),
 });
 
-/** The reference model: every aggregation per UTC day, from scratch. Days without input are absent. */
-function model(events: readonly EventSpec[]): Record<string, { start: number; value: number }[]> {
-  const byDay = new Map<number, EventSpec[]>();
+/**
+ * The reference: every aggregation per UTC day, from scratch (referenceAggregate of the kit, which
+ * shares no code with the engine). Days without input are absent.
+ */
+function model(events: readonly EventSpec[], featureIds: readonly string[] = AGGREGATED_IDS): Record<string, { start: number; value: number }[]> {
+  const byDay = new Map<number, AggregatedEvent[]>();
   for (const e of events) {
-    const ts = BASE + e.slot * SLOT;
-    const day = ts - (ts % DAY);
-    byDay.set(day, [...(byDay.get(day) ?? []), e]);
+    const timestamp = BASE + e.slot * SLOT;
+    const day = timestamp - (timestamp % DAY);
+    byDay.set(day, [...(byDay.get(day) ?? []), { timestamp, dimensions: dimensionsOf(e) }]);
   }
-  const out: Record<string, { start: number; value: number }[]> = Object.fromEntries(AGGREGATED_IDS.map((id) => [id, []]));
-  for (const day of [...byDay.keys()].sort((a, b) => a - b)) {
-    const es = byDay.get(day)!;
-    const withV = es.filter((e) => e.v !== undefined);
-    const vs = withV.map((e) => e.v!);
-    out['p-count']!.push({ start: day, value: es.length });
-    out['p-unique']!.push({ start: day, value: new Set(es.map((e) => `${typeof e.u}:${String(e.u)}`)).size });
-    if (vs.length === 0) continue;
-    const sum = vs.reduce((a, b) => a + b, 0);
-    out['p-sum']!.push({ start: day, value: sum });
-    out['p-max']!.push({ start: day, value: Math.max(...vs) });
-    out['p-min']!.push({ start: day, value: Math.min(...vs) });
-    out['p-avg']!.push({ start: day, value: sum / vs.length });
-    // Latest timestamp wins; on a tie, the larger value.
-    const latest = withV.reduce((best, e) => (e.slot > best.slot || (e.slot === best.slot && e.v! > best.v!) ? e : best));
-    out['p-latest']!.push({ start: day, value: latest.v! });
-  }
-  return out;
+  const days = [...byDay.keys()].sort((a, b) => a - b);
+  return Object.fromEntries(
+    featureIds.map((id) => [
+      id,
+      days.flatMap((start) => {
+        const value = referenceAggregate(AGGREGATIONS.get(id)!, byDay.get(start)!);
+        return value === undefined ? [] : [{ start, value }];
+      }),
+    ]),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
-// Consumption and reservations and their model
+// Consumption and reservations: the kit's QuotaModel is the reference, arbQuotaOperations the
+// interleavings (reserve, consume, commit, release, clock advances).
 
-type QuotaOp =
-  | { kind: 'reserve'; amount: number; expiresIn: number; overage: 'REJECT' | 'CAP' }
-  | { kind: 'consume'; amount: number; overage: 'REJECT' | 'CAP' }
-  | { kind: 'commit'; pick: number; amount: number | undefined }
-  | { kind: 'release'; pick: number }
-  | { kind: 'advance'; ms: number };
-
-const arbOverage = fc.constantFrom<'REJECT' | 'CAP'>('REJECT', 'CAP');
-
-/** Interleavings of reserve, consume, commit (full or partial), release and clock advances (expiry). */
-const arbQuotaOps: fc.Arbitrary<QuotaOp[]> = fc.array(
-  fc.oneof(
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant('reserve' as const), amount: fc.integer({ min: 0, max: 9 }), expiresIn: fc.integer({ min: 1, max: 10 }).map((m) => m * MINUTE), overage: arbOverage }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('consume' as const), amount: fc.integer({ min: 0, max: 9 }), overage: arbOverage }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('commit' as const), pick: fc.nat(), amount: fc.option(fc.nat({ max: 9 }), { nil: undefined }) }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 6 * 60 }).map((s) => s * 1000) }) },
-  ),
-  { maxLength: 30 },
-);
-
-interface ModelHold {
-  id: string;
-  amount: number;
-  expiresAt: number;
-  status: 'HELD' | 'COMMITTED' | 'RELEASED';
-  committed: number | null;
-}
-
-/** The outcome of one op: what it answered, or the error code it threw. */
-type Outcome = Record<string, unknown> | null;
-
-class QuotaModel {
-  /** Usage recorded: consumed plus committed. */
-  recorded = 0;
-  readonly holds: ModelHold[] = [];
-
-  held(now: number): number {
-    return this.holds.filter((h) => h.status === 'HELD' && h.expiresAt > now).reduce((a, h) => a + h.amount, 0);
-  }
-
-  /** How much of `amount` fits now, or null when REJECT refuses it. */
-  fit(amount: number, overage: 'REJECT' | 'CAP', now: number): number | null {
-    const available = Math.max(0, QUOTA_LIMIT - this.recorded - this.held(now));
-    if (amount <= available) return amount;
-    return overage === 'CAP' ? available : null;
-  }
-}
+/** The outcome of one call: what it answered, or the error code it threw (null: no call). */
+type Outcome = QuotaOutcome | null;
 
 async function outcomeOf<T>(call: Promise<T>, shape: (r: T) => Record<string, unknown>): Promise<Outcome> {
   try {
@@ -204,18 +149,10 @@ for (const factory of storeFactories()) {
 
     it('any order or batching of the same events gives the same usage, equal to the model, for every aggregation', async () => {
       await fc.assert(
-        fc.asyncProperty(arbEventBatchReordered, async ([events, { order, cuts }]) => {
+        fc.asyncProperty(arbEventBatchReordered, async ([events, batches]) => {
           const [inOrder, reordered] = await freshCustomers(2);
           await env.engine.reportEvent(events.map((e, i) => toEvent(inOrder!, e, i)));
-          let batch: RawEvent[] = [];
-          for (let k = 0; k < order.length; k++) {
-            const i = order[k]!;
-            batch.push(toEvent(reordered!, events[i]!, i));
-            if (cuts[k] || k === order.length - 1) {
-              await env.engine.reportEvent(batch);
-              batch = [];
-            }
-          }
+          for (const batch of batches) await env.engine.reportEvent(batch.map((i) => toEvent(reordered!, events[i]!, i)));
           const expected = model(events);
           expect(await histories(inOrder!)).toEqual(expected);
           expect(await histories(reordered!)).toEqual(expected);
@@ -257,16 +194,9 @@ for (const factory of storeFactories()) {
         fc.asyncProperty(arbUniqueEvents, async (events) => {
           const [customerId] = await freshCustomers(1);
           await env.engine.reportEvent(events.map((e, i) => toEvent(customerId!, { slot: e.slot, v: undefined, u: e.u }, i)));
-          const sets = new Map<number, Set<string>>();
-          for (const e of events) {
-            const ts = BASE + e.slot * SLOT;
-            const day = ts - (ts % DAY);
-            const set = sets.get(day) ?? new Set<string>();
-            set.add(`${typeof e.u}:${String(e.u)}`);
-            sets.set(day, set);
-          }
-          const expected = [...sets.entries()].sort(([a], [b]) => a - b).map(([start, set]) => ({ start, value: set.size }));
-          expect((await histories(customerId!))['p-unique']).toEqual(expected);
+          // referenceAggregate counts distinct typed values ('1' and 1 differ).
+          const expected = model(events.map((e) => ({ slot: e.slot, v: undefined, u: e.u })), ['p-unique']);
+          expect((await histories(customerId!))['p-unique']).toEqual(expected['p-unique']);
         }),
         fcOptions,
       );
@@ -274,10 +204,10 @@ for (const factory of storeFactories()) {
 
     it('for any interleaving of reserve, commit, release, expiry and consume, usage plus live holds never exceed the limit, grants equal the model, and ended holds are fully returned', async () => {
       await fc.assert(
-        fc.asyncProperty(arbQuotaOps, async (ops) => {
+        fc.asyncProperty(arbQuotaOperations(), async (ops) => {
           const customerId = `q${++run}`;
           await env.engine.provisionCustomer({ customerId });
-          const m = new QuotaModel();
+          const m = new QuotaModel(QUOTA_LIMIT);
           /** Granted as the engine reported it: consumed plus committed. */
           let grantedTotal = 0;
           const check = async () =>
@@ -291,9 +221,7 @@ for (const factory of storeFactories()) {
                 env.clock.advance(op.ms);
                 break;
               case 'consume': {
-                const fits = m.fit(op.amount, op.overage, now);
-                expected = fits === null ? { code: 'USAGE_LIMIT_EXCEEDED' } : { granted: fits };
-                if (fits !== null) m.recorded += fits;
+                expected = m.consume(op.amount, op.overage, now);
                 actual = await outcomeOf(env.engine.consumeUsage({ customerId, featureId: 'p-quota', amount: op.amount, overage: op.overage }), (r) => {
                   grantedTotal += r.granted;
                   return { granted: r.granted };
@@ -301,8 +229,6 @@ for (const factory of storeFactories()) {
                 break;
               }
               case 'reserve': {
-                const fits = m.fit(op.amount, op.overage, now);
-                expected = fits === null ? { code: 'USAGE_LIMIT_EXCEEDED' } : { granted: fits, status: 'HELD' };
                 let id = '';
                 actual = await outcomeOf(
                   env.engine.reserveUsage({ customerId, featureId: 'p-quota', amount: op.amount, overage: op.overage, expiresIn: op.expiresIn }),
@@ -311,23 +237,16 @@ for (const factory of storeFactories()) {
                     return { granted: r.granted, status: r.status };
                   },
                 );
-                if (fits !== null) m.holds.push({ id, amount: fits, expiresAt: now + op.expiresIn, status: 'HELD', committed: null });
+                expected = m.reserve(id, op.amount, op.overage, op.expiresIn, now);
                 break;
               }
               case 'commit': {
-                if (m.holds.length === 0) continue;
-                const h = m.holds[op.pick % m.holds.length]!;
+                const h = m.pick(op.pick);
+                if (!h) continue;
                 // A partial commit: anything from 0 to the held amount.
                 const amount = op.amount === undefined ? undefined : op.amount % (h.amount + 1);
                 const wasCommitted = h.status === 'COMMITTED';
-                if (wasCommitted) expected = { status: 'COMMITTED', committedAmount: h.committed };
-                else if (h.status === 'RELEASED' || h.expiresAt <= now) expected = { code: 'CONFLICT' };
-                else {
-                  h.status = 'COMMITTED';
-                  h.committed = amount ?? h.amount;
-                  m.recorded += h.committed;
-                  expected = { status: 'COMMITTED', committedAmount: h.committed };
-                }
+                expected = m.commit(h, amount, now);
                 actual = await outcomeOf(env.engine.commitReservation({ reservationId: h.id, ...(amount === undefined ? {} : { amount }) }), (r) => {
                   if (!wasCommitted) grantedTotal += r.committedAmount ?? 0;
                   return { status: r.status, committedAmount: r.committedAmount };
@@ -335,26 +254,20 @@ for (const factory of storeFactories()) {
                 break;
               }
               case 'release': {
-                if (m.holds.length === 0) continue;
-                const h = m.holds[op.pick % m.holds.length]!;
-                if (h.status === 'COMMITTED') expected = { code: 'CONFLICT' };
-                else if (h.status === 'RELEASED') expected = { status: 'RELEASED' };
-                else if (h.expiresAt <= now) expected = { status: 'EXPIRED' };
-                else {
-                  h.status = 'RELEASED';
-                  expected = { status: 'RELEASED' };
-                }
+                const h = m.pick(op.pick);
+                if (!h) continue;
+                expected = m.release(h, now);
                 actual = await outcomeOf(env.engine.releaseReservation({ reservationId: h.id }), (r) => ({ status: r.status }));
                 break;
               }
             }
             expect(actual).toEqual(expected);
-            const live = m.recorded + m.held(env.clock.nowMs());
+            const live = m.usage(env.clock.nowMs());
             expect(live).toBeLessThanOrEqual(QUOTA_LIMIT);
             expect(await check()).toBe(live);
           }
           expect(grantedTotal).toBe(m.recorded);
-          // Once every hold has ended, everything not recorded is available again.
+          // Once every hold has ended (arbQuotaOperations holds for 10 minutes at most), everything not recorded is available again.
           env.clock.advance(11 * MINUTE);
           expect(await check()).toBe(m.recorded);
           const rest = await env.engine.consumeUsage({ customerId, featureId: 'p-quota', amount: QUOTA_LIMIT + 1, overage: 'CAP' });

@@ -6,7 +6,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal, roundMoney, toMoney } from '../src/money.js';
 import {
-  type CreditCategory,
   type CreditGrant,
   type LedgerEntry,
   balanceAt,
@@ -20,7 +19,8 @@ import {
   planBurn,
   voidGrant,
 } from '../src/rules/credits.js';
-import { type RechargeConfig, decideRecharge, monthWindow, monthlySpend } from '../src/rules/recharge.js';
+import { type RechargeConfig, decideRecharge, monthlySpend } from '../src/rules/recharge.js';
+import { arbCreditAmount, arbCreditGrant, arbRechargeSettings, ledgerBalances, rechargeSpendWithinLimit, type CreditGrantSpec } from '@tessera/testing';
 
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 200);
 const HOUR = 3_600_000;
@@ -29,26 +29,13 @@ const T0 = Date.parse('2024-01-15T00:00:00Z');
 // ---------- Arbitraries ----------
 
 /** A positive credit amount with up to 4 fraction digits, 0.0001 to 1000. */
-const arbCreditAmount = fc.integer({ min: 1, max: 10_000_000 }).map((n) => new Decimal(n).div(10_000).toFixed());
+const arbAmount = arbCreditAmount({ max: 1000 });
 
-/** What a grant is given with; ids and instants are assigned when it is created. */
-interface GrantSpec {
-  category: CreditCategory;
-  amount: string;
-  priority: number;
-  /** Hours until it expires; null: never. */
-  expiresInHours: number | null;
-}
-
-const arbGrant: fc.Arbitrary<GrantSpec> = fc.record({
-  category: fc.constantFrom<CreditCategory>('PAID', 'PROMOTIONAL'),
-  amount: arbCreditAmount,
-  priority: fc.integer({ min: 1, max: 3 }),
-  expiresInHours: fc.option(fc.integer({ min: 1, max: 72 }), { nil: null }),
-});
+/** What a grant is given with (ids and instants are assigned when it is created): priority 1 to 3 or the default, expiring within 72 hours or never. */
+const arbGrant: fc.Arbitrary<CreditGrantSpec> = arbCreditGrant({ maxAmount: 1000, maxPriority: 3, maxExpiryHours: 72 });
 
 type Operation =
-  | { op: 'grant'; grant: GrantSpec }
+  | { op: 'grant'; grant: CreditGrantSpec }
   | { op: 'burn'; amount: string }
   | { op: 'advance'; hours: number }
   | { op: 'expire' }
@@ -58,7 +45,7 @@ type Operation =
 const arbCreditSequence: fc.Arbitrary<Operation[]> = fc.array(
   fc.oneof(
     { weight: 3, arbitrary: arbGrant.map((grant) => ({ op: 'grant' as const, grant })) },
-    { weight: 4, arbitrary: arbCreditAmount.map((amount) => ({ op: 'burn' as const, amount })) },
+    { weight: 4, arbitrary: arbAmount.map((amount) => ({ op: 'burn' as const, amount })) },
     { weight: 2, arbitrary: fc.integer({ min: 0, max: 48 }).map((hours) => ({ op: 'advance' as const, hours })) },
     { weight: 1, arbitrary: fc.constant({ op: 'expire' as const }) },
     { weight: 1, arbitrary: fc.nat(50).map((index) => ({ op: 'void' as const, index })) },
@@ -67,11 +54,11 @@ const arbCreditSequence: fc.Arbitrary<Operation[]> = fc.array(
 );
 
 /** Grants and burns all at one instant. */
-type InstantOp = { op: 'grant'; grant: GrantSpec; id: string } | { op: 'burn'; amount: string };
+type InstantOp = { op: 'grant'; grant: CreditGrantSpec; id: string } | { op: 'burn'; amount: string };
 
 /** A list of grants and burns at one instant, and two orders of it. */
 const arbBurnSequence: fc.Arbitrary<[InstantOp[], InstantOp[]]> = fc
-  .tuple(fc.array(arbGrant, { minLength: 1, maxLength: 8 }), fc.array(arbCreditAmount.map((a) => new Decimal(a).div(20).toFixed()), { maxLength: 8 }))
+  .tuple(fc.array(arbGrant, { minLength: 1, maxLength: 8 }), fc.array(arbAmount.map((a) => new Decimal(a).div(20).toFixed()), { maxLength: 8 }))
   .chain(([grants, burns]) => {
     const ops: InstantOp[] = [
       ...grants.map((grant, i) => ({ op: 'grant' as const, grant, id: `g${i}` })),
@@ -90,7 +77,7 @@ interface Wallet {
   next: number;
 }
 
-function addGrant(w: Wallet, spec: GrantSpec, id = `g${w.next++}`, kind: 'GRANT' | 'RECHARGE' = 'GRANT'): void {
+function addGrant(w: Wallet, spec: CreditGrantSpec, id = `g${w.next++}`, kind: 'GRANT' | 'RECHARGE' = 'GRANT'): void {
   const { grant, entry } = createGrant({
     id,
     customerId: 'c1',
@@ -98,7 +85,7 @@ function addGrant(w: Wallet, spec: GrantSpec, id = `g${w.next++}`, kind: 'GRANT'
     amount: spec.amount,
     category: spec.category,
     priority: spec.priority,
-    expiresAt: spec.expiresInHours === null ? null : w.now + spec.expiresInHours * HOUR,
+    expiresAt: spec.expiresInHours === undefined ? null : w.now + spec.expiresInHours * HOUR,
     createdAt: w.now,
     kind,
   });
@@ -111,6 +98,7 @@ const sum = (values: readonly string[]) => values.reduce((t, v) => t.plus(v), ne
 function assertInvariants(w: Wallet): void {
   // The ledger balances, grant by grant, and in total over all grants (expired and voided included).
   expect(ledgerMismatches(w.grants, w.entries)).toEqual([]);
+  ledgerBalances({ grants: w.grants, entries: w.entries });
   expect(ledgerBalance(w.entries)).toBe(sum(w.grants.map((g) => g.remaining)).toFixed());
   for (const g of w.grants) {
     expect(new Decimal(g.remaining).gte(0)).toBe(true);
@@ -166,7 +154,7 @@ describe('credit properties', () => {
 
   it('a burn plan takes min(amount, balance) in burn order, draining every grant but the last it touches', () => {
     fc.assert(
-      fc.property(fc.array(arbGrant, { maxLength: 8 }), arbCreditAmount, fc.integer({ min: 0, max: 96 }), (specs, amount, hours) => {
+      fc.property(fc.array(arbGrant, { maxLength: 8 }), arbAmount, fc.integer({ min: 0, max: 96 }), (specs, amount, hours) => {
         const w: Wallet = { grants: [], entries: [], now: T0, next: 0 };
         for (const s of specs) addGrant(w, s);
         const at = T0 + hours * HOUR;
@@ -240,23 +228,14 @@ const arbUnitPrice = fc.constantFrom(
   { amount: '0.1234', currency: 'KWD' },
 );
 
-const arbRechargeConfig: fc.Arbitrary<RechargeConfig> = fc
-  .record({
-    threshold: fc.integer({ min: 0, max: 50 }),
-    above: fc.integer({ min: 1, max: 300 }),
-    limitCents: fc.integer({ min: 1, max: 10_000 }),
-    expires: fc.option(fc.constantFrom<'ONE_MONTH' | 'ONE_YEAR'>('ONE_MONTH', 'ONE_YEAR'), { nil: undefined }),
-  })
-  .map(({ threshold, above, limitCents, expires }) => ({
-    customerId: 'c1',
-    currencyId: 'credits',
-    isEnabled: true,
-    thresholdType: 'CREDIT_AMOUNT' as const,
-    thresholdValue: String(threshold),
-    targetBalance: String(threshold + above),
-    maxSpendLimit: new Decimal(limitCents).div(100).toFixed(2),
-    ...(expires ? { grantExpirationPeriod: expires } : {}),
-  }));
+/** CREDIT_AMOUNT thresholds up to 50 credits, targets up to 300 above, always a spend limit up to 100.00. */
+const arbRechargeConfig: fc.Arbitrary<RechargeConfig> = arbRechargeSettings({
+  thresholdTypes: ['CREDIT_AMOUNT'],
+  maxThreshold: 50,
+  maxAbove: 300,
+  maxSpendCents: 10_000,
+  spendLimit: 'ALWAYS',
+}).map((settings) => ({ customerId: 'c1', currencyId: 'credits', isEnabled: true, ...settings }));
 
 /** Burns of up to 200 credits, each some hours after the previous, over about two months. */
 const arbUsage = fc.array(fc.record({ hours: fc.integer({ min: 0, max: 60 }), amount: fc.integer({ min: 1, max: 20_000 }).map((n) => new Decimal(n).div(100).toFixed()) }), {
@@ -287,12 +266,7 @@ describe('recharge properties', () => {
           charges.push({ at: now, amount: d.cost.amount });
           if (!d.limitedBySpend) expect(new Decimal(balanceAt(grants, now)).gte(config.targetBalance)).toBe(true);
         }
-        const months = new Map<number, Decimal>();
-        for (const c of charges) {
-          const start = monthWindow(c.at).start;
-          months.set(start, (months.get(start) ?? new Decimal(0)).plus(c.amount));
-        }
-        for (const total of months.values()) expect(total.lte(config.maxSpendLimit!)).toBe(true);
+        rechargeSpendWithinLimit(charges, config.maxSpendLimit);
       }),
       { numRuns },
     );

@@ -12,6 +12,7 @@ import { prorateAmount, prorateBetween, prorateChange } from '../src/rules/prora
 import { graduatedAmount, volumeAmount } from '../src/rules/tiers.js';
 import type { Window } from '../src/rules/windows.js';
 import { nthBillingPeriod } from '../src/rules/windows.js';
+import { documentAddsUp, totalsNeverNegative } from '@tessera/testing';
 
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 200);
 
@@ -250,6 +251,9 @@ describe('pricing properties', () => {
     fc.assert(
       fc.property(arbDocument, ({ currency, lines, coupon, rate }) => {
         const doc = assembleInvoice({ currency, lines, coupon, tax: { party: { billingCountryCode: 'FR' }, rates: new Map([['FR', rate]]) } });
+        // The kit's invariants (recomputed independently of the rules), then what they leave out.
+        totalsNeverNegative(doc);
+        documentAddsUp(doc, { coupon, taxRate: rate });
         const total = new Decimal(doc.total);
         expect(total.isNegative() && !total.isZero()).toBe(false);
         const discount = new Decimal(doc.discount?.amount ?? '0');

@@ -197,7 +197,7 @@ export interface UsageSequenceOptions {
   minLength?: number;
   /** Default 20. */
   maxLength?: number;
-  /** Idempotency keys come from a pool of this many per customer ('k1'...), so that they repeat; 0: no keys. Default 3. */
+  /** Idempotency keys come from a pool of this many per customer ('k1'...; up to 32), so that they repeat; 0: no keys. Default 3. */
   keys?: number;
   /** Negative DELTAs (a seat freed), never taking a running total below 0; default true. */
   negative?: boolean;
@@ -227,12 +227,16 @@ export function usageSpec(): fc.Arbitrary<UsageSpec> {
       [false, 4],
       [true, 1],
     ]),
-    key: weighted<number | undefined>([
-      [undefined, 2],
-      [0, 1],
-      [1, 1],
-      [2, 1],
-    ]),
+    // Keyed 3 times in 5; the number is reduced modulo the pool size, so every key of a pool of up to 32 is drawn.
+    key: fc
+      .record({
+        keyed: weighted([
+          [false, 2],
+          [true, 3],
+        ]),
+        n: index(),
+      })
+      .map(({ keyed, n }) => (keyed ? n : undefined)),
   });
 }
 
@@ -240,8 +244,9 @@ export function usageSpec(): fc.Arbitrary<UsageSpec> {
  * Sequences of `reportUsage` calls on METERED features without a meter: DELTAs (round values
  * favoured, some negative but never taking that customer's and feature's running total below 0)
  * and SETs, with idempotency keys from a small pool so that retries happen (a retry returns the
- * first result and changes nothing, whatever value it carries). Meant to be applied at one
- * instant, in order: running totals assume one usage window.
+ * first result and changes nothing, whatever value and behaviour it carries, even a DELTA that
+ * would take usage below 0). Meant to be applied at one instant, in order: running totals assume
+ * one usage window; `expectedUsage` says what each call must answer.
  * Shrinks to `[{ customerId: 'c1', featureId: <first such feature>, value: 1, updateBehavior: 'DELTA' }]`.
  * Throws at once when the catalog has no such feature.
  */
@@ -262,7 +267,8 @@ export function arbUsageSequence(catalog: CatalogInput, options: UsageSequenceOp
       const cell = `${customerId} ${featureId}`;
       const total = totals.get(cell) ?? 0;
       let value = s.value;
-      if (!s.set && s.negative && options.negative !== false) value = -Math.min(s.value, total);
+      // A retry is answered from its key before anything is applied, so its DELTA may go below what is there.
+      if (!s.set && s.negative && options.negative !== false) value = replay ? -s.value : -Math.min(s.value, total);
       if (!replay) totals.set(cell, s.set ? value : total + value);
       if (key !== undefined) used.add(`${customerId} ${key}`);
       return compact<ReportUsageParams>({ customerId, featureId, value: value === 0 ? 0 : value, updateBehavior: s.set ? 'SET' : 'DELTA', idempotencyKey: key });

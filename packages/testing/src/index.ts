@@ -72,3 +72,8 @@ export {
   type TimelineRow,
   type TimelineStep,
 } from './timeline.js';
+export { arbReorderedBatches } from './arbitraries-delivery.js';
+export { arbCreditAmount, arbCreditGrant, arbRechargeSettings, type CreditAmountOptions, type CreditGrantOptions, type CreditGrantSpec, type RechargeSettings, type RechargeSettingsOptions } from './arbitraries-credits.js';
+export { rechargeSpendWithinLimit, type RechargeCharge } from './invariants-credits.js';
+export { expectedUsage, referenceAggregate, type AggregatedEvent, type ExpectedUsage } from './reference-usage.js';
+export { QuotaModel, arbQuotaOperations, type Overage, type QuotaHold, type QuotaOperation, type QuotaOperationsOptions, type QuotaOutcome } from './reference-quota.js';
