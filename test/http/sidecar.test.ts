@@ -139,6 +139,7 @@ describe('the sidecar in process', () => {
         CUSTOMER_ID_ARCHIVED: 409,
         USAGE_LIMIT_EXCEEDED: 422,
         STORE_UNAVAILABLE: 503,
+        STORE_CORRUPT: 500,
         UNAUTHORIZED: 401,
       };
       for (const [code, status] of Object.entries(HTTP_STATUS)) {
@@ -146,7 +147,9 @@ describe('the sidecar in process', () => {
         next = new TesseraError(code as TesseraErrorCode, `${code} happened`, { field: 'customerId', value: 'c1' });
         const res = await post(stubApp, 'getCustomer', { customerId: 'c1' });
         expect([code, res.status]).toEqual([code, status]);
-        expect(await res.json()).toEqual({ error: { code, message: `${code} happened`, details: { field: 'customerId', value: 'c1' } } });
+        // A damaged record is the operator's business: the body names nothing (test/engine/corrupt-rows.test.ts).
+        if (code === 'STORE_CORRUPT') expect(await res.json()).toMatchObject({ error: { code, details: {} } });
+        else expect(await res.json()).toEqual({ error: { code, message: `${code} happened`, details: { field: 'customerId', value: 'c1' } } });
       }
     });
 

@@ -16,6 +16,11 @@ export type TesseraErrorCode =
   | 'RESERVATION_NOT_FOUND'
   | 'CONFLICT'
   | 'STORE_UNAVAILABLE'
+  /**
+   * A stored record cannot be read (a JSON column that does not parse): `details.table` and
+   * `details.key` name it. Only calls touching that record fail; restore it from a backup.
+   */
+  | 'STORE_CORRUPT'
   | 'OFFLINE'
   | 'UNAUTHORIZED'
   /** An unexpected failure inside a service (the sidecar answers it for non-Tessera errors). */

@@ -10,6 +10,7 @@ import type { TesseraErrorCode, TesseraErrorDetails } from '@tessera/core';
  * - 409: the request conflicts with stored state (CONFLICT, an archived customer's id).
  * - 422: USAGE_LIMIT_EXCEEDED: well formed and understood, refused because of the quota now;
  *   not 409 so that clients can tell "over the limit" from "state moved under you".
+ * - 500: STORE_CORRUPT (a damaged stored record; the body does not say which, the log does).
  * - 503: STORE_UNAVAILABLE (and OFFLINE, which a server does not normally send): retry later.
  * - 401: UNAUTHORIZED; the sidecar itself answers 403 for a read-only key calling a write method.
  */
@@ -30,6 +31,8 @@ export const HTTP_STATUS: Record<TesseraErrorCode, number> = {
   CONFLICT: 409,
   USAGE_LIMIT_EXCEEDED: 422,
   STORE_UNAVAILABLE: 503,
+  // Damaged stored data: retrying does not help and the client did nothing wrong.
+  STORE_CORRUPT: 500,
   OFFLINE: 503,
   UNAUTHORIZED: 401,
   INTERNAL: 500,

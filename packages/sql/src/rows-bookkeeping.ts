@@ -16,7 +16,14 @@ export function catalogVersionToRow(r: CatalogVersionRecord): CatalogVersionRow 
 
 export function catalogVersionFromRow(row: unknown): CatalogVersionRecord {
   const [version, publishedAt, definition, planVersions, addonVersions] = row as CatalogVersionRow;
-  return { version, publishedAt, definition: parse(definition), planVersions: parse(planVersions), addonVersions: parse(addonVersions) };
+  const at = String(version);
+  return {
+    version,
+    publishedAt,
+    definition: parse(definition, 'catalog_versions', at, 'definition'),
+    planVersions: parse(planVersions, 'catalog_versions', at, 'plan_versions'),
+    addonVersions: parse(addonVersions, 'catalog_versions', at, 'addon_versions'),
+  };
 }
 
 export const IDEMPOTENCY_COLUMNS = ['scope', 'key', 'result', 'created_at'] as const satisfies Columns<'idempotency'>;
@@ -29,7 +36,7 @@ export function idempotencyToRow(r: IdempotencyRecord): IdempotencyRow {
 
 export function idempotencyFromRow(row: unknown): IdempotencyRecord {
   const [scope, key, result, createdAt] = row as IdempotencyRow;
-  return { scope, key, result: result === null ? undefined : parse(result), createdAt };
+  return { scope, key, result: result === null ? undefined : parse(result, 'idempotency', `${scope}/${key}`, 'result'), createdAt };
 }
 
 /** Inserted columns of a change; `seq` is assigned by SQLite. */
@@ -45,5 +52,5 @@ type ChangeRow = [number, number, string, string | null, string | null, string |
 
 export function changeFromRow(row: unknown): ChangeRecord {
   const [seq, at, kind, customerId, entityId, payload] = row as ChangeRow;
-  return { seq, at, kind: kind as ChangeRecord['kind'], customerId, entityId, payload: payload === null ? undefined : parse(payload) };
+  return { seq, at, kind: kind as ChangeRecord['kind'], customerId, entityId, payload: payload === null ? undefined : parse(payload, 'changes', String(seq), 'payload') };
 }

@@ -72,3 +72,22 @@ export {
   type TimelineRow,
   type TimelineStep,
 } from './timeline.js';
+export {
+  BAD_DATES,
+  BAD_DECIMALS,
+  CRAFTED_CURSORS,
+  HOSTILE_NUMBERS,
+  HOSTILE_STRINGS,
+  arbMalformedJson,
+  arbMalformedJsonText,
+  arbMalformedJsonParams,
+  arbMalformedParams,
+  arbMalformedValue,
+  arbNearValid,
+  circularObject,
+  deepArray,
+  deepObject,
+  protoKeyObject,
+  type MalformedOptions,
+  type NearValidOptions,
+} from './arbitraries-malformed.js';

@@ -10,6 +10,7 @@ import type {
   PromotionCodeDefinition,
 } from './types.js';
 import { TesseraError } from '../errors.js';
+import { CATALOG_JSON_LIMITS, readJsonValue } from '../json-value.js';
 import { validateCatalog } from './validate.js';
 
 /** A validated catalog with lookup indexes. Immutable; build one with `defineCatalog`. */
@@ -36,7 +37,9 @@ export interface Catalog {
  * Validates a catalog declared in code or parsed from JSON and indexes it.
  * Throws `INVALID_ARGUMENT` listing every problem at once in `details.problems`.
  */
-export function defineCatalog(definition: CatalogDefinition): Catalog {
+export function defineCatalog(input: CatalogDefinition): Catalog {
+  // A JSON value first: the definition is stored as JSON and must read back the same.
+  const definition = readJsonValue(input, 'catalog', CATALOG_JSON_LIMITS) as unknown as CatalogDefinition;
   const problems = validateCatalog(definition);
   if (problems.length > 0) {
     const list = problems.map((p) => `${p.path}: ${p.message}`).join('; ');

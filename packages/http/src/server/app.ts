@@ -180,6 +180,11 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
 
   app.onError((err, c) => {
     if (err instanceof HttpFailure) return errorResponse(err.status, err.code, err.message, err.details, err.headers);
+    if (err instanceof TesseraError && err.code === 'STORE_CORRUPT') {
+      // Which table and row is the operator's business: log it, answer without it.
+      onInternalError(err, { method: c.req.param('method') ?? c.req.path });
+      return errorResponse(500, err.code, 'stored data needed by this call is damaged; the sidecar log names the record');
+    }
     if (err instanceof TesseraError) return errorResponse(HTTP_STATUS[err.code] ?? 400, err.code, err.message, err.details);
     onInternalError(err, { method: c.req.param('method') ?? c.req.path });
     return errorResponse(500, INTERNAL, 'internal error in the sidecar; its log has the cause');
