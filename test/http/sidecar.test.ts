@@ -172,6 +172,7 @@ describe('the sidecar in process', () => {
         USAGE_LIMIT_EXCEEDED: 422,
         STORE_UNAVAILABLE: 503,
         PAYMENT_PROVIDER_FAILED: 502,
+        STORE_CORRUPT: 500,
         UNAUTHORIZED: 401,
       };
       for (const [code, status] of Object.entries(HTTP_STATUS)) {

@@ -18,6 +18,11 @@ export type TesseraErrorCode =
   | 'STORE_UNAVAILABLE'
   /** A payment provider did not start a checkout; what it was for is committed and retryable (docs/providers.md). */
   | 'PAYMENT_PROVIDER_FAILED'
+  /**
+   * A stored record cannot be read (a JSON column that does not parse): `details.table` and
+   * `details.key` name it. Only calls touching that record fail; restore it from a backup.
+   */
+  | 'STORE_CORRUPT'
   | 'OFFLINE'
   | 'UNAUTHORIZED'
   /** An unexpected failure inside a service (the sidecar answers it for non-Tessera errors). */

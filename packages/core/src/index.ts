@@ -55,3 +55,5 @@ export * from './rules/paywall.js';
 export type { PromotionalEntitlement } from './engine/promotions.js';
 export type { CreditGrantView } from './engine/credits.js';
 export type { Fallback, FallbackEntitlement } from './engine/offline.js';
+export * from './json-value.js';
+export { MAX_ID_LENGTH, MAX_USAGE } from './engine/params.js';

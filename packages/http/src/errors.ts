@@ -11,6 +11,7 @@ import type { TesseraError, TesseraErrorCode, TesseraErrorDetails } from '@tesse
  * - 422: USAGE_LIMIT_EXCEEDED: well formed and understood, refused because of the quota now;
  *   not 409 so that clients can tell "over the limit" from "state moved under you".
  * - 502: PAYMENT_PROVIDER_FAILED: the payment provider failed; the subscription is committed, retry the checkout.
+ * - 500: STORE_CORRUPT (a damaged stored record; the body does not say which, the log does).
  * - 503: STORE_UNAVAILABLE (and OFFLINE, which a server does not normally send): retry later.
  * - 401: UNAUTHORIZED; the sidecar itself answers 403 for a read-only key calling a write method.
  */
@@ -32,6 +33,8 @@ export const HTTP_STATUS: Record<TesseraErrorCode, number> = {
   USAGE_LIMIT_EXCEEDED: 422,
   STORE_UNAVAILABLE: 503,
   PAYMENT_PROVIDER_FAILED: 502,
+  // Damaged stored data: retrying does not help and the client did nothing wrong.
+  STORE_CORRUPT: 500,
   OFFLINE: 503,
   UNAUTHORIZED: 401,
   INTERNAL: 500,
@@ -66,6 +69,7 @@ const GENERIC: Partial<Record<WireErrorCode, string>> = {
   STORE_UNAVAILABLE: 'the store is unavailable right now; retry later (the sidecar log has the cause)',
   OFFLINE: 'the engine is offline; retry later',
   CONFLICT: 'the call conflicts with stored state; read the current state and retry',
+  STORE_CORRUPT: 'stored data needed by this call is damaged; the sidecar log names the record',
 };
 
 /**

@@ -17,7 +17,14 @@ export function catalogVersionToRow(r: CatalogVersionRecord): CatalogVersionRow 
 
 export function catalogVersionFromRow(row: unknown): CatalogVersionRecord {
   const [version, publishedAt, definition, planVersions, addonVersions] = row as CatalogVersionRow;
-  return { version, publishedAt, definition: parse(definition), planVersions: parse(planVersions), addonVersions: parse(addonVersions) };
+  const at = String(version);
+  return {
+    version,
+    publishedAt,
+    definition: parse(definition, 'catalog_versions', at, 'definition'),
+    planVersions: parse(planVersions, 'catalog_versions', at, 'plan_versions'),
+    addonVersions: parse(addonVersions, 'catalog_versions', at, 'addon_versions'),
+  };
 }
 
 export const IDEMPOTENCY_COLUMNS = ['scope', 'key', 'result', 'created_at'] as const satisfies Columns<'idempotency'>;
@@ -30,7 +37,7 @@ export function idempotencyToRow(r: IdempotencyRecord): IdempotencyRow {
 
 export function idempotencyFromRow(row: unknown): IdempotencyRecord {
   const [scope, key, result, createdAt] = row as IdempotencyRow;
-  return { scope, key, result: result === null ? undefined : parse(result), createdAt };
+  return { scope, key, result: result === null ? undefined : parse(result, 'idempotency', `${scope}/${key}`, 'result'), createdAt };
 }
 
 /** Inserted columns of a change; `seq` is assigned by SQLite. */
@@ -46,7 +53,7 @@ type ChangeRow = [number, number, string, string | null, string | null, string |
 
 export function changeFromRow(row: unknown): ChangeRecord {
   const [seq, at, kind, customerId, entityId, payload] = row as ChangeRow;
-  return { seq, at, kind: kind as ChangeRecord['kind'], customerId, entityId, payload: payload === null ? undefined : parse(payload) };
+  return { seq, at, kind: kind as ChangeRecord['kind'], customerId, entityId, payload: payload === null ? undefined : parse(payload, 'changes', String(seq), 'payload') };
 }
 
 export const PROVIDER_CALL_COLUMNS = [
@@ -89,9 +96,9 @@ export function providerCallFromRow(row: unknown): ProviderCallRecord {
     kind: kind as ProviderCallRecord['kind'],
     customerId,
     entityId,
-    input: parse(input),
+    input: parse(input, 'provider_calls', key, 'input'),
     status: status as ProviderCallRecord['status'],
-    result: result === null ? null : parse(result),
+    result: result === null ? null : parse(result, 'provider_calls', key, 'result'),
     attempts: Number(attempts),
     notBefore: Number(notBefore),
     lastError,

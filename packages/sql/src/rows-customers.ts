@@ -42,8 +42,8 @@ export function customerFromRow(row: unknown): CustomerRecord {
     name,
     email,
     couponId,
-    billingInfo: parseOrNull(billingInfo),
-    metadata: parse(metadata),
+    billingInfo: parseOrNull(billingInfo, 'customers', customerId, 'billing_info'),
+    metadata: parse(metadata, 'customers', customerId, 'metadata'),
     archivedAt,
     couponAppliedAt,
     createdAt,
@@ -131,13 +131,13 @@ export function subscriptionFromRow(row: unknown): SubscriptionRecord {
     trialEndDate: r[12],
     endDate: r[13],
     cancellationDate: r[14],
-    addons: parse(r[15]),
-    billableFeatures: parse(r[16]),
+    addons: parse(r[15], 'subscriptions', r[0], 'addons'),
+    billableFeatures: parse(r[16], 'subscriptions', r[0], 'billable_features'),
     promotionCode: r[17],
     promotionCodeAppliedAt: r[23],
     billingCountryCode: r[18],
-    scheduledUpdates: parse(r[19]),
-    metadata: parse(r[20]),
+    scheduledUpdates: parse(r[19], 'subscriptions', r[0], 'scheduled_updates'),
+    metadata: parse(r[20], 'subscriptions', r[0], 'metadata'),
     createdAt: r[21],
     updatedAt: r[22],
   };
@@ -162,5 +162,5 @@ export function promotionalGrantToRow(r: PromotionalGrantRecord): PromotionalGra
 
 export function promotionalGrantFromRow(row: unknown): PromotionalGrantRecord {
   const [id, customerId, resourceId, featureId, entitlement, startDate, endDate, revokedAt, createdAt] = row as PromotionalGrantRow;
-  return { id, customerId, resourceId, featureId, entitlement: parse(entitlement), startDate, endDate, revokedAt, createdAt };
+  return { id, customerId, resourceId, featureId, entitlement: parse(entitlement, 'promotional_grants', id, 'entitlement'), startDate, endDate, revokedAt, createdAt };
 }

@@ -64,7 +64,7 @@ export function eventToRow(r: EventRecord): EventRow {
 
 export function eventFromRow(row: unknown): EventRecord {
   const [idempotencyKey, customerId, eventName, resourceId, dimensions, timestamp, receivedAt, unmatchedReason] = row as EventRow;
-  return { idempotencyKey, customerId, eventName, resourceId, dimensions: parse(dimensions), timestamp, receivedAt, unmatchedReason };
+  return { idempotencyKey, customerId, eventName, resourceId, dimensions: parse(dimensions, 'events', idempotencyKey, 'dimensions'), timestamp, receivedAt, unmatchedReason };
 }
 
 export const RESERVATION_COLUMNS = [

@@ -77,3 +77,22 @@ export { arbCreditAmount, arbCreditGrant, arbRechargeSettings, type CreditAmount
 export { rechargeSpendWithinLimit, type RechargeCharge } from './invariants-credits.js';
 export { expectedUsage, referenceAggregate, type AggregatedEvent, type ExpectedUsage } from './reference-usage.js';
 export { QuotaModel, arbQuotaOperations, type Overage, type QuotaHold, type QuotaOperation, type QuotaOperationsOptions, type QuotaOutcome } from './reference-quota.js';
+export {
+  BAD_DATES,
+  BAD_DECIMALS,
+  CRAFTED_CURSORS,
+  HOSTILE_NUMBERS,
+  HOSTILE_STRINGS,
+  arbMalformedJson,
+  arbMalformedJsonText,
+  arbMalformedJsonParams,
+  arbMalformedParams,
+  arbMalformedValue,
+  arbNearValid,
+  circularObject,
+  deepArray,
+  deepObject,
+  protoKeyObject,
+  type MalformedOptions,
+  type NearValidOptions,
+} from './arbitraries-malformed.js';

@@ -11,6 +11,7 @@ import type {
 } from './types.js';
 import { TesseraError } from '../errors.js';
 import type { CatalogIds, DefinitionIds } from './ids.js';
+import { CATALOG_JSON_LIMITS, readJsonValue } from '../json-value.js';
 import { catalogProblems } from './validate.js';
 
 /**
@@ -48,7 +49,9 @@ export interface Catalog<Ids extends CatalogIds = CatalogIds> {
  * gives `string` ids.
  */
 export function defineCatalog<const D extends CatalogDefinition>(definition: D): Catalog<DefinitionIds<D>>;
-export function defineCatalog(definition: CatalogDefinition): Catalog {
+export function defineCatalog(input: CatalogDefinition): Catalog {
+  // A JSON value first: the definition is stored as JSON and must read back the same.
+  const definition = readJsonValue(input, 'catalog', CATALOG_JSON_LIMITS) as unknown as CatalogDefinition;
   return checkedCatalog(definition, true);
 }
 

@@ -185,7 +185,7 @@ export function checkEntitlements(ctx: Ctx, list: readonly unknown[], path: stri
   });
 }
 
-/** NUMERIC `value` / METERED `usageLimit`: a finite number >= 0, or `isUnlimited: true`, not both. */
+/** NUMERIC `value` / METERED `usageLimit`: a finite number in [0, MAX_SAFE_INTEGER], or `isUnlimited: true`, not both. */
 function checkLimit(ctx: Ctx, e: Rec, key: 'value' | 'usageLimit', path: string, type: FeatureType): void {
   const v = e[key];
   const unlimited = e.isUnlimited === true;
@@ -194,6 +194,9 @@ function checkLimit(ctx: Ctx, e: Rec, key: 'value' | 'usageLimit', path: string,
     if (!unlimited) report(ctx, at, `is required for a ${type} feature: give a number >= 0 or set isUnlimited: true`);
   } else if (!isFiniteNonNegative(v)) {
     report(ctx, at, `must be a finite number >= 0 (got ${show(v)})`);
+  } else if ((v as number) > Number.MAX_SAFE_INTEGER) {
+    // Usage is kept within MAX_USAGE (docs/conventions.md#boundary); a larger limit could never be reached.
+    report(ctx, at, `must be at most ${Number.MAX_SAFE_INTEGER}; for no limit set isUnlimited: true`);
   } else if (unlimited) {
     report(ctx, at, `give ${key} or isUnlimited: true, not both`);
   }

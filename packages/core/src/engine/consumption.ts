@@ -4,7 +4,7 @@ import { usagePeriod } from '../rules/windows.js';
 import type { ReservationRecord, UsageKey } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { customerView } from './entitlements.js';
-import { Params } from './params.js';
+import { MAX_USAGE, Params, requireSafeUsage } from './params.js';
 import { emptyUsage, readUsageCell, readUsageState } from './usage-cells.js';
 import { entitlementFor, noteUsage, windowFor } from './usage.js';
 import { dropCell, type CustomerView } from './view.js';
@@ -55,7 +55,7 @@ function readAsk(p: Params): Ask {
     customerId: p.id('customerId'),
     featureId: p.id('featureId'),
     resourceId: p.optId('resourceId') ?? '',
-    amount: p.number('amount', { min: 0 }),
+    amount: p.number('amount', { min: 0, max: MAX_USAGE }),
     overage: p.optEnum('overage', ['REJECT', 'CAP'] as const) ?? 'REJECT',
     idempotencyKey: p.optId('idempotencyKey'),
   };
@@ -99,6 +99,8 @@ async function grant(ctx: EngineContext, fx: WriteEffects, view: CustomerView, a
     }
     granted = available;
   }
+  // Unlimited and soft limits do not bound the total: keep it a safe number (docs/conventions.md#boundary).
+  requireSafeUsage(used + granted, `${method}.amount`);
   const shape = (extra: number): Consumption => ({
     customerId: ask.customerId,
     featureId: ask.featureId,
@@ -244,7 +246,7 @@ export async function reserveUsage(ctx: EngineContext, params: unknown): Promise
 async function settle(ctx: EngineContext, params: unknown, method: 'commitReservation' | 'releaseReservation'): Promise<Reservation> {
   const p = new Params(params, method, method === 'commitReservation' ? ['reservationId', 'amount'] : ['reservationId']);
   const id = p.id('reservationId');
-  const amount = method === 'commitReservation' ? p.optNumber('amount', { min: 0 }) : undefined;
+  const amount = method === 'commitReservation' ? p.optNumber('amount', { min: 0, max: MAX_USAGE }) : undefined;
   return write(ctx, async (fx) => {
     const r = await fx.tx.getReservation(id);
     if (!r) throw new TesseraError('RESERVATION_NOT_FOUND', `${method}.reservationId: no reservation "${id}"`, { field: 'reservationId', value: id });
@@ -287,6 +289,7 @@ async function settle(ctx: EngineContext, params: unknown, method: 'commitReserv
     r.updatedAt = fx.now;
     await fx.tx.putReservation(r);
     const rec = (await fx.tx.getUsage(key)) ?? emptyUsage(key, fx.now);
+    requireSafeUsage(rec.value + used, 'commitReservation.amount');
     rec.value += used;
     rec.updatedAt = fx.now;
     await fx.tx.putUsage(rec);

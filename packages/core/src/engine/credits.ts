@@ -276,10 +276,11 @@ export async function getCreditLedger(ctx: EngineContext, params: unknown) {
   const p = new Params(params, 'getCreditLedger', ['customerId', 'currencyId', 'first', 'after']);
   const customerId = p.id('customerId');
   const currencyId = requireCurrency(ctx, p);
-  const first = p.optNumber('first', { min: 1, integer: true }) ?? 100;
+  const first = Math.min(p.optNumber('first', { min: 1, integer: true }) ?? 100, 1000);
   const afterRaw = p.optId('after');
-  const after = afterRaw === undefined ? 0 : Number(afterRaw);
-  if (!Number.isInteger(after) || after < 0) p.fail('after', 'must be an endCursor from an earlier page');
+  // The cursor is a ledger sequence number in decimal; anything else (" 1", "0x10", "1e3") is crafted.
+  const after = afterRaw === undefined ? 0 : /^\d{1,15}$/.test(afterRaw) ? Number(afterRaw) : NaN;
+  if (!Number.isSafeInteger(after)) p.fail('after', 'must be an endCursor from an earlier page');
   const rows = await ctx.store.transaction('read', async (tx) => {
     await requireLiveCustomer(tx, customerId, 'getCreditLedger.customerId');
     return tx.listCreditLedger({ customerId, currencyId, after, limit: Math.min(first, 1000) + 1 });

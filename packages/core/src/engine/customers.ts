@@ -79,7 +79,7 @@ function readCustomerFields(ctx: EngineContext, p: Params): CustomerFields {
       const currency = billing.optString('currency', 3);
       if (currency !== undefined && currency !== null && !/^[A-Z]{3}$/.test(currency)) billing.fail('currency', 'must be an ISO-4217 code such as USD');
     }
-    out.billingInfo = billing === null ? null : (structuredClone(billing.raw) as BillingInfo);
+    out.billingInfo = billing === null ? null : (p.optJson('billingInfo') as BillingInfo);
   }
   const metadata = p.optMetadata('metadata');
   if (metadata !== undefined) out.metadata = metadata;

@@ -4,7 +4,7 @@ import { requireLiveCustomer } from './lookups.js';
 import { meterInput, meterMatches } from '../rules/meters.js';
 import type { EventRecord } from '../records.js';
 import type { EngineContext } from './context.js';
-import { Params } from './params.js';
+import { decodeCursor, MAX_ID_LENGTH, Params } from './params.js';
 
 /** Usage in one window of the history. */
 export interface UsagePeriod {
@@ -117,16 +117,18 @@ export interface UnmatchedEvent {
 /** `getUnmatchedEvents`: stored events no meter or customer took, oldest first, cursor-paged. */
 export async function getUnmatchedEvents(ctx: EngineContext, params: unknown = {}): Promise<{ data: UnmatchedEvent[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }> {
   const p = new Params(params ?? {}, 'getUnmatchedEvents', ['first', 'after']);
-  const first = p.optNumber('first', { min: 1, integer: true }) ?? 100;
+  // Pages hold at most 1,000 events: a larger `first` pages by 1,000 (and says so in hasNextPage).
+  const first = Math.min(p.optNumber('first', { min: 1, integer: true }) ?? 100, 1000);
   const afterRaw = p.optId('after');
   let after: { receivedAt: number; idempotencyKey: string } | undefined;
   if (afterRaw !== undefined) {
-    try {
-      const parsed = JSON.parse(Buffer.from(afterRaw, 'base64url').toString('utf8')) as [number, string];
-      after = { receivedAt: parsed[0], idempotencyKey: parsed[1] };
-    } catch {
+    // Every decoded part is type-checked: a crafted cursor reaches the store's query otherwise.
+    const parsed = decodeCursor(afterRaw);
+    const [receivedAt, key] = Array.isArray(parsed) && parsed.length === 2 ? (parsed as unknown[]) : [];
+    if (!Number.isSafeInteger(receivedAt) || typeof key !== 'string' || key.length === 0 || key.length > MAX_ID_LENGTH) {
       p.fail('after', 'must be an endCursor returned by an earlier page');
     }
+    after = { receivedAt: receivedAt as number, idempotencyKey: key as string };
   }
   const rows = await ctx.store.transaction('read', (tx) => tx.listUnmatchedEvents(Math.min(first, 1000) + 1, after));
   const page = rows.slice(0, first);

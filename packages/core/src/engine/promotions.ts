@@ -4,6 +4,7 @@ import { PROMOTIONAL_PERIODS, promotionalEntitlement, promotionalPeriodEnd, revo
 import type { PromotionalGrantRecord } from '../records.js';
 import { write, type EngineContext } from './context.js';
 import { Params } from './params.js';
+import { readJsonValue } from '../json-value.js';
 
 /** A promotional entitlement as reads return it. */
 export interface PromotionalEntitlement {
@@ -49,10 +50,9 @@ export async function grantPromotionalEntitlements(ctx: EngineContext, params: u
   const p = new Params(params, 'grantPromotionalEntitlements', ['customerId', 'resourceId', 'promotionalEntitlements']);
   const customerId = p.id('customerId');
   const resourceId = p.optId('resourceId') ?? '';
-  if (!p.has('promotionalEntitlements')) p.fail('promotionalEntitlements', 'is required');
   const catalog = ctx.latest().catalog;
   const now = ctx.clock.nowMs();
-  const inputs = p.optArray('promotionalEntitlements', (item, path) => {
+  const inputs = p.array('promotionalEntitlements', (item, path) => {
     const e = new Params(item, path, ['featureId', 'period', 'customEndDate', 'value', 'usageLimit', 'isUnlimited', 'hasSoftLimit', 'resetPeriod', 'resetPeriodConfiguration', 'enumValues']);
     const featureId = e.id('featureId');
     const feature = catalog.features.get(featureId);
@@ -60,12 +60,14 @@ export async function grantPromotionalEntitlements(ctx: EngineContext, params: u
     const period = e.optEnum('period', PROMOTIONAL_PERIODS);
     if (!period) e.fail('period', `is required: one of ${PROMOTIONAL_PERIODS.join(', ')}`);
     const customEnd = e.optInstant('customEndDate');
-    const { period: _p, customEndDate: _c, ...rest } = e.raw;
+    const { period: _p, customEndDate: _c, ...given } = e.raw;
+    // Copied as a checked JSON value: these fields are stored as they are (docs/conventions.md#boundary).
+    const rest = readJsonValue(given, path) as Record<string, unknown>;
     const entitlement = promotionalEntitlement(feature, { ...(rest as object), featureId } as Parameters<typeof promotionalEntitlement>[1], path);
     // Checked here against the read clock; recomputed from the write's own instant below.
     promotionalPeriodEnd(period!, now, customEnd);
     return { featureId, entitlement, period: period!, customEnd };
-  }, 100)!;
+  }, 100);
   if (inputs.length === 0) p.fail('promotionalEntitlements', 'must not be empty');
   return write(ctx, async (fx) => {
     await requireLiveCustomer(fx.tx, customerId, 'grantPromotionalEntitlements.customerId');

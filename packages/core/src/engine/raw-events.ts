@@ -6,7 +6,8 @@ import type { EventRecord, UsageKey } from '../records.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { write, type EngineContext } from './context.js';
 import { customerView } from './entitlements.js';
-import { MAX_ID_LENGTH } from './params.js';
+import { MAX_ID_LENGTH, requireSafeUsage } from './params.js';
+import { isWellFormed, JSON_VALUE_LIMITS } from '../json-value.js';
 import { BatchWrites } from './usage-cells.js';
 import { usageKeyId } from '../store/usage-keys.js';
 import { entitlementFor, noteUsage, windowFor } from './usage.js';
@@ -64,6 +65,9 @@ interface EventInput {
   timestamp: number;
 }
 
+/** Keys of one event's dimensions (docs/metering.md). */
+const MAX_DIMENSIONS = 100;
+
 const EVENT_FIELDS = new Set(['customerId', 'eventName', 'idempotencyKey', 'dimensions', 'resourceId', 'timestamp']);
 
 function checkId(v: unknown, path: string, problems: Problem[], required: boolean): string | undefined {
@@ -75,6 +79,11 @@ function checkId(v: unknown, path: string, problems: Problem[], required: boolea
     problems.push({ path, message: `must be a non-empty string of at most ${MAX_ID_LENGTH} characters` });
     return undefined;
   }
+  if (!isWellFormed(v)) {
+    // A SQL store would keep U+FFFD instead: two different keys would collide.
+    problems.push({ path, message: 'must not contain a lone surrogate (malformed UTF-16)' });
+    return undefined;
+  }
   return v;
 }
 
@@ -84,11 +93,17 @@ function readEvents(raw: unknown, now: number, limits: EventLimits): EventInput[
   const problems: Problem[] = [];
   if (list.length > limits.maxBatch) problems.push({ path: 'events', message: `at most ${limits.maxBatch} events per call` });
   const out: EventInput[] = [];
-  list.forEach((e, i) => {
+  // Not forEach: it skips the holes of a sparse array, which must be refused, not ignored.
+  for (let i = 0; i < list.length && i <= limits.maxBatch; i++) {
+    const e: unknown = list[i];
     const at = Array.isArray(raw) ? `events[${i}]` : 'event';
+    if (!(i in list)) {
+      problems.push({ path: at, message: 'is an empty slot (a sparse array); give an event or remove it' });
+      continue;
+    }
     if (typeof e !== 'object' || e === null || Array.isArray(e)) {
       problems.push({ path: at, message: 'must be an object' });
-      return;
+      continue;
     }
     const ev = e as Record<string, unknown>;
     for (const k of Object.keys(ev)) if (!EVENT_FIELDS.has(k) && ev[k] !== undefined) problems.push({ path: `${at}.${k}`, message: 'unknown field' });
@@ -101,9 +116,15 @@ function readEvents(raw: unknown, now: number, limits: EventLimits): EventInput[
     if (ev.dimensions !== undefined && ev.dimensions !== null) {
       if (typeof ev.dimensions !== 'object' || Array.isArray(ev.dimensions)) problems.push({ path: `${at}.dimensions`, message: 'must be an object' });
       else {
-        for (const [k, v] of Object.entries(ev.dimensions as Record<string, unknown>)) {
-          const ok = typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
-          if (!ok) problems.push({ path: `${at}.dimensions.${k}`, message: 'must be a string, a finite number or a boolean' });
+        const entries = Object.entries(ev.dimensions as Record<string, unknown>);
+        if (entries.length > MAX_DIMENSIONS) problems.push({ path: `${at}.dimensions`, message: `must have at most ${MAX_DIMENSIONS} keys` });
+        else for (const [k, v] of entries) {
+          const ok =
+            (typeof v === 'string' && v.length <= JSON_VALUE_LIMITS.maxStringLength && isWellFormed(v)) ||
+            typeof v === 'boolean' ||
+            (typeof v === 'number' && Number.isFinite(v));
+          if (k.length > MAX_ID_LENGTH || !isWellFormed(k)) problems.push({ path: `${at}.dimensions`, message: `key "${k.slice(0, 50)}" must be at most ${MAX_ID_LENGTH} well-formed characters` });
+          else if (!ok) problems.push({ path: `${at}.dimensions.${k}`, message: `must be a string (at most ${JSON_VALUE_LIMITS.maxStringLength} characters), a finite number or a boolean` });
           else Object.defineProperty(dims, k, { value: v, enumerable: true, writable: true, configurable: true });
         }
       }
@@ -116,7 +137,7 @@ function readEvents(raw: unknown, now: number, limits: EventLimits): EventInput[
       else timestamp = ms;
     }
     if (customerId && eventName && idempotencyKey) out.push({ customerId, eventName, idempotencyKey, resourceId, dimensions: dims, timestamp });
-  });
+  }
   if (problems.length > 0) {
     const first = problems.slice(0, 5).map((p) => `${p.path} ${p.message}`).join('; ');
     throw new TesseraError('INVALID_ARGUMENT', `reportEvent: ${problems.length} problem(s), nothing stored: ${first}`, {
@@ -234,6 +255,12 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
         d.isNew = false;
       }
       foldEvent(rec, f.meter, f.input, f.timestamp, isNew);
+    }
+    // A SUM over huge values must not store Infinity or an imprecise total (docs/conventions.md#boundary).
+    // AVG keeps a running sum beside the value: both are stored.
+    for (const rec of writes.touched()) {
+      requireSafeUsage(rec.value, `events (meter of feature "${rec.featureId}")`);
+      requireSafeUsage(rec.sum, `events (meter of feature "${rec.featureId}")`);
     }
     await writes.flush();
     const usage: ReportEventResult['usage'] = [];

@@ -1,7 +1,7 @@
 import { TesseraError } from '../errors.js';
 import type { SubscriptionDateField, SubscriptionFilter, SubscriptionSortField, SubscriptionStringField } from '../store/store.js';
 import type { EngineContext } from './context.js';
-import { Params } from './params.js';
+import { decodeCursor, MAX_ID_LENGTH, Params } from './params.js';
 import { toSubscription, type Subscription } from './subscription-shape.js';
 
 const STRING_FIELDS: SubscriptionStringField[] = ['customerId', 'productId', 'planId', 'resourceId', 'status', 'billingPeriod'];
@@ -30,6 +30,8 @@ function readFilter(value: unknown, path: string): SubscriptionFilter {
     const isDate = (DATE_FIELDS as string[]).includes(key);
     const ops = new Params(p.raw[key], p.at(key), isDate ? ['eq', 'ne', 'lt', 'lte', 'gt', 'gte'] : ['eq', 'ne', 'in', 'notIn']);
     for (const op of Object.keys(ops.raw)) {
+      // An operator given as undefined is absent, as a field given as undefined is.
+      if (ops.raw[op] === undefined) continue;
       if (isDate) {
         const ms = ops.optInstant(op)!;
         parts.push({ field: key as SubscriptionDateField, op: op as 'eq', value: ms });
@@ -61,13 +63,14 @@ export async function getSubscriptions(ctx: EngineContext, params: unknown = {})
   const afterRaw = p.optId('after');
   let after: { value: string | number; id: string } | undefined;
   if (afterRaw !== undefined) {
-    try {
-      const [f, value, id] = JSON.parse(Buffer.from(afterRaw, 'base64url').toString('utf8')) as [string, string | number, string];
-      if (f !== field || typeof id !== 'string') throw new Error('cursor of another sort');
-      after = { value, id };
-    } catch {
-      throw new TesseraError('INVALID_ARGUMENT', 'getSubscriptions.after: not an endCursor of this sort; start again without `after`', { field: 'after' });
+    // Every decoded part is type-checked: a crafted cursor reaches the store's query otherwise.
+    const decoded = decodeCursor(afterRaw);
+    const [f, value, id] = Array.isArray(decoded) && decoded.length === 3 ? (decoded as unknown[]) : [];
+    const valueOk = field === 'createdAt' ? Number.isSafeInteger(value) : typeof value === 'string' && value.length <= MAX_ID_LENGTH;
+    if (f !== field || typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || !valueOk) {
+      throw new TesseraError('INVALID_ARGUMENT', 'getSubscriptions.after: not an endCursor of this sort; start again without `after`', { field: 'getSubscriptions.after' });
     }
+    after = { value: value as string | number, id: id as string };
   }
   const now = ctx.clock.nowMs();
   const rows = await ctx.store.transaction('read', (tx) =>

@@ -175,7 +175,8 @@ export function readSubscriptionInput(params: unknown, path: string, catalog: Ca
   }
   // Validity (unknown, inactive, expired, exhausted) is checked in the write, where redemptions are counted.
   const promotionCode = p.optId('promotionCode') ?? null;
-  p.optObject('checkoutOptions');
+  // Handed to the payment provider: a bounded JSON object like metadata (docs/conventions.md#boundary).
+  if (p.optObject('checkoutOptions')) p.optJson('checkoutOptions');
   return {
     customerId: cid,
     plan,

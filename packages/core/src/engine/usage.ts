@@ -7,7 +7,7 @@ import { ALL_TIME, usagePeriod, usageWindow, type Window } from '../rules/window
 import type { CustomerRecord, IdempotencyRecord, UsageKey } from '../records.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { customerView } from './entitlements.js';
-import { Params } from './params.js';
+import { MAX_USAGE, Params, requireSafeUsage } from './params.js';
 import { BatchWrites } from './usage-cells.js';
 import { burnInTx } from './credits.js';
 import { Decimal } from '../money.js';
@@ -56,7 +56,7 @@ const scopeOf = (customerId: string) => `reportUsage:${customerId}`;
 function readUsage(value: unknown, path: string): UsageInput {
   const p = new Params(value, path, USAGE_FIELDS);
   const behavior = p.optEnum('updateBehavior', ['DELTA', 'SET'] as const) ?? 'DELTA';
-  const v = p.number('value');
+  const v = p.number('value', { min: -MAX_USAGE, max: MAX_USAGE });
   if (behavior === 'SET' && v < 0) p.fail('value', 'must be at least 0 with updateBehavior SET');
   return {
     customerId: p.id('customerId'),
@@ -79,8 +79,7 @@ export async function reportUsage(ctx: EngineContext, params: unknown): Promise<
 /** Reports many usages atomically: all are recorded or, on any error, none. */
 export async function reportUsageBulk(ctx: EngineContext, params: unknown): Promise<ReportedUsage[]> {
   const p = new Params(params, 'reportUsageBulk', ['usages']);
-  if (!p.has('usages')) p.fail('usages', 'is required');
-  const inputs = p.optArray('usages', (u, path) => readUsage(u, path), 100_000)!;
+  const inputs = p.array('usages', (u, path) => readUsage(u, path), 100_000);
   if (inputs.length === 0) return [];
   return applyReports(ctx, inputs);
 }
@@ -219,6 +218,7 @@ async function applyOne(
   const { key, feature } = p;
   const rec = writes.loaded(key);
   const value = u.behavior === 'SET' ? u.value : rec.value + u.value;
+  requireSafeUsage(value, `${path}.value`);
   if (value < 0) {
     throw new TesseraError('INVALID_ARGUMENT', `${path}.value: usage would become ${value}; a DELTA may not take usage below 0 (it is ${rec.value})`, {
       field: `${path}.value`,
