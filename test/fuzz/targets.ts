@@ -100,6 +100,7 @@ export function targets(f: Fixture): Target[] {
     none('getProducts'),
     none('getCoupons'),
     none('tick'),
+    none('getMetrics'),
     {
       method: 'publishCatalog',
       args: (v) => [v],
@@ -125,6 +126,7 @@ export function targets(f: Fixture): Target[] {
     obj('cancelSubscriptionScheduledUpdates', { subscriptionId: f.subscriptionId, status: 'SCHEDULED' }),
     obj('migrateSubscriptionToLatest', { subscriptionId: 'sub_none', subscriptionMigrationTime: 'IMMEDIATE' }),
     obj('confirmPayment', { subscriptionId: f.subscriptionId }),
+    obj('retryCheckout', { subscriptionId: f.subscriptionId }),
     obj(
       'getSubscriptions',
       { filter: { planId: { eq: 'pro', in: ['a'] }, createdAt: { gte: '2024-01-01T00:00:00Z' }, or: [{ status: { ne: 'CANCELED' } }] }, sort: { field: 'customerId', direction: 'DESC' }, first: 2, after: CRAFTED_CURSORS[9] },
