@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 // One build per package: ESM + CJS + .d.ts, dependencies left external. The declarations of a
 // package need those of the packages it imports, so `npm run build` builds them one at a time
 // in dependency order (TESSERA_PACKAGE names the one to build; all of them when unset).
-const order = ['core', 'client', 'sql', 'sqlite', 'postgres', 'http', 'testing'];
+const order = ['core', 'client', 'sql', 'sqlite', 'postgres', 'http', 'testing', 'openfeature'];
 const only = process.env.TESSERA_PACKAGE;
 const packages = only ? order.filter((p) => p === only) : order;
 
@@ -21,6 +21,6 @@ export default defineConfig(
     clean: true,
     target: 'node20',
     // The client imports nothing at run time; its declarations inline core's (dts.resolve above).
-    external: name === 'client' ? [] : [/^@tessera\//, 'better-sqlite3', 'pg', 'kysely', 'decimal.js', 'mitt', 'valibot', /^hono(\/|$)/, /^@hono\//, 'fast-check', /^@opentelemetry\//],
+    external: name === 'client' ? [] : [/^@tessera\//, 'better-sqlite3', 'pg', 'kysely', 'decimal.js', 'mitt', 'valibot', /^hono(\/|$)/, /^@hono\//, 'fast-check', /^@opentelemetry\//, /^@openfeature\//],
   })),
 );

@@ -13,6 +13,7 @@ export default defineConfig({
       '@tessera/postgres': src('postgres'),
       '@tessera/http': src('http'),
       '@tessera/testing': src('testing'),
+      '@tessera/openfeature': src('openfeature'),
     },
   },
   test: {

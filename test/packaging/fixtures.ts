@@ -12,6 +12,8 @@ import { sqliteStore } from '@tessera/sqlite';
 import { postgresStore } from '@tessera/postgres';
 import { Statements } from '@tessera/sql';
 import { testClock, arbCatalog } from '@tessera/testing';
+import { TesseraProvider } from '@tessera/openfeature';
+import { OpenFeature } from '@openfeature/server-sdk';
 import fc from 'fast-check';
 import pkg from '@tessera/core/package.json' with { type: 'json' };
 
@@ -32,6 +34,9 @@ const e = await bare.getMeteredEntitlement({ customerId: 'acme', featureId: 'api
 let clientError, httpError;
 try { await bare.getCustomer('nobody'); } catch (err) { clientError = err; }
 try { await client.getCustomer('nobody'); } catch (err) { httpError = err; }
+await OpenFeature.setProviderAndWait(new TesseraProvider(bare));
+const flag = await OpenFeature.getClient().getNumberDetails('api-calls', -1, { targetingKey: 'acme' });
+await OpenFeature.close();
 await sidecar.close();
 await engine.close();
 console.log(JSON.stringify({
@@ -41,6 +46,7 @@ console.log(JSON.stringify({
   clientError: [isTesseraError(clientError, 'CUSTOMER_NOT_FOUND'), clientError?.name],
   httpError: [httpError instanceof TesseraError, isCoreError(httpError, 'CUSTOMER_NOT_FOUND')],
   others: [typeof postgresStore, typeof Statements, typeof testClock, fc.sample(arbCatalog(), 2).length],
+  flag: [flag.value, flag.reason],
   version: pkg.version,
 }));
 `;
@@ -54,6 +60,8 @@ const { sqliteStore } = require('@tessera/sqlite');
 const { postgresStore } = require('@tessera/postgres');
 const { Statements } = require('@tessera/sql');
 const { testClock } = require('@tessera/testing');
+const { TesseraProvider } = require('@tessera/openfeature');
+const { OpenFeature } = require('@openfeature/server-sdk');
 
 (async () => {
   const catalog = defineCatalog({
@@ -64,6 +72,9 @@ const { testClock } = require('@tessera/testing');
   const engine = await createEngine({ store: memoryStore(), catalog, clock: testClock('2024-01-31T00:00:00Z') });
   await engine.provisionCustomer({ customerId: 'acme' });
   const e = await engine.getBooleanEntitlement({ customerId: 'acme', featureId: 'sso' });
+  await OpenFeature.setProviderAndWait(new TesseraProvider(engine));
+  const flag = await OpenFeature.getClient().getBooleanValue('sso', false, { targetingKey: 'acme' });
+  await OpenFeature.close();
   const file = await createEngine({ store: sqliteStore({ filename: 'cjs.db' }), catalog });
   await file.provisionCustomer({ customerId: 'acme' });
   await file.close();
@@ -76,6 +87,7 @@ const { testClock } = require('@tessera/testing');
   }
   console.log(JSON.stringify({
     access: e.hasAccess,
+    flag,
     money: new Decimal('1.10').times(3).toString(),
     offline,
     others: [typeof http.createSidecar, typeof http.createClient, typeof postgresStore, typeof Statements],
@@ -91,6 +103,8 @@ import { createSidecar, createReplica, type SidecarOptions } from '@tessera/http
 import { sqliteStore, type SqliteStoreOptions } from '@tessera/sqlite';
 import { postgresStore, type PostgresStoreOptions } from '@tessera/postgres';
 import { testClock } from '@tessera/testing';
+import { TesseraProvider, type EntitlementSource } from '@tessera/openfeature';
+import { OpenFeature, type EvaluationDetails } from '@openfeature/server-sdk';
 
 const catalog = defineCatalog({
   features: [{ id: 'api-calls', type: 'METERED', units: 'call', unitsPlural: 'calls' }],
@@ -103,12 +117,15 @@ export async function run(): Promise<number> {
   const total: Decimal = new Decimal(m.currentUsage).plus('0.5');
   const client: TesseraClient = createClient({ url: 'http://127.0.0.1:8787', apiKey: 'k' });
   const viaClient = await client.getCustomer('acme');
+  const sources: EntitlementSource[] = [engine, client];
+  await OpenFeature.setProviderAndWait(new TesseraProvider(engine, { unlimited: Number.MAX_SAFE_INTEGER }));
+  const left: EvaluationDetails<number> = await OpenFeature.getClient().getNumberDetails('api-calls', 0, { targetingKey: 'acme' });
   const code: TesseraErrorCode = 'OFFLINE';
   const sqlite: SqliteStoreOptions = { filename: 'x.db' };
   const pg: PostgresStoreOptions = { connectionString: 'postgres://localhost/app' };
   const options: Partial<SidecarOptions> = { engine };
-  void [createSidecar, createReplica, sqliteStore(sqlite), postgresStore(pg), options, isTesseraError(new Error(), code), viaClient.createdAt.getTime()];
-  return total.toNumber();
+  void [createSidecar, createReplica, sqliteStore(sqlite), postgresStore(pg), options, isTesseraError(new Error(), code), viaClient.createdAt.getTime(), sources, new TesseraProvider(client)];
+  return total.toNumber() + left.value;
 }
 `;
 
@@ -117,10 +134,11 @@ export const CTS_CHECK = `
 import { createEngine, memoryStore, type Engine } from '@tessera/core';
 import { createClient, type TesseraClient } from '@tessera/client';
 import { createSidecar } from '@tessera/http';
+import { TesseraProvider } from '@tessera/openfeature';
 export async function run(): Promise<void> {
   const engine: Engine = await createEngine({ store: memoryStore(), offline: true });
   const client: TesseraClient = createClient({ url: 'http://127.0.0.1:8787', apiKey: 'k' });
-  void [engine, client, createSidecar];
+  void [engine, client, createSidecar, new TesseraProvider(engine)];
 }
 `;
 

@@ -21,7 +21,7 @@ import { BROWSER_CHECK, CJS_SCRIPT, CTS_CHECK, ESM_SCRIPT, TS_CHECK, tsconfig, t
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** In build order (the declarations of each need those of the ones before). */
-const PACKAGES = ['core', 'client', 'sql', 'sqlite', 'postgres', 'http', 'testing'];
+const PACKAGES = ['core', 'client', 'sql', 'sqlite', 'postgres', 'http', 'testing', 'openfeature'];
 const timings: Record<string, number> = {};
 
 async function timed<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -73,11 +73,11 @@ beforeAll(async () => {
   for (const { files: inside } of files) {
     expect(inside).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']));
     // Nothing but what users need: no sources, tests, examples or docs drafts.
-    expect(inside.filter((f) => !/^(dist\/|bin\/tessera\.js$|package\.json$|README\.md$|LICENSE$)/.test(f))).toEqual([]);
+    expect(inside.filter((f) => !/^(dist\/|bin\/tessera\.js$|catalog\.schema\.json$|package\.json$|README\.md$|LICENSE$)/.test(f))).toEqual([]);
   }
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'tessera-user', private: true, type: 'module' }));
   // The tools at the repository's versions, so the npm cache has them.
-  const pinned = ['fast-check', '@types/node', 'typescript'].map((name) => `${name}@${repoVersion(name)}`);
+  const pinned = ['fast-check', '@types/node', 'typescript', '@openfeature/server-sdk', '@openfeature/core'].map((name) => `${name}@${repoVersion(name)}`);
   await timed('install', () => npm(['install', '--prefer-offline', '--ignore-scripts', ...files.map((f) => f.tarball), ...pinned], project));
   // Install scripts are off: better-sqlite3's native module comes from the repository's build.
   const release = join('build', 'Release', 'better_sqlite3.node');
@@ -108,6 +108,8 @@ describe('the packed packages, installed from their tarballs', () => {
       clientError: [true, 'TesseraError'],
       httpError: [true, true],
       others: ['function', 'function', 'function', 2],
+      // The OpenFeature provider on the sidecar client: 100 calls, 3 used.
+      flag: [97, 'TARGETING_MATCH'],
       version: '0.1.0',
     });
   });
@@ -115,7 +117,7 @@ describe('the packed packages, installed from their tarballs', () => {
   it('run from CommonJS', async () => {
     writeFileSync(join(project, 'cjs.cjs'), CJS_SCRIPT);
     const { stdout } = await timed('cjs', () => node(['cjs.cjs']));
-    expect(JSON.parse(stdout)).toEqual({ access: true, money: '3.3', offline: true, others: ['function', 'function', 'function', 'function'] });
+    expect(JSON.parse(stdout)).toEqual({ access: true, flag: true, money: '3.3', offline: true, others: ['function', 'function', 'function', 'function'] });
   });
 
   it('the tessera bin runs: --version, migrate on a SQLite file, serve --help', async () => {
