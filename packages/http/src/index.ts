@@ -19,3 +19,6 @@ export {
 export type { FailedEntry as ReplicaFailedEntry } from './replica/outbox.js';
 export { MAX_REPLICA_CUSTOMERS, type CustomerExport, type ReplicaSnapshot, type ReplicaCustomers } from './replica/records.js';
 export { REPLICA_ROUTES } from './server/replica-routes.js';
+export { openApiDocument, codesByStatus, ERROR_STATUSES } from './openapi/document.js';
+export { METHOD_PARAMS } from './openapi/params.js';
+export { METHOD_RESULTS } from './openapi/results.js';

@@ -5,6 +5,7 @@ import { streamSSE } from 'hono/streaming';
 import { isLogger, TesseraError, type Engine, type Logger, type Store, type TesseraErrorDetails } from '@tessera/core';
 import { INTERNAL, publicError, type ErrorBody, type WireErrorCode } from '../errors.js';
 import { METHODS, methodSpec } from '../methods.js';
+import { openApiDocument } from '../openapi/document.js';
 import { ChangeFeed } from './change-feed.js';
 import { KeyRing, presentedKey, type KeyAccess } from './keys.js';
 import { renderPrometheus, SidecarStats } from './metrics.js';
@@ -251,6 +252,10 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
     }
   });
 
+  // The API's shape, no data: open without a key, like /health, so tools and generators can fetch
+  // it (packages/http/README.md#openapi). A key sent with it is not checked.
+  app.get('/openapi.json', () => jsonResponse(openApiDocument()));
+
   app.get('/metrics', (c) => {
     if (keys.check(keyOf(c)) === null) {
       throw new HttpFailure(401, 'UNAUTHORIZED', 'missing or unknown key: send `Authorization: Bearer <key>` with a metrics, read-only or full-access key', { field: 'authorization' }, { 'www-authenticate': 'Bearer' });
@@ -346,8 +351,8 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
 /**
  * The sidecar as a hono app: every exposed engine method as `POST /v1/<method>` with its params
  * as a JSON body, the change feed as a long poll (`GET /v1/changes`) and as server-sent events
- * (`GET /v1/changes/stream`), and `GET /health`. Mount it in any hono server, or use
- * `serveSidecar` to listen on a port. Throws INVALID_ARGUMENT without keys.
+ * (`GET /v1/changes/stream`), `GET /health`, and its OpenAPI document at `GET /openapi.json` (no
+ * key). Mount it in any hono server, or use `serveSidecar` to listen on a port. Throws INVALID_ARGUMENT without keys.
  */
 export function createSidecar(options: SidecarOptions): Hono<Env> {
   return buildSidecar(options).app;

@@ -1,0 +1,113 @@
+/**
+ * The 200 answer of every `POST /v1/<method>`: the engine method's result as JSON (Dates as ISO
+ * strings, money as decimal strings; a method returning nothing answers `null`). A record over
+ * MethodName, so a method added to the table does not compile until its result schema is here.
+ */
+import type { MethodName } from '../methods.js';
+import { arr, bool, id, int, num, nullable, obj, oneOfValues, ref, str, type Schema } from './kit.js';
+
+const page = (item: Schema): Schema => obj({ data: arr(item), pageInfo: ref('PageInfo') });
+const nothing: Schema = { type: 'null', description: 'The method returns nothing.' };
+const subscription = ref('Subscription');
+
+/** The result schema of every exposed method. */
+export const METHOD_RESULTS: Record<MethodName, Schema> = {
+  syncNow: nothing,
+  lastChangeSeq: { type: 'integer', minimum: 0, description: 'The highest committed change sequence number (0 when none).' },
+
+  publishCatalog: obj({ version: { type: 'integer', minimum: 1 }, changed: bool }),
+  getProducts: arr(ref('Product')),
+  getCoupons: arr(ref('CatalogCoupon')),
+
+  provisionCustomer: obj({ customer: ref('Customer') }, { subscription }),
+  updateCustomer: ref('Customer'),
+  getCustomer: ref('Customer'),
+  archiveCustomer: nothing,
+  unarchiveCustomer: ref('Customer'),
+
+  provisionSubscription: obj({ id, status: oneOfValues('SUCCESS', 'PAYMENT_REQUIRED'), subscription }, { checkoutUrl: str }),
+  getSubscription: subscription,
+  getActiveSubscriptions: arr(subscription),
+  cancelSubscription: subscription,
+  updateSubscription: subscription,
+  cancelSubscriptionScheduledUpdates: subscription,
+  migrateSubscriptionToLatest: subscription,
+  confirmPayment: subscription,
+  retryCheckout: obj({ subscriptionId: id, checkoutUrl: str }),
+  getSubscriptions: page(subscription),
+  getInvoices: arr(ref('Invoice')),
+  estimateSubscription: ref('Estimate'),
+  estimateSubscriptionUpdate: ref('Estimate'),
+  tick: obj({
+    subscriptionsVisited: int,
+    statusesChanged: int,
+    invoicesCreated: int,
+    updatesApplied: int,
+    creditsMaintained: int,
+    providerCallsRetried: int,
+    providerCallsFailed: int,
+  }),
+
+  getEntitlement: ref('Entitlement'),
+  getBooleanEntitlement: ref('BooleanEntitlement'),
+  getNumericEntitlement: ref('NumericEntitlement'),
+  getMeteredEntitlement: ref('MeteredEntitlement'),
+  getEnumEntitlement: ref('EnumEntitlement'),
+  getEntitlements: arr(ref('Entitlement')),
+
+  reportUsage: ref('ReportedUsage'),
+  reportUsageBulk: arr(ref('ReportedUsage')),
+  reportEvent: obj({
+    accepted: int,
+    duplicates: int,
+    unmatched: int,
+    usage: arr(
+      obj({ customerId: id, resourceId: nullable(str), featureId: id, currentUsage: num, usagePeriodStart: nullable(ref('DateTime')), usagePeriodEnd: nullable(ref('DateTime')) }),
+    ),
+  }),
+  consumeUsage: ref('Consumption'),
+  reserveUsage: ref('Reservation'),
+  commitReservation: ref('Reservation'),
+  releaseReservation: ref('Reservation'),
+  getUsageHistory: obj({
+    customerId: id,
+    featureId: id,
+    resourceId: nullable(str),
+    periods: arr(
+      obj(
+        { start: nullable(ref('DateTime')), end: nullable(ref('DateTime')), value: num },
+        { groups: arr(obj({ value: { type: ['string', 'number', 'boolean', 'null'] }, usage: num })) },
+      ),
+    ),
+  }),
+  getUnmatchedEvents: page(
+    obj({
+      idempotencyKey: str,
+      customerId: str,
+      eventName: str,
+      resourceId: nullable(str),
+      dimensions: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+      timestamp: ref('DateTime'),
+      receivedAt: ref('DateTime'),
+      reason: str,
+    }),
+  ),
+
+  grantPromotionalEntitlements: arr(ref('PromotionalEntitlement')),
+  revokePromotionalEntitlements: obj({ revoked: int }),
+  grantCredits: ref('CreditGrant'),
+  voidCreditGrant: ref('CreditGrant'),
+  getCreditGrants: arr(ref('CreditGrant')),
+  getCreditBalance: obj({ customerId: id, currencyId: id, balance: ref('Money') }),
+  getCreditLedger: page(ref('CreditLedgerEntry')),
+  consumeCredits: obj({ burnt: ref('Money'), balance: ref('Money') }),
+  getCreditEntitlement: obj(
+    { customerId: id, currencyId: id, requestedAmount: num, isFallback: bool, hasAccess: bool, balance: ref('Money') },
+    { accessDeniedReason: ref('AccessDeniedReason') },
+  ),
+  saveAutomaticRechargeConfiguration: ref('RechargeConfiguration'),
+  getAutomaticRechargeConfiguration: nullable(ref('RechargeConfiguration')),
+  getPaywall: ref('Paywall'),
+
+  getChanges: arr(ref('Change')),
+};
