@@ -200,6 +200,10 @@ const seatPrice: __Price = { billingPeriod: 'MONTHLY', billingModel: 'PER_UNIT',
   tiersMode: 'VOLUME', tiers: [{ upTo: 10, unitAmount: '12.00' }, { upTo: null, unitAmount: '10.00', flatAmount: '20.00' }] };
 `,
 };
+/** The http README's generated-client call: a live sidecar and the types openapi-typescript generated. */
+PRELUDES.openapi = `${PRELUDES.sidecar}
+import type { paths } from '../../../packages/http/examples/openapi-client/sidecar-api.js';
+`;
 PRELUDES['testing-snapshot'] = `${PRELUDES.testing}
 const timeline: TimelineStep[] = [{ at: '2024-01-31', provisionCustomer: { customerId: 'acme', subscriptionParams: null } }];
 `;
