@@ -14,7 +14,7 @@ export * from './catalog/countries.js';
 export * from './catalog/currencies.js';
 export * from './catalog/versions.js';
 export * from './events.js';
-export { isLogger, type Logger } from './logger.js';
+export { describeError, isLogger, type Logger } from './logger.js';
 export * from './rules/entitlements.js';
 export * from './rules/lifecycle.js';
 export { Engine, type EngineOptions } from './engine/engine.js';

@@ -12,6 +12,17 @@ export interface Logger {
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
+/** A one-line description of anything thrown, for a log message; never throws itself. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  try {
+    return String(error);
+  } catch {
+    // An object whose toString throws (or a null-prototype object) still gets a line.
+    return typeof error;
+  }
+}
+
 /** True when `v` has the four methods of a Logger. */
 export function isLogger(v: unknown): v is Logger {
   return typeof v === 'object' && v !== null && LEVELS.every((l) => typeof (v as Record<string, unknown>)[l] === 'function');

@@ -2,7 +2,7 @@ import { TesseraError } from '../errors.js';
 import type { ProviderCallRecord } from '../records.js';
 import type { EngineContext } from './context.js';
 import { Params } from './params.js';
-import { attempt, checkoutKey, claim, inFlightAttempt, type CallOutcome } from './provider-calls.js';
+import { attempt, checkoutKey, claim, inFlightAttempt, type CallOutcome, type CheckoutInput } from './provider-calls.js';
 
 /**
  * Where payment is collected (none by default). With a provider configured, a paid subscription
@@ -16,14 +16,7 @@ import { attempt, checkoutKey, claim, inFlightAttempt, type CallOutcome } from '
  */
 export interface PaymentProvider {
   /** Starts a checkout for a subscription; returns where to send the customer. Throw (or reject) when it failed. */
-  createCheckout(input: {
-    customerId: string;
-    subscriptionId: string;
-    planId: string;
-    /** Decimal string in `currency`. */
-    amount: string;
-    currency: string;
-    options?: Record<string, unknown>;
+  createCheckout(input: CheckoutInput & {
     /** Stable for the subscription across every attempt ('checkout:<subscriptionId>'). */
     idempotencyKey: string;
   }): Promise<{ checkoutUrl: string }> | { checkoutUrl: string };

@@ -29,6 +29,7 @@ export interface CheckoutInput {
   customerId: string;
   subscriptionId: string;
   planId: string;
+  /** Decimal string in `currency`. */
   amount: string;
   currency: string;
   options?: Record<string, unknown>;

@@ -2,7 +2,7 @@ import type { Emitter } from 'mitt';
 import type { Clock } from '../clock.js';
 import { isTesseraError } from '../errors.js';
 import type { EngineErrorSource, EngineEvents } from '../events.js';
-import { safeLog, type Logger } from '../logger.js';
+import { describeError, safeLog, type Logger } from '../logger.js';
 
 /** What a reported failure was part of (docs/operating.md#errors). */
 export interface ErrorContext {
@@ -14,15 +14,6 @@ export interface ErrorContext {
 /** Reports a failure no caller sees: to the `error` event and the logger. Never throws. */
 export type ErrorReporter = (error: unknown, context: ErrorContext) => void;
 
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  try {
-    return String(error);
-  } catch {
-    return typeof error;
-  }
-}
-
 /**
  * The engine's reporter. With neither a logger nor an `error` listener the failure is written to
  * `console.error` as a last resort: a failure nobody hears would be a silent one.
@@ -31,7 +22,7 @@ export function createReporter(emitter: () => Emitter<EngineEvents>, logger: Log
   return (error, context) => {
     const code = isTesseraError(error) ? error.code : undefined;
     const where = context.method ? `${context.source} ${context.method}` : context.source;
-    const message = `tessera: ${where} failed: ${describe(error)}`;
+    const message = `tessera: ${where} failed: ${describeError(error)}`;
     const fields = { err: error, ...context, ...(code ? { code } : {}) };
     safeLog(logger, 'error', fields, message);
     const em = emitter();

@@ -3,21 +3,12 @@
  * `error` event and its `logger`, shaped as the engine's (packages/core/docs/operating.md#errors).
  */
 import type { EventEmitter } from 'node:events';
-import { isTesseraError, type Clock, type EngineErrorEvent, type Logger } from '@tessera/core';
+import { describeError, isTesseraError, type Clock, type EngineErrorEvent, type Logger } from '@tessera/core';
 
 /** How often a failing streak repeats its report while it lasts. */
 const REPORT_EVERY_MS = 60_000;
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  try {
-    return String(error);
-  } catch {
-    return typeof error;
-  }
-}
 
 /** Sends replica failures to the `error` event and the logger. Never throws. */
 export class ReplicaReporter {
@@ -43,7 +34,7 @@ export class ReplicaReporter {
    */
   report(error: unknown, method: string, level: 'warn' | 'error', extra: { customerId?: string } = {}): void {
     const code = isTesseraError(error) ? error.code : undefined;
-    const message = `tessera: replica ${method} failed: ${describe(error)}`;
+    const message = `tessera: replica ${method} failed: ${describeError(error)}`;
     this.log(level, { err: error, source: 'replica', method, ...extra, ...(code ? { code } : {}) }, message);
     const heard = this.emitter.listenerCount('error') > 0;
     if (heard) {
