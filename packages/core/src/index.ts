@@ -44,6 +44,7 @@ export * from './rules/invoice.js';
 export * from './store/subscription-query.js';
 export type { Invoice, BillingProvider } from './engine/billing.js';
 export { testPaymentProvider, type PaymentProvider, type CheckoutResult } from './engine/payments.js';
+export type { CheckoutInput } from './engine/provider-calls.js';
 export type { UpdateSubscriptionParams } from './engine/subscription-changes.js';
 export type { Estimate } from './engine/estimates.js';
 export type { TickResult } from './engine/tick.js';

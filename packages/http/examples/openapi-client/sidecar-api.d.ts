@@ -1030,7 +1030,7 @@ export interface components {
          * @description Stable error codes (TesseraErrorCode plus INTERNAL); branch on these, never on the message.
          * @enum {unknown}
          */
-        ErrorCode: "INVALID_ARGUMENT" | "BILLING_PERIOD_REQUIRED" | "ADDON_NOT_COMPATIBLE" | "ADDON_QUANTITY_EXCEEDED" | "PROMOTION_CODE_INVALID" | "CUSTOMER_NOT_FOUND" | "PLAN_NOT_FOUND" | "ADDON_NOT_FOUND" | "FEATURE_NOT_FOUND" | "SUBSCRIPTION_NOT_FOUND" | "PRICE_NOT_FOUND" | "RESERVATION_NOT_FOUND" | "CUSTOMER_ID_ARCHIVED" | "CONFLICT" | "USAGE_LIMIT_EXCEEDED" | "STORE_UNAVAILABLE" | "PAYMENT_PROVIDER_FAILED" | "OFFLINE" | "UNAUTHORIZED" | "INTERNAL";
+        ErrorCode: "INVALID_ARGUMENT" | "BILLING_PERIOD_REQUIRED" | "ADDON_NOT_COMPATIBLE" | "ADDON_QUANTITY_EXCEEDED" | "PROMOTION_CODE_INVALID" | "CUSTOMER_NOT_FOUND" | "PLAN_NOT_FOUND" | "ADDON_NOT_FOUND" | "FEATURE_NOT_FOUND" | "SUBSCRIPTION_NOT_FOUND" | "PRICE_NOT_FOUND" | "RESERVATION_NOT_FOUND" | "CUSTOMER_ID_ARCHIVED" | "CONFLICT" | "USAGE_LIMIT_EXCEEDED" | "STORE_UNAVAILABLE" | "PAYMENT_PROVIDER_FAILED" | "STORE_CORRUPT" | "OFFLINE" | "UNAUTHORIZED" | "INTERNAL";
         Error: {
             code: components["schemas"]["ErrorCode"];
             message: string;
@@ -1780,7 +1780,7 @@ export interface components {
                 "application/json": {
                     error?: {
                         /** @enum {unknown} */
-                        code?: "INTERNAL";
+                        code?: "INTERNAL" | "STORE_CORRUPT";
                     };
                 } & components["schemas"]["ErrorBody"];
             };
