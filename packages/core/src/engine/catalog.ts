@@ -26,6 +26,11 @@ export async function publishCatalog(ctx: EngineContext, input: Catalog | Catalo
     const versions = await fx.tx.listCatalogVersions();
     const previous = versions[versions.length - 1];
     const { record, changed } = nextCatalogVersion(previous, catalog.definition, fx.now);
+    // Versions another engine published since this one read the store (engines starting side by
+    // side on a fresh store: the first publishes, the others find nothing changed) become known
+    // here, or this engine would have no catalog at all.
+    const unknown = versions.filter((v) => !ctx.catalogs.has(v.version));
+    if (unknown.length > 0) fx.after(() => unknown.forEach((v) => ctx.catalogs.has(v.version) || ctx.addCatalog(publishedFrom(v))));
     if (!changed) return { version: previous!.version, changed: false };
     await fx.tx.insertCatalogVersion(record);
     await fx.change('catalog.published', null, String(record.version), { version: record.version });
