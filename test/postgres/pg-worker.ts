@@ -44,6 +44,7 @@ function ingest(engine: Engine, j: IngestJob): Prepared {
     let accepted = 0;
     let duplicates = 0;
     let batches = 0;
+    const startedAt = Date.now();
     for (let i = 0; i < keys.length; i += j.batchSize) {
       const batch = keys.slice(i, i + j.batchSize).map((idempotencyKey) => ({ customerId: j.customerId, eventName: j.eventName, idempotencyKey, dimensions: { worker: j.seed } }));
       const r = await engine.reportEvent(batch);
@@ -51,7 +52,7 @@ function ingest(engine: Engine, j: IngestJob): Prepared {
       duplicates += r.duplicates;
       batches++;
     }
-    return { accepted, duplicates, batches };
+    return { accepted, duplicates, batches, startedAt, endedAt: Date.now() };
   };
 }
 

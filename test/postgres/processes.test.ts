@@ -175,8 +175,10 @@ else describe('postgres: several processes on one schema', () => {
     });
     expect(reports.reduce((a, r) => a + r.accepted, 0)).toBe(EVENT_KEYS);
     expect(reports.reduce((a, r) => a + r.duplicates, 0)).toBe((WORKERS - 1) * EVENT_KEYS);
-    // They really raced: more than one process stored some of the keys.
-    expect(reports.filter((r) => r.accepted > 0).length).toBeGreaterThan(1);
+    // They really raced: every process was writing while every other was. Which of them stored the
+    // keys is not asserted: on one hot usage cell the first writer can win every round while the
+    // others retry (seen in about one run in three on this machine).
+    expect(Math.max(...reports.map((r) => r.startedAt))).toBeLessThan(Math.min(...reports.map((r) => r.endedAt)));
     expect(await count(`SELECT count(*)::text AS n FROM ${schema}.events`)).toBe(EVENT_KEYS);
     expect(await storedUsage(schema, 'jobs')).toBe(EVENT_KEYS);
     const e = await withEngine(schema, (engine) => metered(engine, 'jobs'));

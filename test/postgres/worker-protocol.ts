@@ -103,6 +103,9 @@ export interface IngestReport {
   accepted: number;
   duplicates: number;
   batches: number;
+  /** Date.now() before the first batch and after the last one resolved. */
+  startedAt: number;
+  endedAt: number;
 }
 
 export interface ReportReport {

@@ -72,10 +72,6 @@ export async function serveCommand(args: string[]): Promise<void> {
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new CliError(`serve: cannot listen on ${hostname}:${port} (${code})`);
     throw e;
   }
-  process.stdout.write(
-    `tessera sidecar listening on ${running.url} (db ${describeDb(o.db.value)}, catalog version ${engine.catalogVersion}, ${fullAccessKeys.length} full-access and ${readOnlyKeys.length} read-only keys)\n`,
-  );
-
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -98,4 +94,9 @@ export async function serveCommand(args: string[]): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // The banner last: whoever reads it may signal at once, and a signal that came before the
+  // handlers were installed would kill the process without closing the store.
+  process.stdout.write(
+    `tessera sidecar listening on ${running.url} (db ${describeDb(o.db.value)}, catalog version ${engine.catalogVersion}, ${fullAccessKeys.length} full-access and ${readOnlyKeys.length} read-only keys)\n`,
+  );
 }
