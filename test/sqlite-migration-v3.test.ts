@@ -3,55 +3,20 @@
  * built exactly as the v2 code left it (migrations 1 and 2 through the same runner steps, the
  * history table, user_version 2), filled with v2 rows, then opened with the current store.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { runSubscriptionQuery, type SubscriptionQuery } from '@tessera/core';
 import { sqliteStore, SCHEMA_VERSION } from '@tessera/sqlite';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { inspect, schemaOf, tempFiles, writeFileAtVersion } from './support/sqlite-files.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../packages/sqlite/src/migrations/index.js';
 import { DAY, T0, customer, invoice, subscription } from './conformance/fixtures.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tessera-sqlite-v3-'));
-let files = 0;
-const freshFile = () => join(dir, `db-${++files}.db`);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function inspect<T>(filename: string, fn: (db: BetterSqlite3.Database) => T): T {
-  const db = new BetterSqlite3(filename);
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
+const { freshFile, remove } = tempFiles('tessera-sqlite-v3-');
+afterAll(remove);
 
 /** A file at schema v2, as @tessera/sqlite with migrations 1 and 2 wrote it. */
 function writeV2File(filename: string): void {
+  writeFileAtVersion(filename, 2);
   inspect(filename, (db) => {
-    db.pragma('journal_mode = WAL');
-    const kysely = new Kysely<any>({ dialect: new SqliteDialect({ database: db }) });
-    const run = (q: { compile(): { sql: string; parameters: readonly unknown[] } }) => {
-      const { sql, parameters } = q.compile();
-      db.prepare(sql).run(...parameters);
-    };
-    db.transaction(() => {
-      run(
-        kysely.schema
-          .createTable('schema_migrations')
-          .ifNotExists()
-          .addColumn('version', 'integer', (c) => c.primaryKey().notNull())
-          .addColumn('name', 'text', (c) => c.notNull())
-          .addColumn('applied_at', 'integer', (c) => c.notNull()),
-      );
-      for (const m of MIGRATIONS.slice(0, 2)) {
-        for (const q of m.up(kysely)) run(q);
-        run(kysely.insertInto('schema_migrations').values({ version: m.version, name: m.name, applied_at: 1 }));
-      }
-      db.pragma('user_version = 2');
-    })();
     // Rows in the v2 column layout (no coupon_applied_at, no promotion_applied_at).
     db.prepare(
       `insert into customers (customer_id, name, email, coupon_id, billing_info, metadata, archived_at, created_at, updated_at)
@@ -69,11 +34,6 @@ function writeV2File(filename: string): void {
   });
 }
 
-/** What sqlite_master says about the schema, ignoring the order objects were created in. */
-const schemaOf = (filename: string) =>
-  inspect(filename, (db) =>
-    db.prepare("select type, name, tbl_name, sql from sqlite_master where name not like 'sqlite_%' order by type, name").all(),
-  );
 
 describe('sqlite store: migration to schema v3', () => {
   it('is among the migrations this code runs, in order', () => {

@@ -3,63 +3,26 @@
  * built as the v4 code left it (migrations 1 to 4, the history table, user_version 4), given a v4
  * row, then opened with the current store.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ProviderCallRecord } from '@tessera/core';
 import { sqliteStore, SCHEMA_VERSION } from '@tessera/sqlite';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../packages/sqlite/src/migrations/index.js';
+import { inspect, schemaOf, tempFiles, writeFileAtVersion } from './support/sqlite-files.js';
 import { T0 } from './conformance/fixtures.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tessera-sqlite-v5-'));
-let files = 0;
-const freshFile = () => join(dir, `db-${++files}.db`);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { freshFile, remove } = tempFiles('tessera-sqlite-v5-');
+afterAll(remove);
 
-function inspect<T>(filename: string, fn: (db: BetterSqlite3.Database) => T): T {
-  const db = new BetterSqlite3(filename);
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
-
-/** A file at schema v4, as @tessera/sqlite with migrations 1 to 4 wrote it. */
+/** A file at schema v4, as @tessera/sqlite with migrations 1 to 4 wrote it, with a v4 row. */
 function writeV4File(filename: string): void {
+  writeFileAtVersion(filename, 4);
   inspect(filename, (db) => {
-    db.pragma('journal_mode = WAL');
-    const kysely = new Kysely<any>({ dialect: new SqliteDialect({ database: db }) });
-    const run = (q: { compile(): { sql: string; parameters: readonly unknown[] } }) => {
-      const { sql, parameters } = q.compile();
-      db.prepare(sql).run(...parameters);
-    };
-    db.transaction(() => {
-      run(
-        kysely.schema
-          .createTable('schema_migrations')
-          .addColumn('version', 'integer', (c) => c.primaryKey().notNull())
-          .addColumn('name', 'text', (c) => c.notNull())
-          .addColumn('applied_at', 'integer', (c) => c.notNull()),
-      );
-      for (const m of MIGRATIONS.slice(0, 4)) {
-        for (const q of m.up(kysely)) run(q);
-        run(kysely.insertInto('schema_migrations').values({ version: m.version, name: m.name, applied_at: 1 }));
-      }
-      db.pragma('user_version = 4');
-    })();
     db.prepare(
       `insert into recharge_configs (customer_id, currency_id, is_enabled, threshold_type, threshold_value, target_balance, max_spend_limit, grant_expiration_period, updated_at)
        values ('old', 'tokens', 1, 'CREDIT_AMOUNT', '10', '100', null, null, ?)`,
     ).run(T0);
   });
 }
-
-const schemaOf = (filename: string) =>
-  inspect(filename, (db) => db.prepare("select type, name, tbl_name, sql from sqlite_master where name not like 'sqlite_%' order by type, name").all());
 
 const pending: ProviderCallRecord = {
   key: 'invoice:i1',
