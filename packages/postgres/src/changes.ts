@@ -125,6 +125,8 @@ async function snapshotRead(client: PgQueryable, statement: PgStatement, args: u
     await client.query('COMMIT');
     return { rows, snap };
   } catch (e) {
+    // The read's own error is the one the caller needs: a ROLLBACK failing as well (a connection
+    // already broken) adds nothing to it.
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
   }

@@ -82,6 +82,7 @@ export function pgExecutor(client: PgQueryable, onRun?: (s: PgStatement) => void
   const query = (s: PgStatement, args: readonly unknown[]) => {
     onRun?.(s);
     const result = tail.then(() => client.query({ name: s.name, text: s.text, values: args as unknown[], rowMode: 'array', types }));
+    // Only the queue's order ignores a failure: the caller gets it through `result`.
     tail = result.catch(() => undefined);
     return result;
   };

@@ -1,4 +1,5 @@
 import { safeLog } from '../logger.js';
+import { FailureStreak } from '../failure-streak.js';
 import { publishedFrom } from './catalog.js';
 import { usagePeriod } from '../rules/windows.js';
 import type { EngineContext } from './context.js';
@@ -8,8 +9,6 @@ import { OwnSeqs } from './own-seqs.js';
 
 /** Own sequence numbers remembered while the feed has not been read past them. */
 const MAX_OWN = 100_000;
-/** How often a failing follower repeats its report while the failure lasts. */
-const REPORT_EVERY_MS = 60_000;
 
 /**
  * Follows the store's change feed so that writes made by other processes on the same store
@@ -78,23 +77,14 @@ export class ChangeFollower {
   private async pollReporting(): Promise<void> {
     try {
       await this.poll();
-      if (this.failingSince !== undefined) {
-        safeLog(this.ctx.logger, 'info', { source: 'follower', failedForMs: this.ctx.clock.nowMs() - this.failingSince }, 'tessera: the change feed is read again');
-        this.failingSince = undefined;
-      }
+      const ended = this.failures.succeeded(this.ctx.clock.nowMs());
+      if (ended) safeLog(this.ctx.logger, 'info', { source: 'follower', ...ended }, 'tessera: the change feed is read again');
     } catch (e) {
-      const now = this.ctx.clock.nowMs();
-      const first = this.failingSince === undefined;
-      if (first) this.failingSince = now;
-      if (first || now - (this.lastReported ?? now) >= REPORT_EVERY_MS) {
-        this.lastReported = now;
-        this.ctx.reportError(e, { source: 'follower', method: 'poll' });
-      }
+      if (this.failures.failed(this.ctx.clock.nowMs())) this.ctx.reportError(e, { source: 'follower', method: 'poll' });
     }
   }
 
-  private failingSince: number | undefined;
-  private lastReported: number | undefined;
+  private readonly failures = new FailureStreak();
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);

@@ -3,10 +3,7 @@
  * `error` event and its `logger`, shaped as the engine's (packages/core/docs/operating.md#errors).
  */
 import type { EventEmitter } from 'node:events';
-import { describeError, isTesseraError, type Clock, type EngineErrorEvent, type Logger } from '@tessera/core';
-
-/** How often a failing streak repeats its report while it lasts. */
-const REPORT_EVERY_MS = 60_000;
+import { describeError, FailureStreak, isTesseraError, safeLog, type Clock, type EngineErrorEvent, type Logger } from '@tessera/core';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -20,12 +17,7 @@ export class ReplicaReporter {
 
   /** Writes to the logger; a logger that throws has nowhere further to report to. */
   log(level: Level, fields: Record<string, unknown>, message: string): void {
-    if (!this.logger) return;
-    try {
-      this.logger[level](fields, message);
-    } catch {
-      // The logger is the last place a failure can go.
-    }
+    safeLog(this.logger, level, fields, message);
   }
 
   /**
@@ -57,9 +49,7 @@ export class ReplicaReporter {
  * at `error`), and its end is logged at `info`.
  */
 export class Streak {
-  private failingSince: number | undefined;
-  private lastReported = 0;
-  private failures = 0;
+  private readonly failures = new FailureStreak();
 
   constructor(
     private readonly reporter: ReplicaReporter,
@@ -68,22 +58,13 @@ export class Streak {
   ) {}
 
   failed(error: unknown): void {
-    const now = this.clock.nowMs();
-    this.failures++;
-    const first = this.failingSince === undefined;
-    if (first) this.failingSince = now;
-    if (first || now - this.lastReported >= REPORT_EVERY_MS) {
-      this.lastReported = now;
-      const offline = isTesseraError(error) && error.code === 'OFFLINE';
-      this.reporter.report(error, this.method, offline ? 'warn' : 'error');
-    }
+    if (!this.failures.failed(this.clock.nowMs())) return;
+    const offline = isTesseraError(error) && error.code === 'OFFLINE';
+    this.reporter.report(error, this.method, offline ? 'warn' : 'error');
   }
 
   succeeded(): void {
-    if (this.failingSince === undefined) return;
-    const fields = { source: 'replica', method: this.method, failedForMs: this.clock.nowMs() - this.failingSince, failures: this.failures };
-    this.reporter.log('info', fields, `tessera: replica ${this.method} works again`);
-    this.failingSince = undefined;
-    this.failures = 0;
+    const ended = this.failures.succeeded(this.clock.nowMs());
+    if (ended) this.reporter.log('info', { source: 'replica', method: this.method, ...ended }, `tessera: replica ${this.method} works again`);
   }
 }

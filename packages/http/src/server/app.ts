@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { isLogger, TesseraError, type Engine, type Logger, type Store, type TesseraErrorDetails } from '@tessera/core';
+import { isLogger, safeLog, TesseraError, type Engine, type Logger, type Store, type TesseraErrorDetails } from '@tessera/core';
 import { INTERNAL, publicError, type ErrorBody, type WireErrorCode } from '../errors.js';
 import { METHODS, methodSpec } from '../methods.js';
 import { openApiDocument } from '../openapi/document.js';
@@ -59,15 +59,6 @@ const MAX_CHANGES = 10_000;
 type Env = { Variables: { access: KeyAccess } };
 
 const codeOf = (e: unknown): string => (e instanceof TesseraError ? e.code : INTERNAL);
-
-/** Calls the logger without letting its own failure turn into the request's. */
-function logSafely(logger: Logger, level: 'info' | 'error', context: Record<string, unknown>, message: string): void {
-  try {
-    logger[level](context, message);
-  } catch {
-    // A logger that throws has nowhere further to report to.
-  }
-}
 
 /** A failure the sidecar answers itself, before or around the engine call. */
 class HttpFailure extends Error {
@@ -208,9 +199,9 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
   const onInternalError =
     options.onInternalError ??
     (logger
-      ? (error: unknown, { method }: { method: string }) => logSafely(logger, 'error', { err: error, method, code: codeOf(error) }, `tessera sidecar: ${method} failed`)
+      ? (error: unknown, { method }: { method: string }) => safeLog(logger, 'error', { err: error, method, code: codeOf(error) }, `tessera sidecar: ${method} failed`)
       : (error: unknown, { method }: { method: string }) => console.error(`tessera sidecar: internal error in ${method}:`, error));
-  const feed = new ChangeFeed(engine, options.changePollMs ?? 100);
+  const feed = new ChangeFeed(engine, options.changePollMs ?? 100, (error) => onInternalError(error, { method: 'changes' }));
   const stats = new SidecarStats();
   const app = new Hono<Env>();
 
@@ -221,7 +212,7 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
     const seconds = (performance.now() - started) / 1000;
     stats.request(c.res.status, seconds);
     if (logger) {
-      logSafely(logger, 'info', { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(seconds * 1e6) / 1000 }, 'tessera sidecar: request');
+      safeLog(logger, 'info', { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(seconds * 1e6) / 1000 }, 'tessera sidecar: request');
     }
   });
 

@@ -1,4 +1,4 @@
-import type { Engine, EngineEventName } from '@tessera/core';
+import { FailureStreak, type Engine, type EngineEventName } from '@tessera/core';
 
 /** Every engine event: each one follows a committed write, so each one may mean new changes. */
 const WRITE_EVENTS: readonly EngineEventName[] = ['entitlementsUpdated', 'usageUpdated', 'subscriptionUpdated', 'catalogPublished', 'creditBalanceUpdated'];
@@ -23,9 +23,13 @@ export class ChangeFeed {
   private closedFlag = false;
   private readonly wake = () => this.refreshSoon();
 
+  private readonly failures = new FailureStreak();
+
+  /** `onError` hears a failing read of the log: the first of a streak, then at most once a minute. */
   constructor(
     private readonly engine: Engine,
     private readonly pollMs = 100,
+    private readonly onError: (error: unknown) => void = () => undefined,
   ) {
     for (const name of WRITE_EVENTS) engine.on(name, this.wake);
   }
@@ -130,9 +134,12 @@ export class ChangeFeed {
     this.refreshing = true;
     try {
       const head = await this.lastSeq();
+      this.failures.succeeded(Date.now());
       for (const w of [...this.waiters]) if (head > w.after) w.done(true);
-    } catch {
-      // The store is closed or unavailable: waiters run into their timeout; the next poll retries.
+    } catch (e) {
+      // Waiters run into their timeout and the next poll retries; a store that fails while the
+      // feed is open is reported (one closing with the sidecar is not news).
+      if (!this.closedFlag && this.failures.failed(Date.now())) this.onError(e);
     } finally {
       this.refreshing = false;
       if (this.refreshAgain) {
