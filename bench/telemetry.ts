@@ -23,8 +23,8 @@ import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter }
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createEngine, memoryStore, type Engine, type Entitlement, type GetEntitlementParams } from '@tessera/core';
 import type { FeatureType } from '../packages/core/src/catalog/types.js';
-import type { EngineContext } from '../packages/core/src/engine/context.js';
-import { evaluate, evaluateCached, readCheck, warmCheck } from '../packages/core/src/engine/entitlements.js';
+import type { EngineContext } from '../packages/core/src/engine/runtime/context.js';
+import { evaluate, evaluateCached, readCheck, warmCheck } from '../packages/core/src/engine/checks/entitlements.js';
 import { benchCatalog, benchEngine, customerId, provisionCustomers } from './catalog.js';
 import { compare, fmt, log, report, type Figure } from './harness.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CustomerView } from '../../packages/core/src/engine/view.js';
+import { CustomerView } from '../../packages/core/src/engine/checks/view.js';
 import { customer, DAY, subscription, T0 } from '../conformance/fixtures.js';
 
 // CustomerView.holdsAt decides whether an instant other than now (an event's timestamp) can use

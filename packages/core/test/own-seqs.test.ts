@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { OwnSeqs } from '../src/engine/own-seqs.js';
+import { OwnSeqs } from '../src/engine/runtime/own-seqs.js';
 
 /** The follower's rule, written plainly: a Set of own seqs, the feed read in ascending order. */
 class Model {

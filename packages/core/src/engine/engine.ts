@@ -1,44 +1,50 @@
+// The engine's facade. Its rooms, by capability (one folder each, as rules/ reads):
+//   checks/         entitlement checks, the resolved view, paywalls, offline answers
+//   usage/          usage reports, raw events and meters, consumption and reservations, history
+//   subscriptions/  customers, subscriptions and their changes, lifecycle, promotions
+//   billing/        invoices, estimates, credits, payments and provider calls
+//   runtime/        creation, context, catalog publishing, the change follower, tick, telemetry
 import type { Catalog } from '../catalog/catalog.js';
 import type { CatalogIds } from '../catalog/ids.js';
 import type { CatalogDefinition, CouponDefinition } from '../catalog/types.js';
 import { ENGINE_EVENT_NAMES, type EngineEventName } from '../events.js';
 import { invalidArgument } from '../errors.js';
 import type { ChangeRecord } from '../records.js';
-import { getProducts, getCoupons, publishCatalog, type Product } from './catalog.js';
-import type { EngineContext } from './context.js';
-import * as customers from './customers.js';
-import type { Customer, ProvisionCustomerParams, UpdateCustomerParams } from './customers.js';
-import { evaluateAll, type BooleanEntitlement, type EnumEntitlement, type Entitlement, type GetEntitlementParams, type MeteredEntitlement, type NumericEntitlement } from './entitlements.js';
-import { Params } from './params.js';
-import type { Subscription } from './subscription-shape.js';
-import type { ProvisionSubscriptionParams } from './subscription-params.js';
-import * as subscriptions from './subscriptions.js';
-import type { CancelSubscriptionParams, ProvisionSubscriptionResult } from './subscriptions.js';
-import * as usage from './usage.js';
-import type { ReportedUsage, ReportUsageParams } from './usage.js';
-import type { ChangeFollower } from './follow.js';
-import { DEFAULT_EVENT_LIMITS, reportEvent, type EventLimits, type RawEvent, type ReportEventResult } from './raw-events.js';
-import * as consumption from './consumption.js';
-import type { Consumption, Reservation } from './consumption.js';
-import { getUnmatchedEvents, getUsageHistory, type UnmatchedEvent, type UsageHistory } from './history.js';
-import type { Invoice } from './billing.js';
-import * as changes from './subscription-changes.js';
-import type { UpdateSubscriptionParams } from './subscription-changes.js';
-import { estimateSubscription, estimateSubscriptionUpdate, type Estimate } from './estimates.js';
-import { tick, type TickResult } from './tick.js';
-import { getSubscriptions, type GetSubscriptionsParams } from './subscription-list.js';
-import * as credits from './credits.js';
-import type { CreditGrantView } from './credits.js';
-import { grantPromotionalEntitlements, revokePromotionalEntitlements, type PromotionalEntitlement } from './promotions.js';
-import { getPaywall } from './paywall.js';
+import { getProducts, getCoupons, publishCatalog, type Product } from './runtime/catalog.js';
+import type { EngineContext } from './runtime/context.js';
+import * as customers from './subscriptions/customers.js';
+import type { Customer, ProvisionCustomerParams, UpdateCustomerParams } from './subscriptions/customers.js';
+import { evaluateAll, type BooleanEntitlement, type EnumEntitlement, type Entitlement, type GetEntitlementParams, type MeteredEntitlement, type NumericEntitlement } from './checks/entitlements.js';
+import { Params } from './runtime/params.js';
+import type { Subscription } from './subscriptions/subscription-shape.js';
+import type { ProvisionSubscriptionParams } from './subscriptions/subscription-params.js';
+import * as subscriptions from './subscriptions/subscriptions.js';
+import type { CancelSubscriptionParams, ProvisionSubscriptionResult } from './subscriptions/subscriptions.js';
+import * as usage from './usage/usage.js';
+import type { ReportedUsage, ReportUsageParams } from './usage/usage.js';
+import type { ChangeFollower } from './runtime/follow.js';
+import { DEFAULT_EVENT_LIMITS, reportEvent, type EventLimits, type RawEvent, type ReportEventResult } from './usage/raw-events.js';
+import * as consumption from './usage/consumption.js';
+import type { Consumption, Reservation } from './usage/consumption.js';
+import { getUnmatchedEvents, getUsageHistory, type UnmatchedEvent, type UsageHistory } from './usage/history.js';
+import type { Invoice } from './billing/billing.js';
+import * as changes from './subscriptions/subscription-changes.js';
+import type { UpdateSubscriptionParams } from './subscriptions/subscription-changes.js';
+import { estimateSubscription, estimateSubscriptionUpdate, type Estimate } from './billing/estimates.js';
+import { tick, type TickResult } from './runtime/tick.js';
+import { getSubscriptions, type GetSubscriptionsParams } from './subscriptions/subscription-list.js';
+import * as credits from './billing/credits.js';
+import type { CreditGrantView } from './billing/credits.js';
+import { grantPromotionalEntitlements, revokePromotionalEntitlements, type PromotionalEntitlement } from './subscriptions/promotions.js';
+import { getPaywall } from './checks/paywall.js';
 import type { Paywall } from '../rules/paywall.js';
-import { check } from './check.js';
-import { retryCheckout, type CheckoutResult } from './payments.js';
-import { drainProviderCalls } from './provider-calls.js';
-import type { ConsumeUsageParams, Handler } from './engine-types.js';
-import type { EngineMetricsSnapshot } from './metrics.js';
+import { check } from './checks/check.js';
+import { retryCheckout, type CheckoutResult } from './billing/payments.js';
+import { drainProviderCalls } from './billing/provider-calls.js';
+import type { ConsumeUsageParams, Handler } from './runtime/engine-types.js';
+import type { EngineMetricsSnapshot } from './runtime/metrics.js';
 
-export type { ConsumeUsageParams, EngineOptions } from './engine-types.js';
+export type { ConsumeUsageParams, EngineOptions } from './runtime/engine-types.js';
 
 /**
  * An entitlement and pricing engine bound to one store. Every method validates its params,

@@ -1,0 +1,99 @@
+// The check results' public shapes, apart from how checks are answered (entitlements.ts).
+import type { CatalogIds } from '../../catalog/ids.js';
+import type { FeatureType, ResetPeriod } from '../../catalog/types.js';
+import type { FeatureInfo } from './feature-info.js';
+
+export type { FeatureInfo };
+
+/** Why a check denied access. A check never throws for these; only malformed input throws. */
+export type AccessDeniedReason =
+  | 'CustomerNotFound'
+  | 'CustomerIsArchived'
+  | 'CustomerResourceNotFound'
+  | 'FeatureNotFound'
+  | 'FeatureTypeMismatch'
+  | 'NoActiveSubscription'
+  | 'NoFeatureEntitlementInSubscription'
+  | 'RequestedUsageExceedingLimit'
+  | 'RequestedValuesMismatch'
+  | 'InsufficientCredits'
+  | 'BudgetExceeded'
+  | 'Revoked'
+  | 'Unknown';
+
+interface EntitlementCommon {
+  customerId: string;
+  resourceId: string | null;
+  featureId: string;
+  hasAccess: boolean;
+  /** Why access is denied; undefined when allowed. */
+  accessDeniedReason?: AccessDeniedReason | undefined;
+  /** Undefined when the feature is unknown. */
+  feature?: FeatureInfo | undefined;
+  /** True when answered from fallback values (offline, never-synced replica). */
+  isFallback: boolean;
+}
+
+export interface BooleanEntitlement extends EntitlementCommon {
+  type: 'BOOLEAN';
+}
+
+export interface NumericEntitlement extends EntitlementCommon {
+  type: 'NUMERIC';
+  /** The granted value; null when unlimited or denied. */
+  value: number | null;
+  isUnlimited: boolean;
+}
+
+export interface MeteredEntitlement extends EntitlementCommon {
+  type: 'METERED';
+  /** null when unlimited or denied. */
+  usageLimit: number | null;
+  /** Usage recorded in the current window plus quota held by live reservations. */
+  currentUsage: number;
+  requestedUsage: number;
+  hasSoftLimit: boolean;
+  isUnlimited: boolean;
+  resetPeriod: ResetPeriod | null;
+  /** The current window [start, end); absent for cumulative features and denials without entitlement. */
+  usagePeriodStart?: Date | undefined;
+  usagePeriodEnd?: Date | undefined;
+}
+
+export interface EnumEntitlement extends EntitlementCommon {
+  type: 'ENUM';
+  enumValues: string[];
+  requestedValues: string[];
+}
+
+/**
+ * The answer of a check: shaped by the feature's type (`type` undefined when the feature is
+ * unknown). The typed getters (`getMeteredEntitlement`...) answer their own shape whatever happens:
+ * a denial for an unknown feature or a feature of another type has `type` set to the type asked
+ * for, `hasAccess: false` and the denial values (docs/conventions.md#typed-checks).
+ */
+export type Entitlement =
+  | BooleanEntitlement
+  | NumericEntitlement
+  | MeteredEntitlement
+  | EnumEntitlement
+  | (EntitlementCommon & { type: undefined });
+
+/** The result type of a check that expects feature type `T` (`Entitlement` when it expects none). */
+export type EntitlementOfType<T extends FeatureType | undefined> = T extends 'BOOLEAN'
+  ? BooleanEntitlement
+  : T extends 'NUMERIC'
+    ? NumericEntitlement
+    : T extends 'METERED'
+      ? MeteredEntitlement
+      : T extends 'ENUM'
+        ? EnumEntitlement
+        : Entitlement;
+
+/** Parameters of a check. */
+export interface GetEntitlementParams<Ids extends CatalogIds = CatalogIds> {
+  customerId: string;
+  featureId: Ids['feature'];
+  resourceId?: string;
+  options?: { requestedUsage?: number; requestedValues?: string[] };
+}

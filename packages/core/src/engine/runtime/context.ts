@@ -1,0 +1,165 @@
+import type { Emitter } from 'mitt';
+import type { Catalog } from '../../catalog/catalog.js';
+import type { Clock } from '../../clock.js';
+import type { EngineEvents } from '../../events.js';
+import type { CatalogVersionRecord, ChangeKind, NewChange } from '../../records.js';
+import type { Store, StoreTx } from '../../store/store.js';
+import type { ViewCache } from '../checks/view.js';
+import type { ErrorReporter } from './report.js';
+import type { Logger } from '../../logger.js';
+import type { EngineMetrics } from './metrics.js';
+import type { Telemetry } from './telemetry.js';
+
+/** One published catalog version, indexed. */
+export interface PublishedCatalog {
+  record: CatalogVersionRecord;
+  catalog: Catalog;
+}
+
+/** What the engine's API areas share. */
+export interface EngineContext {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly views: ViewCache;
+  readonly emitter: Emitter<EngineEvents>;
+  /** Reports a failure no caller sees to the `error` event and the logger (docs/operating.md#errors). */
+  readonly reportError: ErrorReporter;
+  /** The logger the engine was given, if any. */
+  readonly logger?: Logger | undefined;
+  /** The engine's counters (docs/operating.md#metrics); kept with or without OpenTelemetry. */
+  readonly metrics: EngineMetrics;
+  /** OpenTelemetry, when `@opentelemetry/api` is installed (or given) and not turned off. */
+  telemetry?: Telemetry | undefined;
+  /** Every published version, by number. */
+  readonly catalogs: Map<number, PublishedCatalog>;
+  /** The newest version (features and new subscriptions come from it). Throws when none. */
+  latest(): PublishedCatalog;
+  /** The newest version, or undefined (offline engines may have no catalog). */
+  latestOrUndefined?(): PublishedCatalog | undefined;
+  /** Makes a newly published version known (and the latest when it is the newest). */
+  addCatalog(published: PublishedCatalog): void;
+  /** A new unique id with a prefix ('sub', 'res'...). */
+  newId(prefix: string): string;
+  /** Told about every invoice after it committed, at least once (provider-calls.ts). */
+  readonly billingProvider?: import('../billing/billing.js').BillingProvider | undefined;
+  /** Collects payment for paid subscriptions of customers without a payment method. */
+  readonly paymentProvider?: import('../billing/payments.js').PaymentProvider | undefined;
+  /** Fallback check answers (offline mode, or when the store is unavailable). */
+  readonly fallback?: import('../checks/offline.js').Fallback | undefined;
+  /** True for `createEngine({ offline: true })`: no store at all. */
+  readonly offline?: boolean;
+  /**
+   * Told of each change sequence number this engine appends, when it appends it (before the
+   * commit), so that the follower never replays it: on a store whose transactions run side by
+   * side, the follower can read the committed change before the writer hears back of its commit.
+   */
+  onOwnChange?: ((seq: number) => void) | undefined;
+}
+
+/** What a write does after it commits: caches to drop and events to send. */
+export class WriteEffects {
+  readonly invalidated = new Set<string>();
+  readonly emits: (() => void)[] = [];
+  readonly seqs: number[] = [];
+
+  constructor(
+    private readonly ctx: EngineContext,
+    readonly tx: StoreTx,
+    readonly now: number,
+  ) {}
+
+  /** Changes queued by `queueChange`, appended before the next `change` or at the end of the write. */
+  private pending: NewChange[] = [];
+
+  /** Records the change in the store's change log (inside the transaction), after any queued ones. */
+  async change(kind: ChangeKind, customerId: string | null, entityId: string | null, payload: unknown = null): Promise<number> {
+    if (this.pending.length > 0) await this.flushChanges();
+    const seq = await this.tx.appendChange({ kind, at: this.now, customerId, entityId, payload });
+    this.noteSeq(seq);
+    return seq;
+  }
+
+  /**
+   * Queues a change for the change log: a batch appends its changes in one store call. The log's
+   * order is kept: queued changes are appended before any later `change` and before the commit.
+   */
+  queueChange(kind: ChangeKind, customerId: string | null, entityId: string | null, payload: unknown = null): void {
+    this.pending.push({ kind, at: this.now, customerId, entityId, payload });
+  }
+
+  /** Appends the queued changes (inside the transaction). */
+  async flushChanges(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    for (const seq of await this.tx.appendChanges(batch)) this.noteSeq(seq);
+  }
+
+  private noteSeq(seq: number): void {
+    this.seqs.push(seq);
+    this.ctx.onOwnChange?.(seq);
+  }
+
+  /** Drops the customer's cached view once the transaction commits. */
+  invalidate(customerId: string): void {
+    this.invalidated.add(customerId);
+  }
+
+  /** Queues an event for after the commit. */
+  emit<K extends keyof EngineEvents>(name: K, event: EngineEvents[K]): void {
+    this.emits.push(() => this.ctx.emitter.emit(name, event));
+  }
+
+  /**
+   * Queues an event that is built only if someone listens when it is sent: a bulk write would
+   * otherwise build (and date) thousands of events nobody hears.
+   */
+  emitLazy<K extends keyof EngineEvents>(name: K, make: () => EngineEvents[K]): void {
+    this.emits.push(() => {
+      const all = this.ctx.emitter.all;
+      if ((all.get(name)?.length ?? 0) > 0 || (all.get('*')?.length ?? 0) > 0) this.ctx.emitter.emit(name, make());
+    });
+  }
+
+  /** Queues any other post-commit step (cache updates). */
+  after(fn: () => void): void {
+    this.emits.push(fn);
+  }
+}
+
+/**
+ * Runs `fn` in one write transaction; on commit applies its effects (cache first, then events,
+ * so a listener that checks sees the new state). A throw rolls back and applies nothing.
+ */
+export async function write<T>(ctx: EngineContext, fn: (fx: WriteEffects) => Promise<T>): Promise<T> {
+  let fx!: WriteEffects;
+  // A store that retries a transaction (a serialization failure, a busy database) runs this
+  // callback again: the runs counted here are the retries, whatever the store.
+  let attempts = 0;
+  const started = performance.now();
+  let result: T;
+  try {
+    result = await ctx.store.transaction('write', async (tx) => {
+      attempts++;
+      fx = new WriteEffects(ctx, tx, ctx.clock.nowMs());
+      const result = await fn(fx);
+      await fx.flushChanges();
+      return result;
+    });
+  } catch (e) {
+    ctx.metrics.write((performance.now() - started) / 1000, attempts, e);
+    throw e;
+  }
+  ctx.metrics.write((performance.now() - started) / 1000, attempts, undefined);
+  for (const id of fx.invalidated) ctx.views.invalidate(id);
+  for (const e of fx.emits) {
+    try {
+      e();
+    } catch (err) {
+      // Listeners are isolated by the emitter; this is a post-commit step of the engine's own
+      // (a cache update). It must not turn a committed write into an error for the caller.
+      ctx.reportError(err, { source: 'engine', method: 'after commit' });
+    }
+  }
+  return result;
+}
