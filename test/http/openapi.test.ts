@@ -156,6 +156,10 @@ describe('every route answers as the document says', () => {
     expect(pending.status).toBe('PAYMENT_REQUIRED');
     await call('retryCheckout', { subscriptionId: pending.id });
     await call('confirmPayment', { subscriptionId: pending.id });
+    // getSubscription's detail: names, price lines (EUR-free catalog: base prices), collection status.
+    const detail = await call('getSubscription', { subscriptionId: pending.id });
+    expect(detail.paymentCollection).toBe('PAID');
+    expect(detail.priceLines.length).toBeGreaterThan(0);
     await call('getSubscriptions', { first: 10, sort: { field: 'createdAt', direction: 'DESC' } });
     expect((await call('getInvoices', { customerId: 'acme' })).length).toBeGreaterThan(0);
     await call('tick', {});

@@ -25,6 +25,7 @@ export { observeReplica, type TelemetryOptions, type OpenTelemetryApi, type Repl
 export type * from './engine/checks/entitlements.js';
 export type { Customer, ProvisionCustomerParams, UpdateCustomerParams } from './engine/subscriptions/customers.js';
 export type { Subscription, ScheduledUpdateView } from './engine/subscriptions/subscription-shape.js';
+export type { SubscriptionDetail, PlanSummary, SubscriptionAddonDetail, ScheduledUpdateDetail } from './engine/subscriptions/subscription-detail.js';
 export type { ProvisionSubscriptionParams } from './engine/subscriptions/subscription-params.js';
 export type { ProvisionSubscriptionResult, CancelSubscriptionParams } from './engine/subscriptions/subscriptions.js';
 export type { ReportUsageParams, ReportedUsage } from './engine/usage/usage.js';
@@ -42,6 +43,8 @@ export * from './rules/proration.js';
 export * from './rules/discounts.js';
 export * from './rules/tax.js';
 export * from './rules/invoice.js';
+export * from './rules/price-lines.js';
+export * from './rules/payment-collection.js';
 export * from './store/subscription-query.js';
 export type { Invoice, BillingProvider } from './engine/billing/billing.js';
 export { testPaymentProvider, type PaymentProvider, type CheckoutResult } from './engine/billing/payments.js';

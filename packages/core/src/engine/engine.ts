@@ -17,6 +17,7 @@ import type { Customer, ProvisionCustomerParams, UpdateCustomerParams } from './
 import { evaluateAll, type BooleanEntitlement, type EnumEntitlement, type Entitlement, type GetEntitlementParams, type MeteredEntitlement, type NumericEntitlement } from './checks/entitlements.js';
 import { Params } from './runtime/params.js';
 import type { Subscription } from './subscriptions/subscription-shape.js';
+import type { SubscriptionDetail } from './subscriptions/subscription-detail.js';
 import type { ProvisionSubscriptionParams } from './subscriptions/subscription-params.js';
 import * as subscriptions from './subscriptions/subscriptions.js';
 import type { CancelSubscriptionParams, ProvisionSubscriptionResult } from './subscriptions/subscriptions.js';
@@ -129,12 +130,16 @@ export class Engine<Ids extends CatalogIds = CatalogIds> {
     return subscriptions.provisionSubscription(this.ctx, params);
   }
 
-  /** One subscription. Throws SUBSCRIPTION_NOT_FOUND. */
-  getSubscription(subscriptionId: string): Promise<Subscription> {
+  /**
+   * One subscription with what a billing page shows: plan and add-on names, price lines in the
+   * billing country, payment collection, scheduled updates named, the latest invoice
+   * (docs/pricing.md#subscription-detail). Lists return the lean `Subscription`. Throws SUBSCRIPTION_NOT_FOUND.
+   */
+  getSubscription(subscriptionId: string): Promise<SubscriptionDetail> {
     return subscriptions.getSubscription(this.ctx, subscriptionId);
   }
 
-  /** Subscriptions granting entitlements now, optionally for one or several resources. */
+  /** Subscriptions granting entitlements now, optionally for one or several resources; lean (`getSubscription` has the detail). */
   getActiveSubscriptions(params: { customerId: string; resourceId?: string | string[] }): Promise<Subscription[]> {
     return subscriptions.getActiveSubscriptions(this.ctx, params);
   }
@@ -173,7 +178,7 @@ export class Engine<Ids extends CatalogIds = CatalogIds> {
     return retryCheckout(this.ctx, params);
   }
 
-  /** Subscriptions filtered, sorted and cursor-paged in the store. */
+  /** Subscriptions filtered, sorted and cursor-paged in the store; lean (`getSubscription` has the detail). */
   getSubscriptions(params: GetSubscriptionsParams = {}): Promise<{ data: Subscription[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }> {
     return getSubscriptions(this.ctx, params);
   }

@@ -277,7 +277,7 @@ export function pricePlan(plan: PlanDefinition, options: PeriodPricing): PricedL
       }
     }
     const what = price.featureId ? `${name} - ${price.featureId}: ${calc.description}` : name;
-    lines.push(toLine(`plan:${plan.id}:${index}`, kind, `${what} (${PERIOD_LABEL[options.billingPeriod]})`, calc, price, { type: 'PLAN', id: plan.id }));
+    lines.push(toLine(priceKey('PLAN', plan.id, index), kind, `${what} (${PERIOD_LABEL[options.billingPeriod]})`, calc, price, { type: 'PLAN', id: plan.id }));
   });
   return lines;
 }
@@ -324,7 +324,7 @@ export function priceAddon(addon: AddonDefinition, quantity: number, options: Pe
       calc = priceLine(price, { quantity });
     }
     const description = `${name}: ${calc.description} (${PERIOD_LABEL[options.billingPeriod]})`;
-    lines.push(toLine(`addon:${addon.id}:${index}`, 'ADDON', description, calc, price, { type: 'ADDON', id: addon.id }));
+    lines.push(toLine(priceKey('ADDON', addon.id, index), 'ADDON', description, calc, price, { type: 'ADDON', id: addon.id }));
   });
   return lines;
 }
@@ -349,6 +349,14 @@ export function pricePeriod(input: PeriodPriceInput): PricedLine[] {
   const first = lines[0];
   if (first) for (const line of lines) assertSameCurrency(first.currency, line.currency, `prices of ${line.source.id}`);
   return lines;
+}
+
+/**
+ * The `key` of the line a plan's or add-on's price produces: its source and the price's position
+ * among the source's prices for the billing period (`selectPrices` order), e.g. 'plan:pro:1'.
+ */
+export function priceKey(source: 'PLAN' | 'ADDON', id: string, index: number): string {
+  return `${source === 'PLAN' ? 'plan' : 'addon'}:${id}:${index}`;
 }
 
 function requireFeature(price: ResolvedPrice, field: string): string {

@@ -1199,6 +1199,57 @@ export interface components {
             updatedAt: components["schemas"]["DateTime"];
             latestInvoice?: components["schemas"]["Invoice"];
         };
+        PlanSummary: {
+            id: string;
+            displayName: string;
+            description: string | null;
+            version: number;
+        };
+        SubscriptionAddonDetail: {
+            addonId: string;
+            quantity: number;
+            displayName: string;
+            description: string | null;
+        };
+        PriceLine: {
+            /** @enum {unknown} */
+            source: "PLAN" | "ADDON";
+            sourceId: string;
+            /** @enum {unknown} */
+            billingModel: "FLAT_FEE" | "PER_UNIT" | "USAGE_BASED";
+            billingPeriod: components["schemas"]["BillingPeriod"];
+            currency: string;
+            billingCountryCode: string | null;
+            featureId: string | null;
+            unitAmount: components["schemas"]["Money"] | null;
+            tiersMode: ("GRADUATED" | "VOLUME") | null;
+            tiers: {
+                upTo: number | null;
+                unitAmount?: components["schemas"]["Money"];
+                flatAmount?: components["schemas"]["Money"];
+            }[] | null;
+            blockSize: number | null;
+            quantity: number | null;
+            amount: components["schemas"]["Money"] | null;
+        };
+        ScheduledUpdateDetail: {
+            plan?: components["schemas"]["PlanSummary"];
+            addons?: components["schemas"]["SubscriptionAddonDetail"][];
+            billableFeatures?: {
+                featureId: string;
+                quantity: number;
+            }[];
+            subscriptionId?: string;
+        } & components["schemas"]["ScheduledUpdate"];
+        /** @description What getSubscription returns: the Subscription plus what a billing page shows. Lists (getActiveSubscriptions, getSubscriptions) return the lean Subscription. */
+        SubscriptionDetail: {
+            plan: components["schemas"]["PlanSummary"];
+            addons: components["schemas"]["SubscriptionAddonDetail"][];
+            priceLines: components["schemas"]["PriceLine"][];
+            /** @enum {unknown} */
+            paymentCollection: "PAID" | "PENDING" | "FAILED" | "NOT_REQUIRED";
+            scheduledUpdates: components["schemas"]["ScheduledUpdateDetail"][];
+        } & WithRequired<components["schemas"]["Subscription"], "addons" | "scheduledUpdates">;
         PromotionalEntitlement: {
             id: string;
             customerId: string;
@@ -2513,7 +2564,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Subscription"];
+                    "application/json": components["schemas"]["SubscriptionDetail"];
                 };
             };
             400: components["responses"]["Error400"];
@@ -4273,3 +4324,6 @@ export interface operations {
         };
     };
 }
+type WithRequired<T, K extends keyof T> = T & {
+    [P in K]-?: T[P];
+};

@@ -112,6 +112,41 @@ const Subscription = obj(
   { latestInvoice: ref('Invoice') },
 );
 
+// getSubscription's detail (core: subscription-detail.ts, rules/price-lines.ts, rules/payment-collection.ts).
+const PlanSummary = obj({ id, displayName: str, description: nullable(str), version: int });
+const SubscriptionAddonDetail = obj({ addonId: id, quantity: int, displayName: str, description: nullable(str) });
+const PriceTier = obj({ upTo: nullable(num) }, { unitAmount: ref('Money'), flatAmount: ref('Money') });
+const PriceLine = obj({
+  source: oneOfValues('PLAN', 'ADDON'),
+  sourceId: id,
+  billingModel: oneOfValues('FLAT_FEE', 'PER_UNIT', 'USAGE_BASED'),
+  billingPeriod: ref('BillingPeriod'),
+  currency: str,
+  billingCountryCode: nullable(str),
+  featureId: nullable(str),
+  unitAmount: nullable(ref('Money')),
+  tiersMode: nullable(oneOfValues('GRADUATED', 'VOLUME')),
+  tiers: nullable(arr(PriceTier)),
+  blockSize: nullable(int),
+  quantity: nullable(num),
+  amount: nullable(ref('Money')),
+});
+const ScheduledUpdateDetail: Schema = {
+  allOf: [ref('ScheduledUpdate')],
+  ...obj({}, { plan: ref('PlanSummary'), addons: arr(ref('SubscriptionAddonDetail')), billableFeatures: arr(obj({ featureId: id, quantity: num })), subscriptionId: id }),
+};
+const SubscriptionDetail: Schema = {
+  allOf: [ref('Subscription')],
+  ...obj({
+    plan: ref('PlanSummary'),
+    addons: arr(ref('SubscriptionAddonDetail')),
+    priceLines: arr(ref('PriceLine')),
+    paymentCollection: oneOfValues('PAID', 'PENDING', 'FAILED', 'NOT_REQUIRED'),
+    scheduledUpdates: arr(ref('ScheduledUpdateDetail')),
+  }),
+  description: 'What getSubscription returns: the Subscription plus what a billing page shows. Lists (getActiveSubscriptions, getSubscriptions) return the lean Subscription.',
+};
+
 const PromotionalEntitlement = obj(
   {
     id,
@@ -311,6 +346,11 @@ export function sharedSchemas(codes: readonly string[]): Record<string, Schema> 
     Invoice,
     ScheduledUpdate,
     Subscription,
+    PlanSummary,
+    SubscriptionAddonDetail,
+    PriceLine,
+    ScheduledUpdateDetail,
+    SubscriptionDetail,
     PromotionalEntitlement,
     BillingInfo,
     Customer,

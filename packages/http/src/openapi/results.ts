@@ -26,7 +26,7 @@ export const METHOD_RESULTS: Record<MethodName, Schema> = {
   unarchiveCustomer: ref('Customer'),
 
   provisionSubscription: obj({ id, status: oneOfValues('SUCCESS', 'PAYMENT_REQUIRED'), subscription }, { checkoutUrl: str }),
-  getSubscription: subscription,
+  getSubscription: ref('SubscriptionDetail'),
   getActiveSubscriptions: arr(subscription),
   cancelSubscription: subscription,
   updateSubscription: subscription,

@@ -2,7 +2,7 @@ import type { CouponDefinition } from '../../catalog/types.js';
 import { TesseraError } from '../../errors.js';
 import { couponAppliesToPeriod, effectiveCoupon } from '../../rules/discounts.js';
 import { assembleInvoice, type DraftLine, type PricedDocument } from '../../rules/invoice.js';
-import { pricePeriod, selectPrices, type FeatureQuantity, type PricedLine } from '../../rules/pricing.js';
+import { pricePeriod, selectPrices, type FeatureQuantity, type PeriodPriceInput, type PricedLine } from '../../rules/pricing.js';
 import { prorateChange, prorationSummary, type Proration } from '../../rules/proration.js';
 import { type Window } from '../../rules/windows.js';
 import type { CustomerRecord, InvoiceKind, InvoiceRecord, SubscriptionRecord } from '../../records.js';
@@ -34,23 +34,34 @@ export function billingCountry(sub: Pick<SubscriptionRecord, 'billingCountryCode
   return sub.billingCountryCode ?? (typeof fromCustomer === 'string' ? fromCustomer : null);
 }
 
-/** A subscription's full-period lines (plan, add-ons x quantity, per-unit), unrounded, from its catalog version. */
-export function subscriptionLines(ctx: EngineContext, sub: SubscriptionRecord, customer: CustomerRecord, usage?: FeatureQuantity[]): PricedLine[] {
-  if (!sub.billingPeriod) return [];
+/**
+ * What `pricePeriod` prices for a subscription: its plan and add-ons (x quantity) in its catalog
+ * version, its billing period, the prices of its billing country and its quantities. Null when it
+ * has no billing period or its plan is gone. Invoices, estimates and `getSubscription`'s price
+ * lines all start here, so they localise the same way.
+ */
+export function periodPriceInput(ctx: EngineContext, sub: SubscriptionRecord, customer: CustomerRecord): PeriodPriceInput | null {
+  if (!sub.billingPeriod) return null;
   const catalog = ctx.catalogs.get(sub.catalogVersion)?.catalog ?? ctx.latest().catalog;
   const plan = catalog.plans.get(sub.planId);
-  if (!plan) return [];
+  if (!plan) return null;
   const addons = sub.addons.flatMap((a) => {
     const addon = catalog.addons.get(a.addonId);
     return addon ? [{ addon, quantity: a.quantity }] : [];
   });
-  const input: Parameters<typeof pricePeriod>[0] = {
+  return {
     plan,
     addons,
     billingPeriod: sub.billingPeriod,
     billingCountryCode: billingCountry(sub, customer),
     billableFeatures: sub.billableFeatures,
   };
+}
+
+/** A subscription's full-period lines (plan, add-ons x quantity, per-unit), unrounded, from its catalog version. */
+export function subscriptionLines(ctx: EngineContext, sub: SubscriptionRecord, customer: CustomerRecord, usage?: FeatureQuantity[]): PricedLine[] {
+  const input = periodPriceInput(ctx, sub, customer);
+  if (!input) return [];
   if (usage) input.usage = usage;
   return pricePeriod(input);
 }
@@ -184,6 +195,11 @@ export async function issueInvoice(
 /** The dedupe key of a subscription's billing period: one invoice per period and billing period. */
 export function periodKey(sub: SubscriptionRecord, period: Window): string {
   return `${sub.id}:${sub.billingPeriod}:${period.start}`;
+}
+
+/** Invoices in the order they were issued: creation time, then the period they bill (a catch-up tick issues several at once). */
+export function inIssueOrder<T extends { createdAt: number; periodStart: number | null; id: string }>(rows: T[]): T[] {
+  return rows.sort((a, b) => a.createdAt - b.createdAt || (a.periodStart ?? 0) - (b.periodStart ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** The API shape of an invoice record. */

@@ -51,6 +51,7 @@ function readFilter(value: unknown, path: string): SubscriptionFilter {
 /**
  * `getSubscriptions`: filtered, sorted, cursor-paged subscriptions, executed in the store. The
  * cursor holds the last row's sort value and id, so paging is stable while rows are inserted.
+ * Rows are the lean `Subscription` (no names, prices or invoices): `getSubscription` has the detail.
  */
 export async function getSubscriptions(ctx: EngineContext, params: unknown = {}): Promise<{ data: Subscription[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }> {
   const p = new Params(params ?? {}, 'getSubscriptions', ['filter', 'sort', 'first', 'after']);

@@ -3,6 +3,7 @@ import { statusAt } from '../../rules/lifecycle.js';
 import { billingPeriodAt } from '../../rules/windows.js';
 import type {
   BillableFeatureQuantity,
+  ScheduledUpdate,
   SubscriptionAddon,
   SubscriptionRecord,
   SubscriptionStatus,
@@ -17,7 +18,12 @@ export interface ScheduledUpdateView {
   billingPeriod?: BillingPeriod;
 }
 
-/** A subscription as the API returns it; `status` is the effective status at the time of the read. */
+/**
+ * A subscription as lists return it (`getActiveSubscriptions`, `getSubscriptions`, a customer's
+ * `subscriptions`, and the results of writes): ids, dates and quantities, lean and cheap to list.
+ * `getSubscription` returns `SubscriptionDetail`, which adds what a billing page shows (plan and
+ * add-on names, price lines, payment collection). `status` is the effective status at the read.
+ */
 export interface Subscription {
   id: string;
   customerId: string;
@@ -42,7 +48,7 @@ export interface Subscription {
   metadata: Metadata;
   createdAt: Date;
   updatedAt: Date;
-  /** The newest invoice of the subscription, when asked for (getSubscription) and there is one. */
+  /** The newest invoice of the subscription: set by getSubscription and provisionSubscription when there is one, absent from lists. */
   latestInvoice?: import('../billing/billing.js').Invoice;
 }
 
@@ -61,6 +67,14 @@ function planVersionAt(sub: SubscriptionRecord, now: number): number {
   let version = sub.planVersion;
   for (const u of sub.scheduledUpdates) if (u.kind === 'MIGRATION' && u.at <= now && u.planVersion !== undefined) version = u.planVersion;
   return version;
+}
+
+/** The public shape of a scheduled update. */
+export function toScheduledUpdateView(u: ScheduledUpdate): ScheduledUpdateView {
+  const v: ScheduledUpdateView = { kind: u.kind, status: u.status, scheduledAt: new Date(u.at) };
+  if (u.planId) v.planId = u.planId;
+  if (u.billingPeriod) v.billingPeriod = u.billingPeriod;
+  return v;
 }
 
 /** The public shape of a subscription record at `now`. */
@@ -86,12 +100,7 @@ export function toSubscription(sub: SubscriptionRecord, now: number): Subscripti
     promotionCode: sub.promotionCode,
     billingCountryCode: sub.billingCountryCode,
     // Updates already due took effect (reads need no tick), so only future ones are shown.
-    scheduledUpdates: sub.scheduledUpdates.filter((u) => u.at > now).map((u) => {
-      const v: ScheduledUpdateView = { kind: u.kind, status: u.status, scheduledAt: new Date(u.at) };
-      if (u.planId) v.planId = u.planId;
-      if (u.billingPeriod) v.billingPeriod = u.billingPeriod;
-      return v;
-    }),
+    scheduledUpdates: sub.scheduledUpdates.filter((u) => u.at > now).map(toScheduledUpdateView),
     metadata: { ...sub.metadata },
     createdAt: new Date(sub.createdAt),
     updatedAt: new Date(sub.updatedAt),

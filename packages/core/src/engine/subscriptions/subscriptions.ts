@@ -3,13 +3,15 @@ import { TesseraError } from '../../errors.js';
 import { isLiveAt, statusAt } from '../../rules/lifecycle.js';
 import type { SubscriptionRecord } from '../../records.js';
 import { write, type EngineContext, type WriteEffects } from '../runtime/context.js';
-import { Params, readIdArgument } from '../runtime/params.js';
+import { Params } from '../runtime/params.js';
 import { readSubscriptionInput } from './subscription-params.js';
 import { endSubscription, provisionInTx, scheduleDowngrade } from './provisioning.js';
 import { restoreHeldForTrial } from './replacement.js';
-import { requireSubscription, toInvoice, type Invoice } from '../billing/billing.js';
+import { inIssueOrder, requireSubscription, toInvoice, type Invoice } from '../billing/billing.js';
 import { currentPeriod, toSubscription, type Subscription } from './subscription-shape.js';
 import { startCheckout } from '../billing/payments.js';
+
+export { getSubscription } from './subscription-detail.js';
 
 /**
  * The result of provisioning: PAYMENT_REQUIRED when a payment provider must collect first, with
@@ -39,29 +41,6 @@ export async function provisionSubscription(ctx: EngineContext, params: unknown)
   return result;
 }
 
-/** `getSubscription`: one subscription by id. Throws SUBSCRIPTION_NOT_FOUND. */
-export async function getSubscription(ctx: EngineContext, subscriptionId: unknown): Promise<Subscription> {
-  const id = readIdArgument(subscriptionId, 'subscriptionId');
-  const now = ctx.clock.nowMs();
-  const found = await ctx.store.transaction('read', async (tx) => {
-    const s = await tx.getSubscription(id);
-    if (!s) return undefined;
-    const c = await tx.getCustomer(s.customerId);
-    if (!c || c.archivedAt !== null) return undefined;
-    const invoices = inIssueOrder(await tx.listInvoices({ customerId: s.customerId, subscriptionId: s.id }));
-    return { sub: s, latest: invoices[invoices.length - 1] };
-  });
-  if (!found) throw new TesseraError('SUBSCRIPTION_NOT_FOUND', `subscriptionId: no subscription "${id}"`, { field: 'subscriptionId', value: id });
-  const out = toSubscription(found.sub, now);
-  if (found.latest) out.latestInvoice = toInvoice(found.latest);
-  return out;
-}
-
-/** Invoices in the order they were issued: creation time, then the period they bill (a catch-up tick issues several at once). */
-function inIssueOrder<T extends { createdAt: number; periodStart: number | null; id: string }>(rows: T[]): T[] {
-  return rows.sort((a, b) => a.createdAt - b.createdAt || (a.periodStart ?? 0) - (b.periodStart ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-
 /** `getInvoices`: a customer's invoices (optionally of one subscription), oldest first. Throws CUSTOMER_NOT_FOUND. */
 export async function getInvoices(ctx: EngineContext, params: unknown): Promise<Invoice[]> {
   const p = new Params(params, 'getInvoices', ['customerId', 'subscriptionId']);
@@ -74,7 +53,7 @@ export async function getInvoices(ctx: EngineContext, params: unknown): Promise<
   return inIssueOrder(rows).map(toInvoice);
 }
 
-/** `getActiveSubscriptions`: subscriptions granting entitlements now (ACTIVE, IN_TRIAL), optionally for resources. */
+/** `getActiveSubscriptions`: subscriptions granting entitlements now (ACTIVE, IN_TRIAL), optionally for resources; the lean `Subscription`. */
 export async function getActiveSubscriptions(ctx: EngineContext, params: unknown): Promise<Subscription[]> {
   const p = new Params(params, 'getActiveSubscriptions', ['customerId', 'resourceId']);
   const customerId = p.id('customerId');
