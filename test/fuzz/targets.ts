@@ -134,7 +134,7 @@ export function targets(f: Fixture): Target[] {
     ),
     obj('getInvoices', { customerId: 'c2', subscriptionId: f.subscriptionId }),
     obj('estimateSubscription', { customerId: 'c1', planId: 'pro', billingPeriod: 'ANNUALLY', billingCountryCode: 'DE' }),
-    obj('estimateSubscriptionUpdate', { subscriptionId: f.subscriptionId, billableFeatures: [{ featureId: 'seats', quantity: 2 }] }),
+    obj('estimateSubscriptionUpdate', { subscriptionId: f.subscriptionId, billableFeatures: [{ featureId: 'seats', quantity: 2 }], prorationBehavior: 'PRORATE', downgradeTiming: 'IMMEDIATE' }),
     obj('getEntitlement', check),
     obj('getBooleanEntitlement', { customerId: 'c1', featureId: 'sso' }),
     obj('getNumericEntitlement', { customerId: 'c1', featureId: 'projects' }),

@@ -4,11 +4,13 @@ import { isTesseraError } from '../src/errors.js';
 import { Decimal, formatMoney } from '../src/money.js';
 import { type PricedLine, pricePeriod } from '../src/rules/pricing.js';
 import {
+  changeTiming,
   periodSeconds,
   prorateAmount,
   prorateBetween,
   prorateChange,
   prorationFactor,
+  prorationPoint,
   prorationSummary,
 } from '../src/rules/proration.js';
 import { billingPeriodAt, nthBillingPeriod } from '../src/rules/windows.js';
@@ -165,5 +167,32 @@ describe('partial periods', () => {
     expect(usd(prorateBetween(new Decimal('29.00'), feb, utc('2024-02-10T00:00:00Z'), utc('2024-02-13T00:00:00Z')))).toBe('3.00');
     expect(usd(prorateAmount(new Decimal('29.00'), feb, utc('2024-02-28T00:00:00Z')))).toBe('2.00');
     expect(codeOf(() => prorateBetween(new Decimal(1), feb, utc('2024-02-13T00:00:00Z'), utc('2024-02-10T00:00:00Z')))).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('proration options (docs/pricing.md#proration-options)', () => {
+  const april = { start: utc('2024-04-01T00:00:00Z'), end: utc('2024-05-01T00:00:00Z') };
+  const now = utc('2024-04-16T00:00:00Z');
+
+  it('prorationPoint is now unless asked, and must lie in [start, end)', () => {
+    expect(prorationPoint(april, now)).toBe(now);
+    expect(prorationPoint(april, now, april.start)).toBe(april.start);
+    expect(prorationPoint(april, now, april.end - 1)).toBe(april.end - 1);
+    expect(codeOf(() => prorationPoint(april, now, april.end))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => prorationPoint(april, now, april.start - 1))).toBe('INVALID_ARGUMENT');
+    // Apr 10 leaves 21 of 30 days: 40.00 x 0.7 = 28.00.
+    expect(usd(prorateAmount(new Decimal('40.00'), april, prorationPoint(april, now, utc('2024-04-10T00:00:00Z'))))).toBe('28.00');
+  });
+
+  it('changeTiming: upgrades now; downgrades of a billed period at its end unless IMMEDIATE or INVOICE_NOW', () => {
+    const down = { downgrade: true, billedPeriod: true } as const;
+    expect(changeTiming({ downgrade: false, billedPeriod: true, behavior: 'PRORATE' })).toBe('NOW');
+    expect(changeTiming({ ...down, behavior: 'PRORATE' })).toBe('END_OF_BILLING_PERIOD');
+    expect(changeTiming({ ...down, behavior: 'NONE' })).toBe('END_OF_BILLING_PERIOD');
+    expect(changeTiming({ ...down, behavior: 'NONE', timing: 'IMMEDIATE' })).toBe('NOW');
+    expect(changeTiming({ ...down, behavior: 'INVOICE_NOW' })).toBe('NOW');
+    // A trial or an unbilled subscription has no period to wait for.
+    expect(changeTiming({ downgrade: true, billedPeriod: false, behavior: 'PRORATE' })).toBe('NOW');
+    expect(codeOf(() => changeTiming({ ...down, behavior: 'INVOICE_NOW', timing: 'END_OF_BILLING_PERIOD' }))).toBe('INVALID_ARGUMENT');
   });
 });

@@ -190,3 +190,59 @@ export function prorationSummary(p: Proration): { prorationDate: number; currenc
     netAmount: formatMoney(p.netAmount, p.currency),
   };
 }
+
+/**
+ * How a change made now is billed (docs/pricing.md#proration-options):
+ * - `PRORATE` (Stripe's create_prorations; the default): what applies now is prorated and invoiced
+ *   now (credit for the unused time, debit for the remaining time); a downgrade follows
+ *   `downgradeTiming`.
+ * - `NONE` (Stripe's none): the change applies without any proration; the next renewal bills the
+ *   new price.
+ * - `INVOICE_NOW` (Stripe's always_invoice): every part of the change applies now and is settled on
+ *   one invoice now, a charge or a credit; a downgrade is immediate.
+ */
+export type ProrationBehavior = 'PRORATE' | 'NONE' | 'INVOICE_NOW';
+export const PRORATION_BEHAVIORS: readonly ProrationBehavior[] = ['PRORATE', 'NONE', 'INVOICE_NOW'];
+
+/** When a downgrade applies: at the end of the current billing period (default) or now, with a prorated credit. */
+export type DowngradeTiming = 'END_OF_BILLING_PERIOD' | 'IMMEDIATE';
+export const DOWNGRADE_TIMINGS: readonly DowngradeTiming[] = ['END_OF_BILLING_PERIOD', 'IMMEDIATE'];
+
+/**
+ * When a plan change applies, from the caller's options: `NOW`, or at the end of the billing
+ * period for a downgrade of a billed period unless `IMMEDIATE` (or `INVOICE_NOW`, which settles
+ * now) is asked for. Throws `INVALID_ARGUMENT` for `INVOICE_NOW` with `END_OF_BILLING_PERIOD`
+ * (nothing would be invoiced now).
+ */
+export function changeTiming(input: {
+  downgrade: boolean;
+  billedPeriod: boolean;
+  behavior: ProrationBehavior;
+  timing?: DowngradeTiming;
+  /** The field named in errors (default `downgradeTiming`). */
+  field?: string;
+}): 'NOW' | 'END_OF_BILLING_PERIOD' {
+  if (input.behavior === 'INVOICE_NOW' && input.timing === 'END_OF_BILLING_PERIOD') {
+    throw invalidArgument(input.field ?? 'downgradeTiming', "END_OF_BILLING_PERIOD bills nothing now; leave it out (or IMMEDIATE) with prorationBehavior 'INVOICE_NOW', or use 'PRORATE'");
+  }
+  if (!input.downgrade || !input.billedPeriod) return 'NOW';
+  const timing = input.timing ?? (input.behavior === 'INVOICE_NOW' ? 'IMMEDIATE' : 'END_OF_BILLING_PERIOD');
+  return timing === 'IMMEDIATE' ? 'NOW' : 'END_OF_BILLING_PERIOD';
+}
+
+/**
+ * The instant a change is prorated at: `requested` when given (it must lie in the current billing
+ * period [start, end)), else `now`. Throws `INVALID_ARGUMENT` naming `prorationDate` outside it.
+ * Example: period 2024-04-01..2024-05-01, requested 2024-04-16 -> prorated as of April 16.
+ */
+export function prorationPoint(period: Window, now: number, requested?: number, field = 'prorationDate'): number {
+  if (requested === undefined) return now;
+  if (!(requested >= period.start && requested < period.end)) {
+    throw invalidArgument(
+      field,
+      `must lie in the current billing period ${new Date(period.start).toISOString()} to ${new Date(period.end).toISOString()} (epoch milliseconds, an ISO-8601 string or a Date)`,
+      { value: requested, period: { start: period.start, end: period.end } },
+    );
+  }
+  return requested;
+}

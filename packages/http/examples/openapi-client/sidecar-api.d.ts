@@ -2670,6 +2670,7 @@ export interface operations {
             content: {
                 "application/json": {
                     subscriptionId: string;
+                    planId?: string;
                     billableFeatures?: {
                         featureId: string;
                         quantity: number;
@@ -2681,6 +2682,18 @@ export interface operations {
                     promotionCode?: string | null;
                     billingPeriod?: components["schemas"]["BillingPeriod"];
                     metadata?: components["schemas"]["Metadata"];
+                    /**
+                     * @description PRORATE (default): prorate what applies now; NONE: no proration, the next renewal bills the new price; INVOICE_NOW: apply everything now and invoice or credit the difference.
+                     * @enum {unknown}
+                     */
+                    prorationBehavior?: "PRORATE" | "NONE" | "INVOICE_NOW";
+                    /**
+                     * @description When a downgrade applies (default END_OF_BILLING_PERIOD; IMMEDIATE credits the unused time).
+                     * @enum {unknown}
+                     */
+                    downgradeTiming?: "END_OF_BILLING_PERIOD" | "IMMEDIATE";
+                    /** @description The proration point: an instant in the current billing period, as ISO 8601 or epoch milliseconds (default: now). */
+                    prorationDate?: string | number;
                 };
             };
         };
@@ -3011,6 +3024,7 @@ export interface operations {
             content: {
                 "application/json": {
                     subscriptionId: string;
+                    planId?: string;
                     billableFeatures?: {
                         featureId: string;
                         quantity: number;
@@ -3022,6 +3036,18 @@ export interface operations {
                     promotionCode?: string | null;
                     billingPeriod?: components["schemas"]["BillingPeriod"];
                     metadata?: components["schemas"]["Metadata"];
+                    /**
+                     * @description PRORATE (default): prorate what applies now; NONE: no proration, the next renewal bills the new price; INVOICE_NOW: apply everything now and invoice or credit the difference.
+                     * @enum {unknown}
+                     */
+                    prorationBehavior?: "PRORATE" | "NONE" | "INVOICE_NOW";
+                    /**
+                     * @description When a downgrade applies (default END_OF_BILLING_PERIOD; IMMEDIATE credits the unused time).
+                     * @enum {unknown}
+                     */
+                    downgradeTiming?: "END_OF_BILLING_PERIOD" | "IMMEDIATE";
+                    /** @description The proration point: an instant in the current billing period, as ISO 8601 or epoch milliseconds (default: now). */
+                    prorationDate?: string | number;
                 };
             };
         };

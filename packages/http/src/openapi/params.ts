@@ -36,9 +36,24 @@ const provisionSubscription = params({ customerId: id, ...subscriptionFields }, 
 
 const customerOptional = { name: nullable(str), email: nullable(str), couponId: nullable(str), billingInfo: nullable(ref('BillingInfo')), metadata };
 
+/** An instant in the current billing period to prorate at: ISO 8601 or epoch milliseconds. */
+const prorationDate: Schema = {
+  anyOf: [instant, { type: 'integer', minimum: 0 }],
+  description: 'The proration point: an instant in the current billing period, as ISO 8601 or epoch milliseconds (default: now).',
+};
 const updateSubscription = params(
   { subscriptionId: id },
-  { billableFeatures: arr(params({ featureId: id, quantity: num })), addons: arr(params({ addonId: id }, { quantity: int })), promotionCode: nullable(str), billingPeriod, metadata },
+  {
+    planId: id,
+    billableFeatures: arr(params({ featureId: id, quantity: num })),
+    addons: arr(params({ addonId: id }, { quantity: int })),
+    promotionCode: nullable(str),
+    billingPeriod,
+    metadata,
+    prorationBehavior: { ...oneOfValues('PRORATE', 'NONE', 'INVOICE_NOW'), description: 'PRORATE (default): prorate what applies now; NONE: no proration, the next renewal bills the new price; INVOICE_NOW: apply everything now and invoice or credit the difference.' },
+    downgradeTiming: { ...oneOfValues('END_OF_BILLING_PERIOD', 'IMMEDIATE'), description: 'When a downgrade applies (default END_OF_BILLING_PERIOD; IMMEDIATE credits the unused time).' },
+    prorationDate,
+  },
 );
 
 const usage = params(

@@ -151,35 +151,7 @@ export async function provisionInTx(
     existing = await liveInSlot(fx, slot);
     if (current) current = existing.find((s) => s.id === current!.id);
   }
-  if (isDowngrade && current) {
-    // A paid subscription keeps what was paid for until its period ends.
-    const at = currentPeriod(current, now)!.end;
-    await replaceNonTrials(fx, rec, { trialEndDate: null, convertsToPaid: false, replacesAt: at }, [current.id]);
-    const scheduled: SubscriptionRecord = {
-      ...current,
-      endDate: at,
-      cancellationDate: now,
-      scheduledUpdates: [
-        ...current.scheduledUpdates.filter((u) => u.kind !== 'PLAN_CHANGE'),
-        { kind: 'PLAN_CHANGE', status: 'SCHEDULED', at, planId: input.plan.id, ...(input.billingPeriod ? { billingPeriod: input.billingPeriod } : {}) },
-      ],
-      updatedAt: now,
-    };
-    rec.startDate = at;
-    rec.billingAnchor = at;
-    rec.status = 'NOT_STARTED';
-    rec.metadata = { ...rec.metadata, startedBy: 'scheduledDowngrade', previousSubscriptionId: current.id };
-    if (rec.promotionCode) rec.promotionCodeAppliedAt = at;
-    await saveSubscription(fx, rec, { planId: rec.planId, scheduled: true });
-    await saveSubscription(fx, scheduled, { scheduledPlanId: input.plan.id, endDate: at });
-    // Nothing is billed now; an estimate shows the first period of the plan it moves to.
-    const first = rec.billingPeriod ? nthBillingPeriod(rec.billingAnchor, rec.billingPeriod, 0) : { start: at, end: at };
-    const currency = subscriptionLinesCurrency(ctx, current, customer);
-    const document = rec.billingPeriod
-      ? periodDocument(ctx, rec, customer, first)
-      : priceDocument(ctx, rec, customer, [], at, currency);
-    return { record: scheduled, status: 'SUCCESS', document, billingPeriodRange: first };
-  }
+  if (isDowngrade && current) return scheduleDowngradeTo(ctx, fx, current, rec, customer);
 
   if (isTrial) {
     rec.trialEndDate = start + trialDays * MS_PER_DAY;
@@ -237,6 +209,49 @@ export async function provisionInTx(
   await replaceNonTrials(fx, rec, { trialEndDate: isTrial ? rec.trialEndDate : null, convertsToPaid: input.plan.trial?.onEnd === 'CONVERT_TO_PAID', replacesAt: rec.startDate });
   await saveSubscription(fx, rec, { planId: rec.planId });
   return result;
+}
+
+/**
+ * Schedules `rec` (a new subscription to a lower plan, docs/pricing.md#upgrades-downgrades-and-changes)
+ * to replace the paid `current` at the end of its billing period: `current` ends then carrying a
+ * `PLAN_CHANGE` scheduled update and `rec` starts then, continuing the cycle. Nothing is billed
+ * now; the document is what the new plan's first period will bill.
+ */
+export async function scheduleDowngradeTo(
+  ctx: EngineContext,
+  fx: WriteEffects,
+  current: SubscriptionRecord,
+  rec: SubscriptionRecord,
+  customer: CustomerRecord,
+): Promise<Provisioned> {
+  // A paid subscription keeps what was paid for until its period ends.
+  const now = fx.now;
+  const at = currentPeriod(current, now)!.end;
+  await replaceNonTrials(fx, rec, { trialEndDate: null, convertsToPaid: false, replacesAt: at }, [current.id]);
+  const scheduled: SubscriptionRecord = {
+    ...current,
+    endDate: at,
+    cancellationDate: now,
+    scheduledUpdates: [
+      ...current.scheduledUpdates.filter((u) => u.kind !== 'PLAN_CHANGE'),
+      { kind: 'PLAN_CHANGE', status: 'SCHEDULED', at, planId: rec.planId, ...(rec.billingPeriod ? { billingPeriod: rec.billingPeriod } : {}) },
+    ],
+    updatedAt: now,
+  };
+  rec.startDate = at;
+  rec.billingAnchor = at;
+  rec.status = 'NOT_STARTED';
+  rec.metadata = { ...rec.metadata, startedBy: 'scheduledDowngrade', previousSubscriptionId: current.id };
+  if (rec.promotionCode) rec.promotionCodeAppliedAt = at;
+  await saveSubscription(fx, rec, { planId: rec.planId, scheduled: true });
+  await saveSubscription(fx, scheduled, { scheduledPlanId: rec.planId, endDate: at });
+  // Nothing is billed now; an estimate shows the first period of the plan it moves to.
+  const first = rec.billingPeriod ? nthBillingPeriod(rec.billingAnchor, rec.billingPeriod, 0) : { start: at, end: at };
+  const currency = subscriptionLinesCurrency(ctx, current, customer);
+  const document = rec.billingPeriod
+    ? periodDocument(ctx, rec, customer, first)
+    : priceDocument(ctx, rec, customer, [], at, currency);
+  return { record: scheduled, status: 'SUCCESS', document, billingPeriodRange: first };
 }
 
 /**

@@ -2,21 +2,42 @@ import type { CatalogIds } from '../../catalog/ids.js';
 import { BILLING_PERIODS, type BillingPeriod } from '../../catalog/types.js';
 import { TesseraError } from '../../errors.js';
 import { conversionAfter, statusAt } from '../../rules/lifecycle.js';
-import type { Proration } from '../../rules/proration.js';
+import { changeTiming, prorationPoint, type DowngradeTiming, type Proration, type ProrationBehavior } from '../../rules/proration.js';
 import type { PricedDocument } from '../../rules/invoice.js';
 import { billingPeriodAt, type Window } from '../../rules/windows.js';
 import type { InvoiceRecord, ScheduledUpdate, SubscriptionRecord } from '../../records.js';
-import { changeDocument, issueInvoice, periodKey, requireSubscription, toInvoice } from '../billing/billing.js';
+import { changeDocument, issueInvoice, periodKey, priceDocument, requireSubscription, toInvoice } from '../billing/billing.js';
 import { write, type EngineContext, type WriteEffects } from '../runtime/context.js';
 import { Params } from '../runtime/params.js';
 import { checkPromotion, confirmPaymentInTx, endSubscription, saveSubscription as save } from './provisioning.js';
 import { heldUntilConversion, liveInSlot } from './replacement.js';
 import { readAddons, readBillableFeatures } from './subscription-params.js';
 import { currentPeriod, toSubscription, type Subscription } from './subscription-shape.js';
+import {
+  checkChangeOptions,
+  PLAN_CHANGE_FIELDS,
+  quantitiesForPlan,
+  readChangeOptions,
+  readPlanChange,
+  requireCompatibleAddons,
+  requireSameBilling,
+  scheduleUpdatedPlan,
+} from './plan-change.js';
 
 /** Parameters of `updateSubscription` (API.md): add-ons replace the whole list; quantities replace those named. */
 export interface UpdateSubscriptionParams<Ids extends CatalogIds = CatalogIds> {
   subscriptionId: string;
+  /**
+   * Another plan of the same product, keeping the start date and the billing cycle: an upgrade
+   * applies now, a downgrade per `downgradeTiming` (docs/pricing.md#proration-options).
+   */
+  planId?: Ids['plan'];
+  /** PRORATE (default), NONE or INVOICE_NOW (rules/proration.ts ProrationBehavior). */
+  prorationBehavior?: ProrationBehavior;
+  /** When a downgrade applies: END_OF_BILLING_PERIOD (default) or IMMEDIATE with a prorated credit. */
+  downgradeTiming?: DowngradeTiming;
+  /** The instant the change is prorated at, within the current billing period (default: now). Epoch ms, ISO-8601 or a Date. */
+  prorationDate?: Date | string | number;
   billableFeatures?: { featureId: Ids['feature']; quantity: number }[];
   addons?: { addonId: Ids['addon']; quantity?: number }[];
   promotionCode?: string;
@@ -38,7 +59,7 @@ export interface UpdateOutcome {
  * change in a paid, non-trial period is prorated (docs/pricing.md#proration) and invoiced.
  */
 export async function updateInTx(ctx: EngineContext, fx: WriteEffects, params: unknown, method: string): Promise<UpdateOutcome> {
-  const p = new Params(params, method, ['subscriptionId', 'billableFeatures', 'addons', 'promotionCode', 'billingPeriod', 'metadata']);
+  const p = new Params(params, method, ['subscriptionId', 'billableFeatures', 'addons', 'promotionCode', 'billingPeriod', 'metadata', ...PLAN_CHANGE_FIELDS]);
   const id = p.id('subscriptionId');
   const { sub, customer } = await requireSubscription(fx, id, method);
   const now = fx.now;
@@ -46,10 +67,13 @@ export async function updateInTx(ctx: EngineContext, fx: WriteEffects, params: u
   if (!['ACTIVE', 'IN_TRIAL', 'NOT_STARTED', 'PAYMENT_PENDING'].includes(status)) {
     throw new TesseraError('CONFLICT', `${method}.subscriptionId: subscription "${id}" has ended (${status})`, { field: 'subscriptionId', status });
   }
-  const catalog = ctx.catalogs.get(sub.catalogVersion)?.catalog ?? ctx.latest().catalog;
-  const plan = catalog.plans.get(sub.planId);
+  // A new plan is read from the latest catalog; from here on `plan` is the plan after the update.
+  const change = readPlanChange(ctx, p, sub);
+  const catalog = change?.catalog ?? ctx.catalogs.get(sub.catalogVersion)?.catalog ?? ctx.latest().catalog;
+  const plan = change?.plan ?? catalog.plans.get(sub.planId);
   if (!plan) throw new TesseraError('PLAN_NOT_FOUND', `${method}: plan "${sub.planId}" is gone from the catalog`, { field: 'subscriptionId' });
   const next: SubscriptionRecord = { ...sub, updatedAt: now };
+  if (change) Object.assign(next, { planId: plan.id, planVersion: change.planVersion, catalogVersion: change.catalogVersion });
   const bp = p.optEnum('billingPeriod', BILLING_PERIODS);
   if (bp !== undefined && bp !== sub.billingPeriod) {
     if (plan.pricingType !== 'PAID') p.fail('billingPeriod', `plan "${plan.id}" is not paid; it has no billing period`);
@@ -58,7 +82,9 @@ export async function updateInTx(ctx: EngineContext, fx: WriteEffects, params: u
     }
     next.billingPeriod = bp;
   }
+  if (change) requireSameBilling(p, plan, next.billingPeriod);
   if (p.has('addons')) next.addons = readAddons(p, catalog, plan);
+  else if (change) requireCompatibleAddons(p, plan, next.addons);
   if (p.has('billableFeatures')) {
     const named = readBillableFeatures(p, plan, next.billingPeriod);
     const merged = new Map(sub.billableFeatures.map((b) => [b.featureId, b.quantity]));
@@ -71,14 +97,34 @@ export async function updateInTx(ctx: EngineContext, fx: WriteEffects, params: u
     next.promotionCode = code;
     next.promotionCodeAppliedAt = now;
   }
+  if (change) next.billableFeatures = quantitiesForPlan(p, plan, next.billingPeriod, next.billableFeatures);
   const metadata = p.optMetadata('metadata');
   if (metadata) next.metadata = metadata;
 
+  const options = readChangeOptions(p);
+  const billed = sub.billingPeriod !== null && next.billingPeriod !== null && status === 'ACTIVE' && sub.startDate <= now;
+  const downgrade = change !== undefined && change.catalog.planRank(plan.id) < change.catalog.planRank(sub.planId);
+  const timing = changeTiming({ downgrade, billedPeriod: billed, behavior: options.behavior, field: p.at('downgradeTiming'), ...(options.timing ? { timing: options.timing } : {}) });
+  if (timing === 'END_OF_BILLING_PERIOD') {
+    if (options.prorationDate !== undefined) p.fail('prorationDate', 'a downgrade at the end of the billing period is not prorated; leave prorationDate out or give downgradeTiming IMMEDIATE');
+    const done = await scheduleUpdatedPlan(ctx, fx, sub, next, plan, customer);
+    const out: UpdateOutcome = { record: done.record };
+    if (done.document) out.document = done.document;
+    if (done.billingPeriodRange) out.period = done.billingPeriodRange;
+    return out;
+  }
+  checkChangeOptions(p, options, { billed, billingPeriodChanged: next.billingPeriod !== sub.billingPeriod, what: `subscription "${sub.id}" (${status})` });
+
   const out: UpdateOutcome = { record: next };
-  if (sub.billingPeriod && next.billingPeriod && status === 'ACTIVE' && sub.startDate <= now) {
+  if (billed && options.behavior === 'NONE') {
+    // No proration: the next renewal bills the new price; an estimate shows a zero document.
+    out.period = currentPeriod(sub, now)!;
+    out.document = priceDocument(ctx, next, customer, [], now);
+  } else if (billed && sub.billingPeriod && next.billingPeriod) {
     const oldPeriod = currentPeriod(sub, now)!;
+    const at = prorationPoint(oldPeriod, now, options.prorationDate, p.at('prorationDate'));
     const period = billingPeriodAt(next.billingAnchor, next.billingPeriod, now);
-    const { document, proration } = changeDocument(ctx, customer, { sub, period: oldPeriod }, { sub: next, period }, now);
+    const { document, proration } = changeDocument(ctx, customer, { sub, period: oldPeriod }, { sub: next, period }, at);
     out.document = document;
     out.proration = proration;
     out.period = period;
@@ -87,7 +133,7 @@ export async function updateInTx(ctx: EngineContext, fx: WriteEffects, params: u
     const invoice = await issueInvoice(ctx, fx, { sub: next, kind: 'UPDATE', dedupeKey, period, document });
     if (invoice) out.invoice = invoice;
   }
-  await save(fx, next, { updated: true });
+  await save(fx, next, change ? { updated: true, planId: next.planId } : { updated: true });
   return out;
 }
 
