@@ -5,6 +5,7 @@ import type {
   CatalogVersionRecord,
   ChangeRecord,
   CustomerRecord,
+  EntityRecord,
   EventRecord,
   IdempotencyRecord,
   InvoiceRecord,
@@ -40,6 +41,7 @@ interface Tables {
   ledger: CreditLedgerRecord[];
   recharge: Map<string, RechargeConfigRecord>;
   providerCalls: Map<string, ProviderCallRecord>;
+  entities: Map<string, EntityRecord>;
   changes: ChangeRecord[];
 }
 
@@ -63,6 +65,7 @@ export function memoryStore(): Store {
     ledger: [],
     recharge: new Map(),
     providerCalls: new Map(),
+    entities: new Map(),
     changes: [],
   };
   const mutex = new Mutex();
@@ -147,6 +150,7 @@ export function memoryStore(): Store {
               u.customerId === q.customerId &&
               (q.featureId === undefined || u.featureId === q.featureId) &&
               (q.resourceId === undefined || u.resourceId === q.resourceId) &&
+              (q.entityId === undefined || u.entityId === q.entityId) &&
               (q.to === undefined || u.windowStart < q.to) &&
               (q.from === undefined || u.windowEnd > q.from),
           )
@@ -219,9 +223,29 @@ export function memoryStore(): Store {
         return [...t.reservations.values()]
           .filter(
             (r) =>
-              r.status === 'HELD' && r.customerId === k.customerId && r.resourceId === k.resourceId && r.featureId === k.featureId,
+              r.status === 'HELD' && r.customerId === k.customerId && r.resourceId === k.resourceId && r.entityId === k.entityId && r.featureId === k.featureId,
           )
           .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+          .map(clone);
+      },
+      async getEntity(customerId, entityId) {
+        return get(t.entities, `${customerId}\u0000${entityId}`);
+      },
+      async putEntity(r) {
+        put(t.entities, `${r.customerId}\u0000${r.entityId}`, r);
+      },
+      async listEntities(q) {
+        guard(false);
+        return [...t.entities.values()]
+          .filter(
+            (e) =>
+              e.customerId === q.customerId &&
+              (q.featureId === undefined || e.featureId === q.featureId) &&
+              (q.includeDeleted === true || e.deletedAt === null) &&
+              (q.after === undefined || e.entityId > q.after),
+          )
+          .sort((a, b) => (a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : 0))
+          .slice(0, q.limit)
           .map(clone);
       },
       async querySubscriptions(q) {

@@ -7,6 +7,7 @@ import type {
   CatalogVersionRecord,
   ChangeRecord,
   CustomerRecord,
+  EntityRecord,
   EventRecord,
   IdempotencyRecord,
   InvoiceRecord,
@@ -30,6 +31,8 @@ export interface UsageQuery {
   customerId: string;
   featureId?: string;
   resourceId?: string;
+  /** '' for the customer's own cells only, an id for that entity's; absent: every cell. */
+  entityId?: string;
   from?: number;
   to?: number;
 }
@@ -73,6 +76,15 @@ export interface EventQuery {
   eventName: string;
   from: number;
   to: number;
+}
+
+/** Filters for `listEntities`. */
+export interface EntityQuery {
+  customerId: string;
+  featureId?: string;
+  includeDeleted?: boolean;
+  after?: string;
+  limit: number;
 }
 
 /** What one transaction can do. Every method runs inside the transaction it was handed to. */
@@ -171,6 +183,15 @@ export interface StoreTx {
    * the cursor `after` when paging, at most `limit`.
    */
   listDueProviderCalls(query: { dueAt: number; limit: number; after?: { createdAt: number; key: string } }): Promise<ProviderCallRecord[]>;
+
+  getEntity(customerId: string, entityId: string): Promise<EntityRecord | undefined>;
+  /** Inserts or replaces by (customerId, entityId). */
+  putEntity(record: EntityRecord): Promise<void>;
+  /**
+   * Entities of a customer ordered by entityId, strictly after `after` when paging, at most
+   * `limit`; deleted ones only with `includeDeleted`; of one seat feature when `featureId` is given.
+   */
+  listEntities(query: EntityQuery): Promise<EntityRecord[]>;
 
   /** Appends to the change log; returns the new sequence number (strictly increasing, from 1). */
   appendChange(change: NewChange): Promise<number>;
