@@ -4,6 +4,8 @@ import {
   type CreditGrantRecord,
   type CreditLedgerRecord,
   type CustomerRecord,
+  type EntityQuery,
+  type EntityRecord,
   type EventQuery,
   type EventRecord,
   type IdempotencyRecord,
@@ -30,6 +32,8 @@ import {
   creditLedgerFromRow,
   customerFromRow,
   customerToRow,
+  entityFromRow,
+  entityToRow,
   eventFromRow,
   eventToRow,
   idempotencyFromRow,
@@ -49,6 +53,7 @@ import {
   subscriptionFromRow,
   subscriptionToRow,
   usageFromRow,
+  usageKeyArgs,
   usageToRow,
 } from './rows.js';
 import type { Statements } from './statements.js';
@@ -151,7 +156,7 @@ export class SqlTx<S> implements StoreTx {
   }
 
   getUsage(k: UsageKey): Promise<UsageRecord | undefined> {
-    return this.one('getUsage', (x, s) => x.get(s.getUsage, [k.customerId, k.resourceId, k.featureId, k.windowStart, k.windowEnd]), usageFromRow);
+    return this.one('getUsage', (x, s) => x.get(s.getUsage, usageKeyArgs(k)), usageFromRow);
   }
 
   putUsage(r: UsageRecord): Promise<void> {
@@ -164,7 +169,7 @@ export class SqlTx<S> implements StoreTx {
       return this.op(
         false,
         'getUsages',
-        (x, s) => settle(keys.map((k) => x.get(s.getUsage, [k.customerId, k.resourceId, k.featureId, k.windowStart, k.windowEnd]))),
+        (x, s) => settle(keys.map((k) => x.get(s.getUsage, usageKeyArgs(k)))),
         (rows) => rows.map(answer),
       );
     }
@@ -181,9 +186,16 @@ export class SqlTx<S> implements StoreTx {
     const args: unknown[] = [q.customerId];
     if (q.featureId !== undefined) args.push(q.featureId);
     if (q.resourceId !== undefined) args.push(q.resourceId);
+    if (q.entityId !== undefined) args.push(q.entityId);
     if (q.to !== undefined) args.push(q.to);
     if (q.from !== undefined) args.push(q.from);
-    const filters = { featureId: q.featureId !== undefined, resourceId: q.resourceId !== undefined, from: q.from !== undefined, to: q.to !== undefined };
+    const filters = {
+      featureId: q.featureId !== undefined,
+      resourceId: q.resourceId !== undefined,
+      entityId: q.entityId !== undefined,
+      from: q.from !== undefined,
+      to: q.to !== undefined,
+    };
     return this.many('listUsage', (x, s) => x.all(s.listUsage(filters), args), usageFromRow);
   }
 
@@ -191,7 +203,7 @@ export class SqlTx<S> implements StoreTx {
     return this.op(
       true,
       'addDistinctValue',
-      (x, s) => x.run(s.addDistinctValue, [k.customerId, k.resourceId, k.featureId, k.windowStart, k.windowEnd, value]),
+      (x, s) => x.run(s.addDistinctValue, [...usageKeyArgs(k), value]),
       (changes) => changes === 1,
     );
   }
@@ -231,7 +243,28 @@ export class SqlTx<S> implements StoreTx {
   }
 
   listHeldReservations(k: Omit<UsageKey, 'windowStart' | 'windowEnd'>): Promise<ReservationRecord[]> {
-    return this.many('listHeldReservations', (x, s) => x.all(s.listHeldReservations, [k.customerId, k.resourceId, k.featureId]), reservationFromRow);
+    return this.many(
+      'listHeldReservations',
+      (x, s) => x.all(s.listHeldReservations, [k.customerId, k.resourceId, k.entityId, k.featureId]),
+      reservationFromRow,
+    );
+  }
+
+  getEntity(customerId: string, entityId: string): Promise<EntityRecord | undefined> {
+    return this.one('getEntity', (x, s) => x.get(s.getEntity, [customerId, entityId]), entityFromRow);
+  }
+
+  putEntity(r: EntityRecord): Promise<void> {
+    return this.write('putEntity', (x, s) => x.run(s.putEntity, entityToRow(r)));
+  }
+
+  listEntities(q: EntityQuery): Promise<EntityRecord[]> {
+    const args: unknown[] = [q.customerId];
+    if (q.featureId !== undefined) args.push(q.featureId);
+    if (q.after !== undefined) args.push(q.after);
+    args.push(q.limit);
+    const filters = { featureId: q.featureId !== undefined, after: q.after !== undefined, includeDeleted: q.includeDeleted === true };
+    return this.many('listEntities', (x, s) => x.all(s.listEntities(filters), args), entityFromRow);
   }
 
   querySubscriptions(q: SubscriptionQuery): Promise<SubscriptionRecord[]> {

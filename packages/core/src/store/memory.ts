@@ -23,6 +23,8 @@ import type { Store, StoreTx, TransactionMode, UsageQuery } from './store.js';
 import { runSubscriptionQuery } from './subscription-query.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
+/** Ascending order of two strings by code unit, for sorts. */
+const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const byCreation = <T extends { createdAt: number; id: string }>(list: T[]): T[] =>
   list.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
@@ -154,7 +156,8 @@ export function memoryStore(): Store {
               (q.to === undefined || u.windowStart < q.to) &&
               (q.from === undefined || u.windowEnd > q.from),
           )
-          .sort((a, b) => a.windowStart - b.windowStart || (a.featureId < b.featureId ? -1 : a.featureId > b.featureId ? 1 : 0))
+          // The order of the SQL stores' listUsage: window, feature, then resource and entity.
+          .sort((a, b) => a.windowStart - b.windowStart || order(a.featureId, b.featureId) || order(a.resourceId, b.resourceId) || order(a.entityId, b.entityId))
           .map(clone);
       },
       async addDistinctValue(k, value) {
@@ -244,7 +247,7 @@ export function memoryStore(): Store {
               (q.includeDeleted === true || e.deletedAt === null) &&
               (q.after === undefined || e.entityId > q.after),
           )
-          .sort((a, b) => (a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : 0))
+          .sort((a, b) => order(a.entityId, b.entityId))
           .slice(0, q.limit)
           .map(clone);
       },

@@ -119,7 +119,7 @@ export interface StoreTx {
    * (INVALID_ARGUMENT otherwise, nothing written).
    */
   putUsages(records: readonly UsageRecord[]): Promise<void>;
-  /** Usage cells of a customer, ordered by windowStart then featureId. */
+  /** Usage cells of a customer, ordered by windowStart, featureId, resourceId, then entityId. */
   listUsage(query: UsageQuery): Promise<UsageRecord[]>;
   /**
    * Records `value` as seen in the cell's window for an exact distinct count.
