@@ -205,6 +205,10 @@ export function entityCases({ read, write, test }: Harness): void {
       expect(await held('e1')).toEqual([b, a]);
       expect(await held('e2')).toEqual([c]);
       expect(await held('e3')).toEqual([]);
+      // No entity named: every hold of the feature (what the pooled cell counts), oldest first.
+      const all = await read((tx) => tx.listHeldReservations({ customerId: 'c1', resourceId: '', featureId: 'api-calls' }));
+      expect(all.map((r) => r.id)).toEqual([b, c, own, a].sort((x, y) => x.createdAt - y.createdAt || (x.id < y.id ? -1 : 1)).map((r) => r.id));
+      expect(all).toHaveLength(4);
     });
 
     test('events keep their entityId through insertEvents, getEvent, listEvents and listUnmatchedEvents', async () => {

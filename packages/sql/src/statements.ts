@@ -70,6 +70,8 @@ export class Statements<Statement> extends BatchStatements<Statement> {
   readonly getReservation: Statement;
   readonly putReservation: Statement;
   readonly listHeldReservations: Statement;
+  /** `listHeldReservations` without an entity: every hold of the feature, the customer's and its entities'. */
+  readonly listHeldReservationsAnyEntity: Statement;
   readonly countPromotionCodeRedemptions: Statement;
   readonly insertInvoice: Statement;
   readonly listInvoices: Statement;
@@ -205,6 +207,18 @@ export class Statements<Statement> extends BatchStatements<Statement> {
         .orderBy('created_at')
         .orderBy('id'),
       ['customer_id', 'resource_id', 'entity_id', 'feature_id'],
+    );
+    this.listHeldReservationsAnyEntity = this.reader(
+      k
+        .selectFrom('reservations')
+        .select(RESERVATION_COLUMNS)
+        .where('customer_id', '=', param('customer_id'))
+        .where('resource_id', '=', param('resource_id'))
+        .where('feature_id', '=', param('feature_id'))
+        .where('status', '=', sql.lit('HELD'))
+        .orderBy('created_at')
+        .orderBy('id'),
+      ['customer_id', 'resource_id', 'feature_id'],
     );
 
     this.countPromotionCodeRedemptions = this.reader(

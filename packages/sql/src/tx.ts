@@ -7,6 +7,7 @@ import {
   type EntityQuery,
   type EntityRecord,
   type EventQuery,
+  type HeldReservationsKey,
   type EventRecord,
   type IdempotencyRecord,
   type InvoiceRecord,
@@ -242,10 +243,13 @@ export class SqlTx<S> implements StoreTx {
     return this.write('putReservation', (x, s) => x.run(s.putReservation, reservationToRow(r)));
   }
 
-  listHeldReservations(k: Omit<UsageKey, 'windowStart' | 'windowEnd'>): Promise<ReservationRecord[]> {
+  listHeldReservations(k: HeldReservationsKey): Promise<ReservationRecord[]> {
     return this.many(
       'listHeldReservations',
-      (x, s) => x.all(s.listHeldReservations, [k.customerId, k.resourceId, k.entityId, k.featureId]),
+      (x, s) =>
+        k.entityId === undefined
+          ? x.all(s.listHeldReservationsAnyEntity, [k.customerId, k.resourceId, k.featureId])
+          : x.all(s.listHeldReservations, [k.customerId, k.resourceId, k.entityId, k.featureId]),
       reservationFromRow,
     );
   }

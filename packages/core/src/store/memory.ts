@@ -226,7 +226,7 @@ export function memoryStore(): Store {
         return [...t.reservations.values()]
           .filter(
             (r) =>
-              r.status === 'HELD' && r.customerId === k.customerId && r.resourceId === k.resourceId && r.entityId === k.entityId && r.featureId === k.featureId,
+              r.status === 'HELD' && r.customerId === k.customerId && r.resourceId === k.resourceId && (k.entityId === undefined || r.entityId === k.entityId) && r.featureId === k.featureId,
           )
           .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
           .map(clone);

@@ -78,6 +78,14 @@ export interface EventQuery {
   to: number;
 }
 
+/** Which holds `listHeldReservations` lists; `entityId` absent: every entity's and the customer's own. */
+export interface HeldReservationsKey {
+  customerId: string;
+  resourceId: string;
+  featureId: string;
+  entityId?: string;
+}
+
 /** Filters for `listEntities`. */
 export interface EntityQuery {
   customerId: string;
@@ -140,8 +148,12 @@ export interface StoreTx {
 
   getReservation(id: string): Promise<ReservationRecord | undefined>;
   putReservation(record: ReservationRecord): Promise<void>;
-  /** Reservations with status HELD for one usage cell (expired ones included: the engine judges expiry). */
-  listHeldReservations(key: Omit<UsageKey, 'windowStart' | 'windowEnd'>): Promise<ReservationRecord[]>;
+  /**
+   * Reservations with status HELD of one feature (expired ones included: the engine judges
+   * expiry), oldest first: of one entity when `entityId` is given ('' for the customer's own),
+   * else of the customer and every entity (what the pooled cell counts).
+   */
+  listHeldReservations(key: HeldReservationsKey): Promise<ReservationRecord[]>;
 
   /** Subscriptions matching a query, executed in the store (SQL where there is SQL). */
   querySubscriptions(query: SubscriptionQuery): Promise<SubscriptionRecord[]>;

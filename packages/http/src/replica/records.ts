@@ -96,15 +96,10 @@ export async function exportCustomer(tx: StoreTx, customerId: string, meteredFea
   for (const s of subscriptions) resources.add(s.resourceId);
   for (const u of usage) resources.add(u.resourceId);
   for (const g of promotionalGrants) resources.add(g.resourceId);
-  // A reservation may be held before its entity's cell exists: the entities are asked as well.
-  const entityIds = new Set<string>(['']);
-  for (const u of usage) entityIds.add(u.entityId);
-  for (const e of entities) entityIds.add(e.entityId);
+  // Without an entity id the store lists every entity's holds of the feature, the customer's own included.
   const reservations: ReservationRecord[] = [];
   for (const resourceId of resources) {
-    for (const entityId of entityIds) {
-      for (const featureId of meteredFeatures) reservations.push(...(await tx.listHeldReservations({ customerId, resourceId, entityId, featureId })));
-    }
+    for (const featureId of meteredFeatures) reservations.push(...(await tx.listHeldReservations({ customerId, resourceId, featureId })));
   }
   return { customerId, customer, subscriptions, usage, promotionalGrants, creditGrants, reservations, entities };
 }

@@ -29,12 +29,13 @@ export const entities: Migration = {
       )})`.compile(db);
     const usageKey = ['customer_id', 'resource_id', 'entity_id', 'feature_id', 'window_start', 'window_end'];
 
-    // listHeldReservations now names the entity: the partial index on HELD keys it too.
+    // listHeldReservations names the entity, or asks for every entity's holds of a feature (the
+    // pooled cell counts them all): entity_id after feature_id serves both from one index.
     const dropHeld = db.schema.dropIndex('reservations_held_by_cell');
     const reservationsHeld = db.schema
       .createIndex('reservations_held_by_cell')
       .on('reservations')
-      .columns(['customer_id', 'resource_id', 'entity_id', 'feature_id', 'created_at', 'id'])
+      .columns(['customer_id', 'resource_id', 'feature_id', 'entity_id', 'created_at', 'id'])
       .where(sql.ref('status'), '=', 'HELD');
 
     const entityTable = db.schema

@@ -11,21 +11,11 @@ export function emptyUsage(key: UsageKey, now: number): UsageRecord {
 /**
  * The held reservations that count in a cell. An entity's cell counts its own; the customer's
  * pooled cell (entityId '') counts every hold of the feature, its own and each entity's, since a
- * hold for an entity also holds pooled quota (docs/entities.md#reservations). The store keeps a
- * hold under one entity id, so the pooled cell asks once per entity the customer ever had (one
- * listing when it has none).
+ * hold for an entity also holds pooled quota (docs/entities.md#reservations): one listing either way.
  */
-async function holdsOf(tx: StoreTx, key: UsageKey): Promise<ReservationRecord[]> {
-  const own = await tx.listHeldReservations(key);
-  if (key.entityId !== '') return own;
-  const out = [...own];
-  let after: string | undefined;
-  for (;;) {
-    const page = await tx.listEntities({ customerId: key.customerId, includeDeleted: true, limit: 1000, ...(after !== undefined ? { after } : {}) });
-    for (const e of page) out.push(...(await tx.listHeldReservations({ ...key, entityId: e.entityId })));
-    if (page.length < 1000) return out;
-    after = page[page.length - 1]!.entityId;
-  }
+function holdsOf(tx: StoreTx, key: UsageKey): Promise<ReservationRecord[]> {
+  const { customerId, resourceId, featureId, entityId } = key;
+  return tx.listHeldReservations(entityId === '' ? { customerId, resourceId, featureId } : { customerId, resourceId, featureId, entityId });
 }
 
 /**
