@@ -57,6 +57,7 @@ async function addHistory(filename: string, count: number): Promise<void> {
         customerId: ids[(done + i) % CUSTOMERS]!,
         eventName: 'request',
         resourceId: '',
+        entityId: '',
         dimensions: { tokens: 1 },
         timestamp: now,
         receivedAt: now,

@@ -311,7 +311,7 @@ import { NO_WINDOW_END } from '@tessera/core';
 import { sqliteStore } from '@tessera/sqlite';
 import { createInterface } from 'node:readline';
 const [filename, name, times] = process.argv.slice(2);
-const key = { customerId: 'c1', resourceId: '', featureId: 'api-calls', windowStart: 0, windowEnd: NO_WINDOW_END };
+const key = { customerId: 'c1', resourceId: '', entityId: '', featureId: 'api-calls', windowStart: 0, windowEnd: NO_WINDOW_END };
 const store = sqliteStore({ filename, busyTimeoutMs: 20000 });
 await store.open();
 console.log('ready');

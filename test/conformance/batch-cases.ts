@@ -11,9 +11,10 @@ import { DAY, T0, bareCustomer, bareUsage, change, customer, expectCode, idempot
 /** More rows than fit in two statements of a store that chunks by 100. */
 const MANY = 250;
 
-const keyOf = ({ customerId, resourceId, featureId, windowStart, windowEnd }: UsageKey): UsageKey => ({
+const keyOf = ({ customerId, resourceId, entityId, featureId, windowStart, windowEnd }: UsageKey): UsageKey => ({
   customerId,
   resourceId,
+  entityId,
   featureId,
   windowStart,
   windowEnd,

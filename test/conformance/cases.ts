@@ -22,6 +22,7 @@ import {
 } from './fixtures.js';
 import { batchCases } from './batch-cases.js';
 import { creditCases } from './credit-cases.js';
+import { entityCases } from './entity-cases.js';
 import { queryCases } from './query-cases.js';
 import { recordCases } from './record-cases.js';
 import { providerCallCases } from './provider-call-cases.js';
@@ -76,6 +77,7 @@ export function runStoreConformance(name: string, factory: () => Promise<Store> 
     creditCases({ read, write, test });
     batchCases({ read, write, test }, () => store);
     providerCallCases({ read, write, test });
+    entityCases({ read, write, test });
 
     describe('change log', () => {
       test('appendChange numbers changes 1, 2, 3... across transactions; getChanges pages them in order', async () => {

@@ -9,6 +9,7 @@ import {
   type CatalogVersionRecord,
   type CreditGrantRecord,
   type CustomerRecord,
+  type EntityRecord,
   type EventRecord,
   type IdempotencyRecord,
   type InvoiceRecord,
@@ -141,7 +142,7 @@ export function bareSubscription(id: string, customerId: string): SubscriptionRe
 }
 
 export function usageKey(over: Partial<UsageKey> = {}): UsageKey {
-  return { customerId: 'c1', resourceId: '', featureId: 'api-calls', windowStart: T0, windowEnd: T0 + 30 * DAY, ...over };
+  return { customerId: 'c1', resourceId: '', entityId: '', featureId: 'api-calls', windowStart: T0, windowEnd: T0 + 30 * DAY, ...over };
 }
 
 export function usage(over: Partial<UsageRecord> = {}): UsageRecord {
@@ -170,6 +171,7 @@ export function event(idempotencyKey: string, over: Partial<EventRecord> = {}): 
     customerId: 'c1',
     eventName: 'api.call',
     resourceId: '',
+    entityId: '',
     dimensions: { endpoint: '/v1/things', tokens: 1234.5, cached: true, retries: 0, note: '' },
     timestamp: T0,
     receivedAt: T0 + 10,
@@ -183,6 +185,7 @@ export function reservation(id: string, over: Partial<ReservationRecord> = {}): 
     id,
     customerId: 'c1',
     resourceId: '',
+    entityId: '',
     featureId: 'api-calls',
     windowStart: T0,
     windowEnd: T0 + 30 * DAY,
@@ -194,6 +197,26 @@ export function reservation(id: string, over: Partial<ReservationRecord> = {}): 
     updatedAt: T0,
     ...over,
   };
+}
+
+/** c1's entity `entityId` occupying a seat, with every field set and nested metadata. */
+export function entity(entityId: string, over: Partial<EntityRecord> = {}): EntityRecord {
+  return {
+    customerId: 'c1',
+    entityId,
+    featureId: 'seats',
+    name: 'Grace ☃',
+    metadata: { team: 'compilers', 'unicode-☃': 'snow ❄ 😀' },
+    createdAt: T0,
+    updatedAt: T0 + 1,
+    deletedAt: null,
+    ...over,
+  };
+}
+
+/** An entity with every nullable field null and nothing in metadata. */
+export function bareEntity(entityId: string, over: Partial<EntityRecord> = {}): EntityRecord {
+  return entity(entityId, { featureId: null, name: null, metadata: {}, ...over });
 }
 
 /** A renewal invoice of subscription s1 with every field set (a discount, a line with a period). */

@@ -86,7 +86,7 @@ export function recordCases({ read, write, test }: Harness): void {
         bareUsage({ featureId: 'seats' }),
       );
       // Each key part matters.
-      for (const other of [{ customerId: 'c2' }, { resourceId: 'r1' }, { featureId: 'other' }, { windowStart: T0 + 1 }, { windowEnd: T0 + 1 }]) {
+      for (const other of [{ customerId: 'c2' }, { resourceId: 'r1' }, { entityId: 'e1' }, { featureId: 'other' }, { windowStart: T0 + 1 }, { windowEnd: T0 + 1 }]) {
         expect(await read((tx) => tx.getUsage(usageKey(other)))).toBeUndefined();
       }
       await write((tx) => tx.putUsage(usage({ value: 43.5, count: 8, min: null, updatedAt: T0 + 9 })));
@@ -218,7 +218,7 @@ export function recordCases({ read, write, test }: Harness): void {
       });
       expect(await read((tx) => tx.getReservation('r3'))).toEqual(reservation('r3', { status: 'COMMITTED', committedAmount: 4.5 }));
       expect(await read((tx) => tx.getReservation('missing'))).toBeUndefined();
-      const held = () => read((tx) => tx.listHeldReservations({ customerId: 'c1', resourceId: '', featureId: 'api-calls' }));
+      const held = () => read((tx) => tx.listHeldReservations({ customerId: 'c1', resourceId: '', entityId: '', featureId: 'api-calls' }));
       expect(await held()).toEqual([r2, expired, r1]);
 
       const released = { ...r1, status: 'RELEASED' as const, updatedAt: T0 + 5 };

@@ -499,6 +499,7 @@ for (const factory of storeFactories()) {
           customerId: 'c1',
           featureId: 'jobs-month',
           resourceId: null,
+          entityId: null,
           periods: [{ start: T0, end: FEB29, value: 2 }],
         });
       });

@@ -172,6 +172,9 @@ export function targets(f: Fixture): Target[] {
     obj('reserveUsage', { customerId: 'c1', featureId: 'api-calls', amount: 1, expiresIn: 60_000, overage: 'REJECT' }),
     obj('commitReservation', { reservationId: f.reservationId, amount: 1 }),
     obj('releaseReservation', { reservationId: 'res_none' }),
+    obj('createEntity', { customerId: 'c1', entityId: 'ent1', featureId: 'seats', name: 'Ada', metadata: { team: 'a' } }),
+    obj('deleteEntity', { customerId: 'c1', entityId: 'ent_none' }),
+    obj('getEntities', { customerId: 'c1', featureId: 'seats', includeDeleted: true, limit: 2, cursor: CRAFTED_CURSORS[5] }, [cursor.map((c) => ({ customerId: 'c1', cursor: c }))]),
     obj('getUsageHistory', { customerId: 'c1', featureId: 'api-calls', start: '2024-01-01T00:00:00Z', end: '2024-03-01T00:00:00Z', groupBy: 'x' }, [
       date.map((start) => ({ customerId: 'c1', featureId: 'api-calls', start, end: '2024-03-01T00:00:00Z' })),
     ]),

@@ -167,6 +167,7 @@ describe('the sidecar in process', () => {
         ADDON_NOT_FOUND: 404,
         SUBSCRIPTION_NOT_FOUND: 404,
         RESERVATION_NOT_FOUND: 404,
+        ENTITY_NOT_FOUND: 404,
         CONFLICT: 409,
         CUSTOMER_ID_ARCHIVED: 409,
         USAGE_LIMIT_EXCEEDED: 422,

@@ -91,6 +91,9 @@ export const METHOD_WIRE: Record<MethodName, MethodWire> = {
   reserveUsage: params,
   commitReservation: params,
   releaseReservation: params,
+  createEntity: params,
+  deleteEntity: params,
+  getEntities: params,
   getUsageHistory: params,
   getUnmatchedEvents: params,
 

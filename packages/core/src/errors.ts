@@ -14,6 +14,8 @@ export type TesseraErrorCode =
   | 'PROMOTION_CODE_INVALID'
   | 'USAGE_LIMIT_EXCEEDED'
   | 'RESERVATION_NOT_FOUND'
+  /** A write named an entity the customer does not have, or one deleted (docs/entities.md). */
+  | 'ENTITY_NOT_FOUND'
   | 'CONFLICT'
   | 'STORE_UNAVAILABLE'
   /** A payment provider did not start a checkout; what it was for is committed and retryable (docs/providers.md). */

@@ -14,9 +14,20 @@ export interface UsageUpdatedEvent {
   customerId: string;
   resourceId: string | null;
   featureId: string;
+  /** The entity whose cell changed (docs/entities.md); absent for the customer's own (pooled) cell. */
+  entityId?: string;
   currentUsage: number;
   usagePeriodStart: Date | null;
   usagePeriodEnd: Date | null;
+  at: Date;
+}
+
+/** Sent after an entity of a customer was created (or revived) or deleted (docs/entities.md). */
+export interface EntityEvent {
+  customerId: string;
+  entityId: string;
+  /** The seat feature the entity occupies; null when none. */
+  featureId: string | null;
   at: Date;
 }
 
@@ -67,13 +78,15 @@ export type EngineEvents = {
   subscriptionUpdated: SubscriptionUpdatedEvent;
   catalogPublished: CatalogPublishedEvent;
   creditBalanceUpdated: CreditBalanceUpdatedEvent;
+  entityCreated: EntityEvent;
+  entityDeleted: EntityEvent;
   error: EngineErrorEvent;
 };
 
 export type EngineEventName = keyof EngineEvents;
 
 /** Every event name `on` accepts (`'*'` hears them all). */
-export const ENGINE_EVENT_NAMES: readonly EngineEventName[] = ['entitlementsUpdated', 'usageUpdated', 'subscriptionUpdated', 'catalogPublished', 'creditBalanceUpdated', 'error'];
+export const ENGINE_EVENT_NAMES: readonly EngineEventName[] = ['entitlementsUpdated', 'usageUpdated', 'subscriptionUpdated', 'catalogPublished', 'creditBalanceUpdated', 'entityCreated', 'entityDeleted', 'error'];
 
 /**
  * A typed mitt emitter whose `emit` isolates listeners: one that throws does not stop the ones

@@ -130,6 +130,8 @@ export interface SubscriptionRecord {
 export interface UsageRecord {
   customerId: string;
   resourceId: string;
+  /** The member of the customer the usage is counted for (docs/entities.md); '' for the customer's own (pooled) cell. */
+  entityId: string;
   featureId: string;
   windowStart: number;
   windowEnd: number;
@@ -150,6 +152,8 @@ export const NO_WINDOW_END = 8_640_000_000_000_000;
 export interface UsageKey {
   customerId: string;
   resourceId: string;
+  /** '' for the customer's own (pooled) cell; an entity id for that entity's cell (docs/entities.md). */
+  entityId: string;
   featureId: string;
   windowStart: number;
   windowEnd: number;
@@ -161,6 +165,8 @@ export interface EventRecord {
   customerId: string;
   eventName: string;
   resourceId: string;
+  /** The entity the event was reported for; '' when none. */
+  entityId: string;
   dimensions: Record<string, DimensionValue>;
   timestamp: number;
   receivedAt: number;
@@ -175,6 +181,8 @@ export interface ReservationRecord {
   id: string;
   customerId: string;
   resourceId: string;
+  /** The entity the quota is held for; '' when none. */
+  entityId: string;
   featureId: string;
   windowStart: number;
   windowEnd: number;
@@ -184,6 +192,24 @@ export interface ReservationRecord {
   committedAmount: number | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/**
+ * A member of a customer (a user, a workspace, an API key, a seat) with balances of its own
+ * (docs/entities.md). Deleting one sets `deletedAt` and keeps the record: its past usage stays
+ * for history and billing; creating it again clears `deletedAt`.
+ */
+export interface EntityRecord {
+  customerId: string;
+  entityId: string;
+  /** The feature whose usage counts this customer's live entities (a seat); null when it occupies none. */
+  featureId: string | null;
+  name: string | null;
+  metadata: Metadata;
+  createdAt: number;
+  updatedAt: number;
+  /** Epoch ms of the deletion; null while live. */
+  deletedAt: number | null;
 }
 
 /** The first result of an idempotent call, returned again on a retry with the same key. */
@@ -346,7 +372,8 @@ export type ChangeKind =
   | 'event.recorded'
   | 'invoice.created'
   | 'promotion.updated'
-  | 'credits.updated';
+  | 'credits.updated'
+  | 'entity.updated';
 
 /** One committed write, in commit order. */
 export interface ChangeRecord {

@@ -18,6 +18,7 @@ const meter = (type: MeterAggregation, field?: string, filters?: MeterDefinition
 const emptyCell = (): UsageRecord => ({
   customerId: 'c1',
   resourceId: '',
+  entityId: '',
   featureId: 'f',
   windowStart: 0,
   windowEnd: 1,

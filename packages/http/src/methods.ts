@@ -98,6 +98,9 @@ export const METHODS: Record<MethodName, MethodSpec> = {
   reserveUsage: params('write', 'reserveUsage'),
   commitReservation: params('write', 'commitReservation'),
   releaseReservation: params('write', 'releaseReservation'),
+  createEntity: params('write', 'createEntity'),
+  deleteEntity: params('write', 'deleteEntity'),
+  getEntities: params('read', 'getEntities'),
   getUsageHistory: params('read', 'getUsageHistory'),
   getUnmatchedEvents: params('read', 'getUnmatchedEvents'),
 

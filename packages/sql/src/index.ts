@@ -6,7 +6,7 @@
  */
 export type { Migration } from './migration.js';
 export type { Database } from './schema.js';
-export { Statements, type Prepare, type UsageFilters } from './statements.js';
+export { Statements, type EntityFilters, type Prepare, type UsageFilters } from './statements.js';
 export { SqlTx, type SqlExecutor, type TranslateError, type Maybe } from './tx.js';
 export { changeFromRow } from './rows.js';
 export { buildSubscriptionQuery, effectiveStatus, filterExpression } from './subscription-query.js';

@@ -1,6 +1,7 @@
-/** Row mappings of customers, their subscriptions and promotional grants; see rows.ts for how records map to rows. */
+/** Row mappings of customers, their subscriptions, promotional grants and entities; see rows.ts for how records map to rows. */
 import type {
   CustomerRecord,
+  EntityRecord,
   PromotionalGrantRecord,
   SubscriptionRecord,
 } from '@tessera/core';
@@ -163,4 +164,34 @@ export function promotionalGrantToRow(r: PromotionalGrantRecord): PromotionalGra
 export function promotionalGrantFromRow(row: unknown): PromotionalGrantRecord {
   const [id, customerId, resourceId, featureId, entitlement, startDate, endDate, revokedAt, createdAt] = row as PromotionalGrantRow;
   return { id, customerId, resourceId, featureId, entitlement: parse(entitlement, 'promotional_grants', id, 'entitlement'), startDate, endDate, revokedAt, createdAt };
+}
+
+export const ENTITY_COLUMNS = [
+  'customer_id',
+  'entity_id',
+  'feature_id',
+  'name',
+  'metadata',
+  'created_at',
+  'updated_at',
+  'deleted_at',
+] as const satisfies Columns<'entities'>;
+type EntityRow = [string, string, string | null, string | null, string, number, number, number | null];
+
+export function entityToRow(r: EntityRecord): EntityRow {
+  return [r.customerId, r.entityId, r.featureId, r.name, json(r.metadata), r.createdAt, r.updatedAt, r.deletedAt];
+}
+
+export function entityFromRow(row: unknown): EntityRecord {
+  const [customerId, entityId, featureId, name, metadata, createdAt, updatedAt, deletedAt] = row as EntityRow;
+  return {
+    customerId,
+    entityId,
+    featureId,
+    name,
+    metadata: parse(metadata, 'entities', `${customerId}/${entityId}`, 'metadata'),
+    createdAt,
+    updatedAt,
+    deletedAt,
+  };
 }

@@ -2,12 +2,19 @@
 import type {
   EventRecord,
   ReservationRecord,
+  UsageKey,
   UsageRecord,
 } from '@tessera/core';
 import { type Columns, json, parse } from './rows-encoding.js';
 
-/** The columns of a usage cell's key, in the order every keyed usage statement binds them. */
-export const USAGE_KEY_COLUMNS = ['customer_id', 'resource_id', 'feature_id', 'window_start', 'window_end'] as const satisfies Columns<'usage'>;
+/**
+ * The columns of a usage cell's key, in the order every keyed usage statement binds them: the
+ * order of `usageKeyId` in @tessera/core, which the batch paths match rows against.
+ */
+export const USAGE_KEY_COLUMNS = ['customer_id', 'resource_id', 'entity_id', 'feature_id', 'window_start', 'window_end'] as const satisfies Columns<'usage'>;
+
+/** A usage key's values in the order of USAGE_KEY_COLUMNS, as every keyed usage statement binds them. */
+export const usageKeyArgs = (k: UsageKey): unknown[] => [k.customerId, k.resourceId, k.entityId, k.featureId, k.windowStart, k.windowEnd];
 
 export const USAGE_COLUMNS = [
   ...USAGE_KEY_COLUMNS,
@@ -20,12 +27,13 @@ export const USAGE_COLUMNS = [
   'latest_value',
   'updated_at',
 ] as const satisfies Columns<'usage'>;
-type UsageRow = [string, string, string, number, number, number, number, number, number | null, number | null, number | null, number | null, number];
+type UsageRow = [string, string, string, string, number, number, number, number, number, number | null, number | null, number | null, number | null, number];
 
 export function usageToRow(r: UsageRecord): UsageRow {
   return [
     r.customerId,
     r.resourceId,
+    r.entityId,
     r.featureId,
     r.windowStart,
     r.windowEnd,
@@ -41,9 +49,9 @@ export function usageToRow(r: UsageRecord): UsageRow {
 }
 
 export function usageFromRow(row: unknown): UsageRecord {
-  const [customerId, resourceId, featureId, windowStart, windowEnd, value, count, sum, min, max, latestAt, latestValue, updatedAt] =
+  const [customerId, resourceId, entityId, featureId, windowStart, windowEnd, value, count, sum, min, max, latestAt, latestValue, updatedAt] =
     row as UsageRow;
-  return { customerId, resourceId, featureId, windowStart, windowEnd, value, count, sum, min, max, latestAt, latestValue, updatedAt };
+  return { customerId, resourceId, entityId, featureId, windowStart, windowEnd, value, count, sum, min, max, latestAt, latestValue, updatedAt };
 }
 
 export const EVENT_COLUMNS = [
@@ -51,26 +59,28 @@ export const EVENT_COLUMNS = [
   'customer_id',
   'event_name',
   'resource_id',
+  'entity_id',
   'dimensions',
   'timestamp',
   'received_at',
   'unmatched_reason',
 ] as const satisfies Columns<'events'>;
-type EventRow = [string, string, string, string, string, number, number, string | null];
+type EventRow = [string, string, string, string, string, string, number, number, string | null];
 
 export function eventToRow(r: EventRecord): EventRow {
-  return [r.idempotencyKey, r.customerId, r.eventName, r.resourceId, json(r.dimensions), r.timestamp, r.receivedAt, r.unmatchedReason];
+  return [r.idempotencyKey, r.customerId, r.eventName, r.resourceId, r.entityId, json(r.dimensions), r.timestamp, r.receivedAt, r.unmatchedReason];
 }
 
 export function eventFromRow(row: unknown): EventRecord {
-  const [idempotencyKey, customerId, eventName, resourceId, dimensions, timestamp, receivedAt, unmatchedReason] = row as EventRow;
-  return { idempotencyKey, customerId, eventName, resourceId, dimensions: parse(dimensions, 'events', idempotencyKey, 'dimensions'), timestamp, receivedAt, unmatchedReason };
+  const [idempotencyKey, customerId, eventName, resourceId, entityId, dimensions, timestamp, receivedAt, unmatchedReason] = row as EventRow;
+  return { idempotencyKey, customerId, eventName, resourceId, entityId, dimensions: parse(dimensions, 'events', idempotencyKey, 'dimensions'), timestamp, receivedAt, unmatchedReason };
 }
 
 export const RESERVATION_COLUMNS = [
   'id',
   'customer_id',
   'resource_id',
+  'entity_id',
   'feature_id',
   'window_start',
   'window_end',
@@ -81,13 +91,14 @@ export const RESERVATION_COLUMNS = [
   'created_at',
   'updated_at',
 ] as const satisfies Columns<'reservations'>;
-type ReservationRow = [string, string, string, string, number, number, number, number, string, number | null, number, number];
+type ReservationRow = [string, string, string, string, string, number, number, number, number, string, number | null, number, number];
 
 export function reservationToRow(r: ReservationRecord): ReservationRow {
   return [
     r.id,
     r.customerId,
     r.resourceId,
+    r.entityId,
     r.featureId,
     r.windowStart,
     r.windowEnd,
@@ -101,12 +112,13 @@ export function reservationToRow(r: ReservationRecord): ReservationRow {
 }
 
 export function reservationFromRow(row: unknown): ReservationRecord {
-  const [id, customerId, resourceId, featureId, windowStart, windowEnd, amount, expiresAt, status, committedAmount, createdAt, updatedAt] =
+  const [id, customerId, resourceId, entityId, featureId, windowStart, windowEnd, amount, expiresAt, status, committedAmount, createdAt, updatedAt] =
     row as ReservationRow;
   return {
     id,
     customerId,
     resourceId,
+    entityId,
     featureId,
     windowStart,
     windowEnd,

@@ -22,10 +22,13 @@ export {
 } from './rows-bookkeeping.js';
 export {
   CUSTOMER_COLUMNS,
+  ENTITY_COLUMNS,
   PROMOTIONAL_GRANT_COLUMNS,
   SUBSCRIPTION_COLUMNS,
   customerFromRow,
   customerToRow,
+  entityFromRow,
+  entityToRow,
   promotionalGrantFromRow,
   promotionalGrantToRow,
   subscriptionFromRow,
@@ -41,6 +44,7 @@ export {
   reservationFromRow,
   reservationToRow,
   usageFromRow,
+  usageKeyArgs,
   usageToRow,
 } from './rows-usage.js';
 export {

@@ -61,6 +61,8 @@ export interface SubscriptionsTable {
 export interface UsageTable {
   customer_id: string;
   resource_id: string;
+  /** Part of the key since schema v6 (SQLite) / v4 (PostgreSQL); '' for the customer's own (pooled) cell. */
+  entity_id: string;
   feature_id: string;
   window_start: number;
   window_end: number;
@@ -77,6 +79,8 @@ export interface UsageTable {
 export interface UsageDistinctTable {
   customer_id: string;
   resource_id: string;
+  /** Part of the key since schema v6 (SQLite) / v4 (PostgreSQL), as on `usage`. */
+  entity_id: string;
   feature_id: string;
   window_start: number;
   window_end: number;
@@ -88,6 +92,8 @@ export interface EventsTable {
   customer_id: string;
   event_name: string;
   resource_id: string;
+  /** Added in schema v6 (SQLite) / v4 (PostgreSQL); '' when none. */
+  entity_id: string;
   dimensions: JsonText;
   timestamp: number;
   received_at: number;
@@ -98,6 +104,8 @@ export interface ReservationsTable {
   id: string;
   customer_id: string;
   resource_id: string;
+  /** Added in schema v6 (SQLite) / v4 (PostgreSQL); '' when none. */
+  entity_id: string;
   feature_id: string;
   window_start: number;
   window_end: number;
@@ -216,6 +224,18 @@ export interface ProviderCallsTable {
   updated_at: number;
 }
 
+/** Added in schema v6 (SQLite) / v4 (PostgreSQL): the members of a customer (docs/entities.md). */
+export interface EntitiesTable {
+  customer_id: string;
+  entity_id: string;
+  feature_id: string | null;
+  name: string | null;
+  metadata: JsonText;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
 /** One row per applied migration; `PRAGMA user_version` holds the highest one. */
 export interface SchemaMigrationsTable {
   version: number;
@@ -240,5 +260,6 @@ export interface Database {
   credit_ledger: CreditLedgerTable;
   recharge_configs: RechargeConfigsTable;
   provider_calls: ProviderCallsTable;
+  entities: EntitiesTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -1,13 +1,14 @@
 // The multi-row statements and their per-size caches, split out of statements.ts so the chunked batch SQL is changed in one place.
 import { CUSTOMER_COLUMNS, EVENT_COLUMNS, IDEMPOTENCY_COLUMNS, NEW_CHANGE_COLUMNS, USAGE_COLUMNS, USAGE_KEY_COLUMNS } from './rows.js';
+import { sql } from 'kysely';
 import { param, StatementBuilder } from './statements-builder.js';
 
-/** Most events one INSERT carries: 8 parameters each, well below either database's limit. */
+/** Most events one INSERT carries: 9 parameters each, well below either database's limit. */
 export const EVENT_CHUNK = 100;
 
 /**
  * Most rows one batch statement (getCustomers, getUsages, getIdempotencies, putUsages, appendChanges) carries: at
- * most 13 parameters each, well below either database's limit.
+ * most 14 parameters each, well below either database's limit.
  */
 export const BATCH_CHUNK = 100;
 
@@ -71,14 +72,11 @@ export abstract class BatchStatements<Statement> extends StatementBuilder<Statem
         this.k
           .selectFrom('usage')
           .select(USAGE_COLUMNS)
-          .where((eb) =>
-            eb(
-              eb.refTuple('customer_id', 'resource_id', 'feature_id', 'window_start', 'window_end'),
-              'in',
-              Array.from({ length: rows }, () =>
-                eb.tuple(param('customer_id'), param('resource_id'), param('feature_id'), param<number>('window_start'), param<number>('window_end')),
-              ),
-            ),
+          // Written out: kysely's refTuple and tuple stop at five columns, and the key has six.
+          .where(
+            sql<boolean>`(${sql.join(USAGE_KEY_COLUMNS.map((c) => sql.ref(c)))}) in (${sql.join(
+              Array.from({ length: rows }, () => sql`(${sql.join(USAGE_KEY_COLUMNS.map((c) => param(c)))})`),
+            )})`,
           ),
         repeat(USAGE_KEY_COLUMNS, rows),
       ),

@@ -11,6 +11,7 @@ import {
   CREDIT_GRANT_COLUMNS,
   CREDIT_LEDGER_COLUMNS,
   CUSTOMER_COLUMNS,
+  ENTITY_COLUMNS,
   EVENT_COLUMNS,
   IDEMPOTENCY_COLUMNS,
   INVOICE_COLUMNS,
@@ -37,8 +38,16 @@ export { BATCH_CHUNK, EVENT_CHUNK } from './statements-batch.js';
 export interface UsageFilters {
   featureId: boolean;
   resourceId: boolean;
+  entityId: boolean;
   from: boolean;
   to: boolean;
+}
+
+/** Which optional parts a `listEntities` statement has; one prepared statement per combination. */
+export interface EntityFilters {
+  featureId: boolean;
+  after: boolean;
+  includeDeleted: boolean;
 }
 
 /** The prepared statements of one connection. Reads return rows as arrays (see rows.ts). */
@@ -61,6 +70,8 @@ export class Statements<Statement> extends BatchStatements<Statement> {
   readonly getReservation: Statement;
   readonly putReservation: Statement;
   readonly listHeldReservations: Statement;
+  /** `listHeldReservations` without an entity: every hold of the feature, the customer's and its entities'. */
+  readonly listHeldReservationsAnyEntity: Statement;
   readonly countPromotionCodeRedemptions: Statement;
   readonly insertInvoice: Statement;
   readonly listInvoices: Statement;
@@ -74,6 +85,8 @@ export class Statements<Statement> extends BatchStatements<Statement> {
   readonly listCreditLedger: Statement;
   readonly getRechargeConfig: Statement;
   readonly putRechargeConfig: Statement;
+  readonly getEntity: Statement;
+  readonly putEntity: Statement;
   /** `querySubscriptions`: built per query shape (see subscription-query.ts). */
   readonly subscriptionQueries: SubscriptionQueries<Statement>;
   readonly getProviderCall: Statement;
@@ -88,6 +101,7 @@ export class Statements<Statement> extends BatchStatements<Statement> {
   readonly getChanges: Statement;
   readonly lastChangeSeq: Statement;
   private readonly listUsageByFilters = new Map<string, Statement>();
+  private readonly listEntitiesByFilters = new Map<string, Statement>();
   readonly insertEvent: Statement;
 
   constructor(k: Kysely<Database>, prepareCompiled: Prepare<Statement>) {
@@ -187,6 +201,19 @@ export class Statements<Statement> extends BatchStatements<Statement> {
         .select(RESERVATION_COLUMNS)
         .where('customer_id', '=', param('customer_id'))
         .where('resource_id', '=', param('resource_id'))
+        .where('entity_id', '=', param('entity_id'))
+        .where('feature_id', '=', param('feature_id'))
+        .where('status', '=', sql.lit('HELD'))
+        .orderBy('created_at')
+        .orderBy('id'),
+      ['customer_id', 'resource_id', 'entity_id', 'feature_id'],
+    );
+    this.listHeldReservationsAnyEntity = this.reader(
+      k
+        .selectFrom('reservations')
+        .select(RESERVATION_COLUMNS)
+        .where('customer_id', '=', param('customer_id'))
+        .where('resource_id', '=', param('resource_id'))
         .where('feature_id', '=', param('feature_id'))
         .where('status', '=', sql.lit('HELD'))
         .orderBy('created_at')
@@ -260,6 +287,11 @@ export class Statements<Statement> extends BatchStatements<Statement> {
       RECHARGE_CONFIG_COLUMNS,
     );
 
+    let getEntity = k.selectFrom('entities').select(ENTITY_COLUMNS);
+    for (const c of ['customer_id', 'entity_id'] as const) getEntity = getEntity.where(c, '=', param(c));
+    this.getEntity = this.reader(getEntity, ['customer_id', 'entity_id']);
+    this.putEntity = this.writer(this.upsert('entities', ENTITY_COLUMNS, ['customer_id', 'entity_id']), ENTITY_COLUMNS);
+
     this.getProviderCall = this.reader(k.selectFrom('provider_calls').select(PROVIDER_CALL_COLUMNS).where('key', '=', param('key')), ['key']);
     this.putProviderCall = this.writer(this.upsert('provider_calls', PROVIDER_CALL_COLUMNS, ['key']), PROVIDER_CALL_COLUMNS);
     // The status is a literal, not a parameter: only then can SQLite use the partial index on PENDING.
@@ -311,10 +343,11 @@ export class Statements<Statement> extends BatchStatements<Statement> {
 
   /**
    * The `listUsage` statement for one combination of filters, prepared on first use. It binds
-   * customer_id, then feature_id, resource_id, to, from for the filters that are on.
+   * customer_id, then feature_id, resource_id, entity_id, to, from for the filters that are on.
+   * Rows come ordered by (window_start, feature_id, resource_id, entity_id), as the memory store orders them.
    */
   listUsage(f: UsageFilters): Statement {
-    const key = `${+f.featureId}${+f.resourceId}${+f.from}${+f.to}`;
+    const key = `${+f.featureId}${+f.resourceId}${+f.entityId}${+f.from}${+f.to}`;
     let stmt = this.listUsageByFilters.get(key);
     if (stmt) return stmt;
     let q = this.k.selectFrom('usage').select(USAGE_COLUMNS).where('customer_id', '=', param('customer_id'));
@@ -327,6 +360,10 @@ export class Statements<Statement> extends BatchStatements<Statement> {
       q = q.where('resource_id', '=', param('resource_id'));
       names.push('resource_id');
     }
+    if (f.entityId) {
+      q = q.where('entity_id', '=', param('entity_id'));
+      names.push('entity_id');
+    }
     // A window [start, end) overlaps [from, to) when it starts before `to` and ends after `from`.
     if (f.to) {
       q = q.where('window_start', '<', param<number>('to'));
@@ -336,8 +373,33 @@ export class Statements<Statement> extends BatchStatements<Statement> {
       q = q.where('window_end', '>', param<number>('from'));
       names.push('from');
     }
-    stmt = this.reader(q.orderBy('window_start').orderBy('feature_id'), names);
+    stmt = this.reader(q.orderBy('window_start').orderBy('feature_id').orderBy('resource_id').orderBy('entity_id'), names);
     this.listUsageByFilters.set(key, stmt);
+    return stmt;
+  }
+
+  /**
+   * The `listEntities` statement for one combination of filters, prepared on first use: a page of
+   * one customer's entities by entity_id. It binds customer_id, then feature_id and entity_id (the
+   * `after` cursor) for the parts that are on, then limit.
+   */
+  listEntities(f: EntityFilters): Statement {
+    const key = `${+f.featureId}${+f.after}${+f.includeDeleted}`;
+    let stmt = this.listEntitiesByFilters.get(key);
+    if (stmt) return stmt;
+    let q = this.k.selectFrom('entities').select(ENTITY_COLUMNS).where('customer_id', '=', param('customer_id'));
+    const names = ['customer_id'];
+    if (f.featureId) {
+      q = q.where('feature_id', '=', param('feature_id'));
+      names.push('feature_id');
+    }
+    if (f.after) {
+      q = q.where('entity_id', '>', param('entity_id'));
+      names.push('entity_id');
+    }
+    if (!f.includeDeleted) q = q.where('deleted_at', 'is', null);
+    stmt = this.reader(q.orderBy('entity_id').limit(param<number>('limit')), [...names, 'limit']);
+    this.listEntitiesByFilters.set(key, stmt);
     return stmt;
   }
 }

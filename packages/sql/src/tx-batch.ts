@@ -1,6 +1,6 @@
 // The multi-row (PostgreSQL) paths of SqlTx's batch operations, split out of tx.ts so chunking, lock ordering and row matching are changed in one place.
 import { distinctUsageKeys, usageKeyId, type CustomerRecord, type EventRecord, type IdempotencyRecord, type NewChange, type UsageKey, type UsageRecord } from '@tessera/core';
-import { eventToRow, newChangeToRow, usageToRow } from './rows.js';
+import { eventToRow, newChangeToRow, usageKeyArgs, usageToRow } from './rows.js';
 import { BATCH_CHUNK, EVENT_CHUNK, type Statements } from './statements.js';
 import { settle, type Maybe, type SqlExecutor } from './executor.js';
 
@@ -17,8 +17,11 @@ const inChunks = <T, R>(items: readonly T[], run: (chunk: T[]) => Maybe<R>): May
   return settle(out);
 };
 
-/** A usage key as one string, for matching rows to keys and finding repeats (ids hold no NUL, as in the memory store). */
-const rowKeyString = (row: unknown[]): string => `${row[0]}\u0000${row[1]}\u0000${row[2]}\u0000${row[3]}\u0000${row[4]}`;
+/**
+ * A usage row's key as one string, `usageKeyId` of its record: the first six columns are the key
+ * in the order of USAGE_KEY_COLUMNS, which is usageKeyId's order (ids hold no NUL, as in the memory store).
+ */
+const rowKeyString = (row: unknown[]): string => `${row[0]}\u0000${row[1]}\u0000${row[2]}\u0000${row[3]}\u0000${row[4]}\u0000${row[5]}`;
 
 /** `getCustomers` where statements cost a round trip: one SELECT per chunk of distinct ids. */
 export function batchGetCustomers<S>(
@@ -67,7 +70,7 @@ export function batchGetUsages<S>(
       inChunks([...distinct.values()], (chunk) =>
         x.all(
           s.getUsages(chunk.length),
-          chunk.flatMap((k) => [k.customerId, k.resourceId, k.featureId, k.windowStart, k.windowEnd]),
+          chunk.flatMap(usageKeyArgs),
         ),
       ),
     map: (results) => {

@@ -4,7 +4,10 @@ import {
   type CreditGrantRecord,
   type CreditLedgerRecord,
   type CustomerRecord,
+  type EntityQuery,
+  type EntityRecord,
   type EventQuery,
+  type HeldReservationsKey,
   type EventRecord,
   type IdempotencyRecord,
   type InvoiceRecord,
@@ -30,6 +33,8 @@ import {
   creditLedgerFromRow,
   customerFromRow,
   customerToRow,
+  entityFromRow,
+  entityToRow,
   eventFromRow,
   eventToRow,
   idempotencyFromRow,
@@ -49,6 +54,7 @@ import {
   subscriptionFromRow,
   subscriptionToRow,
   usageFromRow,
+  usageKeyArgs,
   usageToRow,
 } from './rows.js';
 import type { Statements } from './statements.js';
@@ -151,7 +157,7 @@ export class SqlTx<S> implements StoreTx {
   }
 
   getUsage(k: UsageKey): Promise<UsageRecord | undefined> {
-    return this.one('getUsage', (x, s) => x.get(s.getUsage, [k.customerId, k.resourceId, k.featureId, k.windowStart, k.windowEnd]), usageFromRow);
+    return this.one('getUsage', (x, s) => x.get(s.getUsage, usageKeyArgs(k)), usageFromRow);
   }
 
   putUsage(r: UsageRecord): Promise<void> {
@@ -164,7 +170,7 @@ export class SqlTx<S> implements StoreTx {
       return this.op(
         false,
         'getUsages',
-        (x, s) => settle(keys.map((k) => x.get(s.getUsage, [k.customerId, k.resourceId, k.featureId, k.windowStart, k.windowEnd]))),
+        (x, s) => settle(keys.map((k) => x.get(s.getUsage, usageKeyArgs(k)))),
         (rows) => rows.map(answer),
       );
     }
@@ -181,9 +187,16 @@ export class SqlTx<S> implements StoreTx {
     const args: unknown[] = [q.customerId];
     if (q.featureId !== undefined) args.push(q.featureId);
     if (q.resourceId !== undefined) args.push(q.resourceId);
+    if (q.entityId !== undefined) args.push(q.entityId);
     if (q.to !== undefined) args.push(q.to);
     if (q.from !== undefined) args.push(q.from);
-    const filters = { featureId: q.featureId !== undefined, resourceId: q.resourceId !== undefined, from: q.from !== undefined, to: q.to !== undefined };
+    const filters = {
+      featureId: q.featureId !== undefined,
+      resourceId: q.resourceId !== undefined,
+      entityId: q.entityId !== undefined,
+      from: q.from !== undefined,
+      to: q.to !== undefined,
+    };
     return this.many('listUsage', (x, s) => x.all(s.listUsage(filters), args), usageFromRow);
   }
 
@@ -191,7 +204,7 @@ export class SqlTx<S> implements StoreTx {
     return this.op(
       true,
       'addDistinctValue',
-      (x, s) => x.run(s.addDistinctValue, [k.customerId, k.resourceId, k.featureId, k.windowStart, k.windowEnd, value]),
+      (x, s) => x.run(s.addDistinctValue, [...usageKeyArgs(k), value]),
       (changes) => changes === 1,
     );
   }
@@ -230,8 +243,32 @@ export class SqlTx<S> implements StoreTx {
     return this.write('putReservation', (x, s) => x.run(s.putReservation, reservationToRow(r)));
   }
 
-  listHeldReservations(k: Omit<UsageKey, 'windowStart' | 'windowEnd'>): Promise<ReservationRecord[]> {
-    return this.many('listHeldReservations', (x, s) => x.all(s.listHeldReservations, [k.customerId, k.resourceId, k.featureId]), reservationFromRow);
+  listHeldReservations(k: HeldReservationsKey): Promise<ReservationRecord[]> {
+    return this.many(
+      'listHeldReservations',
+      (x, s) =>
+        k.entityId === undefined
+          ? x.all(s.listHeldReservationsAnyEntity, [k.customerId, k.resourceId, k.featureId])
+          : x.all(s.listHeldReservations, [k.customerId, k.resourceId, k.entityId, k.featureId]),
+      reservationFromRow,
+    );
+  }
+
+  getEntity(customerId: string, entityId: string): Promise<EntityRecord | undefined> {
+    return this.one('getEntity', (x, s) => x.get(s.getEntity, [customerId, entityId]), entityFromRow);
+  }
+
+  putEntity(r: EntityRecord): Promise<void> {
+    return this.write('putEntity', (x, s) => x.run(s.putEntity, entityToRow(r)));
+  }
+
+  listEntities(q: EntityQuery): Promise<EntityRecord[]> {
+    const args: unknown[] = [q.customerId];
+    if (q.featureId !== undefined) args.push(q.featureId);
+    if (q.after !== undefined) args.push(q.after);
+    args.push(q.limit);
+    const filters = { featureId: q.featureId !== undefined, after: q.after !== undefined, includeDeleted: q.includeDeleted === true };
+    return this.many('listEntities', (x, s) => x.all(s.listEntities(filters), args), entityFromRow);
   }
 
   querySubscriptions(q: SubscriptionQuery): Promise<SubscriptionRecord[]> {

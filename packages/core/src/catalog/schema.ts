@@ -84,6 +84,15 @@ export const entitlementSchema = v.strictObject({
     }),
   ),
   enumValues: v.optional(v.pipe(v.array(v.string()), v.description('ENUM: the feature values enabled.'))),
+  perEntity: v.optional(
+    v.pipe(
+      v.strictObject({
+        featureId: id('The entity feature (a METERED feature without a meter) whose entities each get the limit.'),
+        usageLimit: v.pipe(v.number(), v.integer(), v.minValue(0), v.description('The limit of each entity per reset period.')),
+      }),
+      v.description('METERED: a limit for each entity of the customer, beside the pooled limit (docs/entities.md).'),
+    ),
+  ),
 });
 
 const tierSchema = v.strictObject({

@@ -122,6 +122,12 @@ export interface EntitlementDefinition {
   resetPeriod?: ResetPeriod | null;
   resetPeriodConfiguration?: ResetPeriodConfiguration;
   enumValues?: string[];
+  /**
+   * METERED only: a limit for each entity of the customer (docs/entities.md), on top of the
+   * customer-level (pooled) limit this entitlement's own `usageLimit`/`isUnlimited` give.
+   * `featureId` names the entity feature (the seat) whose entities get `usageLimit` each.
+   */
+  perEntity?: { featureId: string; usageLimit: number };
 }
 
 /** A tier: units up to `upTo` (inclusive; null = open last tier), each at `unitAmount`, plus `flatAmount` once. */

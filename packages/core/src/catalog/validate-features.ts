@@ -128,7 +128,7 @@ function checkCondition(ctx: Ctx, c: unknown, path: string): void {
 const ENTITLEMENT_FIELDS: Record<FeatureType, readonly string[]> = {
   BOOLEAN: [],
   NUMERIC: ['value', 'isUnlimited'],
-  METERED: ['usageLimit', 'isUnlimited', 'hasSoftLimit', 'resetPeriod', 'resetPeriodConfiguration'],
+  METERED: ['usageLimit', 'isUnlimited', 'hasSoftLimit', 'resetPeriod', 'resetPeriodConfiguration', 'perEntity'],
   ENUM: ['enumValues'],
 };
 const TYPED_FIELDS = [
@@ -139,6 +139,7 @@ const TYPED_FIELDS = [
   'resetPeriod',
   'resetPeriodConfiguration',
   'enumValues',
+  'perEntity',
 ] as const;
 
 /**
@@ -180,6 +181,7 @@ export function checkEntitlements(ctx: Ctx, list: readonly unknown[], path: stri
     if (type === 'METERED') {
       checkLimit(ctx, raw, 'usageLimit', p, type);
       checkReset(ctx, raw, p);
+      if (raw.perEntity !== undefined) checkPerEntity(ctx, raw.perEntity, `${p}.perEntity`, String(featureId));
     }
     if (type === 'ENUM' && feature) checkEntitledEnumValues(ctx, raw.enumValues, `${p}.enumValues`, feature.item.enumValues);
   });
@@ -200,6 +202,35 @@ function checkLimit(ctx: Ctx, e: Rec, key: 'value' | 'usageLimit', path: string,
   } else if (unlimited) {
     report(ctx, at, `give ${key} or isUnlimited: true, not both`);
   }
+}
+
+/** Per catalog being validated: the entity feature each feature's perEntity names first, and where. */
+const entityFeatureOf = new WeakMap<Ctx, Map<string, { entityFeatureId: string; path: string }>>();
+
+/**
+ * `perEntity` (docs/entities.md): names a METERED entity feature without a meter, and an integer
+ * limit >= 0. Every perEntity of one feature across the catalog names the same entity feature, so
+ * that per-entity limits of several sources add (docs/conventions.md#combining-sources).
+ */
+function checkPerEntity(ctx: Ctx, v: unknown, path: string, featureId: string): void {
+  if (!isRecord(v)) {
+    report(ctx, path, 'must be an object { featureId, usageLimit }');
+    return;
+  }
+  for (const k of Object.keys(v)) if (k !== 'featureId' && k !== 'usageLimit') report(ctx, `${path}.${k}`, 'unknown field: perEntity takes featureId and usageLimit');
+  const feature = checkRef(ctx, v, 'featureId', path, ctx.features, 'feature', true);
+  if (feature && (feature.item.type !== 'METERED' || feature.item.meter !== undefined))
+    report(ctx, `${path}.featureId`, `"${String(v.featureId)}" must be a METERED feature without a meter: its usage counts the customer's entities`);
+  const limit = v.usageLimit;
+  if (!Number.isSafeInteger(limit) || (limit as number) < 0) report(ctx, `${path}.usageLimit`, `must be an integer >= 0 (got ${show(limit)})`);
+  if (!feature) return;
+  let seen = entityFeatureOf.get(ctx);
+  if (!seen) entityFeatureOf.set(ctx, (seen = new Map()));
+  const first = seen.get(featureId);
+  const entityFeatureId = String(v.featureId);
+  if (!first) seen.set(featureId, { entityFeatureId, path });
+  else if (first.entityFeatureId !== entityFeatureId)
+    report(ctx, `${path}.featureId`, `"${featureId}" is given per ${first.entityFeatureId} at ${first.path}: every perEntity of a feature names the same entity feature`);
 }
 
 function checkReset(ctx: Ctx, e: Rec, path: string): void {

@@ -43,6 +43,8 @@ import { check } from './checks/check.js';
 import { retryCheckout, type CheckoutResult } from './billing/payments.js';
 import { drainProviderCalls } from './billing/provider-calls.js';
 import type { ConsumeUsageParams, Handler } from './runtime/engine-types.js';
+import * as entities from './entities/entities.js';
+import type { CreateEntityParams, Entity, GetEntitiesParams } from './entities/entities.js';
 import type { EngineMetricsSnapshot } from './runtime/metrics.js';
 
 export type { ConsumeUsageParams, EngineOptions } from './runtime/engine-types.js';
@@ -240,11 +242,35 @@ export class Engine<Ids extends CatalogIds = CatalogIds> {
     return check(this.ctx, params, 'getEnumEntitlement', 'ENUM');
   }
 
-  /** Every entitlement the customer has (for a resource). Empty for unknown or archived customers. */
-  async getEntitlements(params: { customerId: string; resourceId?: string } | string, resourceId?: string): Promise<Entitlement[]> {
+  /**
+   * Every entitlement the customer has (for a resource; as an entity sees them with `entityId`,
+   * docs/entities.md#checks). Empty for unknown or archived customers.
+   */
+  async getEntitlements(params: { customerId: string; resourceId?: string; entityId?: string } | string, resourceId?: string): Promise<Entitlement[]> {
     const raw = typeof params === 'string' ? { customerId: params, resourceId } : params;
-    const p = new Params(raw, 'getEntitlements', ['customerId', 'resourceId']);
-    return evaluateAll(this.ctx, p.id('customerId'), p.optId('resourceId') ?? '');
+    const p = new Params(raw, 'getEntitlements', ['customerId', 'resourceId', 'entityId']);
+    return evaluateAll(this.ctx, p.id('customerId'), p.optId('resourceId') ?? '', p.optId('entityId') ?? '');
+  }
+
+  // Entities (docs/entities.md)
+
+  /**
+   * Creates an entity of a customer (a user, a workspace, an API key), or revives a deleted one.
+   * With `featureId` it occupies a seat (one unit of that feature's usage): USAGE_LIMIT_EXCEEDED
+   * with the seat's denial reason when none is left. CONFLICT when it exists with other fields.
+   */
+  createEntity(params: CreateEntityParams & { featureId?: Ids['feature'] }): Promise<Entity> {
+    return entities.createEntity(this.ctx, params);
+  }
+
+  /** Deletes an entity: its seat is freed, its past usage stays. Throws ENTITY_NOT_FOUND. */
+  deleteEntity(params: { customerId: string; entityId: string }): Promise<Entity> {
+    return entities.deleteEntity(this.ctx, params);
+  }
+
+  /** A customer's entities by entityId, cursor-paged (`limit`, `cursor`). Throws CUSTOMER_NOT_FOUND. */
+  getEntities(params: GetEntitiesParams & { featureId?: Ids['feature'] }): Promise<{ data: Entity[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }> {
+    return entities.getEntities(this.ctx, params);
   }
 
   // Usage
@@ -287,8 +313,20 @@ export class Engine<Ids extends CatalogIds = CatalogIds> {
     return consumption.releaseReservation(this.ctx, params);
   }
 
-  /** Usage per window over [start, end), optionally grouped by a dimension. */
-  getUsageHistory(params: { customerId: string; featureId: Ids['feature']; resourceId?: string; start: Date | string; end: Date | string; groupBy?: string }): Promise<UsageHistory> {
+  /**
+   * Usage per window over [start, end), optionally grouped by a dimension; the customer's pooled
+   * usage, or an entity's with `entityId`, or split per entity with `groupByEntity` (docs/entities.md#history).
+   */
+  getUsageHistory(params: {
+    customerId: string;
+    featureId: Ids['feature'];
+    resourceId?: string;
+    entityId?: string;
+    start: Date | string;
+    end: Date | string;
+    groupBy?: string;
+    groupByEntity?: boolean;
+  }): Promise<UsageHistory> {
     return getUsageHistory(this.ctx, params);
   }
 

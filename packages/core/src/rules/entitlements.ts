@@ -44,6 +44,11 @@ export interface ResolvedEntitlement {
   window: WindowSpec;
   /** ENUM: the values enabled (sorted). */
   enumValues: string[];
+  /**
+   * METERED: the limit of each entity of the entity feature `featureId` (docs/entities.md), summed
+   * over the sources that give one (times quantity, as usage limits); null when no source does.
+   */
+  perEntity: { featureId: string; usageLimit: number } | null;
   sources: { kind: EntitlementSourceKind; sourceId: string; quantity: number }[];
 }
 
@@ -90,8 +95,16 @@ export function combineEntitlement(
   let usageLimit = 0;
   let hasSoftLimit = false;
   const enumValues = new Set<string>();
+  let perEntity: { featureId: string; usageLimit: number } | null = null;
   for (const s of sorted) {
     const e = s.entitlement;
+    // The catalog makes every perEntity of a feature name one entity feature; one that differs
+    // (an older catalog version) does not add to another entity feature's limit.
+    const per = e.perEntity;
+    if (per && (perEntity === null || perEntity.featureId === per.featureId)) {
+      const sum: number = perEntity === null ? 0 : perEntity.usageLimit;
+      perEntity = { featureId: per.featureId, usageLimit: sum + per.usageLimit * s.quantity };
+    }
     if (e.isUnlimited) isUnlimited = true;
     if (e.hasSoftLimit) hasSoftLimit = true;
     if (typeof e.value === 'number') value = value === null ? e.value : Math.max(value, e.value);
@@ -116,6 +129,7 @@ export function combineEntitlement(
     resetPeriod,
     window,
     enumValues: feature.type === 'ENUM' ? [...enumValues].sort() : [],
+    perEntity: feature.type === 'METERED' ? perEntity : null,
     sources: sorted.map((s) => ({ kind: s.kind, sourceId: s.sourceId, quantity: s.quantity })),
   };
 }

@@ -5,6 +5,7 @@ import type {
   CatalogVersionRecord,
   ChangeRecord,
   CustomerRecord,
+  EntityRecord,
   EventRecord,
   IdempotencyRecord,
   InvoiceRecord,
@@ -22,6 +23,8 @@ import type { Store, StoreTx, TransactionMode, UsageQuery } from './store.js';
 import { runSubscriptionQuery } from './subscription-query.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
+/** Ascending order of two strings by code unit, for sorts. */
+const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const byCreation = <T extends { createdAt: number; id: string }>(list: T[]): T[] =>
   list.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
@@ -40,6 +43,7 @@ interface Tables {
   ledger: CreditLedgerRecord[];
   recharge: Map<string, RechargeConfigRecord>;
   providerCalls: Map<string, ProviderCallRecord>;
+  entities: Map<string, EntityRecord>;
   changes: ChangeRecord[];
 }
 
@@ -63,6 +67,7 @@ export function memoryStore(): Store {
     ledger: [],
     recharge: new Map(),
     providerCalls: new Map(),
+    entities: new Map(),
     changes: [],
   };
   const mutex = new Mutex();
@@ -147,10 +152,12 @@ export function memoryStore(): Store {
               u.customerId === q.customerId &&
               (q.featureId === undefined || u.featureId === q.featureId) &&
               (q.resourceId === undefined || u.resourceId === q.resourceId) &&
+              (q.entityId === undefined || u.entityId === q.entityId) &&
               (q.to === undefined || u.windowStart < q.to) &&
               (q.from === undefined || u.windowEnd > q.from),
           )
-          .sort((a, b) => a.windowStart - b.windowStart || (a.featureId < b.featureId ? -1 : a.featureId > b.featureId ? 1 : 0))
+          // The order of the SQL stores' listUsage: window, feature, then resource and entity.
+          .sort((a, b) => a.windowStart - b.windowStart || order(a.featureId, b.featureId) || order(a.resourceId, b.resourceId) || order(a.entityId, b.entityId))
           .map(clone);
       },
       async addDistinctValue(k, value) {
@@ -219,9 +226,29 @@ export function memoryStore(): Store {
         return [...t.reservations.values()]
           .filter(
             (r) =>
-              r.status === 'HELD' && r.customerId === k.customerId && r.resourceId === k.resourceId && r.featureId === k.featureId,
+              r.status === 'HELD' && r.customerId === k.customerId && r.resourceId === k.resourceId && (k.entityId === undefined || r.entityId === k.entityId) && r.featureId === k.featureId,
           )
           .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+          .map(clone);
+      },
+      async getEntity(customerId, entityId) {
+        return get(t.entities, `${customerId}\u0000${entityId}`);
+      },
+      async putEntity(r) {
+        put(t.entities, `${r.customerId}\u0000${r.entityId}`, r);
+      },
+      async listEntities(q) {
+        guard(false);
+        return [...t.entities.values()]
+          .filter(
+            (e) =>
+              e.customerId === q.customerId &&
+              (q.featureId === undefined || e.featureId === q.featureId) &&
+              (q.includeDeleted === true || e.deletedAt === null) &&
+              (q.after === undefined || e.entityId > q.after),
+          )
+          .sort((a, b) => order(a.entityId, b.entityId))
+          .slice(0, q.limit)
           .map(clone);
       },
       async querySubscriptions(q) {

@@ -7,6 +7,7 @@ import type {
   CatalogVersionRecord,
   ChangeRecord,
   CustomerRecord,
+  EntityRecord,
   EventRecord,
   IdempotencyRecord,
   InvoiceRecord,
@@ -30,6 +31,8 @@ export interface UsageQuery {
   customerId: string;
   featureId?: string;
   resourceId?: string;
+  /** '' for the customer's own cells only, an id for that entity's; absent: every cell. */
+  entityId?: string;
   from?: number;
   to?: number;
 }
@@ -75,6 +78,23 @@ export interface EventQuery {
   to: number;
 }
 
+/** Which holds `listHeldReservations` lists; `entityId` absent: every entity's and the customer's own. */
+export interface HeldReservationsKey {
+  customerId: string;
+  resourceId: string;
+  featureId: string;
+  entityId?: string;
+}
+
+/** Filters for `listEntities`. */
+export interface EntityQuery {
+  customerId: string;
+  featureId?: string;
+  includeDeleted?: boolean;
+  after?: string;
+  limit: number;
+}
+
 /** What one transaction can do. Every method runs inside the transaction it was handed to. */
 export interface StoreTx {
   listCatalogVersions(): Promise<CatalogVersionRecord[]>;
@@ -107,7 +127,7 @@ export interface StoreTx {
    * (INVALID_ARGUMENT otherwise, nothing written).
    */
   putUsages(records: readonly UsageRecord[]): Promise<void>;
-  /** Usage cells of a customer, ordered by windowStart then featureId. */
+  /** Usage cells of a customer, ordered by windowStart, featureId, resourceId, then entityId. */
   listUsage(query: UsageQuery): Promise<UsageRecord[]>;
   /**
    * Records `value` as seen in the cell's window for an exact distinct count.
@@ -128,8 +148,12 @@ export interface StoreTx {
 
   getReservation(id: string): Promise<ReservationRecord | undefined>;
   putReservation(record: ReservationRecord): Promise<void>;
-  /** Reservations with status HELD for one usage cell (expired ones included: the engine judges expiry). */
-  listHeldReservations(key: Omit<UsageKey, 'windowStart' | 'windowEnd'>): Promise<ReservationRecord[]>;
+  /**
+   * Reservations with status HELD of one feature (expired ones included: the engine judges
+   * expiry), oldest first: of one entity when `entityId` is given ('' for the customer's own),
+   * else of the customer and every entity (what the pooled cell counts).
+   */
+  listHeldReservations(key: HeldReservationsKey): Promise<ReservationRecord[]>;
 
   /** Subscriptions matching a query, executed in the store (SQL where there is SQL). */
   querySubscriptions(query: SubscriptionQuery): Promise<SubscriptionRecord[]>;
@@ -171,6 +195,15 @@ export interface StoreTx {
    * the cursor `after` when paging, at most `limit`.
    */
   listDueProviderCalls(query: { dueAt: number; limit: number; after?: { createdAt: number; key: string } }): Promise<ProviderCallRecord[]>;
+
+  getEntity(customerId: string, entityId: string): Promise<EntityRecord | undefined>;
+  /** Inserts or replaces by (customerId, entityId). */
+  putEntity(record: EntityRecord): Promise<void>;
+  /**
+   * Entities of a customer ordered by entityId, strictly after `after` when paging, at most
+   * `limit`; deleted ones only with `includeDeleted`; of one seat feature when `featureId` is given.
+   */
+  listEntities(query: EntityQuery): Promise<EntityRecord[]>;
 
   /** Appends to the change log; returns the new sequence number (strictly increasing, from 1). */
   appendChange(change: NewChange): Promise<number>;

@@ -3,7 +3,7 @@ import type { UsageKey } from '../records.js';
 
 /** A usage cell's key as one string, ordered as the key's fields are (ids hold no NUL). */
 export function usageKeyId(k: UsageKey): string {
-  return `${k.customerId}\u0000${k.resourceId}\u0000${k.featureId}\u0000${k.windowStart}\u0000${k.windowEnd}`;
+  return `${k.customerId}\u0000${k.resourceId}\u0000${k.entityId}\u0000${k.featureId}\u0000${k.windowStart}\u0000${k.windowEnd}`;
 }
 
 /**
@@ -15,9 +15,9 @@ export function distinctUsageKeys(records: readonly UsageKey[]): string[] {
   const seen = new Set<string>();
   for (const [i, key] of keys.entries()) {
     if (seen.has(key)) {
-      const { customerId, resourceId, featureId, windowStart, windowEnd } = records[i]!;
+      const { customerId, resourceId, entityId, featureId, windowStart, windowEnd } = records[i]!;
       throw invalidArgument(`records[${i}]`, 'repeats the key of an earlier record (the keys must be distinct)', {
-        value: { customerId, resourceId, featureId, windowStart, windowEnd },
+        value: { customerId, resourceId, entityId, featureId, windowStart, windowEnd },
       });
     }
     seen.add(key);

@@ -125,6 +125,9 @@ export const METHOD_PARAMS: Record<MethodName, Schema> = {
   reserveUsage: params({ ...consume, expiresIn: { type: 'integer', minimum: 1, description: 'Milliseconds the hold lasts (at most 7 days).' } }, consumeOptional),
   commitReservation: params({ reservationId: id }, { amount: num }),
   releaseReservation: params({ reservationId: id }),
+  createEntity: params({ customerId: id, entityId: id }, { featureId: str, name: str, metadata }),
+  deleteEntity: params({ customerId: id, entityId: id }),
+  getEntities: params({ customerId: id }, { featureId: str, includeDeleted: { type: 'boolean' }, limit: { type: 'integer', minimum: 1, maximum: 1000 }, cursor: str }),
   getUsageHistory: params({ customerId: id, featureId: id, start: instant, end: instant }, { resourceId: str, groupBy: str }),
   getUnmatchedEvents: params({}, paging),
 

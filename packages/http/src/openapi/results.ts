@@ -9,6 +9,16 @@ import { arr, bool, id, int, num, nullable, obj, oneOfValues, ref, str, type Sch
 const page = (item: Schema): Schema => obj({ data: arr(item), pageInfo: ref('PageInfo') });
 const nothing: Schema = { type: 'null', description: 'The method returns nothing.' };
 const subscription = ref('Subscription');
+const entity = obj({
+  customerId: id,
+  entityId: id,
+  featureId: nullable(str),
+  name: nullable(str),
+  metadata: ref('Metadata'),
+  createdAt: ref('DateTime'),
+  updatedAt: ref('DateTime'),
+  deletedAt: nullable(ref('DateTime')),
+});
 
 /** The result schema of every exposed method. */
 export const METHOD_RESULTS: Record<MethodName, Schema> = {
@@ -69,6 +79,9 @@ export const METHOD_RESULTS: Record<MethodName, Schema> = {
   reserveUsage: ref('Reservation'),
   commitReservation: ref('Reservation'),
   releaseReservation: ref('Reservation'),
+  createEntity: entity,
+  deleteEntity: entity,
+  getEntities: page(entity),
   getUsageHistory: obj({
     customerId: id,
     featureId: id,

@@ -7,6 +7,7 @@ import type {
   CatalogVersionRecord,
   CreditGrantRecord,
   CustomerRecord,
+  EntityRecord,
   PromotionalGrantRecord,
   ReservationRecord,
   Store,
@@ -27,6 +28,11 @@ export interface CustomerExport {
   creditGrants: CreditGrantRecord[];
   /** Held reservations (they count in `currentUsage`), expired ones included: the engine judges expiry. */
   reservations: ReservationRecord[];
+  /**
+   * The customer's entities, deleted ones included (they keep their usage). Absent from a sidecar
+   * older than entities, whose usage cells and reservations also lack `entityId`: see {@link fromPeer}.
+   */
+  entities?: EntityRecord[];
 }
 
 /** What `POST /v1/replicaSnapshot` answers. */
@@ -66,20 +72,44 @@ export async function customerIdsFromLog(store: Store, upTo: number): Promise<st
   return [...seen];
 }
 
-/** Reads one customer's records in `tx`; `meteredFeatures` are where held reservations are looked for. */
+/** Entities read per `listEntities` call while exporting a customer. */
+const ENTITY_PAGE = 1000;
+
+/**
+ * Reads one customer's records in `tx`; `meteredFeatures` are where held reservations are looked
+ * for, in every resource and entity (the customer's own cell, '', included) the records name.
+ */
 export async function exportCustomer(tx: StoreTx, customerId: string, meteredFeatures: readonly string[]): Promise<CustomerExport> {
   const customer = (await tx.getCustomer(customerId)) ?? null;
   const subscriptions = await tx.listSubscriptionsByCustomer(customerId);
   const usage = await tx.listUsage({ customerId });
   const promotionalGrants = await tx.listPromotionalGrants(customerId);
   const creditGrants = await tx.listCreditGrants(customerId);
+  const entities: EntityRecord[] = [];
+  for (let page: EntityRecord[] = []; ; ) {
+    const after = page.at(-1)?.entityId;
+    page = await tx.listEntities({ customerId, includeDeleted: true, limit: ENTITY_PAGE, ...(after === undefined ? {} : { after }) });
+    entities.push(...page);
+    if (page.length < ENTITY_PAGE) break;
+  }
   const resources = new Set<string>(['']);
   for (const s of subscriptions) resources.add(s.resourceId);
   for (const u of usage) resources.add(u.resourceId);
   for (const g of promotionalGrants) resources.add(g.resourceId);
+  // Without an entity id the store lists every entity's holds of the feature, the customer's own included.
   const reservations: ReservationRecord[] = [];
   for (const resourceId of resources) {
     for (const featureId of meteredFeatures) reservations.push(...(await tx.listHeldReservations({ customerId, resourceId, featureId })));
   }
-  return { customerId, customer, subscriptions, usage, promotionalGrants, creditGrants, reservations };
+  return { customerId, customer, subscriptions, usage, promotionalGrants, creditGrants, reservations, entities };
+}
+
+/**
+ * A customer's records as a sidecar sent them, made whole for this version's store: a sidecar
+ * older than entities sends usage cells and reservations without `entityId` (they are the
+ * customer's own: '') and no entities.
+ */
+export function fromPeer(ex: CustomerExport): Required<CustomerExport> {
+  const withEntity = <T extends { entityId?: string }>(r: T): T & { entityId: string } => ({ ...r, entityId: typeof r.entityId === 'string' ? r.entityId : '' });
+  return { ...ex, usage: ex.usage.map(withEntity), reservations: ex.reservations.map(withEntity), entities: ex.entities ?? [] };
 }

@@ -4,7 +4,7 @@
  */
 import { isTesseraError, type CatalogVersionRecord } from '@tessera/core';
 import { MIN_BACKOFF_MS, sleep } from './backoff.js';
-import { MAX_REPLICA_CUSTOMERS, type CustomerExport } from './records.js';
+import { fromPeer, MAX_REPLICA_CUSTOMERS, type CustomerExport } from './records.js';
 import { setOnline, type ReplicaState } from './state.js';
 
 // ---- writing what the sidecar sent into the local store ----
@@ -34,7 +34,8 @@ async function writeCatalogs(state: ReplicaState, versions: CatalogVersionRecord
 async function writeCustomers(state: ReplicaState, exports: CustomerExport[], ackMark: number): Promise<void> {
   if (exports.length === 0) return;
   await state.store.transaction('write', async (tx) => {
-    for (const ex of exports) {
+    for (const sent of exports) {
+      const ex = fromPeer(sent);
       const id = ex.customerId;
       if (ex.customer) await tx.putCustomer(ex.customer);
       for (const s of ex.subscriptions) await tx.putSubscription(s);
@@ -43,6 +44,7 @@ async function writeCustomers(state: ReplicaState, exports: CustomerExport[], ac
       for (const g of ex.promotionalGrants) await tx.putPromotionalGrant(g);
       for (const g of ex.creditGrants) await tx.putCreditGrant(g);
       for (const r of ex.reservations) await tx.putReservation(r);
+      for (const e of ex.entities) await tx.putEntity(e);
       await tx.appendChange({ at: state.clock.nowMs(), kind: 'customer.updated', customerId: id, entityId: null, payload: { source: 'replica' } });
     }
   });

@@ -18,6 +18,8 @@ export type AccessDeniedReason =
   | 'RequestedValuesMismatch'
   | 'InsufficientCredits'
   | 'BudgetExceeded'
+  /** A check with an `entityId` the customer does not have (or deleted): docs/entities.md#checks. */
+  | 'EntityNotFound'
   | 'Revoked'
   | 'Unknown';
 
@@ -58,6 +60,15 @@ export interface MeteredEntitlement extends EntitlementCommon {
   /** The current window [start, end); absent for cumulative features and denials without entitlement. */
   usagePeriodStart?: Date | undefined;
   usagePeriodEnd?: Date | undefined;
+  /**
+   * With `entityId` only (docs/entities.md#checks): the entity's figures; `usageLimit` is its
+   * per-entity limit, null when none applies to it (then the top-level figures are the pooled ones).
+   */
+  entity?: { entityId: string; usageLimit: number | null; currentUsage: number } | undefined;
+  /** With `entityId` only: the customer's pooled figures, which also bound the entity. */
+  pooled?: { usageLimit: number | null; currentUsage: number; isUnlimited: boolean } | undefined;
+  /** Set on an EntityNotFound denial. */
+  entityId?: string | undefined;
 }
 
 export interface EnumEntitlement extends EntitlementCommon {
@@ -95,5 +106,7 @@ export interface GetEntitlementParams<Ids extends CatalogIds = CatalogIds> {
   customerId: string;
   featureId: Ids['feature'];
   resourceId?: string;
+  /** Answer as this entity of the customer sees it (docs/entities.md#checks). */
+  entityId?: string;
   options?: { requestedUsage?: number; requestedValues?: string[] };
 }

@@ -13,12 +13,15 @@ import { featureInfo } from './feature-info.js';
 import { FixedDate } from './fixed-date.js';
 
 export type * from './entitlement-types.js';
-import type { AccessDeniedReason, Entitlement } from './entitlement-types.js';
+import type { AccessDeniedReason, Entitlement, MeteredEntitlement } from './entitlement-types.js';
+import { perEntityLimit } from '../entities/entity-lookup.js';
 
 interface CheckInput {
   customerId: string;
   featureId: string;
   resourceId: string;
+  /** '' for the customer's own figures; an entity id for that entity's (docs/entities.md#checks). */
+  entityId: string;
   requestedUsage: number;
   requestedValues: string[];
 }
@@ -32,15 +35,16 @@ const cleanId = (v: unknown): v is string => typeof v === 'string' && v.length >
 export function readCheck(params: unknown, method: string): CheckInput {
   // The common shape, validated without allocating a reader; anything else takes the full path.
   if (typeof params === 'object' && params !== null) {
-    const o = params as { customerId?: unknown; featureId?: unknown; resourceId?: unknown; options?: unknown };
-    if (cleanId(o.customerId) && cleanId(o.featureId) && o.options === undefined && (o.resourceId === undefined || cleanId(o.resourceId))) {
-      return { customerId: o.customerId, featureId: o.featureId, resourceId: o.resourceId ?? '', requestedUsage: 0, requestedValues: NO_VALUES };
+    const o = params as { customerId?: unknown; featureId?: unknown; resourceId?: unknown; entityId?: unknown; options?: unknown };
+    if (cleanId(o.customerId) && cleanId(o.featureId) && o.options === undefined && o.entityId === undefined && (o.resourceId === undefined || cleanId(o.resourceId))) {
+      return { customerId: o.customerId, featureId: o.featureId, resourceId: o.resourceId ?? '', entityId: '', requestedUsage: 0, requestedValues: NO_VALUES };
     }
   }
   const p = new Params(params, method);
   const customerId = p.id('customerId');
   const featureId = p.id('featureId');
   const resourceId = p.optId('resourceId') ?? '';
+  const entityId = p.optId('entityId') ?? '';
   let requestedUsage = 0;
   let requestedValues = NO_VALUES;
   const options = p.optObject('options', ['requestedUsage', 'requestedValues']);
@@ -52,7 +56,7 @@ export function readCheck(params: unknown, method: string): CheckInput {
         return v as string;
       }) ?? NO_VALUES;
   }
-  return { customerId, featureId, resourceId, requestedUsage, requestedValues };
+  return { customerId, featureId, resourceId, entityId, requestedUsage, requestedValues };
 }
 
 /** The cached view of a customer, loading it from the store on a miss. */
@@ -83,7 +87,7 @@ async function currentCell(ctx: EngineContext, input: CheckInput, view: Customer
   const gen = ctx.views.generation;
   const w = usageWindow(e.window, now);
   const cell = await ctx.store.transaction('read', (tx) =>
-    readUsageCell(tx, { customerId: input.customerId, resourceId: input.resourceId, featureId: input.featureId, windowStart: w.start, windowEnd: w.end }, now),
+    readUsageCell(tx, { customerId: input.customerId, resourceId: input.resourceId, entityId: '', featureId: input.featureId, windowStart: w.start, windowEnd: w.end }, now),
   );
   if (!ctx.views.changedSince(input.customerId, gen)) keepCell(view, rv, input.featureId, cell);
   return cell;
@@ -113,6 +117,10 @@ async function evaluateOnline(ctx: EngineContext, input: CheckInput, expected?: 
   const cached = ctx.views.get(input.customerId);
   if (cached) ctx.metrics.viewHits++;
   const view = cached ?? (await customerView(ctx, input.customerId));
+  if (input.entityId !== '') {
+    const forEntity = await entityCheck(ctx, view, input, expected, now);
+    if (forEntity) return forEntity;
+  }
   const first = decide(ctx, view, input, expected, now, undefined);
   if (first !== NEED_CELL) return first;
   const rv = view.resource(input.resourceId, now);
@@ -125,7 +133,8 @@ async function evaluateOnline(ctx: EngineContext, input: CheckInput, expected?: 
  * cached, which is what a warm check is; undefined when the store must be read.
  */
 export function evaluateCached(ctx: EngineContext, input: CheckInput, expected?: FeatureType): Entitlement | undefined {
-  if (ctx.offline) return undefined;
+  // Entity cells are not cached: an entity's check reads the store (docs/entities.md#checks).
+  if (ctx.offline || input.entityId !== '') return undefined;
   const view = ctx.views.get(input.customerId);
   if (!view) return undefined;
   const r = decide(ctx, view, input, expected, ctx.clock.nowMs(), undefined);
@@ -159,16 +168,16 @@ function decide(
  */
 export function warmCheck(ctx: EngineContext, params: unknown, expected: FeatureType | undefined): Entitlement | undefined {
   if (ctx.offline || typeof params !== 'object' || params === null) return undefined;
-  const o = params as { customerId?: unknown; featureId?: unknown; resourceId?: unknown; options?: unknown };
+  const o = params as { customerId?: unknown; featureId?: unknown; resourceId?: unknown; entityId?: unknown; options?: unknown };
   const customerId = o.customerId;
   const featureId = o.featureId;
-  if (typeof customerId !== 'string' || typeof featureId !== 'string' || o.resourceId !== undefined || o.options !== undefined) return undefined;
+  if (typeof customerId !== 'string' || typeof featureId !== 'string' || o.resourceId !== undefined || o.options !== undefined || o.entityId !== undefined) return undefined;
   const view = ctx.views.get(customerId);
   if (view === undefined || !view.live) return undefined;
   const now = ctx.clock.nowMs();
   const slot = view.baseSlots(now).get(featureId);
   if (slot === undefined) return undefined;
-  const r = answer(view, slot, { customerId, featureId, resourceId: '', requestedUsage: 0, requestedValues: NO_VALUES }, expected, now, undefined);
+  const r = answer(view, slot, { customerId, featureId, resourceId: '', entityId: '', requestedUsage: 0, requestedValues: NO_VALUES }, expected, now, undefined);
   return r === NEED_CELL ? undefined : r;
 }
 
@@ -302,14 +311,54 @@ function deny(input: CheckInput, reason: AccessDeniedReason, feature: FeatureDef
   }
 }
 
-/** Every feature the customer is entitled to (for a resource), evaluated at now. */
-export async function evaluateAll(ctx: EngineContext, customerId: string, resourceId: string): Promise<Entitlement[]> {
+/**
+ * The check of an entity (docs/entities.md#checks): for a METERED feature the customer is
+ * entitled to, reads the entity and both cells from the store and answers the entity's figures
+ * (its per-entity limit and usage; the pooled ones when no per-entity limit applies to it), denying
+ * when either the entity's or the pooled limit is reached; `entity` and `pooled` give both.
+ * Undefined for every other check, which the entity does not change.
+ */
+async function entityCheck(ctx: EngineContext, view: CustomerView, input: CheckInput, expected: FeatureType | undefined, now: number): Promise<Entitlement | undefined> {
+  if (!view.live) return undefined;
+  const rv = view.resource(input.resourceId, now);
+  const slot = rv.known ? view.slotOf(rv, input.featureId) : undefined;
+  if (!slot || slot.type !== 'METERED' || (expected && expected !== 'METERED')) return undefined;
+  const w = usageWindow(slot.entitlement.window, now);
+  const key = { customerId: input.customerId, resourceId: input.resourceId, entityId: '', featureId: input.featureId, windowStart: w.start, windowEnd: w.end };
+  const read = await ctx.store.transaction('read', async (tx) => {
+    const entity = await tx.getEntity(input.customerId, input.entityId);
+    if (!entity || entity.deletedAt !== null) return undefined;
+    return { entity, pooled: await readUsageCell(tx, key, now), own: await readUsageCell(tx, { ...key, entityId: input.entityId }, now) };
+  });
+  if (!read) return { ...deny(input, 'EntityNotFound', slot.feature, 'METERED'), entityId: input.entityId } as Entitlement;
+  const pooled = answer(view, slot, input, expected, now, read.pooled) as MeteredEntitlement;
+  const limit = perEntityLimit(slot.entitlement, read.entity);
+  const used = read.own.value + read.own.held;
+  const own = limit === null ? undefined : decideMetered({ isUnlimited: false, hasSoftLimit: slot.hasSoftLimit, usageLimit: limit }, used, input.requestedUsage);
+  const denied = own ?? pooled.accessDeniedReason;
+  const result: MeteredEntitlement = {
+    ...pooled,
+    hasAccess: denied === undefined,
+    accessDeniedReason: denied,
+    entity: { entityId: input.entityId, usageLimit: limit, currentUsage: used },
+    pooled: { usageLimit: pooled.usageLimit, currentUsage: pooled.currentUsage, isUnlimited: pooled.isUnlimited },
+  };
+  if (limit !== null) {
+    result.usageLimit = limit;
+    result.currentUsage = used;
+    result.isUnlimited = false;
+  }
+  return result;
+}
+
+/** Every feature the customer is entitled to (for a resource, or as one entity sees it), evaluated at now. */
+export async function evaluateAll(ctx: EngineContext, customerId: string, resourceId: string, entityId = ''): Promise<Entitlement[]> {
   const view = await customerView(ctx, customerId);
   if (!view.customer || view.customer.archivedAt !== null) return [];
   const rv = view.resource(resourceId, ctx.clock.nowMs());
   const out: Entitlement[] = [];
   for (const featureId of [...rv.entitlements.keys()].sort()) {
-    out.push(await evaluate(ctx, { customerId, featureId, resourceId, requestedUsage: 0, requestedValues: NO_VALUES }));
+    out.push(await evaluate(ctx, { customerId, featureId, resourceId, entityId, requestedUsage: 0, requestedValues: NO_VALUES }));
   }
   return out;
 }

@@ -63,6 +63,8 @@ export interface ConsumeUsageParams<Ids extends CatalogIds = CatalogIds> {
   featureId: Ids['feature'];
   amount: number;
   resourceId?: string;
+  /** The entity the quota is for (docs/entities.md): it must fit the entity's limit and the pooled one. */
+  entityId?: string;
   overage?: OverageMode;
   idempotencyKey?: string;
 }

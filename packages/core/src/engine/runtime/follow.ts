@@ -135,9 +135,13 @@ export class ChangeFollower {
     const resourceId = typeof payload.resourceId === 'string' && payload.resourceId !== '' ? payload.resourceId : null;
     // Usage changes only the feature's cell: drop that, and keep the customer's view (loading a
     // view again costs several reads; under contention it was most of a process's reads).
+    // An entity's cell is never cached (docs/entities.md#checks), and an entity changes no view.
+    const entityId = typeof payload.entityId === 'string' ? payload.entityId : undefined;
     if (c.kind === 'usage.updated') {
       ctx.views.touch(c.customerId);
-      dropCell(ctx.views.get(c.customerId)?.cachedResource(resourceId ?? ''), c.entityId ?? '');
+      if (entityId === undefined) dropCell(ctx.views.get(c.customerId)?.cachedResource(resourceId ?? ''), c.entityId ?? '');
+    } else if (c.kind === 'entity.updated') {
+      ctx.views.touch(c.customerId);
     } else {
       ctx.views.invalidate(c.customerId);
     }
@@ -147,6 +151,7 @@ export class ChangeFollower {
           customerId: c.customerId,
           resourceId,
           featureId: c.entityId ?? '',
+          ...(entityId === undefined ? {} : { entityId }),
           currentUsage: Number(payload.value),
           ...usagePeriod(Number(payload.windowStart), Number(payload.windowEnd)),
           at,
@@ -164,6 +169,14 @@ export class ChangeFollower {
         return;
       case 'credits.updated':
         ctx.emitter.emit('entitlementsUpdated', { customerId: c.customerId, resourceId: null, reason: c.kind, at });
+        return;
+      case 'entity.updated':
+        ctx.emitter.emit(payload.deleted === true ? 'entityDeleted' : 'entityCreated', {
+          customerId: c.customerId,
+          entityId: c.entityId ?? '',
+          featureId: typeof payload.featureId === 'string' ? payload.featureId : null,
+          at,
+        });
         return;
       default:
         return;

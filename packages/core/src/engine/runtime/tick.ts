@@ -81,7 +81,7 @@ async function tickOne(ctx: EngineContext, fx: WriteEffects, sub: SubscriptionRe
       // docs/pricing.md#usage-in-arrears: usage of the windows that start within the period.
       const usage = [];
       for (const featureId of usageFeatures) {
-        const cells = await fx.tx.listUsage({ customerId: next.customerId, featureId, resourceId: next.resourceId, from: period.start, to: closed });
+        const cells = await fx.tx.listUsage({ customerId: next.customerId, featureId, resourceId: next.resourceId, entityId: '', from: period.start, to: closed });
         const quantity = cells.filter((c) => c.windowStart >= period.start && c.windowStart < closed).reduce((a, c) => a + c.value, 0);
         usage.push({ featureId, quantity });
       }

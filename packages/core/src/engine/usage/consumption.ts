@@ -1,13 +1,14 @@
 import { TesseraError } from '../../errors.js';
-import { requireLiveCustomer } from '../runtime/lookups.js';
 import { usagePeriod } from '../../rules/windows.js';
 import type { ReservationRecord, UsageKey } from '../../records.js';
 import { write, type EngineContext, type WriteEffects } from '../runtime/context.js';
 import { customerView } from '../checks/entitlements.js';
 import { MAX_USAGE, Params, requireSafeUsage } from '../runtime/params.js';
-import { emptyUsage, readUsageCell, readUsageState } from './usage-cells.js';
-import { entitlementFor, noteUsage, windowFor } from './usage.js';
+import { emptyUsage, readUsageCell } from './usage-cells.js';
+import { noteUsage } from './usage.js';
+import { usagePayload } from './usage-payload.js';
 import { dropCell, type CustomerView } from '../checks/view.js';
+import { grant, recordGranted, type Ask } from './grant.js';
 import { burnInTx } from '../billing/credits.js';
 import { balanceAt } from '../../rules/credits.js';
 import { Decimal } from '../../money.js';
@@ -15,7 +16,21 @@ import { Decimal } from '../../money.js';
 /** REJECT: all or nothing (default). CAP: grant what is left of the limit. */
 export type OverageMode = 'REJECT' | 'CAP';
 
-/** What a consumption or reservation granted, and where the feature stands after it. */
+/** Where one cell (an entity's, or the customer's pooled one) stands after a call (docs/entities.md#usage-consumption-and-reservations). */
+export interface CellStanding {
+  /** Recorded usage plus live holds in the window, after this call. */
+  currentUsage: number;
+  /** null when unlimited (or, for an entity, when no per-entity limit applies to it). */
+  usageLimit: number | null;
+  /** Left under the limit after this call; null when unbounded or soft-limited. */
+  remaining: number | null;
+}
+
+/**
+ * What a consumption or reservation granted, and where the feature stands after it. With an
+ * `entityId` the top-level figures are the entity's when a per-entity limit applies to it, else the
+ * pooled ones; `entity` and `pooled` give both (docs/entities.md#usage-consumption-and-reservations).
+ */
 export interface Consumption {
   customerId: string;
   featureId: string;
@@ -29,6 +44,10 @@ export interface Consumption {
   remaining: number | null;
   usagePeriodStart: Date | null;
   usagePeriodEnd: Date | null;
+  /** With `entityId` only: the entity's cell. */
+  entity?: CellStanding & { entityId: string };
+  /** With `entityId` only: the customer's pooled cell. */
+  pooled?: CellStanding;
 }
 
 /** A held quota. */
@@ -41,78 +60,16 @@ export interface Reservation extends Consumption {
 
 const MAX_HOLD_MS = 7 * 86_400_000;
 
-interface Ask {
-  customerId: string;
-  featureId: string;
-  resourceId: string;
-  amount: number;
-  overage: OverageMode;
-  idempotencyKey: string | undefined;
-}
-
 function readAsk(p: Params): Ask {
   return {
     customerId: p.id('customerId'),
     featureId: p.id('featureId'),
     resourceId: p.optId('resourceId') ?? '',
+    entityId: p.optId('entityId') ?? '',
     amount: p.number('amount', { min: 0, max: MAX_USAGE }),
     overage: p.optEnum('overage', ['REJECT', 'CAP'] as const) ?? 'REJECT',
     idempotencyKey: p.optId('idempotencyKey'),
   };
-}
-
-/**
- * Decides, inside the write transaction, how much of `ask.amount` fits: reads the cell fresh
- * (recorded usage + live holds), so concurrent callers, also in other processes, never exceed a
- * hard limit. Throws USAGE_LIMIT_EXCEEDED in REJECT mode when it does not fit.
- */
-async function grant(ctx: EngineContext, fx: WriteEffects, view: CustomerView, ask: Ask, method: string) {
-  await requireLiveCustomer(fx.tx, ask.customerId, `${method}.customerId`);
-  const feature = ctx.latest().catalog.features.get(ask.featureId);
-  if (!feature) throw new TesseraError('FEATURE_NOT_FOUND', `${method}.featureId: no feature "${ask.featureId}"`, { field: 'featureId', value: ask.featureId });
-  if (feature.type !== 'METERED' || feature.meter) {
-    throw new TesseraError('INVALID_ARGUMENT', `${method}.featureId: "${ask.featureId}" must be a METERED feature fed by reported usage`, { field: 'featureId' });
-  }
-  const e = entitlementFor(view, ask.resourceId, ask.featureId, fx.now, fx.now);
-  if (!e) {
-    throw new TesseraError('USAGE_LIMIT_EXCEEDED', `${method}: customer "${ask.customerId}" has no entitlement to "${ask.featureId}"`, {
-      field: 'featureId',
-      reason: 'NoFeatureEntitlementInSubscription',
-      available: 0,
-      requested: ask.amount,
-    });
-  }
-  const w = windowFor(e, fx.now);
-  const key: UsageKey = { customerId: ask.customerId, resourceId: ask.resourceId, featureId: ask.featureId, windowStart: w.start, windowEnd: w.end };
-  const { cell, record } = await readUsageState(fx.tx, key, fx.now);
-  const used = cell.value + cell.held;
-  const bounded = !e.isUnlimited && !e.hasSoftLimit;
-  const available = bounded ? Math.max(0, (e.usageLimit ?? 0) - used) : Infinity;
-  let granted = ask.amount;
-  if (ask.amount > available) {
-    if (ask.overage === 'REJECT') {
-      throw new TesseraError('USAGE_LIMIT_EXCEEDED', `${method}.amount: ${ask.amount} requested but only ${available} left of ${e.usageLimit}; ask for less or use overage CAP`, {
-        field: 'amount',
-        available,
-        requested: ask.amount,
-      });
-    }
-    granted = available;
-  }
-  // Unlimited and soft limits do not bound the total: keep it a safe number (docs/conventions.md#boundary).
-  requireSafeUsage(used + granted, `${method}.amount`);
-  const shape = (extra: number): Consumption => ({
-    customerId: ask.customerId,
-    featureId: ask.featureId,
-    resourceId: ask.resourceId === '' ? null : ask.resourceId,
-    requested: ask.amount,
-    granted,
-    currentUsage: used + extra,
-    usageLimit: bounded ? (e.usageLimit ?? 0) : e.isUnlimited ? null : e.usageLimit,
-    remaining: bounded ? (e.usageLimit ?? 0) - used - extra : null,
-    ...usagePeriod(w.start, w.end),
-  });
-  return { key, cell, record, granted, shape };
 }
 
 async function replayed<T>(fx: WriteEffects, scope: string, key: string | undefined): Promise<T | undefined> {
@@ -162,12 +119,23 @@ async function affordable(fx: WriteEffects, ask: Ask, cost: { currencyId: string
   return paid;
 }
 
-/** Drops the cached cell so the next check reads holds and usage afresh. */
+/** Drops the cached cell so the next check reads holds and usage afresh (only pooled cells are cached). */
 function forgetCell(ctx: EngineContext, fx: WriteEffects, key: UsageKey): void {
   fx.after(() => {
     ctx.views.touch(key.customerId);
-    dropCell(ctx.views.get(key.customerId)?.cachedResource(key.resourceId), key.featureId);
+    if (key.entityId === '') dropCell(ctx.views.get(key.customerId)?.cachedResource(key.resourceId), key.featureId);
   });
+}
+
+
+/** Grants, pays (credits) and records a consumption inside a write transaction (consumeUsage, createEntity's seat). */
+export async function consumeInTx(ctx: EngineContext, fx: WriteEffects, view: CustomerView, ask: Ask, method: string): Promise<Consumption> {
+  const g = await grant(ctx, fx, view, ask, method);
+  let granted = g.granted;
+  const feature = ctx.latest().catalog.features.get(ask.featureId)!;
+  if (feature.creditCost && granted > 0) granted = await payWithCredits(ctx, fx, ask, feature.creditCost, granted);
+  await recordGranted(ctx, fx, g.cells, granted);
+  return { ...g.shape(granted), granted };
 }
 
 /**
@@ -175,26 +143,12 @@ function forgetCell(ctx: EngineContext, fx: WriteEffects, key: UsageKey): void {
  * the amount does not fit; CAP records what is left. Unlimited and soft limits grant everything.
  */
 export async function consumeUsage(ctx: EngineContext, params: unknown): Promise<Consumption> {
-  const ask = readAsk(new Params(params, 'consumeUsage', ['customerId', 'featureId', 'resourceId', 'amount', 'overage', 'idempotencyKey']));
+  const ask = readAsk(new Params(params, 'consumeUsage', ['customerId', 'featureId', 'resourceId', 'entityId', 'amount', 'overage', 'idempotencyKey']));
   const view = await customerView(ctx, ask.customerId);
   return write(ctx, async (fx) => {
     const again = await replayed<Consumption>(fx, `consumeUsage:${ask.customerId}`, ask.idempotencyKey);
     if (again) return again;
-    const g = await grant(ctx, fx, view, ask, 'consumeUsage');
-    const { key, shape } = g;
-    let granted = g.granted;
-    const feature = ctx.latest().catalog.features.get(ask.featureId)!;
-    if (feature.creditCost && granted > 0) granted = await payWithCredits(ctx, fx, ask, feature.creditCost, granted);
-    // The record grant() read in this transaction: nothing else wrote the cell since.
-    const rec = g.record ?? emptyUsage(key, fx.now);
-    rec.value += granted;
-    rec.updatedAt = fx.now;
-    if (granted > 0) {
-      await fx.tx.putUsage(rec);
-      await fx.change('usage.updated', key.customerId, key.featureId, { resourceId: key.resourceId, windowStart: key.windowStart, windowEnd: key.windowEnd, value: rec.value });
-      noteUsage(ctx, fx, key, rec.value);
-    }
-    const result = { ...shape(granted), granted };
+    const result = await consumeInTx(ctx, fx, view, ask, 'consumeUsage');
     if (ask.idempotencyKey !== undefined) await fx.tx.putIdempotency({ scope: `consumeUsage:${ask.customerId}`, key: ask.idempotencyKey, result: freeze(result), createdAt: fx.now });
     return result;
   });
@@ -210,7 +164,7 @@ function toReservation(r: ReservationRecord, base: Consumption, now: number): Re
  * expired holds stop counting). Held quota counts against checks and other consumers.
  */
 export async function reserveUsage(ctx: EngineContext, params: unknown): Promise<Reservation> {
-  const p = new Params(params, 'reserveUsage', ['customerId', 'featureId', 'resourceId', 'amount', 'overage', 'idempotencyKey', 'expiresIn']);
+  const p = new Params(params, 'reserveUsage', ['customerId', 'featureId', 'resourceId', 'entityId', 'amount', 'overage', 'idempotencyKey', 'expiresIn']);
   const ask = readAsk(p);
   const expiresIn = p.number('expiresIn', { min: 1, integer: true });
   if (expiresIn > MAX_HOLD_MS) p.fail('expiresIn', `must be at most ${MAX_HOLD_MS} ms (7 days)`);
@@ -235,8 +189,8 @@ export async function reserveUsage(ctx: EngineContext, params: unknown): Promise
       updatedAt: fx.now,
     };
     await fx.tx.putReservation(rec);
-    await fx.change('reservation.updated', key.customerId, rec.id, { status: 'HELD', amount: granted, featureId: key.featureId });
-    forgetCell(ctx, fx, key);
+    await fx.change('reservation.updated', key.customerId, rec.id, { status: 'HELD', amount: granted, featureId: key.featureId, entityId: key.entityId });
+    for (const c of g.cells) forgetCell(ctx, fx, c.key);
     const result = toReservation(rec, { ...shape(granted), granted }, fx.now);
     if (ask.idempotencyKey !== undefined) await fx.tx.putIdempotency({ scope: `reserveUsage:${ask.customerId}`, key: ask.idempotencyKey, result: freeze(result), createdAt: fx.now });
     return result;
@@ -250,7 +204,9 @@ async function settle(ctx: EngineContext, params: unknown, method: 'commitReserv
   return write(ctx, async (fx) => {
     const r = await fx.tx.getReservation(id);
     if (!r) throw new TesseraError('RESERVATION_NOT_FOUND', `${method}.reservationId: no reservation "${id}"`, { field: 'reservationId', value: id });
-    const key: UsageKey = { customerId: r.customerId, resourceId: r.resourceId, featureId: r.featureId, windowStart: r.windowStart, windowEnd: r.windowEnd };
+    const key: UsageKey = { customerId: r.customerId, resourceId: r.resourceId, entityId: r.entityId, featureId: r.featureId, windowStart: r.windowStart, windowEnd: r.windowEnd };
+    // A hold for an entity held the pooled quota too: both cells change (docs/entities.md#reservations).
+    const keys = r.entityId === '' ? [key] : [key, { ...key, entityId: '' }];
     const expired = r.status === 'HELD' && r.expiresAt <= fx.now;
     const base = async (): Promise<Consumption> => {
       const cell = await readUsageCell(fx.tx, key, fx.now);
@@ -273,7 +229,7 @@ async function settle(ctx: EngineContext, params: unknown, method: 'commitReserv
         r.updatedAt = fx.now;
         await fx.tx.putReservation(r);
         await fx.change('reservation.updated', r.customerId, r.id, { status: 'RELEASED' });
-        forgetCell(ctx, fx, key);
+        for (const k of keys) forgetCell(ctx, fx, k);
       }
       return toReservation(r, await base(), fx.now);
     }
@@ -288,18 +244,20 @@ async function settle(ctx: EngineContext, params: unknown, method: 'commitReserv
     r.committedAmount = used;
     r.updatedAt = fx.now;
     await fx.tx.putReservation(r);
-    const rec = (await fx.tx.getUsage(key)) ?? emptyUsage(key, fx.now);
-    requireSafeUsage(rec.value + used, 'commitReservation.amount');
-    rec.value += used;
-    rec.updatedAt = fx.now;
-    await fx.tx.putUsage(rec);
-    await fx.change('usage.updated', key.customerId, key.featureId, { resourceId: key.resourceId, windowStart: key.windowStart, windowEnd: key.windowEnd, value: rec.value });
+    for (const k of keys) {
+      const rec = (await fx.tx.getUsage(k)) ?? emptyUsage(k, fx.now);
+      requireSafeUsage(rec.value + used, 'commitReservation.amount');
+      rec.value += used;
+      rec.updatedAt = fx.now;
+      await fx.tx.putUsage(rec);
+      await fx.change('usage.updated', k.customerId, k.featureId, usagePayload(k, rec.value));
+      noteUsage(ctx, fx, k, rec.value);
+      forgetCell(ctx, fx, k);
+    }
     // Committed usage is recorded usage: a feature that costs credits burns them (what there is, as reportUsage).
     const cost = ctx.latest().catalog.features.get(r.featureId)?.creditCost;
     const customer = await fx.tx.getCustomer(r.customerId);
     if (cost && customer && used > 0) await burnInTx(ctx, fx, customer, cost.currencyId, new Decimal(cost.amount).times(used), `reservation:${r.id}`, true);
-    noteUsage(ctx, fx, key, rec.value);
-    forgetCell(ctx, fx, key);
     return toReservation(r, await base(), fx.now);
   });
 }

@@ -13,6 +13,8 @@ export interface UsagePeriod {
   value: number;
   /** Per value of the `groupBy` dimension (meter-fed features only), when asked. */
   groups?: { value: string | number | boolean | null; usage: number }[];
+  /** With `groupByEntity`: the usage of each entity with a cell in the window (deleted ones too), by entityId. */
+  entities?: { entityId: string; usage: number }[];
 }
 
 /** `getUsageHistory` result. */
@@ -20,6 +22,8 @@ export interface UsageHistory {
   customerId: string;
   featureId: string;
   resourceId: string | null;
+  /** The entity asked for; null for the customer's pooled usage. */
+  entityId: string | null;
   periods: UsagePeriod[];
 }
 
@@ -29,10 +33,13 @@ export interface UsageHistory {
  * recomputed from the stored events (history is not the hot path; checks never rescan).
  */
 export async function getUsageHistory(ctx: EngineContext, params: unknown): Promise<UsageHistory> {
-  const p = new Params(params, 'getUsageHistory', ['customerId', 'featureId', 'resourceId', 'start', 'end', 'groupBy']);
+  const p = new Params(params, 'getUsageHistory', ['customerId', 'featureId', 'resourceId', 'entityId', 'start', 'end', 'groupBy', 'groupByEntity']);
   const customerId = p.id('customerId');
   const featureId = p.id('featureId');
   const resourceId = p.optId('resourceId') ?? '';
+  const entityId = p.optId('entityId') ?? '';
+  const groupByEntity = p.optBoolean('groupByEntity') ?? false;
+  if (groupByEntity && entityId !== '') p.fail('groupByEntity', 'give entityId or groupByEntity, not both');
   const start = p.optInstant('start');
   const end = p.optInstant('end');
   if (start === undefined) p.fail('start', 'is required');
@@ -44,18 +51,28 @@ export async function getUsageHistory(ctx: EngineContext, params: unknown): Prom
   if (groupBy !== undefined && !feature.meter) p.fail('groupBy', `feature "${featureId}" has no meter; only meter-fed usage can be grouped by a dimension`);
   return ctx.store.transaction('read', async (tx) => {
     await requireLiveCustomer(tx, customerId, 'getUsageHistory.customerId');
-    const cells = await tx.listUsage({ customerId, featureId, resourceId, from: start!, to: end! });
+    // A deleted entity's cells stay: its history reads as a live one's (docs/entities.md#history).
+    const cells = await tx.listUsage({ customerId, featureId, resourceId, entityId, from: start!, to: end! });
+    const perEntity = groupByEntity ? (await tx.listUsage({ customerId, featureId, resourceId, from: start!, to: end! })).filter((c) => c.entityId !== '') : [];
     const periods: UsagePeriod[] = [];
     for (const cell of cells) {
       const { usagePeriodStart, usagePeriodEnd } = usagePeriod(cell.windowStart, cell.windowEnd);
       const period: UsagePeriod = { start: usagePeriodStart, end: usagePeriodEnd, value: cell.value };
       if (groupBy !== undefined) {
-        const events = await tx.listEvents({ customerId, resourceId, eventName: feature.meter!.eventName, from: cell.windowStart, to: cell.windowEnd });
+        const events = (await tx.listEvents({ customerId, resourceId, eventName: feature.meter!.eventName, from: cell.windowStart, to: cell.windowEnd })).filter(
+          (e) => entityId === '' || e.entityId === entityId,
+        );
         period.groups = groupEvents(events, feature.meter!, groupBy);
+      }
+      if (groupByEntity) {
+        period.entities = perEntity
+          .filter((c) => c.windowStart === cell.windowStart && c.windowEnd === cell.windowEnd)
+          .sort((a, b) => (a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : 0))
+          .map((c) => ({ entityId: c.entityId, usage: c.value }));
       }
       periods.push(period);
     }
-    return { customerId, featureId, resourceId: resourceId === '' ? null : resourceId, periods };
+    return { customerId, featureId, resourceId: resourceId === '' ? null : resourceId, entityId: entityId === '' ? null : entityId, periods };
   });
 }
 

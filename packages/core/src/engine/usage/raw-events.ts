@@ -11,6 +11,7 @@ import { isWellFormed, JSON_VALUE_LIMITS } from '../../json-value.js';
 import { BatchWrites } from './usage-cells.js';
 import { usageKeyId } from '../../store/usage-keys.js';
 import { entitlementFor, noteUsage, windowFor } from './usage.js';
+import { usagePayload } from './usage-payload.js';
 import type { CustomerView } from '../checks/view.js';
 
 /** One raw event (see API.md). `idempotencyKey` is required: each key is stored once, ever. */
@@ -20,6 +21,8 @@ export interface RawEvent {
   idempotencyKey: string;
   dimensions?: Record<string, DimensionValue>;
   resourceId?: string;
+  /** The entity it happened for (docs/entities.md): meters add to its cell and the customer's pooled cell. */
+  entityId?: string;
   /** When it happened (default now); late events count in the window they belong to. */
   timestamp?: Date | string;
 }
@@ -33,11 +36,11 @@ export interface ReportEventResult {
   /** Stored events that no meter counted, with the reason in `getUnmatchedEvents`. */
   unmatched: number;
   /** The usage cells the batch changed, with their new values. */
-  usage: { customerId: string; resourceId: string | null; featureId: string; currentUsage: number; usagePeriodStart: Date | null; usagePeriodEnd: Date | null }[];
+  usage: { customerId: string; resourceId: string | null; entityId?: string; featureId: string; currentUsage: number; usagePeriodStart: Date | null; usagePeriodEnd: Date | null }[];
 }
 
 /** Why a stored event produced no usage. */
-export type UnmatchedReason = 'CUSTOMER_NOT_FOUND' | 'NO_MATCHING_METER' | 'MISSING_DIMENSION' | 'TOO_LATE';
+export type UnmatchedReason = 'CUSTOMER_NOT_FOUND' | 'ENTITY_NOT_FOUND' | 'NO_MATCHING_METER' | 'MISSING_DIMENSION' | 'TOO_LATE';
 
 /** Ingest limits (docs/metering.md#late-events). */
 export interface EventLimits {
@@ -61,6 +64,7 @@ interface EventInput {
   eventName: string;
   idempotencyKey: string;
   resourceId: string;
+  entityId: string;
   dimensions: Record<string, DimensionValue>;
   timestamp: number;
 }
@@ -68,7 +72,7 @@ interface EventInput {
 /** Keys of one event's dimensions (docs/metering.md). */
 const MAX_DIMENSIONS = 100;
 
-const EVENT_FIELDS = new Set(['customerId', 'eventName', 'idempotencyKey', 'dimensions', 'resourceId', 'timestamp']);
+const EVENT_FIELDS = new Set(['customerId', 'eventName', 'idempotencyKey', 'dimensions', 'resourceId', 'entityId', 'timestamp']);
 
 function checkId(v: unknown, path: string, problems: Problem[], required: boolean): string | undefined {
   if (v === undefined || v === null) {
@@ -111,6 +115,7 @@ function readEvents(raw: unknown, now: number, limits: EventLimits): EventInput[
     const eventName = checkId(ev.eventName, `${at}.eventName`, problems, true);
     const idempotencyKey = checkId(ev.idempotencyKey, `${at}.idempotencyKey`, problems, true);
     const resourceId = checkId(ev.resourceId, `${at}.resourceId`, problems, false) ?? '';
+    const entityId = checkId(ev.entityId, `${at}.entityId`, problems, false) ?? '';
     // Own keys only, on a plain record: a dimension may be called __proto__ or toString.
     const dims: Record<string, DimensionValue> = Object.create(null) as Record<string, DimensionValue>;
     if (ev.dimensions !== undefined && ev.dimensions !== null) {
@@ -136,7 +141,7 @@ function readEvents(raw: unknown, now: number, limits: EventLimits): EventInput[
       else if (ms > now + limits.maxFutureMs) problems.push({ path: `${at}.timestamp`, message: `is more than ${limits.maxFutureMs / 1000} s in the future` });
       else timestamp = ms;
     }
-    if (customerId && eventName && idempotencyKey) out.push({ customerId, eventName, idempotencyKey, resourceId, dimensions: dims, timestamp });
+    if (customerId && eventName && idempotencyKey) out.push({ customerId, eventName, idempotencyKey, resourceId, entityId, dimensions: dims, timestamp });
   }
   if (problems.length > 0) {
     const first = problems.slice(0, 5).map((p) => `${p.path} ${p.message}`).join('; ');
@@ -182,11 +187,21 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
     const ids = [...views.keys()];
     const found = await fx.tx.getCustomers(ids);
     const exists = new Map<string, boolean>(ids.map((id, i) => [id, found[i] !== undefined && found[i]!.archivedAt === null]));
+    // An event for an entity the customer does not have (or deleted) is stored, counted by no meter.
+    const liveEntities = new Map<string, boolean>();
+    for (const e of inputs) {
+      const id = `${e.customerId}\u0000${e.entityId}`;
+      if (e.entityId !== '' && !liveEntities.has(id)) {
+        const entity = await fx.tx.getEntity(e.customerId, e.entityId);
+        liveEntities.set(id, entity !== undefined && entity.deletedAt === null);
+      }
+    }
     const plans: { meters: FeatureDefinition[]; reason: UnmatchedReason | null }[] = [];
     const records: EventRecord[] = inputs.map((e) => {
       let reason: UnmatchedReason | null = null;
       let meters: FeatureDefinition[] = [];
       if (!exists.get(e.customerId)) reason = 'CUSTOMER_NOT_FOUND';
+      else if (e.entityId !== '' && !liveEntities.get(`${e.customerId}\u0000${e.entityId}`)) reason = 'ENTITY_NOT_FOUND';
       else if (e.timestamp < now - limits.maxLatenessMs) reason = 'TOO_LATE';
       else {
         const named = metersFor(catalog, e.eventName).filter((f) => meterMatches(f.meter!, e.eventName, e.dimensions));
@@ -200,6 +215,7 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
         customerId: e.customerId,
         eventName: e.eventName,
         resourceId: e.resourceId,
+        entityId: e.entityId,
         dimensions: e.dimensions,
         timestamp: e.timestamp,
         receivedAt: now,
@@ -223,8 +239,14 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
       const view = views.get(e.customerId)!;
       for (const f of plan.meters) {
         const w = windowFor(entitlementFor(view, e.resourceId, f.id, e.timestamp, now), e.timestamp);
-        const key: UsageKey = { customerId: e.customerId, resourceId: e.resourceId, featureId: f.id, windowStart: w.start, windowEnd: w.end };
-        folds.push({ key, id: usageKeyId(key), meter: f.meter as MeterDefinition, input: meterInput(f.meter!, e.dimensions)!, timestamp: e.timestamp });
+        const key: UsageKey = { customerId: e.customerId, resourceId: e.resourceId, entityId: '', featureId: f.id, windowStart: w.start, windowEnd: w.end };
+        const input = meterInput(f.meter!, e.dimensions)!;
+        folds.push({ key, id: usageKeyId(key), meter: f.meter as MeterDefinition, input, timestamp: e.timestamp });
+        // An entity's event feeds its own cell too, aggregated the same way (docs/entities.md#usage-consumption-and-reservations).
+        if (e.entityId !== '') {
+          const own = { ...key, entityId: e.entityId };
+          folds.push({ key: own, id: usageKeyId(own), meter: f.meter as MeterDefinition, input, timestamp: e.timestamp });
+        }
       }
     }
     // Distinct values are claimed in key order (as BatchWrites orders cells, so that concurrent
@@ -265,11 +287,12 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
     await writes.flush();
     const usage: ReportEventResult['usage'] = [];
     for (const rec of writes.touched()) {
-      fx.queueChange('usage.updated', rec.customerId, rec.featureId, { resourceId: rec.resourceId, windowStart: rec.windowStart, windowEnd: rec.windowEnd, value: rec.value });
+      fx.queueChange('usage.updated', rec.customerId, rec.featureId, usagePayload(rec, rec.value));
       noteUsage(ctx, fx, rec, rec.value);
       usage.push({
         customerId: rec.customerId,
         resourceId: rec.resourceId === '' ? null : rec.resourceId,
+        ...(rec.entityId === '' ? {} : { entityId: rec.entityId }),
         featureId: rec.featureId,
         currentUsage: rec.value,
         ...usagePeriod(rec.windowStart, rec.windowEnd),

@@ -1,4 +1,4 @@
-import type { IdempotencyRecord, UsageKey, UsageRecord } from '../../records.js';
+import type { IdempotencyRecord, ReservationRecord, UsageKey, UsageRecord } from '../../records.js';
 import type { StoreTx } from '../../store/store.js';
 import { usageKeyId } from '../../store/usage-keys.js';
 import type { UsageCell } from '../checks/view.js';
@@ -9,6 +9,16 @@ export function emptyUsage(key: UsageKey, now: number): UsageRecord {
 }
 
 /**
+ * The held reservations that count in a cell. An entity's cell counts its own; the customer's
+ * pooled cell (entityId '') counts every hold of the feature, its own and each entity's, since a
+ * hold for an entity also holds pooled quota (docs/entities.md#reservations): one listing either way.
+ */
+function holdsOf(tx: StoreTx, key: UsageKey): Promise<ReservationRecord[]> {
+  const { customerId, resourceId, featureId, entityId } = key;
+  return tx.listHeldReservations(entityId === '' ? { customerId, resourceId, featureId } : { customerId, resourceId, featureId, entityId });
+}
+
+/**
  * Reads a usage cell with the quota held by live reservations in its window, and the stored
  * record it came from (undefined when none). Expired holds are ignored here (expiry needs no
  * job); `heldUntil` says when the next one lapses.
@@ -16,7 +26,7 @@ export function emptyUsage(key: UsageKey, now: number): UsageRecord {
 export async function readUsageState(tx: StoreTx, key: UsageKey, now: number): Promise<{ cell: UsageCell; record: UsageRecord | undefined }> {
   const record = await tx.getUsage(key);
   const cell: UsageCell = { start: key.windowStart, end: key.windowEnd, value: record?.value ?? 0, held: 0, heldUntil: Infinity };
-  const holds = await tx.listHeldReservations(key);
+  const holds = await holdsOf(tx, key);
   for (const r of holds) {
     if (r.windowStart !== key.windowStart || r.windowEnd !== key.windowEnd || r.expiresAt <= now) continue;
     cell.held += r.amount;

@@ -4,7 +4,9 @@ import { customerNotFound, isLive } from '../runtime/lookups.js';
 import type { ResolvedEntitlement } from '../../rules/entitlements.js';
 import type { FeatureDefinition } from '../../catalog/types.js';
 import { ALL_TIME, usagePeriod, usageWindow, type Window } from '../../rules/windows.js';
-import type { CustomerRecord, IdempotencyRecord, UsageKey } from '../../records.js';
+import type { CustomerRecord, EntityRecord, IdempotencyRecord, UsageKey } from '../../records.js';
+import { entityNotFound } from '../entities/entity-lookup.js';
+import { usagePayload } from './usage-payload.js';
 import { write, type EngineContext, type WriteEffects } from '../runtime/context.js';
 import { customerView } from '../checks/entitlements.js';
 import { MAX_USAGE, Params, requireSafeUsage } from '../runtime/params.js';
@@ -20,6 +22,8 @@ export interface ReportUsageParams<Ids extends CatalogIds = CatalogIds> {
   /** DELTA: added (may be negative, never taking usage below 0). SET: the new usage (>= 0). */
   value: number;
   resourceId?: string;
+  /** The entity the usage is for (docs/entities.md): counted in its cell and in the customer's pooled cell. */
+  entityId?: string;
   updateBehavior?: 'DELTA' | 'SET';
   /** A retry with the same key changes nothing and returns the first result. */
   idempotencyKey?: string;
@@ -32,7 +36,11 @@ export interface ReportedUsage {
   customerId: string;
   featureId: string;
   resourceId: string | null;
+  /** The usage in the cell reported to: the entity's when `entityId` was given, else the customer's. */
   currentUsage: number;
+  /** With `entityId` only: the entity, and the customer's pooled usage after the report. */
+  entityId?: string;
+  pooledUsage?: number;
   /** Absent for features that never reset. */
   usagePeriodStart: Date | null;
   usagePeriodEnd: Date | null;
@@ -43,13 +51,14 @@ interface UsageInput {
   customerId: string;
   featureId: string;
   resourceId: string;
+  entityId: string;
   value: number;
   behavior: 'DELTA' | 'SET';
   idempotencyKey: string | undefined;
   timestamp: number | undefined;
 }
 
-const USAGE_FIELDS = ['customerId', 'featureId', 'value', 'resourceId', 'updateBehavior', 'idempotencyKey', 'timestamp'];
+const USAGE_FIELDS = ['customerId', 'featureId', 'value', 'resourceId', 'entityId', 'updateBehavior', 'idempotencyKey', 'timestamp'];
 /** Idempotency keys are per customer: two customers may use the same key. */
 const scopeOf = (customerId: string) => `reportUsage:${customerId}`;
 
@@ -62,6 +71,7 @@ function readUsage(value: unknown, path: string): UsageInput {
     customerId: p.id('customerId'),
     featureId: p.id('featureId'),
     resourceId: p.optId('resourceId') ?? '',
+    entityId: p.optId('entityId') ?? '',
     value: v,
     behavior,
     idempotencyKey: p.optId('idempotencyKey'),
@@ -90,7 +100,8 @@ type Plan =
   | { kind: 'replay'; result: ReportedUsage }
   /** The same idempotency key as usage `of`, earlier in the batch: its result. */
   | { kind: 'repeat'; of: number }
-  | { kind: 'apply'; key: UsageKey; at: number; customer: CustomerRecord; feature: FeatureDefinition };
+  /** `key` is the cell reported to; `pool` the customer's pooled cell when `key` is an entity's. */
+  | { kind: 'apply'; key: UsageKey; pool: UsageKey | undefined; at: number; customer: CustomerRecord; feature: FeatureDefinition };
 
 /**
  * Applies reports in one write transaction, in three steps so that a batch reads its customers
@@ -106,6 +117,11 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
     const ids = [...views.keys()];
     const found = await fx.tx.getCustomers(ids);
     const customers = new Map<string, CustomerRecord | undefined>(ids.map((id, i) => [id, found[i]]));
+    const entities = new Map<string, EntityRecord | undefined>();
+    for (const u of inputs) {
+      const id = `${u.customerId}\u0000${u.entityId}`;
+      if (u.entityId !== '' && !entities.has(id)) entities.set(id, await fx.tx.getEntity(u.customerId, u.entityId));
+    }
     const pathOf = (i: number) => (inputs.length > 1 ? `usages[${i}]` : 'reportUsage');
     // The first usage of each idempotency key, and what the store kept for the keys (one call).
     const firstWithKey = new Map<string, number>();
@@ -131,13 +147,15 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
         plans.push({ kind: 'replay', result: again });
         continue;
       }
-      plans.push(planOne(ctx, fx, views.get(u.customerId)!, customers.get(u.customerId), u, pathOf(i)));
+      const entity = u.entityId === '' ? undefined : entities.get(`${u.customerId}\u0000${u.entityId}`);
+      plans.push(planOne(ctx, fx, views.get(u.customerId)!, customers.get(u.customerId), entity, u, pathOf(i)));
     }
     const writes = new BatchWrites(fx.tx, fx.now);
     const keys: UsageKey[] = [];
     for (const p of plans) {
       if (p.kind === 'error') break;
       if (p.kind === 'apply') keys.push(p.key);
+      if (p.kind === 'apply' && p.pool) keys.push(p.pool);
     }
     await writes.load(keys);
     const out: ReportedUsage[] = [];
@@ -183,8 +201,9 @@ export function windowFor(e: ResolvedEntitlement | undefined, at: number): Windo
 }
 
 /** Validates one usage against its customer and the catalog and finds the cell it counts in. */
-function planOne(ctx: EngineContext, fx: WriteEffects, view: CustomerView, customer: CustomerRecord | undefined, u: UsageInput, path: string): Plan {
+function planOne(ctx: EngineContext, fx: WriteEffects, view: CustomerView, customer: CustomerRecord | undefined, entity: EntityRecord | undefined, u: UsageInput, path: string): Plan {
   if (!isLive(customer)) return { kind: 'error', error: customerNotFound(u.customerId, `${path}.customerId`, `${path}.customerId`) };
+  if (u.entityId !== '' && (!entity || entity.deletedAt !== null)) return { kind: 'error', error: entityNotFound(u.customerId, u.entityId, `${path}.entityId`, `${path}.entityId`) };
   const feature = ctx.latest().catalog.features.get(u.featureId);
   if (!feature) {
     const error = new TesseraError('FEATURE_NOT_FOUND', `${path}.featureId: no feature "${u.featureId}" in the catalog`, {
@@ -202,8 +221,8 @@ function planOne(ctx: EngineContext, fx: WriteEffects, view: CustomerView, custo
   }
   const at = u.timestamp ?? fx.now;
   const w = windowFor(entitlementFor(view, u.resourceId, u.featureId, at, fx.now), at);
-  const key: UsageKey = { customerId: u.customerId, resourceId: u.resourceId, featureId: u.featureId, windowStart: w.start, windowEnd: w.end };
-  return { kind: 'apply', key, at, customer, feature };
+  const key: UsageKey = { customerId: u.customerId, resourceId: u.resourceId, entityId: u.entityId, featureId: u.featureId, windowStart: w.start, windowEnd: w.end };
+  return { kind: 'apply', key, pool: u.entityId === '' ? undefined : { ...key, entityId: '' }, at, customer, feature };
 }
 
 /** Applies one planned usage to its (loaded) cell; throws when a DELTA would take usage below 0. */
@@ -215,7 +234,7 @@ async function applyOne(
   u: UsageInput,
   path: string,
 ): Promise<ReportedUsage> {
-  const { key, feature } = p;
+  const { key, pool, feature } = p;
   const rec = writes.loaded(key);
   const value = u.behavior === 'SET' ? u.value : rec.value + u.value;
   requireSafeUsage(value, `${path}.value`);
@@ -226,14 +245,29 @@ async function applyOne(
     });
   }
   const added = value - rec.value;
+  // An entity's usage is the pool's too: the pooled cell moves by what the entity's moved (docs/entities.md).
+  const poolRec = pool ? writes.loaded(pool) : undefined;
+  if (poolRec) {
+    const pooled = poolRec.value + added;
+    requireSafeUsage(pooled, `${path}.value`);
+    if (pooled < 0) {
+      throw new TesseraError('INVALID_ARGUMENT', `${path}.value: the customer's pooled usage would become ${pooled} (it is ${poolRec.value}); report less`, {
+        field: `${path}.value`,
+        value: u.value,
+      });
+    }
+    poolRec.value = pooled;
+  }
   rec.value = value;
   // Reported usage already happened: it burns what credits there are (docs/credits.md#features).
   if (feature.creditCost && added > 0) {
     await burnInTx(ctx, fx, p.customer, feature.creditCost.currencyId, new Decimal(feature.creditCost.amount).times(added), u.idempotencyKey ?? `usage:${u.featureId}`, true);
   }
-  fx.queueChange('usage.updated', u.customerId, u.featureId, { resourceId: u.resourceId, windowStart: key.windowStart, windowEnd: key.windowEnd, value });
-  noteUsage(ctx, fx, key, value);
-  return {
+  for (const [k, r] of poolRec ? ([[key, rec], [pool!, poolRec]] as const) : ([[key, rec]] as const)) {
+    fx.queueChange('usage.updated', u.customerId, u.featureId, usagePayload(k, r.value));
+    noteUsage(ctx, fx, k, r.value);
+  }
+  const out: ReportedUsage = {
     customerId: u.customerId,
     featureId: u.featureId,
     resourceId: u.resourceId === '' ? null : u.resourceId,
@@ -241,6 +275,11 @@ async function applyOne(
     ...usagePeriod(key.windowStart, key.windowEnd),
     timestamp: new Date(p.at),
   };
+  if (poolRec) {
+    out.entityId = u.entityId;
+    out.pooledUsage = poolRec.value;
+  }
+  return out;
 }
 
 /** After commit: refresh the cached cell (keeping its held quota) and tell listeners. */
@@ -249,7 +288,8 @@ export function noteUsage(ctx: EngineContext, fx: WriteEffects, key: UsageKey, v
     // A cell load that read before this commit must not install its older value.
     ctx.views.touch(key.customerId);
     const view = ctx.views.get(key.customerId);
-    const cell = cachedCell(view?.cachedResource(key.resourceId), key.featureId);
+    // Only the customer's own cells are cached; an entity's is read from the store by its checks.
+    const cell = key.entityId === '' ? cachedCell(view?.cachedResource(key.resourceId), key.featureId) : undefined;
     if (cell && cell.start === key.windowStart && cell.end === key.windowEnd) cell.value = value;
   });
   const now = fx.now;
@@ -257,6 +297,7 @@ export function noteUsage(ctx: EngineContext, fx: WriteEffects, key: UsageKey, v
     customerId: key.customerId,
     resourceId: key.resourceId === '' ? null : key.resourceId,
     featureId: key.featureId,
+    ...(key.entityId === '' ? {} : { entityId: key.entityId }),
     currentUsage: value,
     ...usagePeriod(key.windowStart, key.windowEnd),
     at: new Date(now),
@@ -275,7 +316,9 @@ function serialise(r: ReportedUsage): unknown {
 /** The first result stored under an idempotency key, as reportUsage returned it. */
 function replayOf(rec: IdempotencyRecord): ReportedUsage {
   const r = rec.result as Record<string, unknown>;
+  const entity = typeof r.entityId === 'string' ? { entityId: r.entityId, pooledUsage: r.pooledUsage as number } : {};
   return {
+    ...entity,
     customerId: r.customerId as string,
     featureId: r.featureId as string,
     resourceId: (r.resourceId as string | null) ?? null,

@@ -1,0 +1,11 @@
+import type { UsageKey } from '../../records.js';
+
+/**
+ * The change log payload of a usage.updated change; `entityId` only for an entity's cell, so that
+ * a customer's own cells read as they always did (docs/entities.md#events-and-the-change-feed).
+ */
+export function usagePayload(key: UsageKey, value: number): Record<string, unknown> {
+  const p: Record<string, unknown> = { resourceId: key.resourceId, windowStart: key.windowStart, windowEnd: key.windowEnd, value };
+  if (key.entityId !== '') p.entityId = key.entityId;
+  return p;
+}
