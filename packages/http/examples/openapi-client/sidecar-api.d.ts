@@ -748,6 +748,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/createEntity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Engine.createEntity, full-access keys only. */
+        post: operations["createEntity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deleteEntity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Engine.deleteEntity, full-access keys only. */
+        post: operations["deleteEntity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/getEntities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Engine.getEntities, open to read-only and full-access keys. */
+        post: operations["getEntities"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/getUsageHistory": {
         parameters: {
             query?: never;
@@ -1030,7 +1081,7 @@ export interface components {
          * @description Stable error codes (TesseraErrorCode plus INTERNAL); branch on these, never on the message.
          * @enum {unknown}
          */
-        ErrorCode: "INVALID_ARGUMENT" | "BILLING_PERIOD_REQUIRED" | "ADDON_NOT_COMPATIBLE" | "ADDON_QUANTITY_EXCEEDED" | "PROMOTION_CODE_INVALID" | "CUSTOMER_NOT_FOUND" | "PLAN_NOT_FOUND" | "ADDON_NOT_FOUND" | "FEATURE_NOT_FOUND" | "SUBSCRIPTION_NOT_FOUND" | "PRICE_NOT_FOUND" | "RESERVATION_NOT_FOUND" | "CUSTOMER_ID_ARCHIVED" | "CONFLICT" | "USAGE_LIMIT_EXCEEDED" | "STORE_UNAVAILABLE" | "PAYMENT_PROVIDER_FAILED" | "STORE_CORRUPT" | "OFFLINE" | "UNAUTHORIZED" | "INTERNAL";
+        ErrorCode: "INVALID_ARGUMENT" | "BILLING_PERIOD_REQUIRED" | "ADDON_NOT_COMPATIBLE" | "ADDON_QUANTITY_EXCEEDED" | "PROMOTION_CODE_INVALID" | "CUSTOMER_NOT_FOUND" | "PLAN_NOT_FOUND" | "ADDON_NOT_FOUND" | "FEATURE_NOT_FOUND" | "SUBSCRIPTION_NOT_FOUND" | "PRICE_NOT_FOUND" | "RESERVATION_NOT_FOUND" | "ENTITY_NOT_FOUND" | "CUSTOMER_ID_ARCHIVED" | "CONFLICT" | "USAGE_LIMIT_EXCEEDED" | "STORE_UNAVAILABLE" | "PAYMENT_PROVIDER_FAILED" | "STORE_CORRUPT" | "OFFLINE" | "UNAUTHORIZED" | "INTERNAL";
         Error: {
             code: components["schemas"]["ErrorCode"];
             message: string;
@@ -1556,6 +1607,13 @@ export interface components {
             };
             /** @description ENUM: the feature values enabled. */
             enumValues?: string[];
+            /** @description METERED: a limit for each entity of the customer, beside the pooled limit (docs/entities.md). */
+            perEntity?: {
+                /** @description The entity feature (a METERED feature without a meter) whose entities each get the limit. */
+                featureId: string;
+                /** @description The limit of each entity per reset period. */
+                usageLimit: number;
+            };
         };
         CatalogPrice: {
             /** @description A 3-letter ISO-4217 currency code such as "USD". */
@@ -1775,7 +1833,7 @@ export interface components {
                 "application/json": {
                     error?: {
                         /** @enum {unknown} */
-                        code?: "INVALID_ARGUMENT" | "CUSTOMER_NOT_FOUND" | "PLAN_NOT_FOUND" | "ADDON_NOT_FOUND" | "FEATURE_NOT_FOUND" | "SUBSCRIPTION_NOT_FOUND" | "PRICE_NOT_FOUND" | "RESERVATION_NOT_FOUND";
+                        code?: "INVALID_ARGUMENT" | "CUSTOMER_NOT_FOUND" | "PLAN_NOT_FOUND" | "ADDON_NOT_FOUND" | "FEATURE_NOT_FOUND" | "SUBSCRIPTION_NOT_FOUND" | "PRICE_NOT_FOUND" | "RESERVATION_NOT_FOUND" | "ENTITY_NOT_FOUND";
                     };
                 } & components["schemas"]["ErrorBody"];
             };
@@ -3675,6 +3733,153 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Reservation"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            422: components["responses"]["Error422"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    createEntity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    customerId: string;
+                    entityId: string;
+                    featureId?: string;
+                    name?: string;
+                    metadata?: components["schemas"]["Metadata"];
+                };
+            };
+        };
+        responses: {
+            /** @description The engine method's result as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        customerId: string;
+                        entityId: string;
+                        featureId: string | null;
+                        name: string | null;
+                        metadata: components["schemas"]["Metadata"];
+                        createdAt: components["schemas"]["DateTime"];
+                        updatedAt: components["schemas"]["DateTime"];
+                        deletedAt: components["schemas"]["DateTime"] | null;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            422: components["responses"]["Error422"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    deleteEntity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    customerId: string;
+                    entityId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The engine method's result as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        customerId: string;
+                        entityId: string;
+                        featureId: string | null;
+                        name: string | null;
+                        metadata: components["schemas"]["Metadata"];
+                        createdAt: components["schemas"]["DateTime"];
+                        updatedAt: components["schemas"]["DateTime"];
+                        deletedAt: components["schemas"]["DateTime"] | null;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            422: components["responses"]["Error422"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getEntities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    customerId: string;
+                    featureId?: string;
+                    includeDeleted?: boolean;
+                    limit?: number;
+                    cursor?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The engine method's result as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            customerId: string;
+                            entityId: string;
+                            featureId: string | null;
+                            name: string | null;
+                            metadata: components["schemas"]["Metadata"];
+                            createdAt: components["schemas"]["DateTime"];
+                            updatedAt: components["schemas"]["DateTime"];
+                            deletedAt: components["schemas"]["DateTime"] | null;
+                        }[];
+                        pageInfo: components["schemas"]["PageInfo"];
+                    };
                 };
             };
             400: components["responses"]["Error400"];
