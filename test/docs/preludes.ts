@@ -118,6 +118,29 @@ const subscriptionId = __sub!.id;
 clock.advance({ days: 14, hours: 12 }); // 14.5 of February 2024's 29 days left
 `,
 
+  /** pricing.md "Per-unit quantities": templates at 4.00 each (1 to 20), projects at 1.00 (3 or more); acme signed up. */
+  'per-unit': `
+import * as __core from '@tessera/core';
+const engine = await __core.createEngine({
+  store: __core.memoryStore(),
+  clock: __core.testClock('2024-02-01T00:00:00Z'),
+  catalog: __core.defineCatalog({
+    features: [{ id: 'templates', type: 'METERED' }, { id: 'projects', type: 'NUMERIC' }],
+    products: [{ id: 'app' }],
+    plans: [
+      { id: 'starter', productId: 'app', pricingType: 'PAID',
+        prices: [
+          { billingPeriod: 'MONTHLY', billingModel: 'FLAT_FEE', currency: 'USD', amount: '10.00' },
+          { billingPeriod: 'MONTHLY', billingModel: 'PER_UNIT', featureId: 'templates', currency: 'USD', amount: '4.00', minUnitQuantity: 1, maxUnitQuantity: 20 },
+          { billingPeriod: 'MONTHLY', billingModel: 'PER_UNIT', featureId: 'projects', currency: 'USD', amount: '1.00', minUnitQuantity: 3 },
+        ],
+        entitlements: [{ featureId: 'templates', usageLimit: 50 }] },
+    ],
+  }),
+});
+await engine.provisionCustomer({ customerId: 'acme', subscriptionParams: null });
+`,
+
   /** README "Promotions, credits and the paywall": the credits catalog (ai-credits, DE prices). */
   'readme-credits': `
 import * as __core from '@tessera/core';

@@ -259,7 +259,7 @@ for (const factory of storeFactories()) {
       it('an estimate does not redeem a promotion code with one redemption left', async () => {
         const { engine } = await open('2024-02-01T00:00:00Z');
         await engine.provisionCustomer({ customerId: 'c1' });
-        const params = { customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' as const, promotionCode: 'ONCE' };
+        const params = { customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' as const, billableFeatures: [{ featureId: 'seats', quantity: 1 }], promotionCode: 'ONCE' };
         await engine.estimateSubscription(params);
         await engine.estimateSubscription(params);
         const r = await engine.provisionSubscription(params);
@@ -269,7 +269,7 @@ for (const factory of storeFactories()) {
       it('estimate lines give their periods as Dates, like invoice lines', async () => {
         const { engine } = await open('2024-02-01T00:00:00Z');
         await engine.provisionCustomer({ customerId: 'c1' });
-        const estimate = await engine.estimateSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' });
+        const estimate = await engine.estimateSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         // API.md: instants cross the API as Date (or ISO strings), never as epoch numbers.
         expect(estimate.lines[0]!.periodStart).toEqual(at('2024-02-01T00:00:00Z'));
         expect(estimate.lines[0]!.periodEnd).toEqual(at('2024-03-01T00:00:00Z'));
@@ -277,16 +277,16 @@ for (const factory of storeFactories()) {
 
       it('an estimate of a downgrade scheduled for the period end shows the first invoice of the new plan, issued then', async () => {
         const { engine, clock } = await open('2024-01-31T10:00:00Z');
-        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY', skipTrial: true } });
+        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }], skipTrial: true } });
         clock.set('2024-02-10T00:00:00Z');
-        const estimate = await engine.estimateSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' });
+        const estimate = await engine.estimateSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         // docs/pricing.md#estimates: nothing is billed now; pro's period ends Feb 29 10:00 (Jan 31 + 1 month, clamped).
         expect(estimate.billingPeriodRange).toEqual({ start: new Date('2024-02-29T10:00:00Z'), end: new Date('2024-03-29T10:00:00Z') });
         expect(estimate.currency).toBe('USD');
         expect(estimate.proration).toBeUndefined();
         expect(await engine.getInvoices({ customerId: 'c1' })).toHaveLength(1);
         // The same downgrade, then the boundary: the invoice tick issues equals the estimate.
-        await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' });
+        await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         clock.set('2024-02-29T10:00:00Z');
         await engine.tick();
         const invoices = await engine.getInvoices({ customerId: 'c1' });
@@ -417,7 +417,7 @@ for (const factory of storeFactories()) {
 
       it('annual to monthly: credits the rest of the year at the annual price, debits the rest of the month', async () => {
         const { engine, clock } = await open('2024-01-01T00:00:00Z');
-        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'ANNUALLY' } });
+        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'ANNUALLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         clock.set('2024-03-16T00:00:00Z');
         const params = { subscriptionId: subscription!.id, billingPeriod: 'MONTHLY' as const };
         const estimate = await engine.estimateSubscriptionUpdate(params);
@@ -444,7 +444,7 @@ for (const factory of storeFactories()) {
 
       it('after annual to monthly, tick bills the months from the next one on, not those the year paid for', async () => {
         const { engine, clock } = await open('2024-01-01T00:00:00Z');
-        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'ANNUALLY' } });
+        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'ANNUALLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         clock.set('2024-03-16T00:00:00Z');
         await engine.updateSubscription({ subscriptionId: subscription!.id, billingPeriod: 'MONTHLY' });
         clock.set('2024-04-01T00:00:00Z');
@@ -503,16 +503,16 @@ for (const factory of storeFactories()) {
       it('refuses an unknown code with PROMOTION_CODE_INVALID, reason UNKNOWN', async () => {
         const { engine } = await open('2024-02-01T00:00:00Z');
         await engine.provisionCustomer({ customerId: 'c1' });
-        const e = await expectCode(engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', promotionCode: 'NOPE' }), 'PROMOTION_CODE_INVALID');
+        const e = await expectCode(engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }], promotionCode: 'NOPE' }), 'PROMOTION_CODE_INVALID');
         expect(e.details.reason).toBe('UNKNOWN');
         // Codes match exactly: 'save20' is not 'SAVE20'.
-        const lower = await expectCode(engine.estimateSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', promotionCode: 'save20' }), 'PROMOTION_CODE_INVALID');
+        const lower = await expectCode(engine.estimateSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }], promotionCode: 'save20' }), 'PROMOTION_CODE_INVALID');
         expect(lower.details.reason).toBe('UNKNOWN');
       });
 
       it('refuses an unknown code on updateSubscription with reason UNKNOWN', async () => {
         const { engine } = await open('2024-02-01T00:00:00Z');
-        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         const e = await expectCode(engine.updateSubscription({ subscriptionId: subscription!.id, promotionCode: 'NOPE' }), 'PROMOTION_CODE_INVALID');
         expect(e.details.reason).toBe('UNKNOWN');
       });
@@ -523,8 +523,8 @@ for (const factory of storeFactories()) {
       ] as const) {
         it(`refuses the ${code} code with reason ${reason}, on provisioning, estimates and updates`, async () => {
           const { engine } = await open('2024-02-01T00:00:00Z');
-          const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
-          const params = { customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' as const, skipTrial: true, promotionCode: code };
+          const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
+          const params = { customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' as const, billableFeatures: [{ featureId: 'seats', quantity: 1 }], skipTrial: true, promotionCode: code };
           expect((await expectCode(engine.provisionSubscription(params), 'PROMOTION_CODE_INVALID')).details.reason).toBe(reason);
           expect((await expectCode(engine.estimateSubscription(params), 'PROMOTION_CODE_INVALID')).details.reason).toBe(reason);
           const update = engine.updateSubscription({ subscriptionId: subscription!.id, promotionCode: code });
@@ -539,9 +539,9 @@ for (const factory of storeFactories()) {
         const { engine } = await open('2024-02-01T00:00:00Z');
         await engine.provisionCustomer({ customerId: 'c1' });
         await engine.provisionCustomer({ customerId: 'c2' });
-        const first = await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', promotionCode: 'ONCE' });
+        const first = await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }], promotionCode: 'ONCE' });
         expect(first.subscription.promotionCode).toBe('ONCE');
-        const params = { customerId: 'c2', planId: 'team', billingPeriod: 'MONTHLY' as const, promotionCode: 'ONCE' };
+        const params = { customerId: 'c2', planId: 'team', billingPeriod: 'MONTHLY' as const, billableFeatures: [{ featureId: 'seats', quantity: 1 }], promotionCode: 'ONCE' };
         expect((await expectCode(engine.provisionSubscription(params), 'PROMOTION_CODE_INVALID')).details.reason).toBe('EXHAUSTED');
         expect((await expectCode(engine.estimateSubscription(params), 'PROMOTION_CODE_INVALID')).details.reason).toBe('EXHAUSTED');
         // The subscription that redeemed it may keep it through an update.
@@ -572,10 +572,10 @@ for (const factory of storeFactories()) {
       it("taxes by the subscription's billingCountryCode, and not at all in a country without a rate", async () => {
         const { engine } = await open('2024-02-01T00:00:00Z');
         await engine.provisionCustomer({ customerId: 'c1' });
-        const de = await engine.estimateSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billingCountryCode: 'DE' });
+        const de = await engine.estimateSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }], billingCountryCode: 'DE' });
         // 15.00 x 19% = 2.85
         expect(de).toMatchObject({ currency: 'USD', subTotal: '15.00', tax: '2.85', total: '17.85' });
-        const fr = await engine.estimateSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billingCountryCode: 'FR' });
+        const fr = await engine.estimateSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }], billingCountryCode: 'FR' });
         expect(fr).toMatchObject({ currency: 'USD', subTotal: '15.00', tax: '0.00', total: '15.00' });
       });
 
@@ -624,8 +624,8 @@ for (const factory of storeFactories()) {
 
       it('a second tick at the same instant creates and changes nothing', async () => {
         const { engine, clock } = await open('2024-01-31T10:00:00Z');
-        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
-        await engine.provisionCustomer({ customerId: 'c2', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY' } });
+        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
+        await engine.provisionCustomer({ customerId: 'c2', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         clock.set('2024-03-15T00:00:00Z');
         const first = await engine.tick();
         expect(first.invoicesCreated).toBeGreaterThan(0);
@@ -637,7 +637,7 @@ for (const factory of storeFactories()) {
 
       it('catches up a year without tick with 12 renewal invoices, one per period', async () => {
         const { engine, clock } = await open('2024-01-31T10:00:00Z');
-        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         clock.set('2025-01-31T10:00:00Z');
         expect((await engine.tick()).invoicesCreated).toBe(12);
         expect((await engine.tick()).invoicesCreated).toBe(0);
@@ -663,7 +663,7 @@ for (const factory of storeFactories()) {
 
       it('after a catch-up, getInvoices lists invoices oldest period first and latestInvoice is the newest', async () => {
         const { engine, clock } = await open('2024-01-31T10:00:00Z');
-        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         clock.set('2025-01-31T10:00:00Z');
         await engine.tick();
         const starts = (await engine.getInvoices({ customerId: 'c1' })).map((i) => i.periodStart!.getTime());
@@ -708,7 +708,7 @@ for (const factory of storeFactories()) {
 
       it('a subscription cancelled at the period end is not renewed', async () => {
         const { engine, clock } = await open('2024-01-31T10:00:00Z');
-        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         await engine.cancelSubscription({ subscriptionId: subscription!.id });
         clock.set('2024-03-31T10:00:00Z');
         expect((await engine.tick()).invoicesCreated).toBe(0);

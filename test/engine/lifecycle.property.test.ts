@@ -153,6 +153,10 @@ function expectedDigest(active: readonly Subscription[], resourceId: string | nu
     const trialling = subs.filter((s) => s.status === 'IN_TRIAL');
     for (const s of trialling.length > 0 ? trialling : subs) {
       const g = planGrants(s.planId, s.planVersion);
+      // Seats bought per unit are the seats entitlement, in place of the plan's own 100
+      // (docs/conventions.md#billable-quantities).
+      const bought = SEAT_PLANS.has(s.planId) ? s.billableFeatures.find((b) => b.featureId === 'seats') : undefined;
+      if (bought) g.seats = bought.quantity;
       if (g.sso) digest.sso = true;
       if (g.projects !== undefined) {
         const p = digest.projects;
@@ -398,6 +402,7 @@ describe('memory, one product of one customer', () => {
                   customerId: 'c0',
                   planId: op.plan,
                   ...(op.plan !== 'free' ? { billingPeriod: op.billingPeriod } : {}),
+                  ...(SEAT_PLANS.has(op.plan) ? { billableFeatures: [{ featureId: 'seats', quantity: 1 }] } : {}),
                   skipTrial: op.skipTrial,
                 });
               } else if (op.kind === 'cancel') {

@@ -137,7 +137,7 @@ for (const factory of storeFactories()) {
       it('the free subscription that a converting trial replaces ends CANCELED at the trial end', async () => {
         const { engine, clock } = await open();
         const { subscription: free } = await engine.provisionCustomer({ customerId: 'c1' });
-        await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         expect((await engine.getSubscription(free!.id)).status).toBe('ACTIVE');
         clock.set('2024-02-14T10:00:00Z');
         // Replaced by the converted trial (rule 3), not a trial that ran out: CANCELED, not EXPIRED.
@@ -149,7 +149,7 @@ for (const factory of storeFactories()) {
       it('a trial crossing Feb 29 ends 14 days later (Feb 20 -> Mar 5) and bills [Mar 5, Apr 5)', async () => {
         const { engine, clock } = await open('2024-02-20T10:00:00Z');
         await engine.provisionCustomer({ customerId: 'c1' });
-        const trial = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        const trial = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         expect(trial.subscription.trialEndDate).toEqual(at('2024-03-05T10:00:00Z'));
         clock.set('2024-03-05T10:00:00Z');
         await engine.tick();
@@ -189,8 +189,8 @@ for (const factory of storeFactories()) {
     describe('provisioning rules (API.md)', () => {
       it('rule 1: a pro trial and a non-trial team subscription coexist; the trial plan is in force', async () => {
         const { engine } = await open();
-        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
-        await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
+        await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         expect(await activePlans()).toEqual([['pro', 'IN_TRIAL'], ['team', 'ACTIVE']]);
         expect(await hasSso()).toBe(true);
         expect(await projects()).toBeNull(); // pro: unlimited
@@ -199,9 +199,9 @@ for (const factory of storeFactories()) {
       it('the newest provisioning ends another plan\'s trial at once: team taken on Feb 1 during a pro trial ends it then', async () => {
         // docs/conventions.md#one-subscription-in-force: the newest provisioning is the customer's choice.
         const { engine, clock } = await open();
-        const { subscription: trial } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY' } });
+        const { subscription: trial } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         clock.set('2024-02-01T10:00:00Z');
-        const team = await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' });
+        const team = await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         expect(team.subscription.status).toBe('ACTIVE');
         expect(await engine.getSubscription(trial!.id)).toMatchObject({ status: 'CANCELED', endDate: at('2024-02-01T10:00:00Z') });
         expect(await activePlans()).toEqual([['team', 'ACTIVE']]);
@@ -224,11 +224,11 @@ for (const factory of storeFactories()) {
 
       it('rule 2: provisioning the plan of the current trial creates a paid, non-trial subscription and ends the trial', async () => {
         const { engine, clock } = await open();
-        const { subscription: trial } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY' } });
+        const { subscription: trial } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         clock.advance({ days: 3 });
-        const paid = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        const paid = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         expect(paid.subscription).toMatchObject({ planId: 'pro', status: 'ACTIVE', trialEndDate: null, startDate: at('2024-02-03T10:00:00Z') });
-        // Billed at once: 30.00 + 1 seat (the minimum) x 8.00.
+        // Billed at once: 30.00 + 1 seat x 8.00.
         expect(paid.subscription.latestInvoice).toMatchObject({ kind: 'PROVISIONING', total: '38.00' });
         expect(await engine.getSubscription(trial!.id)).toMatchObject({ status: 'CANCELED', endDate: at('2024-02-03T10:00:00Z') });
         expect(await activePlans()).toEqual([['pro', 'ACTIVE']]);
@@ -238,7 +238,7 @@ for (const factory of storeFactories()) {
         const { engine, clock } = await open();
         const { subscription: free } = await engine.provisionCustomer({ customerId: 'c1' });
         clock.advance({ days: 1 });
-        const team = await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' });
+        const team = await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         expect(await engine.getSubscription(free!.id)).toMatchObject({ status: 'CANCELED', endDate: at('2024-02-01T10:00:00Z') });
         expect((await engine.getActiveSubscriptions({ customerId: 'c1' })).map((s) => s.id)).toEqual([team.id]);
       });
@@ -263,7 +263,7 @@ for (const factory of storeFactories()) {
       it('rule 4: skipTrial starts pro ACTIVE and billed at once', async () => {
         const { engine } = await open();
         await engine.provisionCustomer({ customerId: 'c1' });
-        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', skipTrial: true });
+        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }], skipTrial: true });
         expect(pro.subscription).toMatchObject({ status: 'ACTIVE', trialEndDate: null });
         expect(pro.subscription.latestInvoice).toMatchObject({ kind: 'PROVISIONING', total: '38.00' });
         expect(await activePlans()).toEqual([['pro', 'ACTIVE']]);
@@ -286,7 +286,7 @@ for (const factory of storeFactories()) {
         await engine.provisionCustomer({ customerId: 'c1' });
         const premium = await engine.provisionSubscription({ customerId: 'c1', planId: 'premium', billingPeriod: 'MONTHLY', skipTrial: true });
         clock.set('2024-02-05T10:00:00Z');
-        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         expect(pro.subscription).toMatchObject({ status: 'IN_TRIAL', trialEndDate: at('2024-02-19T10:00:00Z') });
         expect((await engine.getSubscription(premium.id)).endDate).toEqual(at('2024-02-19T10:00:00Z')); // held until pro converts
         clock.set('2024-02-10T10:00:00Z');
@@ -315,11 +315,11 @@ for (const factory of storeFactories()) {
         await engine.provisionCustomer({ customerId: 'c1' });
         const premium = await engine.provisionSubscription({ customerId: 'c1', planId: 'premium', billingPeriod: 'MONTHLY', skipTrial: true });
         clock.set('2024-02-01T10:00:00Z');
-        await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' }); // premium -> team on Feb 29
+        await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] }); // premium -> team on Feb 29
         const team = (await allSubscriptions()).find((s) => s.planId === 'team')!;
         expect(team).toMatchObject({ status: 'NOT_STARTED', startDate: at('2024-02-29T10:00:00Z') });
         clock.set('2024-02-10T10:00:00Z');
-        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         const conversion = at('2024-02-24T10:00:00Z'); // Feb 10 + 14 days
         expect(pro.subscription).toMatchObject({ status: 'IN_TRIAL', trialEndDate: conversion });
         // premium now ends when pro converts; the downgrade it had scheduled for Feb 29 is dropped.
@@ -349,9 +349,9 @@ for (const factory of storeFactories()) {
 
       it('a new trial of another plan ends the converting trial at once, and the paid subscription it held comes back', async () => {
         const { engine, clock } = await open();
-        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         const team = (await engine.getActiveSubscriptions({ customerId: 'c1' }))[0]!;
-        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         expect((await engine.getSubscription(team.id)).endDate).toEqual(at('2024-02-14T10:00:00Z'));
         clock.set('2024-02-02T10:00:00Z');
         // premium's 7-day trial downgrades at its end: it does not convert, so it holds nothing.
@@ -373,7 +373,7 @@ for (const factory of storeFactories()) {
         const premium = await engine.provisionSubscription({ customerId: 'c1', planId: 'premium', billingPeriod: 'MONTHLY' });
         const afterPremium = (await allSubscriptions()).find((s) => s.planId === 'free' && s.status === 'NOT_STARTED')!;
         expect(afterPremium.startDate).toEqual(at('2024-02-07T10:00:00Z')); // premium's trial downgrades at its end
-        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         expect((await engine.getSubscription(premium.id)).status).toBe('CANCELED');
         expect((await engine.getSubscription(afterPremium.id)).status).toBe('CANCELED');
         await engine.cancelSubscription({ subscriptionId: pro.id }); // at its trial's end, Feb 14
@@ -387,10 +387,10 @@ for (const factory of storeFactories()) {
         // and the paid pro ran on beside the trial's pro once it converted.
         const { engine, clock } = await open();
         await engine.provisionCustomer({ customerId: 'c1' });
-        const paid = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', skipTrial: true });
+        const paid = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }], skipTrial: true });
         clock.set('2024-02-15T10:00:00Z');
         await engine.provisionSubscription({ customerId: 'c1', planId: 'free' }); // pro -> free on Feb 29
-        const trial = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        const trial = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         const conversion = at('2024-02-29T10:00:00Z'); // Feb 15 + 14 days, also paid pro's period end
         expect(trial.subscription.trialEndDate).toEqual(conversion);
         const kept = await engine.cancelSubscriptionScheduledUpdates({ subscriptionId: paid.id });
@@ -403,9 +403,9 @@ for (const factory of storeFactories()) {
 
       it('cancelling a converting trial at its end gives back the paid subscription it held; no free plan starts', async () => {
         const { engine, clock } = await open();
-        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         const team = (await engine.getActiveSubscriptions({ customerId: 'c1' }))[0]!;
-        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         clock.set('2024-02-05T10:00:00Z');
         const cancelled = await engine.cancelSubscription({ subscriptionId: pro.id }); // at its period's end: the trial's end
         expect(cancelled.endDate).toEqual(at('2024-02-14T10:00:00Z'));
@@ -417,9 +417,9 @@ for (const factory of storeFactories()) {
 
       it('cancelling the paid subscription beside a converting trial starts the free plan only until the trial converts', async () => {
         const { engine, clock } = await open();
-        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         const team = (await engine.getActiveSubscriptions({ customerId: 'c1' }))[0]!;
-        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY' });
+        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         clock.set('2024-02-05T10:00:00Z');
         await engine.cancelSubscription({ subscriptionId: team.id, cancellationTime: 'IMMEDIATE' });
         const free = (await allSubscriptions()).find((s) => s.planId === 'free')!;
@@ -435,10 +435,10 @@ for (const factory of storeFactories()) {
     describe('upgrades and downgrades', () => {
       it('an upgrade takes effect now: team -> pro grants sso at once', async () => {
         const { engine, clock } = await open();
-        const { subscription: team } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        const { subscription: team } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         expect(await hasSso()).toBe(false);
         clock.advance({ days: 5 });
-        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', skipTrial: true });
+        const pro = await engine.provisionSubscription({ customerId: 'c1', planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }], skipTrial: true });
         expect(pro.subscription).toMatchObject({ status: 'ACTIVE', startDate: at('2024-02-05T10:00:00Z') });
         expect(pro.subscription.latestInvoice?.kind).toBe('UPDATE');
         expect(await hasSso()).toBe(true);
@@ -447,9 +447,9 @@ for (const factory of storeFactories()) {
 
       it('a downgrade pro -> team is scheduled at the period end; entitlements switch at the boundary without tick', async () => {
         const { engine, clock } = await open();
-        const { subscription: pro } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY', skipTrial: true } });
+        const { subscription: pro } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }], skipTrial: true } });
         clock.set('2024-02-10T00:00:00Z');
-        const r = await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' });
+        const r = await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         // The period that started Jan 31 10:00 ends Feb 29 10:00 (month end clamped, leap year).
         const boundary = at('2024-02-29T10:00:00Z');
         expect(r.status).toBe('SUCCESS');
@@ -482,9 +482,9 @@ for (const factory of storeFactories()) {
 
       it('a read after a scheduled downgrade took effect equals the read after tick()', async () => {
         const { engine, clock } = await open();
-        const { subscription: pro } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY', skipTrial: true } });
+        const { subscription: pro } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }], skipTrial: true } });
         clock.set('2024-02-10T00:00:00Z');
-        await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' });
+        await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         clock.set('2024-03-01T00:00:00Z');
         const lazy = (await allSubscriptions()).map(shape);
         const lazyPro = shape(await engine.getSubscription(pro!.id));
@@ -495,9 +495,9 @@ for (const factory of storeFactories()) {
 
       it('cancelSubscriptionScheduledUpdates drops a scheduled downgrade: pro stays, team never starts', async () => {
         const { engine, clock } = await open();
-        const { subscription: pro } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY', skipTrial: true } });
+        const { subscription: pro } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }], skipTrial: true } });
         clock.set('2024-02-10T00:00:00Z');
-        await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' });
+        await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         const successor = (await allSubscriptions()).find((s) => s.planId === 'team')!;
         expect(successor).toMatchObject({ status: 'NOT_STARTED', startDate: at('2024-02-29T10:00:00Z') });
 
@@ -529,7 +529,7 @@ for (const factory of storeFactories()) {
     describe('cancellation', () => {
       it('at the period end: team runs to Feb 29 10:00, then free starts; no renewal', async () => {
         const { engine, clock } = await open();
-        const { subscription: team } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        const { subscription: team } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         clock.set('2024-02-20T00:00:00Z');
         const cancelled = await engine.cancelSubscription({ subscriptionId: team!.id });
         expect(cancelled).toMatchObject({ status: 'ACTIVE', endDate: at('2024-02-29T10:00:00Z'), cancellationDate: at('2024-02-20T00:00:00Z') });
@@ -543,7 +543,7 @@ for (const factory of storeFactories()) {
 
       it('an annual subscription started on Feb 29 2024 ends on Feb 28 2025 when cancelled at period end', async () => {
         const { engine, clock } = await open('2024-02-29T10:00:00Z');
-        const { subscription: team } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'ANNUALLY' } });
+        const { subscription: team } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'ANNUALLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         expect(team?.currentBillingPeriodEnd).toEqual(at('2025-02-28T10:00:00Z'));
         const cancelled = await engine.cancelSubscription({ subscriptionId: team!.id, cancellationTime: 'END_OF_BILLING_PERIOD' });
         expect(cancelled.endDate).toEqual(at('2025-02-28T10:00:00Z'));
@@ -570,7 +570,7 @@ for (const factory of storeFactories()) {
 
       it('a monthly subscription started Jan 31 and cancelled on Mar 5 ends on Mar 31', async () => {
         const { engine, clock } = await open();
-        const { subscription: team } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        const { subscription: team } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         clock.set('2024-03-05T00:00:00Z');
         expect((await engine.cancelSubscription({ subscriptionId: team!.id })).endDate).toEqual(at('2024-03-31T10:00:00Z'));
       });
@@ -683,7 +683,7 @@ for (const factory of storeFactories()) {
       it('a customer with a payment method gets SUCCESS and no checkout', async () => {
         const { engine, payments } = await openPaid();
         await engine.provisionCustomer({ customerId: 'c1', billingInfo: { hasPaymentMethod: true } });
-        const r = await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' });
+        const r = await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         expect(r.status).toBe('SUCCESS');
         expect(r.checkoutUrl).toBeUndefined();
         expect(r.subscription.status).toBe('ACTIVE');
@@ -693,7 +693,7 @@ for (const factory of storeFactories()) {
       it('an estimate never starts a checkout', async () => {
         const { engine, payments } = await openPaid();
         await engine.provisionCustomer({ customerId: 'c1' });
-        const estimate = await engine.estimateSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' });
+        const estimate = await engine.estimateSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         expect(estimate.total).toBe('15.00');
         expect(payments.checkouts).toEqual([]);
       });
@@ -701,7 +701,7 @@ for (const factory of storeFactories()) {
       it('a PAYMENT_PENDING subscription is not renewed by tick', async () => {
         const { engine, clock } = await openPaid();
         await engine.provisionCustomer({ customerId: 'c1' });
-        const r = await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY' });
+        const r = await engine.provisionSubscription({ customerId: 'c1', planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] });
         const before = (await engine.getInvoices({ customerId: 'c1' })).length;
         clock.set('2024-03-31T10:00:00Z');
         await engine.tick();
@@ -713,11 +713,11 @@ for (const factory of storeFactories()) {
     describe('migrateSubscriptionToLatest', () => {
       it('existing subscriptions keep v1 after v2 is published; new ones get v2', async () => {
         const { engine, clock } = await open('2024-02-01T00:00:00Z');
-        const { subscription: old } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        const { subscription: old } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         const published = await engine.publishCatalog(pricingCatalogV2);
         expect(published).toMatchObject({ version: 2, changed: true });
         expect(await projects('c1')).toBe(10);
-        const fresh = await engine.provisionCustomer({ customerId: 'c2', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        const fresh = await engine.provisionCustomer({ customerId: 'c2', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         expect(await projects('c2')).toBe(15);
         expect((await engine.getInvoices({ customerId: 'c2' }))[0]?.total).toBe('17.00'); // 12.00 + 5.00
         // Renewals keep the version sold: c1 still pays 10.00 + 5.00.
@@ -734,7 +734,7 @@ for (const factory of storeFactories()) {
 
       it('IMMEDIATE migration switches now and invoices the prorated difference', async () => {
         const { engine, clock } = await open('2024-02-01T00:00:00Z');
-        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         await engine.publishCatalog(pricingCatalogV2);
         clock.set('2024-02-15T12:00:00Z');
         const migrated = await engine.migrateSubscriptionToLatest({ subscriptionId: subscription!.id, subscriptionMigrationTime: 'IMMEDIATE' });
@@ -760,7 +760,7 @@ for (const factory of storeFactories()) {
 
       it('END_OF_BILLING_PERIOD migration switches on Feb 29 without tick, and tick materialises it', async () => {
         const { engine, clock } = await open('2024-01-31T10:00:00Z');
-        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         await engine.publishCatalog(pricingCatalogV2);
         clock.set('2024-02-10T00:00:00Z');
         const scheduled = await engine.migrateSubscriptionToLatest({ subscriptionId: subscription!.id, subscriptionMigrationTime: 'END_OF_BILLING_PERIOD' });
@@ -782,7 +782,7 @@ for (const factory of storeFactories()) {
 
       it('a read after a scheduled migration took effect equals the read after tick()', async () => {
         const { engine, clock } = await open('2024-01-31T10:00:00Z');
-        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         await engine.publishCatalog(pricingCatalogV2);
         clock.set('2024-02-10T00:00:00Z');
         await engine.migrateSubscriptionToLatest({ subscriptionId: subscription!.id, subscriptionMigrationTime: 'END_OF_BILLING_PERIOD' });
@@ -796,7 +796,7 @@ for (const factory of storeFactories()) {
 
       it('a late tick bills the period before a scheduled migration at the old price', async () => {
         const { engine, clock } = await open('2024-01-01T00:00:00Z');
-        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         await engine.publishCatalog(pricingCatalogV2);
         // No tick on Feb 1: February is not invoiced yet when the migration is scheduled for Mar 1.
         clock.set('2024-02-10T00:00:00Z');

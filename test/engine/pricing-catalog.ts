@@ -8,7 +8,8 @@ import type { CatalogDefinition, PlanDefinition } from '@tessera/core';
  *   at the end of the billing period), plans in upgrade order:
  *   - `free`: FREE.
  *   - `team`: per seat. MONTHLY 10.00 + 5.00/seat, ANNUALLY 100.00 + 50.00/seat (1 to 100 seats);
- *     in GB: GBP 8.00 + 4.00/seat monthly, GBP 80.00 + 40.00/seat annually.
+ *     in GB: GBP 8.00 + 4.00/seat monthly, GBP 80.00 + 40.00/seat annually. The seats bought are
+ *     the seats entitlement, in place of the plans' `seats` 100 (core docs/conventions.md#billable-quantities).
  *   - `pro` (inherits team): MONTHLY 30.00 + 8.00/seat, ANNUALLY 300.00 + 80.00/seat; a 14-day
  *     trial that converts to paid.
  *   - `premium` (inherits pro): MONTHLY 99.00, ANNUALLY 990.00; a 7-day trial that downgrades.

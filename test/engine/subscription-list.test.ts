@@ -97,17 +97,17 @@ async function seed(env: Env): Promise<void> {
     const customerId = `cu${String(i).padStart(2, '0')}`;
     switch (i % 6) {
       case 0:
-        await engine.provisionCustomer({ customerId, subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY' } });
+        await engine.provisionCustomer({ customerId, subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         break;
       case 1:
-        await engine.provisionCustomer({ customerId, subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY' } });
+        await engine.provisionCustomer({ customerId, subscriptionParams: { planId: 'pro', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         break;
       case 2:
         await engine.provisionCustomer({ customerId, subscriptionParams: { planId: 'ws-paid', billingPeriod: 'ANNUALLY', resourceId: `ws-${i}` } });
         await engine.provisionSubscription({ customerId, planId: 'ws-free', resourceId: `ws-${i}b` });
         break;
       case 3: {
-        const { subscription } = await engine.provisionCustomer({ customerId, subscriptionParams: { planId: 'team', billingPeriod: 'ANNUALLY' } });
+        const { subscription } = await engine.provisionCustomer({ customerId, subscriptionParams: { planId: 'team', billingPeriod: 'ANNUALLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });
         await engine.cancelSubscription({ subscriptionId: subscription!.id, cancellationTime: 'IMMEDIATE' });
         break;
       }

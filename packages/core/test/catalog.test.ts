@@ -484,6 +484,45 @@ describe('validateCatalog: prices', () => {
   ]);
 });
 
+// Usage is billed by the reset windows that start within a billing period (docs/pricing.md#usage-in-arrears).
+describe('validateCatalog: usage-based prices and their reset windows', () => {
+  const storageGb = (c: Loose): Loose => plan(c, 'storage-basic').entitlements[0];
+  const usagePrice = (featureId: string) => ({ billingPeriod: 'MONTHLY', billingModel: 'USAGE_BASED', featureId, currency: 'USD', amount: '1' });
+  runCases([
+    ['USAGE_BASED on a feature the plan gives no entitlement (bills 0.00)', (c) => (plan(c, 'storage-basic').entitlements = []), ['plans[3].prices[0].featureId']],
+    ['USAGE_BASED on a feature that never resets (bills 0.00)', (c) => (storageGb(c).resetPeriod = null), ['plans[3].prices[0].featureId']],
+    ['a YEAR reset billed MONTHLY (one month billed for another)', (c) => (storageGb(c).resetPeriod = 'YEAR'), ['plans[3].prices[0].billingPeriod']],
+    ['a YEAR reset billed ANNUALLY is fine', (c) => Object.assign(storageGb(c), { resetPeriod: 'YEAR' }) && (plan(c, 'storage-basic').prices[0].billingPeriod = 'ANNUALLY'), []],
+    ['a reset period inherited from the parent plan counts', (c) => {
+      plan(c, 'storage-plus').entitlements = [];
+      plan(c, 'storage-plus').prices.push({ ...usagePrice('storage-gb'), currency: 'GBP' });
+    }, []],
+    ['an inherited YEAR reset billed MONTHLY', (c) => {
+      storageGb(c).resetPeriod = 'YEAR';
+      plan(c, 'storage-plus').entitlements = [];
+      plan(c, 'storage-basic').prices[0].billingPeriod = 'ANNUALLY';
+      plan(c, 'storage-plus').prices.push({ ...usagePrice('storage-gb'), currency: 'GBP' });
+    }, ['plans[4].prices[1].billingPeriod']],
+    ['USAGE_BASED on an add-on whose plans give the feature no reset period', (c) => c.addons[0].prices.push(usagePrice('storage-gb')), ['addons[0].prices[1].featureId']],
+    ['USAGE_BASED on an add-on with a reset period of its own', (c) => {
+      c.addons[0].prices.push(usagePrice('storage-gb'));
+      c.addons[0].entitlements.push({ featureId: 'storage-gb', usageLimit: 10, resetPeriod: 'MONTH' });
+    }, []],
+    ['USAGE_BASED on an add-on whose plans reset the feature weekly', (c) => c.addons[0].prices.push(usagePrice('api-calls')), []],
+    ['USAGE_BASED on an add-on with its own YEAR reset billed MONTHLY', (c) => {
+      c.addons[0].prices.push(usagePrice('storage-gb'));
+      c.addons[0].entitlements.push({ featureId: 'storage-gb', usageLimit: 10, resetPeriod: 'YEAR' });
+    }, ['addons[0].prices[1].billingPeriod']],
+  ]);
+
+  it('says what would go wrong and what to add', () => {
+    const [none] = problemsAfter((c) => (plan(c, 'storage-basic').entitlements = []));
+    expect(none?.message).toMatch(/plan "storage-basic" gives "storage-gb" no entitlement.*bill 0\.00.*resetPeriod of MONTH or shorter to plans\[3\]\.entitlements/);
+    const [year] = problemsAfter((c) => (storageGb(c).resetPeriod = 'YEAR'));
+    expect(year?.message).toMatch(/MONTHLY but plans\[3\]\.entitlements\[0\] resets it every YEAR.*resetPeriod of MONTH or shorter/);
+  });
+});
+
 describe('validateCatalog: trials, add-ons, products', () => {
   runCases([
     ['trial days not a positive integer', (c) => (plan(c, 'pro').trial.days = 0), ['plans[1].trial.days']],

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { EntitlementDefinition, FeatureDefinition, FeatureType, ResetPeriod } from '../src/catalog/types.js';
 import { FEATURE_TYPES, RESET_PERIODS, WEEK_DAYS } from '../src/catalog/types.js';
 import { arbFeature } from '@tessera/testing';
-import { combineEntitlement, resolveEntitlements, type EntitlementSource, type EntitlementSourceKind } from '../src/rules/entitlements.js';
+import { combineEntitlement, grantingQuantities, planSources, resolveEntitlements, type EntitlementSource, type EntitlementSourceKind } from '../src/rules/entitlements.js';
 
 // Property runs: ~300 by default so CI stays fast. Run more locally with
 //   FC_NUM_RUNS=20000 npx vitest run packages/core/test/entitlements.property.test.ts
@@ -49,7 +49,7 @@ const ANCHORS = [Date.UTC(2024, 0, 31, 10), Date.UTC(2023, 11, 1)];
  */
 const arbSource = (featureId: string = 'f'): fc.Arbitrary<EntitlementSource> =>
   fc.record({
-    kind: fc.constantFrom<EntitlementSourceKind>('PLAN', 'ADDON', 'PROMOTIONAL'),
+    kind: fc.constantFrom<EntitlementSourceKind>('PLAN', 'BILLABLE_QUANTITY', 'ADDON', 'PROMOTIONAL'),
     sourceId: fc.constantFrom('basic', 'extra-seats'),
     entitlement: arbEntitlement(featureId),
     quantity: fc.integer({ min: 1, max: 10 }),
@@ -183,6 +183,66 @@ describe('combineEntitlement', () => {
       { kind: 'ADDON', sourceId: 'extra-seats', entitlement: { featureId: 'seats', usageLimit: 5 }, quantity: 3, anchor: 0 },
     ]);
     expect(e).toMatchObject({ usageLimit: 20, isUnlimited: false, resetPeriod: null });
+  });
+});
+
+// docs/conventions.md#billable-quantities
+describe('planSources: billable quantities', () => {
+  const features = new Map<string, FeatureDefinition>([
+    ['templates', { id: 'templates', type: 'METERED' }],
+    ['messages', { id: 'messages', type: 'METERED' }],
+    ['projects', { id: 'projects', type: 'NUMERIC' }],
+    ['region', { id: 'region', type: 'ENUM', enumValues: ['eu', 'us'] }],
+  ]);
+  const plan: EntitlementDefinition[] = [
+    { featureId: 'templates', usageLimit: 50 },
+    { featureId: 'messages', usageLimit: 1000, resetPeriod: 'MONTH', hasSoftLimit: true, resetPeriodConfiguration: { monthlyAccordingTo: 'START_OF_THE_MONTH' } },
+    { featureId: 'projects', isUnlimited: true },
+    { featureId: 'region', enumValues: ['eu'] },
+  ];
+  const resolve = (quantities: { featureId: string; quantity: number }[], extra: EntitlementSource[] = []) =>
+    resolveEntitlements(features, [...planSources('team', plan, quantities, features, ANCHORS[0]!), ...extra]);
+
+  it('grants 2 templates bought as a limit of 2, in place of the plan\'s 50, not added to it', () => {
+    const e = resolve([{ featureId: 'templates', quantity: 2 }]).get('templates');
+    expect(e).toMatchObject({ usageLimit: 2, isUnlimited: false, resetPeriod: null, sources: [{ kind: 'BILLABLE_QUANTITY', sourceId: 'team', quantity: 2 }] });
+  });
+
+  it('keeps the shape of the plan\'s entitlement: reset period, its anchoring, the soft limit', () => {
+    const e = resolve([{ featureId: 'messages', quantity: 300 }]).get('messages');
+    expect(e).toMatchObject({ usageLimit: 300, hasSoftLimit: true, resetPeriod: 'MONTH', window: { resetPeriod: 'MONTH', monthlyAccordingTo: 'START_OF_THE_MONTH' } });
+  });
+
+  it('grants a NUMERIC quantity as the value, replacing even an unlimited plan entitlement', () => {
+    expect(resolve([{ featureId: 'projects', quantity: 7 }]).get('projects')).toMatchObject({ value: 7, isUnlimited: false });
+  });
+
+  it('leaves an ENUM feature and features not bought to the plan; grants a quantity the plan has no entitlement for', () => {
+    const out = resolve([{ featureId: 'region', quantity: 4 }]);
+    expect(out.get('region')).toMatchObject({ enumValues: ['eu'], sources: [{ kind: 'PLAN' }] });
+    expect(out.get('templates')?.usageLimit).toBe(50);
+    const none = resolveEntitlements(features, planSources('team', [], [{ featureId: 'templates', quantity: 3 }], features, 0)).get('templates');
+    expect(none).toMatchObject({ usageLimit: 3, resetPeriod: null });
+  });
+
+  it('adds an add-on to the quantity bought: 2 + 10 x 2 = 22', () => {
+    const addon: EntitlementSource = { kind: 'ADDON', sourceId: 'pack', entitlement: { featureId: 'templates', usageLimit: 10 }, quantity: 2, anchor: 0 };
+    expect(resolve([{ featureId: 'templates', quantity: 2 }], [addon]).get('templates')?.usageLimit).toBe(22);
+  });
+
+  it('grants only quantities the plan prices PER_UNIT in the billing period', () => {
+    const prices = [
+      { billingPeriod: 'MONTHLY' as const, billingModel: 'PER_UNIT' as const, featureId: 'templates', currency: 'USD', amount: '1' },
+      { billingPeriod: 'ANNUALLY' as const, billingModel: 'PER_UNIT' as const, featureId: 'projects', currency: 'USD', amount: '1' },
+      { billingPeriod: 'MONTHLY' as const, billingModel: 'USAGE_BASED' as const, featureId: 'messages', currency: 'USD', amount: '1' },
+    ];
+    const bought = [
+      { featureId: 'templates', quantity: 2 },
+      { featureId: 'projects', quantity: 3 },
+      { featureId: 'messages', quantity: 4 },
+    ];
+    expect(grantingQuantities(prices, 'MONTHLY', bought)).toEqual([{ featureId: 'templates', quantity: 2 }]);
+    expect(grantingQuantities(prices, null, bought)).toEqual(bought.slice(0, 2));
   });
 });
 

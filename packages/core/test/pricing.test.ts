@@ -104,13 +104,15 @@ describe('billing models', () => {
     expect(calc.description).toBe('12 x 10.00');
   });
 
-  it('defaults a per-unit quantity to minUnitQuantity and refuses one outside the bounds', () => {
+  it('requires a per-unit quantity (minUnitQuantity is a bound, not a default) and refuses one outside the bounds', () => {
     const p = price({ featureId: 'seats', amount: '10.00', minUnitQuantity: 3, maxUnitQuantity: 50 });
-    expect(usd(priceLine(p).amount)).toBe('30.00');
+    expect(codeOf(() => priceLine(p))).toBe('INVALID_ARGUMENT');
+    expect(() => priceLine(p)).toThrow(/billableFeatures\.seats.*needs a quantity.*"seats".*\(3 to 50\)/);
+    expect(usd(priceLine(p, { quantity: 3 }).amount)).toBe('30.00');
     expect(codeOf(() => priceLine(p, { quantity: 2 }))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => priceLine(p, { quantity: 51 }))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => priceLine(p, { quantity: 4.5 }))).toBe('INVALID_ARGUMENT');
-    expect(usd(priceLine(price({ featureId: 'seats', amount: '10.00' })).amount)).toBe('10.00');
+    expect(codeOf(() => priceLine(price({ featureId: 'seats', amount: '10.00' })))).toBe('INVALID_ARGUMENT');
   });
 
   it('charges a package price per started block: 20 units = 2 x 25.00, 21 units = 3 x 25.00', () => {
@@ -245,10 +247,16 @@ describe('plans and add-ons for a period', () => {
   });
 
   it('prices usage in arrears when the usage is given', () => {
-    const lines = pricePlan(plan, { billingPeriod: 'MONTHLY', usage: [{ featureId: 'api-calls', quantity: 1234 }] });
+    const lines = pricePlan(plan, { billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }], usage: [{ featureId: 'api-calls', quantity: 1234 }] });
     const usage = lines.find((l) => l.kind === 'USAGE');
     // 1234 x 0.0125 = 15.425 (rounded later, once, to 15.43)
     expect(usage?.amount.toString()).toBe('15.425');
+  });
+
+  it('refuses to price a per-unit line without its quantity, naming the feature', () => {
+    const missing = () => pricePlan(plan, { billingPeriod: 'MONTHLY' });
+    expect(codeOf(missing)).toBe('INVALID_ARGUMENT');
+    expect(missing).toThrow(/billableFeatures\.seats/);
   });
 
   it('prices the annual period with the annual prices only', () => {

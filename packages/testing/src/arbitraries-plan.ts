@@ -121,6 +121,26 @@ function priceContext(ctx: PlanContext, owner: 'plan' | 'addon'): PriceContext {
   };
 }
 
+/**
+ * A catalog refuses a USAGE_BASED price whose feature the plan gives no reset period no longer
+ * than the billing period (core docs/pricing.md#usage-in-arrears): such a feature without a reset
+ * period, or with YEAR, resets every MONTH here, with an unlimited entitlement when the plan had
+ * none for it.
+ */
+function withUsageWindows(entitlements: EntitlementDefinition[], prices: readonly PriceDefinition[]): EntitlementDefinition[] {
+  const out = [...entitlements];
+  for (const price of prices) {
+    if (price.billingModel !== 'USAGE_BASED' || price.featureId === undefined) continue;
+    const i = out.findIndex((e) => e.featureId === price.featureId);
+    if (i < 0) out.push({ featureId: price.featureId, isUnlimited: true, resetPeriod: 'MONTH' });
+    else if (!out[i]!.resetPeriod || out[i]!.resetPeriod === 'YEAR') {
+      const { resetPeriodConfiguration: _config, ...rest } = out[i]!;
+      out[i] = { ...rest, resetPeriod: 'MONTH' };
+    }
+  }
+  return out;
+}
+
 /** The add-ons of `ids` with their dependencies, in catalog order. */
 function withDependencies(ids: Iterable<string>, addons: readonly AddonDefinition[]): string[] {
   const byId = new Map(addons.map((a) => [a.id, a]));
@@ -151,7 +171,7 @@ export function buildPlan(spec: PlanSpec, ctx: PlanContext): PlanDefinition {
     }
     plan.prices = prices;
   }
-  const entitlements = buildEntitlements(spec.entitlements, ctx);
+  const entitlements = withUsageWindows(buildEntitlements(spec.entitlements, ctx), plan.prices ?? []);
   if (entitlements.length > 0) plan.entitlements = entitlements;
   if (spec.trial && ctx.trials && pricingType !== 'FREE') plan.trial = { ...spec.trial };
   const compatible = withDependencies(

@@ -40,7 +40,7 @@ export interface ProrationCase {
   price: PriceDefinition;
   /** The subscription's billing anchor: periods run from it one month (or year) at a time. */
   start: Date | string | number;
-  /** PER_UNIT quantity or usage (default: the price's own default). */
+  /** PER_UNIT quantity (default: its minUnitQuantity, or 1) or usage (default 0). */
   quantity?: number;
   billingCountryCode?: string | null;
 }
@@ -56,6 +56,8 @@ function periodAt(price: PriceDefinition, start: number, at: number): Window {
 function fullAmount(c: ProrationCase): { amount: Decimal; currency: string } {
   const options: { quantity?: number; billingCountryCode?: string | null } = {};
   if (c.quantity !== undefined) options.quantity = c.quantity;
+  // The core requires a PER_UNIT quantity (a minimum is a bound, not a default); a case picks one.
+  else if (c.price.billingModel === 'PER_UNIT') options.quantity = c.price.minUnitQuantity ?? 1;
   if (c.billingCountryCode !== undefined) options.billingCountryCode = c.billingCountryCode;
   const line = priceLine(c.price, options);
   return { amount: line.amount, currency: line.currency };

@@ -73,20 +73,29 @@ class ProvisionSubscription implements Cmd {
     readonly customerId: string,
     readonly planId: string,
     readonly billingPeriod: BillingPeriod | null,
+    readonly units: number,
   ) {}
   check = (m: Readonly<EngineModel>): boolean => {
     const c = m.customers.get(this.customerId);
     return c !== undefined && provisionsNow(this.cm, c, this.planId);
   };
   async run(m: EngineModel, r: ModelReal): Promise<void> {
-    const params = { customerId: this.customerId, planId: this.planId, skipTrial: true, ...(this.billingPeriod ? { billingPeriod: this.billingPeriod } : {}) };
+    const quantities = this.cm.quantities(this.planId, this.billingPeriod, this.units);
+    const billable = Object.entries(quantities).map(([featureId, quantity]) => ({ featureId, quantity }));
+    const params = {
+      customerId: this.customerId,
+      planId: this.planId,
+      skipTrial: true,
+      ...(this.billingPeriod ? { billingPeriod: this.billingPeriod } : {}),
+      ...(billable.length > 0 ? { billableFeatures: billable } : {}),
+    };
     const result = await r.engine.provisionSubscription(params);
-    provision(this.cm, m, this.customerId, this.planId, this.billingPeriod);
+    provision(this.cm, m, this.customerId, this.planId, this.billingPeriod, quantities);
     if (result.subscription.planId !== this.planId || result.subscription.status !== 'ACTIVE') {
       mismatch(String(this), m, 'the subscription must start now', { planId: this.planId, status: 'ACTIVE' }, { planId: result.subscription.planId, status: result.subscription.status });
     }
   }
-  toString = (): string => `provisionSubscription(${this.customerId}, ${this.planId}${this.billingPeriod ? `, ${this.billingPeriod}` : ''})`;
+  toString = (): string => `provisionSubscription(${this.customerId}, ${this.planId}${this.billingPeriod ? `, ${this.billingPeriod}` : ''}, ${this.units} units)`;
 }
 
 class CancelSubscription implements Cmd {
@@ -241,10 +250,10 @@ function commandArbitrary(cm: CatalogModel, customers: readonly string[]): fc.Ar
   const arbs: fc.WeightedArbitrary<Cmd>[] = [
     { arbitrary: customer.map((c): Cmd => new ProvisionCustomer(c)), weight: 3 },
     {
-      arbitrary: fc.record({ c: customer, p: plan, period: fc.nat(1) }).map(({ c, p, period }): Cmd => {
+      arbitrary: fc.record({ c: customer, p: plan, period: fc.nat(1), units: fc.nat(12) }).map(({ c, p, period, units }): Cmd => {
         const planId = cm.plans[p]!.id;
         const periods = cm.periods(planId);
-        return new ProvisionSubscription(cm, c, planId, periods[period % periods.length] ?? null);
+        return new ProvisionSubscription(cm, c, planId, periods[period % periods.length] ?? null, units);
       }),
       weight: 4,
     },

@@ -11,7 +11,8 @@
  *   the usage anchor carries over from the subscription replaced. One subscription per customer
  *   is the engine's rule without trials (docs/conventions.md#one-subscription-in-force); the
  *   trial halves of that rule (a newer provisioning ends a trial, a conversion replaces) are not modelled;
- * - entitlements of the plan in force, with inheritance: BOOLEAN, NUMERIC (value or unlimited),
+ * - entitlements of the plan in force, with inheritance, a quantity bought per unit in place of the
+ *   plan's own limit or value: BOOLEAN, NUMERIC (value or unlimited),
  *   METERED fed by `reportUsage` with a hard or soft limit or unlimited, resetting every month
  *   from the usage anchor or on calendar months, or never;
  * - usage: DELTA and SET reports in the window in force (the all-time cell without an
@@ -29,6 +30,8 @@ export interface ModelSubscription {
   billingPeriod: BillingPeriod | null;
   /** Epoch ms MONTH windows count from. */
   usageAnchor: number;
+  /** Units bought of each feature the plan prices PER_UNIT in the billing period. */
+  quantities: Record<string, number>;
 }
 
 /** The result of a report, as replayed for a repeated idempotency key. */
@@ -163,6 +166,39 @@ export class CatalogModel {
     return undefined;
   }
 
+  /**
+   * The quantities a provisioning gives: one per feature the plan prices PER_UNIT in
+   * `billingPeriod` (the engine requires them), `units` kept within the price's bounds.
+   */
+  quantities(planId: string, billingPeriod: BillingPeriod | null, units: number): Record<string, number> {
+    const plan = this.byId.get(planId);
+    const out: Record<string, number> = {};
+    if (!plan || plan.pricingType !== 'PAID' || billingPeriod === null) return out;
+    for (const p of plan.prices ?? []) {
+      if (p.billingModel !== 'PER_UNIT' || p.billingPeriod !== billingPeriod || p.featureId === undefined || p.featureId in out) continue;
+      out[p.featureId] = Math.min(p.maxUnitQuantity ?? Number.MAX_SAFE_INTEGER, Math.max(p.minUnitQuantity ?? 0, units));
+    }
+    return out;
+  }
+
+  /**
+   * The entitlement a subscription gets: the plan's, except that a METERED or NUMERIC feature
+   * bought per unit is granted the quantity bought, keeping the plan's reset period and soft
+   * limit (docs/conventions.md#billable-quantities).
+   */
+  granted(sub: ModelSubscription, featureId: string): EntitlementDefinition | undefined {
+    const e = this.entitlement(sub.planId, featureId);
+    const bought = sub.quantities[featureId];
+    const type = this.definition.features.find((f) => f.id === featureId)?.type;
+    if (bought === undefined || (type !== 'METERED' && type !== 'NUMERIC')) return e;
+    if (type === 'NUMERIC') return { featureId, value: bought };
+    const out: EntitlementDefinition = { featureId, usageLimit: bought };
+    if (e?.resetPeriod !== undefined) out.resetPeriod = e.resetPeriod;
+    if (e?.resetPeriodConfiguration !== undefined) out.resetPeriodConfiguration = e.resetPeriodConfiguration;
+    if (e?.hasSoftLimit !== undefined) out.hasSoftLimit = e.hasSoftLimit;
+    return out;
+  }
+
   /** The billing periods a plan is provisioned in: its prices' for a PAID plan, else [null]. */
   periods(planId: string): (BillingPeriod | null)[] {
     const plan = this.byId.get(planId);
@@ -191,10 +227,10 @@ export function provisionsNow(cm: CatalogModel, c: ModelCustomer, planId: string
 }
 
 /** Provisions `planId` now (see `provisionsNow`). */
-export function provision(cm: CatalogModel, m: EngineModel, customerId: string, planId: string, billingPeriod: BillingPeriod | null): void {
+export function provision(cm: CatalogModel, m: EngineModel, customerId: string, planId: string, billingPeriod: BillingPeriod | null, quantities: Record<string, number> = {}): void {
   const c = m.customers.get(customerId)!;
   const paid = cm.plan(planId)?.pricingType === 'PAID';
-  c.sub = { planId, billingPeriod: paid ? billingPeriod : null, usageAnchor: c.sub?.usageAnchor ?? m.now };
+  c.sub = { planId, billingPeriod: paid ? billingPeriod : null, usageAnchor: c.sub?.usageAnchor ?? m.now, quantities };
 }
 
 /** Cancels the current subscription now; the product's downgrade plan (not the same plan) starts at once. */
@@ -202,7 +238,7 @@ export function cancel(cm: CatalogModel, m: EngineModel, customerId: string): vo
   const c = m.customers.get(customerId)!;
   const cur = c.sub!;
   const downgrade = cm.product.downgradePlanId;
-  c.sub = downgrade && downgrade !== cur.planId && cm.plan(downgrade) ? { planId: downgrade, billingPeriod: null, usageAnchor: cur.usageAnchor } : null;
+  c.sub = downgrade && downgrade !== cur.planId && cm.plan(downgrade) ? { planId: downgrade, billingPeriod: null, usageAnchor: cur.usageAnchor, quantities: {} } : null;
 }
 
 /** What `reportUsage` returns, or the error code it throws; applies the report to the model. */
@@ -217,7 +253,7 @@ export function report(
     const first = c.keys.get(u.key);
     if (first) return first;
   }
-  const e = c.sub ? cm.entitlement(c.sub.planId, u.featureId) : undefined;
+  const e = c.sub ? cm.granted(c.sub, u.featureId) : undefined;
   const w = windowOf(e, c.sub, m.now);
   const key = cellKey(u.featureId, w);
   const next = u.behavior === 'SET' ? u.value : (c.usage.get(key) ?? 0) + u.value;
@@ -233,7 +269,7 @@ export function check(cm: CatalogModel, m: EngineModel, customerId: string, feat
   const c = m.customers.get(customerId);
   if (!c) return { hasAccess: false, accessDeniedReason: 'CustomerNotFound' };
   if (!c.sub) return { hasAccess: false, accessDeniedReason: 'NoActiveSubscription' };
-  const e = cm.entitlement(c.sub.planId, featureId);
+  const e = cm.granted(c.sub, featureId);
   if (!e) return { hasAccess: false, accessDeniedReason: 'NoFeatureEntitlementInSubscription' };
   const feature = cm.features.find((f) => f.id === featureId)!;
   if (feature.type === 'BOOLEAN') return { hasAccess: true };

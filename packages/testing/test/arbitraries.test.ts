@@ -46,10 +46,22 @@ function minimumOf<T>(arb: fc.Arbitrary<T>): T {
 
 /** A catalog around `prices` on one plan, with the features prices and entitlements name. */
 function catalogAround(part: { prices?: PriceDefinition[]; features?: FeatureDefinition[]; plan?: Partial<CatalogDefinition['plans'][number]> }): CatalogDefinition {
+  // A usage-based price needs its feature to reset within the billing period (core docs/pricing.md#usage-in-arrears).
+  const usage = [...new Set((part.prices ?? []).flatMap((p) => (p.billingModel === 'USAGE_BASED' && p.featureId ? [p.featureId] : [])))];
+  const entitlements = usage.map((featureId) => ({ featureId, isUnlimited: true, resetPeriod: 'MONTH' as const }));
   return {
     features: part.features ?? [...DEFAULT_FEATURES],
     products: [{ id: 'app' }],
-    plans: [{ id: 'p', productId: 'app', pricingType: 'PAID', prices: part.prices ?? [{ billingPeriod: 'MONTHLY', billingModel: 'FLAT_FEE', currency: 'USD', amount: '1.00' }], ...part.plan }],
+    plans: [
+      {
+        id: 'p',
+        productId: 'app',
+        pricingType: 'PAID',
+        prices: part.prices ?? [{ billingPeriod: 'MONTHLY', billingModel: 'FLAT_FEE', currency: 'USD', amount: '1.00' }],
+        ...(entitlements.length > 0 ? { entitlements } : {}),
+        ...part.plan,
+      },
+    ],
   };
 }
 

@@ -114,7 +114,7 @@ export const priceSchema = v.strictObject({
   featureId: v.optional(id('PER_UNIT / USAGE_BASED: the feature counted.')),
   tiersMode: v.optional(v.picklist(['GRADUATED', 'VOLUME'])),
   blockSize: v.optional(integer('PACKAGE pricing: units per block (partial blocks round up).', 1)),
-  minUnitQuantity: v.optional(integer('Fewest units billed.', 0)),
+  minUnitQuantity: v.optional(integer('Fewest units a subscription may buy (a bound, not a default).', 0)),
   maxUnitQuantity: v.optional(integer('Most units allowed.', 0)),
   countryOverrides: v.optional(
     v.pipe(

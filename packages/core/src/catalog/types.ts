@@ -148,10 +148,12 @@ export interface PriceAmounts {
 /**
  * A price of a plan or add-on for one billing period.
  * - `FLAT_FEE`: `amount` per period.
- * - `PER_UNIT`: quantity of `featureId` set on the subscription (billable feature), priced by
- *   `amount` per unit, or by `tiers` (`tiersMode` GRADUATED or VOLUME), or per block of
- *   `blockSize` units (PACKAGE: partial blocks round up); `minUnitQuantity`/`maxUnitQuantity` bound it.
- * - `USAGE_BASED`: metered usage of `featureId` in the period, priced the same ways, in arrears.
+ * - `PER_UNIT`: quantity of `featureId` set on the subscription (billable feature, required; it is
+ *   also the feature's entitlement, docs/pricing.md#per-unit-quantities), priced by `amount` per
+ *   unit, or by `tiers` (`tiersMode` GRADUATED or VOLUME), or per block of `blockSize` units
+ *   (PACKAGE: partial blocks round up); `minUnitQuantity`/`maxUnitQuantity` bound it (never a default).
+ * - `USAGE_BASED`: metered usage of `featureId` in the period, priced the same ways, in arrears;
+ *   the plan must reset the feature within the billing period (docs/catalog.md#prices).
  * `countryOverrides` replace currency and amounts for a `billingCountryCode` (ISO-3166-1 alpha-2).
  */
 export interface PriceDefinition extends PriceAmounts {

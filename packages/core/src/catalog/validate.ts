@@ -17,6 +17,7 @@ import {
 } from './validate-context.js';
 import { checkFeatures } from './validate-features.js';
 import { checkAddons, checkPlans } from './validate-plans.js';
+import { checkUsagePrices } from './validate-usage.js';
 import { shapeProblems } from './validate-shape.js';
 
 /** One thing wrong in a catalog: where (a dotted path such as `plans[2].entitlements[0].usageLimit`) and what to fix. */
@@ -75,6 +76,7 @@ export function catalogProblems(def: CatalogDefinition, opts: { unknownFields: b
   checkProducts(ctx, products);
   checkPlans(ctx, plans);
   checkAddons(ctx, addons);
+  checkUsagePrices(ctx);
   checkCoupons(ctx, coupons);
   checkPromotionCodes(ctx, promotionCodes);
   checkTaxRates(ctx, taxRates);

@@ -1,16 +1,22 @@
 import type {
+  BillingPeriod,
   EntitlementDefinition,
   FeatureDefinition,
   FeatureType,
   MonthlyResetAnchor,
   ResetPeriod,
+  PriceDefinition,
   WeekDay,
 } from '../catalog/types.js';
 import { RESET_PERIODS } from '../catalog/types.js';
 import type { WindowSpec } from './windows.js';
 
-/** Where an entitlement comes from. Ranks order ties: plan before add-on before promotion. */
-export type EntitlementSourceKind = 'PLAN' | 'ADDON' | 'PROMOTIONAL';
+/**
+ * Where an entitlement comes from. BILLABLE_QUANTITY is a plan's per-unit priced feature granted
+ * by the quantity bought (docs/conventions.md#billable-quantities). Ranks order ties: plan, then
+ * billable quantity, then add-on, then promotion.
+ */
+export type EntitlementSourceKind = 'PLAN' | 'BILLABLE_QUANTITY' | 'ADDON' | 'PROMOTIONAL';
 
 /** One grant of a feature: an entitlement definition times a quantity, anchored for its windows. */
 export interface EntitlementSource {
@@ -18,7 +24,7 @@ export interface EntitlementSource {
   /** The plan, add-on or grant id, for display and deterministic ordering. */
   sourceId: string;
   entitlement: EntitlementDefinition;
-  /** Add-on quantity; 1 for plans and grants. Multiplies `usageLimit` (not `value`). */
+  /** Add-on quantity or units bought (BILLABLE_QUANTITY); 1 for plans and grants. Multiplies `usageLimit` (not `value`). */
   quantity: number;
   /** Epoch ms that MONTH/YEAR/unconfigured WEEK windows count from (the subscription's usage anchor). */
   anchor: number;
@@ -28,7 +34,8 @@ export interface EntitlementSource {
  * A feature's entitlement after combining every source (docs/conventions.md#combining-sources):
  * usage limits add (times quantity), numeric values take the highest, unlimited wins, a soft limit
  * on any source makes the combined limit soft, ENUM values unite, and the shortest reset period
- * wins (ties: plan, then add-on, then promotion, then earliest anchor, then source id).
+ * wins (ties: plan, then billable quantity, then add-on, then promotion, then earliest anchor, then
+ * source id).
  */
 export interface ResolvedEntitlement {
   featureId: string;
@@ -53,7 +60,7 @@ export interface ResolvedEntitlement {
 }
 
 const periodRank = (p: ResetPeriod | null | undefined): number => (p ? RESET_PERIODS.indexOf(p) : RESET_PERIODS.length);
-const kindRank: Record<EntitlementSourceKind, number> = { PLAN: 0, ADDON: 1, PROMOTIONAL: 2 };
+const kindRank: Record<EntitlementSourceKind, number> = { PLAN: 0, BILLABLE_QUANTITY: 1, ADDON: 2, PROMOTIONAL: 3 };
 
 function compareSources(a: EntitlementSource, b: EntitlementSource): number {
   return (
@@ -154,6 +161,64 @@ export function resolveEntitlements(
     if (!feature) continue;
     const resolved = combineEntitlement(feature, list);
     if (resolved) out.set(featureId, resolved);
+  }
+  return out;
+}
+
+/**
+ * The billable quantities that grant under a plan: those of features the plan prices PER_UNIT in
+ * `billingPeriod` (any period when null), so that a feature is granted exactly when it is billed.
+ * A quantity left over from another billing period or catalog version grants nothing.
+ */
+export function grantingQuantities(
+  prices: readonly PriceDefinition[] | undefined,
+  billingPeriod: BillingPeriod | null,
+  billableFeatures: readonly { featureId: string; quantity: number }[],
+): { featureId: string; quantity: number }[] {
+  if (billableFeatures.length === 0) return [];
+  const perUnit = new Set<string>();
+  for (const p of prices ?? []) {
+    if (p.billingModel === 'PER_UNIT' && p.featureId !== undefined && (billingPeriod === null || p.billingPeriod === billingPeriod)) perUnit.add(p.featureId);
+  }
+  return billableFeatures.filter((b) => perUnit.has(b.featureId));
+}
+
+/**
+ * The sources a subscription's plan brings (docs/conventions.md#billable-quantities): its
+ * entitlements, except that a METERED or NUMERIC feature with a quantity in `quantities` (see
+ * `grantingQuantities`) is granted that quantity instead of the plan's own limit or value (the
+ * quantity is the entitlement; it does not add to the plan's included units). The plan's
+ * entitlement for such a feature still gives its shape: reset period, its configuration and a
+ * soft limit. BOOLEAN and ENUM features keep the plan's entitlement; the quantity only bills.
+ * Example: plan `team` with seats usageLimit 100 and 5 seats bought grants seats usageLimit 5.
+ */
+export function planSources(
+  planId: string,
+  entitlements: readonly EntitlementDefinition[],
+  quantities: readonly { featureId: string; quantity: number }[],
+  features: ReadonlyMap<string, FeatureDefinition>,
+  anchor: number,
+): EntitlementSource[] {
+  const bought = new Map<string, number>();
+  for (const q of quantities) {
+    const type = features.get(q.featureId)?.type;
+    if (type === 'METERED' || type === 'NUMERIC') bought.set(q.featureId, q.quantity);
+  }
+  const out: EntitlementSource[] = [];
+  for (const entitlement of entitlements) {
+    if (!bought.has(entitlement.featureId)) out.push({ kind: 'PLAN', sourceId: planId, entitlement, quantity: 1, anchor });
+  }
+  for (const [featureId, quantity] of bought) {
+    const shape = entitlements.find((e) => e.featureId === featureId);
+    const entitlement: EntitlementDefinition =
+      features.get(featureId)!.type === 'NUMERIC' ? { featureId, value: quantity } : { featureId, usageLimit: 1 };
+    if (entitlement.usageLimit !== undefined && shape) {
+      if (shape.resetPeriod !== undefined) entitlement.resetPeriod = shape.resetPeriod;
+      if (shape.resetPeriodConfiguration !== undefined) entitlement.resetPeriodConfiguration = shape.resetPeriodConfiguration;
+      if (shape.hasSoftLimit !== undefined) entitlement.hasSoftLimit = shape.hasSoftLimit;
+    }
+    // METERED: one unit of limit per unit bought, times the quantity, so the source shows it.
+    out.push({ kind: 'BILLABLE_QUANTITY', sourceId: planId, entitlement, quantity, anchor });
   }
   return out;
 }

@@ -109,7 +109,7 @@ export function selectPrices(
 
 /** Options of `priceLine`. */
 export interface PriceLineOptions {
-  /** PER_UNIT: units on the subscription (default `minUnitQuantity`, else 1). USAGE_BASED: usage in the period (default 0). Ignored by FLAT_FEE. */
+  /** PER_UNIT: units on the subscription (required: a minimum is a bound, not a default). USAGE_BASED: usage in the period (default 0). Ignored by FLAT_FEE. */
   quantity?: number;
   /** Chooses `countryOverrides`; the base amounts when absent or not overridden. */
   billingCountryCode?: string | null;
@@ -119,8 +119,9 @@ export interface PriceLineOptions {
  * The charge of one price for one full billing period, unrounded (docs/pricing.md#billing-models):
  * FLAT_FEE `amount`; PER_UNIT quantity x `amount`; PACKAGE ceil(quantity / blockSize) x `amount`;
  * GRADUATED / VOLUME by `tiers` (rules/tiers.ts).
- * PER_UNIT quantities are whole and must lie within [minUnitQuantity, maxUnitQuantity]; usage may
- * be fractional. Throws `INVALID_ARGUMENT` (with `details.field`) for a malformed price or quantity.
+ * PER_UNIT quantities are required, whole and must lie within [minUnitQuantity, maxUnitQuantity];
+ * usage may be fractional. Throws `INVALID_ARGUMENT` (with `details.field`) for a malformed price, a
+ * missing PER_UNIT quantity or a quantity out of bounds.
  */
 export function priceLine(price: PriceDefinition | ResolvedPrice, options: PriceLineOptions = {}): PriceCalculation {
   const resolved = resolvePrice(price, options.billingCountryCode);
@@ -192,7 +193,17 @@ function quantityOf(price: ResolvedPrice, given: number | undefined): number {
   }
   const min = price.minUnitQuantity;
   const max = price.maxUnitQuantity;
-  const quantity = given ?? min ?? 1;
+  // A minimum is a bound, never a default: billing it silently while the subscription shows no
+  // quantity is what docs/pricing.md#per-unit-quantities rules out.
+  if (given === undefined) {
+    const bounds = min !== undefined || max !== undefined ? ` (${min ?? 0} to ${max ?? 'unbounded'})` : '';
+    throw new TesseraError('INVALID_ARGUMENT', `${field}: a PER_UNIT price needs a quantity; give the units bought${price.featureId ? ` of "${price.featureId}" in billableFeatures` : ''}${bounds}`, {
+      field,
+      min,
+      max,
+    });
+  }
+  const quantity = given;
   if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 0) {
     throw invalidArgument(field, 'must be a non-negative whole number', { value: quantity });
   }
@@ -242,9 +253,10 @@ const PERIOD_LABEL: Record<BillingPeriod, string> = { MONTHLY: 'monthly', ANNUAL
 
 /**
  * A plan's lines for one full billing period, unrounded: FLAT_FEE as PLAN, PER_UNIT (quantity of
- * its feature from `billableFeatures`) as PER_UNIT, USAGE_BASED (from `usage`, when given) as USAGE.
+ * its feature from `billableFeatures`, required) as PER_UNIT, USAGE_BASED (from `usage`, when given) as USAGE.
  * FREE and CUSTOM plans price to no lines (CUSTOM is invoiced outside Tessera).
- * Throws `PRICE_NOT_FOUND` when a PAID plan has no price for the billing period.
+ * Throws `PRICE_NOT_FOUND` when a PAID plan has no price for the billing period, `INVALID_ARGUMENT`
+ * when a PER_UNIT price has no quantity in `billableFeatures`.
  */
 export function pricePlan(plan: PlanDefinition, options: PeriodPricing): PricedLine[] {
   if (plan.pricingType !== 'PAID') return [];

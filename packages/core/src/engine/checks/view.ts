@@ -1,6 +1,6 @@
 import type { FeatureDefinition, FeatureType, ResetPeriod } from '../../catalog/types.js';
 import type { EntitlementSource, ResolvedEntitlement } from '../../rules/entitlements.js';
-import { resolveEntitlements } from '../../rules/entitlements.js';
+import { grantingQuantities, planSources, resolveEntitlements } from '../../rules/entitlements.js';
 import { grantsAt, nextTransition } from '../../rules/lifecycle.js';
 import type { CreditGrantRecord, CustomerRecord, PromotionalGrantRecord, SubscriptionRecord } from '../../records.js';
 import { grantSources, nextGrantTransition } from '../../rules/promotions.js';
@@ -227,15 +227,17 @@ export function effectiveCatalogVersion(sub: SubscriptionRecord, at: number): nu
   return version;
 }
 
-/** The entitlement sources a subscription brings: its plan (with inheritance) and add-ons x quantity. */
+/**
+ * The entitlement sources a subscription brings: its plan (with inheritance) with the per-unit
+ * quantities bought in place of the plan's own limits (rules/entitlements.ts planSources), and
+ * add-ons x quantity.
+ */
 export function subscriptionSources(sub: SubscriptionRecord, catalogs: Map<number, PublishedCatalog>, at: number): EntitlementSource[] {
   const published = catalogs.get(effectiveCatalogVersion(sub, at));
   if (!published) return [];
   const { catalog } = published;
-  const out: EntitlementSource[] = [];
-  for (const entitlement of catalog.planEntitlements(sub.planId)) {
-    out.push({ kind: 'PLAN', sourceId: sub.planId, entitlement, quantity: 1, anchor: sub.usageAnchor });
-  }
+  const quantities = grantingQuantities(catalog.plans.get(sub.planId)?.prices, sub.billingPeriod, sub.billableFeatures);
+  const out = planSources(sub.planId, catalog.planEntitlements(sub.planId), quantities, catalog.features, sub.usageAnchor);
   for (const a of sub.addons) {
     for (const entitlement of catalog.addons.get(a.addonId)?.entitlements ?? []) {
       out.push({ kind: 'ADDON', sourceId: a.addonId, entitlement, quantity: a.quantity, anchor: sub.usageAnchor });

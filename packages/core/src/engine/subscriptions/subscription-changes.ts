@@ -11,7 +11,7 @@ import { write, type EngineContext, type WriteEffects } from '../runtime/context
 import { Params } from '../runtime/params.js';
 import { checkPromotion, confirmPaymentInTx, endSubscription, saveSubscription as save } from './provisioning.js';
 import { heldUntilConversion, liveInSlot } from './replacement.js';
-import { readAddons, readBillableFeatures } from './subscription-params.js';
+import { readAddons, readBillableFeatures, requireQuantities } from './subscription-params.js';
 import { currentPeriod, toSubscription, type Subscription } from './subscription-shape.js';
 import {
   checkChangeOptions,
@@ -91,6 +91,8 @@ export async function updateInTx(ctx: EngineContext, fx: WriteEffects, params: u
     for (const b of named) merged.set(b.featureId, b.quantity);
     next.billableFeatures = [...merged].map(([featureId, quantity]) => ({ featureId, quantity }));
   }
+  // A new quantity grants at once, both ways, like add-ons (docs/pricing.md#per-unit-quantities).
+  requireQuantities(plan, next.billingPeriod, next.billableFeatures, p.at('billableFeatures'));
   const code = p.optId('promotionCode');
   if (code !== undefined && code !== sub.promotionCode) {
     await checkPromotion(ctx, fx, code, sub);

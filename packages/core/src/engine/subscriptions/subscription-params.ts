@@ -12,8 +12,9 @@ export interface ProvisionSubscriptionParams<Ids extends CatalogIds = CatalogIds
   planId: Ids['plan'];
   billingPeriod?: BillingPeriod;
   resourceId?: string;
+  /** One quantity per PER_UNIT price of the plan in the billing period (required; docs/pricing.md#per-unit-quantities). */
   billableFeatures?: { featureId: Ids['feature']; quantity: number }[];
-  /** `quantity` defaults to 1. */
+  /** `quantity` defaults to 1, except on an add-on priced PER_UNIT, where it is required. */
   addons?: { addonId: Ids['addon']; quantity?: number }[];
   promotionCode?: string;
   billingCountryCode?: string;
@@ -67,7 +68,8 @@ export function readAddons(p: Params, catalog: Catalog, plan: PlanDefinition): S
   const addons =
     p.optArray('addons', (item, path) => {
       const a = new Params(item, path, ['addonId', 'quantity']);
-      return { addonId: a.id('addonId'), quantity: a.optNumber('quantity', { min: 1, integer: true }) ?? 1 };
+      const quantity = a.optNumber('quantity', { min: 1, integer: true });
+      return { addonId: a.id('addonId'), quantity: quantity ?? 1, given: quantity !== undefined };
     }) ?? [];
   const ids = new Set<string>();
   addons.forEach((a, i) => {
@@ -76,6 +78,16 @@ export function readAddons(p: Params, catalog: Catalog, plan: PlanDefinition): S
     ids.add(a.addonId);
     const def = catalog.addons.get(a.addonId);
     if (!def) throw new TesseraError('ADDON_NOT_FOUND', `${field}: no add-on "${a.addonId}" in the catalog`, { field, value: a.addonId });
+    // Its quantity is the unit count of a PER_UNIT price: bought units are said, never defaulted.
+    const perUnit = (def.prices ?? []).find((x) => x.billingModel === 'PER_UNIT');
+    if (perUnit && !a.given) {
+      const what = perUnit.featureId ? ` of "${perUnit.featureId}"` : '';
+      throw new TesseraError('INVALID_ARGUMENT', `${p.at('addons')}[${i}].quantity: add-on "${a.addonId}" is priced per unit${what}; give the quantity bought`, {
+        field: `${p.at('addons')}[${i}].quantity`,
+        addonId: a.addonId,
+        ...(perUnit.featureId ? { featureId: perUnit.featureId } : {}),
+      });
+    }
     if (!(plan.compatibleAddonIds ?? []).includes(a.addonId)) {
       throw new TesseraError('ADDON_NOT_COMPATIBLE', `${field}: add-on "${a.addonId}" is not compatible with plan "${plan.id}"`, {
         field,
@@ -103,7 +115,7 @@ export function readAddons(p: Params, catalog: Catalog, plan: PlanDefinition): S
       }
     }
   });
-  return addons;
+  return addons.map(({ addonId, quantity }) => ({ addonId, quantity }));
 }
 
 /** Reads billable feature quantities, checking each against the plan's PER_UNIT prices. */
@@ -135,6 +147,28 @@ export function readBillableFeatures(p: Params, plan: PlanDefinition, billingPer
     }
   });
   return list;
+}
+
+/**
+ * Requires a quantity for every PER_UNIT price of a paid plan in its billing period
+ * (docs/pricing.md#per-unit-quantities): the quantity is what is billed and what is granted, and
+ * a declared minimum is a bound, never a default. Throws INVALID_ARGUMENT naming the feature.
+ */
+export function requireQuantities(plan: PlanDefinition, billingPeriod: BillingPeriod | null, list: readonly BillableFeatureQuantity[], field: string): void {
+  if (plan.pricingType !== 'PAID' || billingPeriod === null) return;
+  for (const price of plan.prices ?? []) {
+    if (price.billingModel !== 'PER_UNIT' || price.billingPeriod !== billingPeriod || price.featureId === undefined) continue;
+    const featureId = price.featureId;
+    if (list.some((b) => b.featureId === featureId)) continue;
+    const min = price.minUnitQuantity;
+    const max = price.maxUnitQuantity;
+    const bounds = min !== undefined || max !== undefined ? ` (${min ?? 0} to ${max ?? 'unbounded'})` : '';
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `${field}: plan "${plan.id}" is priced per unit of "${featureId}" (${billingPeriod}); give its quantity${bounds}: billableFeatures: [{ featureId: "${featureId}", quantity }]`,
+      { field, featureId, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) },
+    );
+  }
 }
 
 /** Validates `provisionSubscription` params against the catalog; throws what to fix. */
@@ -177,13 +211,15 @@ export function readSubscriptionInput(params: unknown, path: string, catalog: Ca
   const promotionCode = p.optId('promotionCode') ?? null;
   // Handed to the payment provider: a bounded JSON object like metadata (docs/conventions.md#boundary).
   if (p.optObject('checkoutOptions')) p.optJson('checkoutOptions');
+  const billableFeatures = readBillableFeatures(p, plan, period);
+  requireQuantities(plan, period, billableFeatures, p.at('billableFeatures'));
   return {
     customerId: cid,
     plan,
     product,
     billingPeriod: period,
     resourceId,
-    billableFeatures: readBillableFeatures(p, plan, period),
+    billableFeatures,
     addons: readAddons(p, catalog, plan),
     promotionCode,
     billingCountryCode: readCountry(p, 'billingCountryCode'),
