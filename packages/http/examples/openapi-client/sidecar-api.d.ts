@@ -1638,7 +1638,7 @@ export interface components {
             tiersMode?: "GRADUATED" | "VOLUME";
             /** @description PACKAGE pricing: units per block (partial blocks round up). */
             blockSize?: number;
-            /** @description Fewest units billed. */
+            /** @description Fewest units a subscription may buy (a bound, not a default). */
             minUnitQuantity?: number;
             /** @description Most units allowed. */
             maxUnitQuantity?: number;
