@@ -108,6 +108,10 @@ export const METHOD_WIRE: Record<MethodName, MethodWire> = {
   getAutomaticRechargeConfiguration: params,
   getPaywall: params,
 
+  // Alerts and webhooks
+  setUsageAlerts: params,
+  getWebhookDeliveries: params,
+
   // Change feed
   getChanges: params,
 };

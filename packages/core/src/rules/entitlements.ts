@@ -45,6 +45,8 @@ export interface ResolvedEntitlement {
   /** ENUM: the values enabled (sorted). */
   enumValues: string[];
   sources: { kind: EntitlementSourceKind; sourceId: string; quantity: number }[];
+  /** METERED: the alert thresholds of every source united (percents, ascending); absent when none. */
+  usageAlerts?: number[];
 }
 
 const periodRank = (p: ResetPeriod | null | undefined): number => (p ? RESET_PERIODS.indexOf(p) : RESET_PERIODS.length);
@@ -90,7 +92,9 @@ export function combineEntitlement(
   let usageLimit = 0;
   let hasSoftLimit = false;
   const enumValues = new Set<string>();
+  let alerts: Set<number> | undefined;
   for (const s of sorted) {
+    for (const p of s.entitlement.alerts?.usagePercent ?? []) (alerts ??= new Set()).add(p);
     const e = s.entitlement;
     if (e.isUnlimited) isUnlimited = true;
     if (e.hasSoftLimit) hasSoftLimit = true;
@@ -117,6 +121,8 @@ export function combineEntitlement(
     window,
     enumValues: feature.type === 'ENUM' ? [...enumValues].sort() : [],
     sources: sorted.map((s) => ({ kind: s.kind, sourceId: s.sourceId, quantity: s.quantity })),
+    // Absent rather than empty: most entitlements carry none, and results compare by shape.
+    ...(alerts && feature.type === 'METERED' ? { usageAlerts: [...alerts].sort((a, b) => a - b) } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import type {
   CreditLedgerRecord,
   NewCreditLedgerRecord,
   PromotionalGrantRecord,
+  ProviderCallKind,
   ProviderCallRecord,
   RechargeConfigRecord,
   NewChange,
@@ -171,6 +172,11 @@ export interface StoreTx {
    * the cursor `after` when paging, at most `limit`.
    */
   listDueProviderCalls(query: { dueAt: number; limit: number; after?: { createdAt: number; key: string } }): Promise<ProviderCallRecord[]>;
+  /**
+   * Provider calls of one kind, any status, ordered by (createdAt, key), strictly after the cursor
+   * `after` when paging, at most `limit` (webhook deliveries' status, docs/alerts.md).
+   */
+  listProviderCalls(query: { kind: ProviderCallKind; limit: number; after?: { createdAt: number; key: string } }): Promise<ProviderCallRecord[]>;
 
   /** Appends to the change log; returns the new sequence number (strictly increasing, from 1). */
   appendChange(change: NewChange): Promise<number>;

@@ -7,6 +7,7 @@ import { customerView } from '../checks/entitlements.js';
 import { MAX_USAGE, Params, requireSafeUsage } from '../runtime/params.js';
 import { emptyUsage, readUsageCell, readUsageState } from './usage-cells.js';
 import { entitlementFor, noteUsage, windowFor } from './usage.js';
+import { noteUsageThresholds } from '../alerts/thresholds.js';
 import { dropCell, type CustomerView } from '../checks/view.js';
 import { burnInTx } from '../billing/credits.js';
 import { balanceAt } from '../../rules/credits.js';
@@ -112,7 +113,7 @@ async function grant(ctx: EngineContext, fx: WriteEffects, view: CustomerView, a
     remaining: bounded ? (e.usageLimit ?? 0) - used - extra : null,
     ...usagePeriod(w.start, w.end),
   });
-  return { key, cell, record, granted, shape };
+  return { key, cell, record, granted, shape, e };
 }
 
 async function replayed<T>(fx: WriteEffects, scope: string, key: string | undefined): Promise<T | undefined> {
@@ -193,6 +194,7 @@ export async function consumeUsage(ctx: EngineContext, params: unknown): Promise
       await fx.tx.putUsage(rec);
       await fx.change('usage.updated', key.customerId, key.featureId, { resourceId: key.resourceId, windowStart: key.windowStart, windowEnd: key.windowEnd, value: rec.value });
       noteUsage(ctx, fx, key, rec.value);
+      await noteUsageThresholds(ctx, fx, [{ e: g.e, key, before: rec.value - granted, after: rec.value }]);
     }
     const result = { ...shape(granted), granted };
     if (ask.idempotencyKey !== undefined) await fx.tx.putIdempotency({ scope: `consumeUsage:${ask.customerId}`, key: ask.idempotencyKey, result: freeze(result), createdAt: fx.now });

@@ -12,6 +12,7 @@ import { BatchWrites } from './usage-cells.js';
 import { burnInTx } from '../billing/credits.js';
 import { Decimal } from '../../money.js';
 import { cachedCell, type CustomerView } from '../checks/view.js';
+import { noteUsageThresholds, type UsageRise } from '../alerts/thresholds.js';
 
 /** One calculated-usage report. */
 export interface ReportUsageParams<Ids extends CatalogIds = CatalogIds> {
@@ -90,7 +91,7 @@ type Plan =
   | { kind: 'replay'; result: ReportedUsage }
   /** The same idempotency key as usage `of`, earlier in the batch: its result. */
   | { kind: 'repeat'; of: number }
-  | { kind: 'apply'; key: UsageKey; at: number; customer: CustomerRecord; feature: FeatureDefinition };
+  | { kind: 'apply'; key: UsageKey; at: number; customer: CustomerRecord; feature: FeatureDefinition; e: ResolvedEntitlement | undefined };
 
 /**
  * Applies reports in one write transaction, in three steps so that a batch reads its customers
@@ -141,6 +142,7 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
     }
     await writes.load(keys);
     const out: ReportedUsage[] = [];
+    const rises: UsageRise[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const p = plans[i]!;
       if (p.kind === 'error') throw p.error;
@@ -148,12 +150,13 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
       else if (p.kind === 'repeat') out.push(out[p.of]!);
       else {
         const u = inputs[i]!;
-        const result = await applyOne(ctx, fx, writes, p, u, pathOf(i));
+        const result = await applyOne(ctx, fx, writes, p, u, pathOf(i), rises);
         if (u.idempotencyKey !== undefined) writes.remember({ scope: scopeOf(u.customerId), key: u.idempotencyKey, result: serialise(result), createdAt: fx.now });
         out.push(result);
       }
     }
     await writes.flush();
+    await noteUsageThresholds(ctx, fx, rises);
     return out;
   });
 }
@@ -201,9 +204,10 @@ function planOne(ctx: EngineContext, fx: WriteEffects, view: CustomerView, custo
     };
   }
   const at = u.timestamp ?? fx.now;
-  const w = windowFor(entitlementFor(view, u.resourceId, u.featureId, at, fx.now), at);
+  const e = entitlementFor(view, u.resourceId, u.featureId, at, fx.now);
+  const w = windowFor(e, at);
   const key: UsageKey = { customerId: u.customerId, resourceId: u.resourceId, featureId: u.featureId, windowStart: w.start, windowEnd: w.end };
-  return { kind: 'apply', key, at, customer, feature };
+  return { kind: 'apply', key, at, customer, feature, e };
 }
 
 /** Applies one planned usage to its (loaded) cell; throws when a DELTA would take usage below 0. */
@@ -214,6 +218,7 @@ async function applyOne(
   p: Extract<Plan, { kind: 'apply' }>,
   u: UsageInput,
   path: string,
+  rises: UsageRise[],
 ): Promise<ReportedUsage> {
   const { key, feature } = p;
   const rec = writes.loaded(key);
@@ -233,6 +238,7 @@ async function applyOne(
   }
   fx.queueChange('usage.updated', u.customerId, u.featureId, { resourceId: u.resourceId, windowStart: key.windowStart, windowEnd: key.windowEnd, value });
   noteUsage(ctx, fx, key, value);
+  rises.push({ e: p.e, key, before: value - added, after: value });
   return {
     customerId: u.customerId,
     featureId: u.featureId,
