@@ -74,5 +74,23 @@ export function providerCallCases({ read, write, test }: Harness): void {
       expect(keys(next)).toEqual(['f']);
       expect(await read((tx) => tx.listDueProviderCalls({ dueAt: T0 - 100, limit: 10 }))).toEqual([]);
     });
+
+    test('lists calls of one kind in any status, by (createdAt, key), paged by cursor', async () => {
+      await write(async (tx) => {
+        await tx.putProviderCall(call('w2', { kind: 'webhook', createdAt: T0, status: 'DONE', result: null }));
+        await tx.putProviderCall(call('w1', { kind: 'webhook', createdAt: T0, lastError: 'HTTP 500' }));
+        await tx.putProviderCall(call('w0', { kind: 'webhook', createdAt: T0 - 5, status: 'DROPPED' }));
+        await tx.putProviderCall(call('x', { kind: 'createCheckout', createdAt: T0 - 50 }));
+      });
+      const keys = (rows: ProviderCallRecord[]) => rows.map((r) => r.key);
+      expect(keys(await read((tx) => tx.listProviderCalls({ kind: 'webhook', limit: 10 })))).toEqual(['w0', 'w1', 'w2']);
+      expect(keys(await read((tx) => tx.listProviderCalls({ kind: 'createCheckout', limit: 10 })))).toEqual(['x']);
+      const first = await read((tx) => tx.listProviderCalls({ kind: 'webhook', limit: 2 }));
+      expect(keys(first)).toEqual(['w0', 'w1']);
+      expect(first[1]!.lastError).toBe('HTTP 500');
+      const next = await read((tx) => tx.listProviderCalls({ kind: 'webhook', limit: 2, after: { createdAt: T0, key: 'w1' } }));
+      expect(keys(next)).toEqual(['w2']);
+      expect(await read((tx) => tx.listProviderCalls({ kind: 'onInvoiceCreated', limit: 10 }))).toEqual([]);
+    });
   });
 }

@@ -209,6 +209,11 @@ export function targets(f: Fixture): Target[] {
     obj('getAutomaticRechargeConfiguration', { customerId: 'c1', currencyId: 'ai-credits' }),
     obj('getPaywall', { productId: 'app', customerId: 'c1', billingCountryCode: 'DE', includeHiddenPlans: true }),
     obj('getChanges', { after: 1, limit: 5 }),
+    obj('setUsageAlerts', { customerId: 'c1', featureId: 'api-calls', percents: [80, 100] }, [
+      arbMalformedValue({ deep: false }).map((p) => ({ customerId: 'c1', featureId: 'api-calls', percents: [p] })),
+      fc.constant({ customerId: 'c1', featureId: 'api-calls', percents: [80, 80] }),
+    ]),
+    obj('getWebhookDeliveries', { status: 'PENDING', first: 2, after: '1:webhook:evt_1:https://example.test/hook' }, [cursor.map((after) => ({ after }))]),
   ];
 }
 

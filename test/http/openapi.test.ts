@@ -173,6 +173,7 @@ describe('every route answers as the document says', () => {
     await call('getEnumEntitlement', { customerId: 'acme', featureId: 'export', options: { requestedValues: ['csv'] } });
     await call('getEntitlements', { customerId: 'acme' });
 
+    expect(await call('setUsageAlerts', { customerId: 'acme', featureId: 'api-calls', percents: [100, 50] })).toEqual({ customerId: 'acme', featureId: 'api-calls', percents: [50, 100] });
     await call('reportUsage', { customerId: 'acme', featureId: 'api-calls', value: 3, idempotencyKey: 'u-1' });
     await call('reportUsageBulk', { usages: [{ customerId: 'acme', featureId: 'seats', value: 1 }] });
     await call('reportEvent', { customerId: 'acme', eventName: 'job', idempotencyKey: 'e-1', dimensions: { region: 'eu' } });
@@ -200,6 +201,8 @@ describe('every route answers as the document says', () => {
     expect(await call('getAutomaticRechargeConfiguration', { customerId: 'acme', currencyId: 'ai-credits' })).not.toBeNull();
     await call('getPaywall', { customerId: 'acme', billingCountryCode: 'DE' });
     expect((await call('getChanges', { limit: 5 })).length).toBe(5);
+    // No webhooks transport on this engine: an empty page, in the documented shape.
+    expect(await call('getWebhookDeliveries', { status: 'PENDING', first: 10 })).toEqual({ data: [], pageInfo: { hasNextPage: false, endCursor: null } });
 
     expect(Object.keys(METHODS).filter((m) => !covered.has(m)), 'methods never called with success').toEqual([]);
   });

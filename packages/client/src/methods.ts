@@ -111,6 +111,10 @@ export const METHOD_WIRE: Record<MethodName, MethodWire> = {
   getAutomaticRechargeConfiguration: params,
   getPaywall: params,
 
+  // Alerts and webhooks
+  setUsageAlerts: params,
+  getWebhookDeliveries: params,
+
   // Change feed
   getChanges: params,
 };

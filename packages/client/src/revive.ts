@@ -13,6 +13,7 @@ export const DATE_FIELDS: ReadonlySet<string> = new Set([
   'end',
   'endDate',
   'expiresAt',
+  'nextAttemptAt',
   'periodEnd',
   'periodStart',
   'prorationDate',

@@ -47,10 +47,49 @@ export interface CreditBalanceUpdatedEvent {
 }
 
 /**
+ * Sent once per threshold and usage window (docs/alerts.md), decided in the store: with several
+ * processes writing, only the write that crossed the threshold first announces it; a new window
+ * (after a reset) announces again. `threshold` is a percent of `usageLimit`.
+ */
+export interface UsageThresholdReachedEvent {
+  /** Stable across retries and processes: the webhook id of its deliveries. */
+  id: string;
+  customerId: string;
+  featureId: string;
+  resourceId: string | null;
+  /** Percent of `usageLimit` (80 = 80%). */
+  threshold: number;
+  usageLimit: number;
+  /** The usage after the write that reached the threshold. */
+  currentUsage: number;
+  /** Null for a feature that never resets. */
+  windowStart: Date | null;
+  windowEnd: Date | null;
+  /** Whether the threshold came from the catalog's entitlement or the customer's own (setUsageAlerts). */
+  source: 'catalog' | 'customer';
+  at: Date;
+}
+
+/**
+ * Sent once when a credit balance falls below a threshold of its currency (docs/alerts.md), and
+ * again only after the balance rose to the threshold or above and fell below it again.
+ */
+export interface CreditBalanceLowEvent {
+  id: string;
+  customerId: string;
+  currencyId: string;
+  /** Decimal string: the threshold the balance fell below. */
+  threshold: string;
+  /** Decimal string: the balance after the write. */
+  balance: string;
+  at: Date;
+}
+
+/**
  * Where an unseen failure came from: a listener that threw, the change follower's poll, a
  * provider called after a commit, a replica's delivery, a store's background connection.
  */
-export type EngineErrorSource = 'listener' | 'follower' | 'paymentProvider' | 'billingProvider' | 'replica' | 'store' | 'engine';
+export type EngineErrorSource = 'listener' | 'follower' | 'paymentProvider' | 'billingProvider' | 'webhook' | 'replica' | 'store' | 'engine';
 
 /**
  * Sent for every failure no caller sees (docs/operating.md#errors): the engine goes on, and the
@@ -80,13 +119,26 @@ export type EngineEvents = {
   creditBalanceUpdated: CreditBalanceUpdatedEvent;
   entityCreated: EntityEvent;
   entityDeleted: EntityEvent;
+  usageThresholdReached: UsageThresholdReachedEvent;
+  creditBalanceLow: CreditBalanceLowEvent;
   error: EngineErrorEvent;
 };
 
 export type EngineEventName = keyof EngineEvents;
 
 /** Every event name `on` accepts (`'*'` hears them all). */
-export const ENGINE_EVENT_NAMES: readonly EngineEventName[] = ['entitlementsUpdated', 'usageUpdated', 'subscriptionUpdated', 'catalogPublished', 'creditBalanceUpdated', 'entityCreated', 'entityDeleted', 'error'];
+export const ENGINE_EVENT_NAMES: readonly EngineEventName[] = [
+  'entitlementsUpdated',
+  'usageUpdated',
+  'subscriptionUpdated',
+  'catalogPublished',
+  'creditBalanceUpdated',
+  'usageThresholdReached',
+  'creditBalanceLow',
+  'entityCreated',
+  'entityDeleted',
+  'error',
+];
 
 /**
  * A typed mitt emitter whose `emit` isolates listeners: one that throws does not stop the ones

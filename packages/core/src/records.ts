@@ -220,8 +220,11 @@ export interface IdempotencyRecord {
   createdAt: number;
 }
 
-/** What an outbound provider call does: start a checkout, or deliver an invoice to the billing provider. */
-export type ProviderCallKind = 'createCheckout' | 'onInvoiceCreated';
+/**
+ * What an outbound call does: start a checkout, deliver an invoice to the billing provider, or
+ * deliver an alert event to a webhook endpoint (docs/alerts.md#webhooks).
+ */
+export type ProviderCallKind = 'createCheckout' | 'onInvoiceCreated' | 'webhook';
 
 /**
  * An outbound call to a payment or billing provider, committed before the call is made and
@@ -234,11 +237,14 @@ export interface ProviderCallRecord {
   key: string;
   kind: ProviderCallKind;
   customerId: string;
-  /** The subscription (createCheckout) or invoice (onInvoiceCreated) the call is about. */
+  /** The subscription (createCheckout), invoice (onInvoiceCreated) or event (webhook) the call is about. */
   entityId: string;
   /** What the call is made with (JSON). */
   input: unknown;
-  /** PENDING until the provider answered; DONE once it did; DROPPED when no longer needed (the subscription stopped waiting for payment). */
+  /**
+   * PENDING until the provider answered; DONE once it did; DROPPED when no longer needed (the
+   * subscription stopped waiting for payment) or given up (a webhook out of attempts).
+   */
   status: 'PENDING' | 'DONE' | 'DROPPED';
   /** The provider's answer once DONE (JSON: `{ checkoutUrl }` for a checkout), else null. */
   result: unknown;

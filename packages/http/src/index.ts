@@ -22,3 +22,5 @@ export { REPLICA_ROUTES } from './server/replica-routes.js';
 export { openApiDocument, codesByStatus, ERROR_STATUSES } from './openapi/document.js';
 export { METHOD_PARAMS } from './openapi/params.js';
 export { METHOD_RESULTS } from './openapi/results.js';
+export { httpWebhooks, type HttpWebhooksOptions, type WebhookEndpoint } from './webhooks/transport.js';
+export { verifyWebhook, signWebhook, generateWebhookSecret, type VerifyWebhookOptions, type WebhookHeaders } from './webhooks/signature.js';

@@ -118,6 +118,10 @@ export const METHODS: Record<MethodName, MethodSpec> = {
   getAutomaticRechargeConfiguration: params('read', 'getAutomaticRechargeConfiguration'),
   getPaywall: params('read', 'getPaywall'),
 
+  // Alerts and webhooks
+  setUsageAlerts: params('write', 'setUsageAlerts'),
+  getWebhookDeliveries: params('read', 'getWebhookDeliveries'),
+
   // Change feed
   getChanges: params('read', 'getChanges'),
 };

@@ -93,6 +93,8 @@ export class Statements<Statement> extends BatchStatements<Statement> {
   readonly putProviderCall: Statement;
   readonly listDueProviderCalls: Statement;
   readonly listDueProviderCallsAfter: Statement;
+  readonly listProviderCalls: Statement;
+  readonly listProviderCallsAfter: Statement;
   readonly getIdempotency: Statement;
   readonly putIdempotency: Statement;
   readonly appendChange: Statement;
@@ -306,6 +308,12 @@ export class Statements<Statement> extends BatchStatements<Statement> {
     this.listDueProviderCallsAfter = this.reader(
       due.where((eb) => eb(eb.refTuple('created_at', 'key'), '>', eb.tuple(param<number>('created_at'), param('key')))).limit(param<number>('limit')),
       ['not_before', 'created_at', 'key', 'limit'],
+    );
+    const ofKind = k.selectFrom('provider_calls').select(PROVIDER_CALL_COLUMNS).where('kind', '=', param('kind')).orderBy('created_at').orderBy('key');
+    this.listProviderCalls = this.reader(ofKind.limit(param<number>('limit')), ['kind', 'limit']);
+    this.listProviderCallsAfter = this.reader(
+      ofKind.where((eb) => eb(eb.refTuple('created_at', 'key'), '>', eb.tuple(param<number>('created_at'), param('key')))).limit(param<number>('limit')),
+      ['kind', 'created_at', 'key', 'limit'],
     );
 
     this.getIdempotency = this.reader(

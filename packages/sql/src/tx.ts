@@ -14,6 +14,7 @@ import {
   type NewChange,
   type NewCreditLedgerRecord,
   type PromotionalGrantRecord,
+  type ProviderCallKind,
   type ProviderCallRecord,
   type RechargeConfigRecord,
   type ReservationRecord,
@@ -350,6 +351,15 @@ export class SqlTx<S> implements StoreTx {
     return this.many(
       'listDueProviderCalls',
       (x, s) => (a ? x.all(s.listDueProviderCallsAfter, [q.dueAt, a.createdAt, a.key, q.limit]) : x.all(s.listDueProviderCalls, [q.dueAt, q.limit])),
+      providerCallFromRow,
+    );
+  }
+
+  listProviderCalls(q: { kind: ProviderCallKind; limit: number; after?: { createdAt: number; key: string } }): Promise<ProviderCallRecord[]> {
+    const a = q.after;
+    return this.many(
+      'listProviderCalls',
+      (x, s) => (a ? x.all(s.listProviderCallsAfter, [q.kind, a.createdAt, a.key, q.limit]) : x.all(s.listProviderCalls, [q.kind, q.limit])),
       providerCallFromRow,
     );
   }

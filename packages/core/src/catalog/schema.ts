@@ -93,6 +93,19 @@ export const entitlementSchema = v.strictObject({
       v.description('METERED: a limit for each entity of the customer, beside the pooled limit (docs/entities.md).'),
     ),
   ),
+  alerts: v.optional(
+    v.pipe(
+      v.strictObject({
+        usagePercent: v.pipe(
+          v.array(v.pipe(v.number(), v.gtValue(0), v.maxValue(1000))),
+          v.minLength(1),
+          v.maxLength(20),
+          v.description('Percents of the usage limit (80 = 80%) that fire usageThresholdReached once per usage window.'),
+        ),
+      }),
+      v.description('METERED: usage alert thresholds (docs/alerts.md).'),
+    ),
+  ),
 });
 
 const tierSchema = v.strictObject({
@@ -192,6 +205,14 @@ export const creditCurrencySchema = v.strictObject({
   displayName: text('Shown to people.'),
   unitPrice: v.optional(
     v.pipe(v.strictObject({ amount: decimal('What one credit costs'), currency }), v.description('What one credit costs when bought (top-ups, automatic recharge).')),
+  ),
+  alerts: v.optional(
+    v.pipe(
+      v.strictObject({
+        balanceBelow: v.pipe(v.array(decimal('A balance in credits')), v.minLength(1), v.maxLength(20), v.description('creditBalanceLow fires when a burn takes the balance below one of these.')),
+      }),
+      v.description('Balance alerts of the currency (docs/alerts.md).'),
+    ),
   ),
 });
 

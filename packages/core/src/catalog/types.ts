@@ -128,6 +128,17 @@ export interface EntitlementDefinition {
    * `featureId` names the entity feature (the seat) whose entities get `usageLimit` each.
    */
   perEntity?: { featureId: string; usageLimit: number };
+  /** METERED: alert thresholds on the usage of a window (docs/alerts.md). */
+  alerts?: UsageAlertsDefinition;
+}
+
+/**
+ * Usage alert thresholds of a METERED entitlement: `usagePercent` are percents of the usage limit
+ * (80 = 80%, 100 = reaching the limit; above 100 allowed for soft limits), each firing the
+ * `usageThresholdReached` event once per usage window (docs/alerts.md).
+ */
+export interface UsageAlertsDefinition {
+  usagePercent: number[];
 }
 
 /** A tier: units up to `upTo` (inclusive; null = open last tier), each at `unitAmount`, plus `flatAmount` once. */
@@ -249,6 +260,8 @@ export interface CreditCurrencyDefinition {
   displayName?: string;
   /** What one credit costs when bought (top-ups, automatic recharge). */
   unitPrice?: { amount: string; currency: string };
+  /** Balance alerts: `creditBalanceLow` fires when a burn takes the balance below one of these amounts (docs/alerts.md). */
+  alerts?: { balanceBelow: string[] };
 }
 
 /** The whole catalog as declared. Plans are ordered within their product by their position here. */

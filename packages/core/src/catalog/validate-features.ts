@@ -128,7 +128,7 @@ function checkCondition(ctx: Ctx, c: unknown, path: string): void {
 const ENTITLEMENT_FIELDS: Record<FeatureType, readonly string[]> = {
   BOOLEAN: [],
   NUMERIC: ['value', 'isUnlimited'],
-  METERED: ['usageLimit', 'isUnlimited', 'hasSoftLimit', 'resetPeriod', 'resetPeriodConfiguration', 'perEntity'],
+  METERED: ['usageLimit', 'isUnlimited', 'hasSoftLimit', 'resetPeriod', 'resetPeriodConfiguration', 'perEntity', 'alerts'],
   ENUM: ['enumValues'],
 };
 const TYPED_FIELDS = [
@@ -140,6 +140,7 @@ const TYPED_FIELDS = [
   'resetPeriodConfiguration',
   'enumValues',
   'perEntity',
+  'alerts',
 ] as const;
 
 /**
@@ -182,6 +183,7 @@ export function checkEntitlements(ctx: Ctx, list: readonly unknown[], path: stri
       checkLimit(ctx, raw, 'usageLimit', p, type);
       checkReset(ctx, raw, p);
       if (raw.perEntity !== undefined) checkPerEntity(ctx, raw.perEntity, `${p}.perEntity`, String(featureId));
+      if (raw.alerts !== undefined) checkUsageAlerts(ctx, raw.alerts, `${p}.alerts`);
     }
     if (type === 'ENUM' && feature) checkEntitledEnumValues(ctx, raw.enumValues, `${p}.enumValues`, feature.item.enumValues);
   });
@@ -266,5 +268,27 @@ function checkEntitledEnumValues(ctx: Ctx, v: unknown, path: string, featureValu
     else if (!allowed.includes(value))
       report(ctx, `${path}[${i}]`, `${show(value)} is not one of the feature's enumValues (${allowed.map(show).join(', ')})`);
     seen.add(value);
+  });
+}
+
+/** The most thresholds one entitlement (or one customer's feature) may carry. */
+export const MAX_USAGE_ALERTS = 20;
+
+/** `alerts: { usagePercent: [80, 100] }`: distinct finite percents in (0, 1000]. */
+function checkUsageAlerts(ctx: Ctx, alerts: unknown, path: string): void {
+  if (!isRecord(alerts) || Object.keys(alerts).some((k) => k !== 'usagePercent')) {
+    report(ctx, path, `must be { usagePercent: [80, 100] } (got ${show(alerts)})`);
+    return;
+  }
+  const list = alerts.usagePercent;
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_USAGE_ALERTS) {
+    report(ctx, `${path}.usagePercent`, `must be an array of 1 to ${MAX_USAGE_ALERTS} percents of the usage limit, such as [80, 100]`);
+    return;
+  }
+  const seen = new Set<number>();
+  list.forEach((x, i) => {
+    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0 || x > 1000) report(ctx, `${path}.usagePercent[${i}]`, `must be a number in (0, 1000] (got ${show(x)})`);
+    else if (seen.has(x)) report(ctx, `${path}.usagePercent[${i}]`, `${x} is listed twice: remove one`);
+    else seen.add(x);
   });
 }

@@ -1,4 +1,5 @@
 import { isCountryCode } from './countries.js';
+import { Decimal } from '../money.js';
 import type { CatalogDefinition } from './types.js';
 import type { Ctx, Entry } from './validate-context.js';
 import {
@@ -253,6 +254,7 @@ function checkCreditCurrencies(ctx: Ctx, currencies: readonly unknown[]): void {
     if (!isRecord(currency)) return;
     const path = `creditCurrencies[${i}]`;
     checkPlainFields(ctx, currency, path, { strings: ['displayName'] });
+    if (currency.alerts !== undefined) checkBalanceAlerts(ctx, currency.alerts, `${path}.alerts`);
     const price = currency.unitPrice;
     if (price === undefined) return;
     if (!isRecord(price)) report(ctx, `${path}.unitPrice`, 'must be an object { amount, currency }');
@@ -260,5 +262,27 @@ function checkCreditCurrencies(ctx: Ctx, currencies: readonly unknown[]): void {
       checkAmount(ctx, price.amount, `${path}.unitPrice.amount`, { required: true, positive: true });
       checkCurrency(ctx, price.currency, `${path}.unitPrice.currency`);
     }
+  });
+}
+
+/** `alerts: { balanceBelow: ['100', '10'] }`: distinct positive decimal strings (docs/alerts.md). */
+function checkBalanceAlerts(ctx: Ctx, alerts: unknown, path: string): void {
+  if (!isRecord(alerts) || Object.keys(alerts).some((k) => k !== 'balanceBelow')) {
+    report(ctx, path, `must be { balanceBelow: ['100'] } (got ${show(alerts)})`);
+    return;
+  }
+  const list = alerts.balanceBelow;
+  if (!Array.isArray(list) || list.length === 0 || list.length > 20) {
+    report(ctx, `${path}.balanceBelow`, 'must be an array of 1 to 20 balances as decimal strings, such as ["100"]');
+    return;
+  }
+  const seen = new Set<string>();
+  list.forEach((x, i) => {
+    const at = `${path}.balanceBelow[${i}]`;
+    const amount = checkAmount(ctx, x, at, { required: true, positive: true });
+    if (amount === undefined) return;
+    const canonical = new Decimal(amount).toString();
+    if (seen.has(canonical)) report(ctx, at, `${amount} is listed twice: remove one`);
+    seen.add(canonical);
   });
 }

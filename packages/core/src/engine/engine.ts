@@ -3,6 +3,9 @@
 //   usage/          usage reports, raw events and meters, consumption and reservations, history
 //   subscriptions/  customers, subscriptions and their changes, lifecycle, promotions
 //   billing/        invoices, estimates, credits, payments and provider calls
+//   entities/       members of a customer (seats, workspaces) and their lookups
+//   alerts/         usage and credit thresholds, webhook deliveries
+//   alerts/         usage and credit thresholds, their webhooks
 //   runtime/        creation, context, catalog publishing, the change follower, tick, telemetry
 import type { Catalog } from '../catalog/catalog.js';
 import type { CatalogIds } from '../catalog/ids.js';
@@ -42,6 +45,8 @@ import type { Paywall } from '../rules/paywall.js';
 import { check } from './checks/check.js';
 import { retryCheckout, type CheckoutResult } from './billing/payments.js';
 import { drainProviderCalls } from './billing/provider-calls.js';
+import { setUsageAlerts, type UsageAlerts } from './alerts/thresholds.js';
+import { getWebhookDeliveries, stopWebhookPoller, type GetWebhookDeliveriesParams, type WebhookDeliveryPage } from './alerts/webhooks.js';
 import type { ConsumeUsageParams, Handler } from './runtime/engine-types.js';
 import * as entities from './entities/entities.js';
 import type { CreateEntityParams, Entity, GetEntitiesParams } from './entities/entities.js';
@@ -405,6 +410,19 @@ export class Engine<Ids extends CatalogIds = CatalogIds> {
     return credits.getAutomaticRechargeConfiguration(this.ctx, params);
   }
 
+  /**
+   * Sets a customer's own usage alert thresholds for a METERED feature, in percents of its limit;
+   * they add to the catalog's `alerts` ([] removes them). docs/alerts.md.
+   */
+  setUsageAlerts(params: { customerId: string; featureId: Ids['feature']; percents: number[] }): Promise<UsageAlerts> {
+    return setUsageAlerts(this.ctx, params);
+  }
+
+  /** Webhook deliveries with status, attempts and last error, oldest first, cursor-paged (docs/alerts.md#webhooks). */
+  getWebhookDeliveries(params: GetWebhookDeliveriesParams = {}): Promise<WebhookDeliveryPage> {
+    return getWebhookDeliveries(this.ctx, params);
+  }
+
   /** Plans in order with entitlements, localized prices, trials, add-ons and the customer's current plan. */
   getPaywall(params: { productId?: Ids['product']; customerId?: string; resourceId?: string; billingCountryCode?: string; includeHiddenPlans?: boolean } = {}): Promise<Paywall> {
     return getPaywall(this.ctx, params);
@@ -469,6 +487,7 @@ export class Engine<Ids extends CatalogIds = CatalogIds> {
     if (this.closed) return;
     this.closed = true;
     this.follower?.stop();
+    await stopWebhookPoller(this.ctx);
     await drainProviderCalls(this.ctx);
     this.ctx.telemetry?.close();
     this.ctx.emitter.all.clear();

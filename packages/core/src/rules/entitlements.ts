@@ -57,6 +57,8 @@ export interface ResolvedEntitlement {
    */
   perEntity: { featureId: string; usageLimit: number } | null;
   sources: { kind: EntitlementSourceKind; sourceId: string; quantity: number }[];
+  /** METERED: the alert thresholds of every source united (percents, ascending); absent when none. */
+  usageAlerts?: number[];
 }
 
 const periodRank = (p: ResetPeriod | null | undefined): number => (p ? RESET_PERIODS.indexOf(p) : RESET_PERIODS.length);
@@ -103,7 +105,9 @@ export function combineEntitlement(
   let hasSoftLimit = false;
   const enumValues = new Set<string>();
   let perEntity: { featureId: string; usageLimit: number } | null = null;
+  let alerts: Set<number> | undefined;
   for (const s of sorted) {
+    for (const p of s.entitlement.alerts?.usagePercent ?? []) (alerts ??= new Set()).add(p);
     const e = s.entitlement;
     // The catalog makes every perEntity of a feature name one entity feature; one that differs
     // (an older catalog version) does not add to another entity feature's limit.
@@ -138,6 +142,8 @@ export function combineEntitlement(
     enumValues: feature.type === 'ENUM' ? [...enumValues].sort() : [],
     perEntity: feature.type === 'METERED' ? perEntity : null,
     sources: sorted.map((s) => ({ kind: s.kind, sourceId: s.sourceId, quantity: s.quantity })),
+    // Absent rather than empty: most entitlements carry none, and results compare by shape.
+    ...(alerts && feature.type === 'METERED' ? { usageAlerts: [...alerts].sort((a, b) => a - b) } : {}),
   };
 }
 

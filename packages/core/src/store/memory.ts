@@ -326,6 +326,16 @@ export function memoryStore(): Store {
           .slice(0, q.limit)
           .map(clone);
       },
+      async listProviderCalls(q) {
+        guard(false);
+        const after = q.after;
+        return [...t.providerCalls.values()]
+          .filter((c) => c.kind === q.kind)
+          .filter((c) => !after || c.createdAt > after.createdAt || (c.createdAt === after.createdAt && c.key > after.key))
+          .sort((a, b) => a.createdAt - b.createdAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+          .slice(0, q.limit)
+          .map(clone);
+      },
       async getIdempotency(scope, key) {
         return get(t.idempotency, `${scope}\u0000${key}`);
       },

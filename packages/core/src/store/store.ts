@@ -15,6 +15,7 @@ import type {
   CreditLedgerRecord,
   NewCreditLedgerRecord,
   PromotionalGrantRecord,
+  ProviderCallKind,
   ProviderCallRecord,
   RechargeConfigRecord,
   NewChange,
@@ -195,6 +196,11 @@ export interface StoreTx {
    * the cursor `after` when paging, at most `limit`.
    */
   listDueProviderCalls(query: { dueAt: number; limit: number; after?: { createdAt: number; key: string } }): Promise<ProviderCallRecord[]>;
+  /**
+   * Provider calls of one kind, any status, ordered by (createdAt, key), strictly after the cursor
+   * `after` when paging, at most `limit` (webhook deliveries' status, docs/alerts.md).
+   */
+  listProviderCalls(query: { kind: ProviderCallKind; limit: number; after?: { createdAt: number; key: string } }): Promise<ProviderCallRecord[]>;
 
   getEntity(customerId: string, entityId: string): Promise<EntityRecord | undefined>;
   /** Inserts or replaces by (customerId, entityId). */

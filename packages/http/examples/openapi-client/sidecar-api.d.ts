@@ -1037,6 +1037,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/setUsageAlerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Engine.setUsageAlerts, full-access keys only. */
+        post: operations["setUsageAlerts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/getWebhookDeliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Engine.getWebhookDeliveries, open to read-only and full-access keys. */
+        post: operations["getWebhookDeliveries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/getChanges": {
         parameters: {
             query?: never;
@@ -4503,6 +4537,108 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Paywall"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            422: components["responses"]["Error422"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    setUsageAlerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    customerId: string;
+                    featureId: string;
+                    percents: number[];
+                };
+            };
+        };
+        responses: {
+            /** @description The engine method's result as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        customerId: string;
+                        featureId: string;
+                        percents: number[];
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            422: components["responses"]["Error422"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {unknown} */
+                    status?: "PENDING" | "DELIVERED" | "FAILED";
+                    first?: number;
+                    after?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The engine method's result as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            endpoint: string;
+                            /** @enum {unknown} */
+                            type: "usage.threshold_reached" | "credit.balance_low";
+                            customerId: string;
+                            /** @enum {unknown} */
+                            status: "PENDING" | "DELIVERED" | "FAILED";
+                            attempts: number;
+                            lastError: string | null;
+                            nextAttemptAt: components["schemas"]["DateTime"] | null;
+                            payload: {
+                                type: string;
+                                timestamp: components["schemas"]["DateTime"];
+                                data: Record<string, never>;
+                            };
+                            createdAt: components["schemas"]["DateTime"];
+                            updatedAt: components["schemas"]["DateTime"];
+                        }[];
+                        pageInfo: components["schemas"]["PageInfo"];
+                    };
                 };
             };
             400: components["responses"]["Error400"];

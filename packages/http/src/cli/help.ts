@@ -40,6 +40,11 @@ Serves an engine over HTTP/JSON (the sidecar). ${DB}
   --durability <mode>     TESSERA_DURABILITY        SQLite only: normal (default: safe against a crash of the
                                                     process) or full (also against power loss; slower writes)
   --max-body-bytes <n>    TESSERA_MAX_BODY_BYTES    largest request body; 1048576 by default
+  --webhook-url <url>     TESSERA_WEBHOOK_URLS      POST alert events (usage thresholds, low credit balances)
+                                                    to this URL, signed; repeat the flag for several (the
+                                                    variable takes them comma-separated); needs
+                                                    TESSERA_WEBHOOK_SECRET (whsec_<base64>)
+  --webhook-timeout-ms <n> TESSERA_WEBHOOK_TIMEOUT_MS how long one delivery may take; 10000 by default
   -h, --help                                        this text
 
 ${ENV}

@@ -15,6 +15,8 @@ export class CliError extends Error {
 /** One string option: its flag, and the environment variables read when the flag is absent (first set wins). */
 export interface OptionSpec {
   env: readonly string[];
+  /** The flag may be given several times; the values are joined with newlines. */
+  multiple?: boolean;
 }
 
 /** A resolved option: its value and where it came from (`--port`, or `TESSERA_PORT`), for messages. */
@@ -32,14 +34,18 @@ export function parseOptions<K extends string>(
   specs: Record<K, OptionSpec>,
   env: NodeJS.ProcessEnv = process.env,
 ): { help: boolean; options: Partial<Record<K, OptionValue>> } {
-  const flags: Record<string, { type: 'string' }> = {};
-  for (const name of Object.keys(specs)) flags[name] = { type: 'string' };
+  const flags: Record<string, { type: 'string'; multiple?: boolean }> = {};
+  for (const [name, spec] of Object.entries(specs) as [string, OptionSpec][]) flags[name] = spec.multiple ? { type: 'string', multiple: true } : { type: 'string' };
   const { values } = parseArgs({ args, options: { ...flags, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
   const options: Partial<Record<K, OptionValue>> = {};
   for (const [name, spec] of Object.entries(specs) as [K, OptionSpec][]) {
     const flag = (values as Record<string, unknown>)[name];
     if (typeof flag === 'string') {
       options[name] = { value: flag, source: `--${name}` };
+      continue;
+    }
+    if (Array.isArray(flag) && flag.length > 0) {
+      options[name] = { value: flag.join('\n'), source: `--${name}` };
       continue;
     }
     for (const variable of spec.env) {

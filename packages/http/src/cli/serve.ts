@@ -1,6 +1,6 @@
 /** `tessera serve`: the sidecar as a process. */
 import { readFileSync } from 'node:fs';
-import type { CatalogDefinition, Engine } from '@tessera/core';
+import type { CatalogDefinition, Engine, WebhookOptions } from '@tessera/core';
 import type { SqliteDurability } from '@tessera/sqlite';
 import type { RunningSidecar } from '../server/serve.js';
 import { SERVE_HELP } from './help.js';
@@ -18,6 +18,8 @@ const SERVE_OPTIONS = {
   durability: { env: ['TESSERA_DURABILITY'] },
   'max-body-bytes': { env: ['TESSERA_MAX_BODY_BYTES'] },
   'log-level': { env: ['TESSERA_LOG_LEVEL'] },
+  'webhook-url': { env: ['TESSERA_WEBHOOK_URLS'], multiple: true },
+  'webhook-timeout-ms': { env: ['TESSERA_WEBHOOK_TIMEOUT_MS'] },
 } as const;
 
 function readCatalog({ value: path, source }: OptionValue): CatalogDefinition {
@@ -25,6 +27,30 @@ function readCatalog({ value: path, source }: OptionValue): CatalogDefinition {
     return JSON.parse(readFileSync(path, 'utf8')) as CatalogDefinition;
   } catch (e) {
     throw new CliError(`${source}: cannot read ${path} as JSON (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/**
+ * The webhook transport of `--webhook-url` (repeatable; TESSERA_WEBHOOK_URLS separated by commas
+ * or spaces), signed with TESSERA_WEBHOOK_SECRET, which is never a flag (`ps` would show it).
+ */
+async function readWebhooks(urls: OptionValue | undefined, timeout: OptionValue | undefined, env: NodeJS.ProcessEnv = process.env): Promise<WebhookOptions | undefined> {
+  if (!urls) {
+    if (timeout) throw new CliError(`${timeout.source}: set --webhook-url (or TESSERA_WEBHOOK_URLS) too`, 2);
+    return undefined;
+  }
+  const endpoints = urls.value.split(/[\s,]+/).filter((u) => u !== '');
+  const secret = env.TESSERA_WEBHOOK_SECRET;
+  if (!secret) throw new CliError(`${urls.source}: webhooks need TESSERA_WEBHOOK_SECRET (whsec_ followed by base64 of 32 random bytes) to sign them`, 2);
+  const { httpWebhooks } = await import('../webhooks/transport.js');
+  const timeoutMs = integerOption(timeout, 10_000, 1, 600_000);
+  try {
+    // An attempt lasts at most the timeout: a lease a second longer hands the delivery of a killed
+    // sidecar to its successor soon after, rather than after the engine's default minute.
+    return { transport: httpWebhooks({ endpoints, secret, timeoutMs }), leaseMs: timeoutMs + 1_000 };
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`${urls.source}: ${(e as Error).message}`, 2);
   }
 }
 
@@ -59,10 +85,11 @@ export async function serveCommand(args: string[]): Promise<void> {
     throw new CliError(`serve: API keys: ${(e as Error).message}`);
   }
   const catalog = o.catalog ? readCatalog(o.catalog) : undefined;
+  const webhooks = await readWebhooks(o['webhook-url'], o['webhook-timeout-ms']);
 
   const [{ createEngine }, { serveSidecar }] = await Promise.all([import('@tessera/core'), import('../server/serve.js')]);
   const store = await openStore(o.db, { durability, schema: o.schema });
-  const engine: Engine = await createEngine({ store, catalog, logger });
+  const engine: Engine = await createEngine({ store, catalog, logger, ...(webhooks ? { webhooks } : {}) });
   let running: RunningSidecar;
   try {
     running = await serveSidecar({ engine, store, fullAccessKeys, readOnlyKeys, metricsKeys, logger, maxBodyBytes, port, hostname });

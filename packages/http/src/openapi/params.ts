@@ -171,6 +171,8 @@ export const METHOD_PARAMS: Record<MethodName, Schema> = {
     { maxSpendLimit: { anyOf: [amount, num] }, grantExpirationPeriod: oneOfValues('ONE_MONTH', 'ONE_YEAR') },
   ),
   getAutomaticRechargeConfiguration: params(creditsOf),
+  setUsageAlerts: params({ customerId: id, featureId: id, percents: arr({ type: 'number', exclusiveMinimum: 0, maximum: 1000 }) }),
+  getWebhookDeliveries: params({}, { status: oneOfValues('PENDING', 'DELIVERED', 'FAILED'), ...paging }),
   getPaywall: params({}, { productId: id, customerId: id, resourceId: str, billingCountryCode: str, includeHiddenPlans: bool }),
 
   getChanges: params({}, { after: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 10_000 } }),

@@ -120,6 +120,24 @@ export const METHOD_RESULTS: Record<MethodName, Schema> = {
   ),
   saveAutomaticRechargeConfiguration: ref('RechargeConfiguration'),
   getAutomaticRechargeConfiguration: nullable(ref('RechargeConfiguration')),
+  setUsageAlerts: obj({ customerId: id, featureId: id, percents: arr(num) }),
+  getWebhookDeliveries: page(
+    obj(
+      {
+        id: str,
+        endpoint: str,
+        type: oneOfValues('usage.threshold_reached', 'credit.balance_low'),
+        customerId: id,
+        status: oneOfValues('PENDING', 'DELIVERED', 'FAILED'),
+        attempts: int,
+        lastError: nullable(str),
+        nextAttemptAt: nullable(ref('DateTime')),
+        payload: obj({ type: str, timestamp: ref('DateTime'), data: { type: 'object' } }),
+        createdAt: ref('DateTime'),
+        updatedAt: ref('DateTime'),
+      },
+    ),
+  ),
   getPaywall: ref('Paywall'),
 
   getChanges: arr(ref('Change')),

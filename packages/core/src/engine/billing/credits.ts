@@ -1,6 +1,7 @@
 import { TesseraError } from '../../errors.js';
 import { requireLiveCustomer } from '../runtime/lookups.js';
 import { Decimal } from '../../money.js';
+import { noteCreditThresholds } from '../alerts/credit-alerts.js';
 import { balanceAt, burnCredits, createGrant, expireCredits, planBurn, toCreditAmount, voidGrant, type CreditGrant, type LedgerEntry } from '../../rules/credits.js';
 import { decideRecharge, monthWindow, validateRechargeConfig } from '../../rules/recharge.js';
 import type { CreditGrantRecord, CustomerRecord, RechargeConfigRecord } from '../../records.js';
@@ -103,6 +104,7 @@ export async function burnInTx(
   await fx.change('credits.updated', customer.customerId, currencyId, { burnt: take.toString(), reference });
   after = await rechargeInTx(ctx, fx, customer, currencyId, after);
   noteCredits(fx, customer.customerId, currencyId, after);
+  await noteCreditThresholds(ctx, fx, customer.customerId, currencyId, balanceAt(grants, fx.now), balanceAt(after, fx.now));
   return { burnt: take.toString(), shortfall: amount.minus(take).toString(), covered: plan.covered };
 }
 

@@ -4,13 +4,15 @@
  * record's key as the idempotency key, and settled in a short transaction of its own. A call that
  * failed, or that a crash interrupted, is made again by `tick()` with the same key. No provider is
  * ever called inside a store transaction: a slow one holds no lock, and a transaction that runs
- * again (PostgreSQL serialization retries) cannot call it twice.
+ * again (PostgreSQL serialization retries) cannot call it twice. Webhook deliveries of alert events
+ * (kind 'webhook', alerts/webhooks.ts) ride the same outbox, with backoff and a lease of their own.
  */
 import { TesseraError } from '../../errors.js';
 import type { EngineErrorSource } from '../../events.js';
 import type { InvoiceRecord, ProviderCallKind, ProviderCallRecord } from '../../records.js';
 import type { StoreTx } from '../../store/store.js';
 import { toInvoice } from './billing.js';
+import { nextWebhookAttempt, sendWebhook } from '../alerts/webhook-send.js';
 import type { EngineContext, WriteEffects } from '../runtime/context.js';
 
 /**
@@ -55,7 +57,17 @@ function flights(ctx: EngineContext): Map<string, Promise<CallOutcome>> {
 }
 
 function sourceOf(kind: ProviderCallKind): EngineErrorSource {
-  return kind === 'createCheckout' ? 'paymentProvider' : 'billingProvider';
+  return kind === 'createCheckout' ? 'paymentProvider' : kind === 'webhook' ? 'webhook' : 'billingProvider';
+}
+
+/** How long an attempt of this kind holds its call (webhooks have a lease of their own, docs/alerts.md). */
+function leaseOf(ctx: EngineContext, kind: ProviderCallKind): number {
+  return kind === 'webhook' ? (ctx.webhooks?.leaseMs ?? PROVIDER_CALL_LEASE_MS) : PROVIDER_CALL_LEASE_MS;
+}
+
+/** Whether calls of this kind can be made by this engine (a call of an unconfigured one stays pending). */
+function configured(ctx: EngineContext, kind: ProviderCallKind): boolean {
+  return kind === 'createCheckout' ? ctx.paymentProvider !== undefined : kind === 'webhook' ? ctx.webhooks !== undefined : ctx.billingProvider !== undefined;
 }
 
 function describe(e: unknown): string {
@@ -75,7 +87,7 @@ export async function enqueueProviderCall(
     status: 'PENDING',
     result: null,
     attempts: 1,
-    notBefore: fx.now + PROVIDER_CALL_LEASE_MS,
+    notBefore: fx.now + leaseOf(fx.ctx, call.kind),
     lastError: null,
     createdAt: fx.now,
     updatedAt: fx.now,
@@ -104,7 +116,7 @@ export async function claim(ctx: EngineContext, key: string): Promise<Claim> {
       return { state: 'dropped' };
     }
     if (call.notBefore > now) return { state: 'busy', call };
-    const claimed: ProviderCallRecord = { ...call, attempts: call.attempts + 1, notBefore: now + PROVIDER_CALL_LEASE_MS, updatedAt: now };
+    const claimed: ProviderCallRecord = { ...call, attempts: call.attempts + 1, notBefore: now + leaseOf(ctx, call.kind), updatedAt: now };
     await tx.putProviderCall(claimed);
     return { state: 'claimed', call: claimed };
   });
@@ -112,6 +124,11 @@ export async function claim(ctx: EngineContext, key: string): Promise<Claim> {
 
 /** Calls the provider (outside any transaction); returns what to store as the result. */
 async function invoke(ctx: EngineContext, call: ProviderCallRecord, invoice?: InvoiceRecord): Promise<unknown> {
+  if (call.kind === 'webhook') {
+    if (!ctx.webhooks) throw new TesseraError('CONFLICT', 'no webhooks transport is configured to deliver the event', { webhookId: call.entityId });
+    await sendWebhook(ctx.webhooks, call);
+    return null;
+  }
   if (call.kind === 'createCheckout') {
     const provider = ctx.paymentProvider;
     if (!provider) throw new TesseraError('PAYMENT_PROVIDER_FAILED', 'no paymentProvider is configured to create the checkout', { subscriptionId: call.entityId });
@@ -143,9 +160,16 @@ async function settle(ctx: EngineContext, key: string, outcome: CallOutcome): Pr
     if (!call || call.status !== 'PENDING') return;
     if (outcome.ok) {
       await tx.putProviderCall({ ...call, status: 'DONE', result: outcome.result ?? null, lastError: null, updatedAt: now });
-    } else {
-      await tx.putProviderCall({ ...call, notBefore: now, lastError: describe(outcome.error).slice(0, 1000), updatedAt: now });
+      return;
     }
+    const lastError = describe(outcome.error).slice(0, 1000);
+    if (call.kind === 'webhook' && ctx.webhooks) {
+      // Webhooks wait with backoff and jitter, and are given up after their attempts (docs/alerts.md#retries).
+      const next = nextWebhookAttempt(ctx.webhooks, call.attempts, now, Math.random());
+      await tx.putProviderCall({ ...call, ...(next === null ? { status: 'DROPPED' as const } : { notBefore: next }), lastError, updatedAt: now });
+      return;
+    }
+    await tx.putProviderCall({ ...call, notBefore: now, lastError, updatedAt: now });
   });
 }
 
@@ -188,15 +212,14 @@ export function inFlightAttempt(ctx: EngineContext, key: string): Promise<CallOu
  * Makes again every PENDING call whose lease ran out (failed ones, and those a crash left), once
  * each, oldest first; calls of a provider that is not configured stay pending. For `tick()`.
  */
-export async function retryDueProviderCalls(ctx: EngineContext): Promise<{ made: number; failed: number }> {
+export async function retryDueProviderCalls(ctx: EngineContext, only?: ProviderCallKind): Promise<{ made: number; failed: number }> {
   const out = { made: 0, failed: 0 };
   let after: { createdAt: number; key: string } | undefined;
   for (;;) {
     const now = ctx.clock.nowMs();
     const page = await ctx.store.transaction('read', (tx) => tx.listDueProviderCalls({ dueAt: now, limit: 100, ...(after ? { after } : {}) }));
     for (const call of page) {
-      const configured = call.kind === 'createCheckout' ? ctx.paymentProvider : ctx.billingProvider;
-      if (!configured || inFlightAttempt(ctx, call.key)) continue;
+      if ((only !== undefined && call.kind !== only) || !configured(ctx, call.kind) || inFlightAttempt(ctx, call.key)) continue;
       const taken = await claim(ctx, call.key);
       if (taken.state !== 'claimed') continue;
       out.made++;

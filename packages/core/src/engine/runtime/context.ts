@@ -44,6 +44,8 @@ export interface EngineContext {
   readonly billingProvider?: import('../billing/billing.js').BillingProvider | undefined;
   /** Collects payment for paid subscriptions of customers without a payment method. */
   readonly paymentProvider?: import('../billing/payments.js').PaymentProvider | undefined;
+  /** Where alert events go as webhooks, with the retry schedule (alerts/webhooks.ts); none by default. */
+  readonly webhooks?: import('../alerts/webhook-send.js').WebhookSettings | undefined;
   /** Fallback check answers (offline mode, or when the store is unavailable). */
   readonly fallback?: import('../checks/offline.js').Fallback | undefined;
   /** True for `createEngine({ offline: true })`: no store at all. */
@@ -63,7 +65,7 @@ export class WriteEffects {
   readonly seqs: number[] = [];
 
   constructor(
-    private readonly ctx: EngineContext,
+    readonly ctx: EngineContext,
     readonly tx: StoreTx,
     readonly now: number,
   ) {}

@@ -11,6 +11,7 @@ import { offlineStore, type Fallback } from '../checks/offline.js';
 import { Params } from './params.js';
 import { DEFAULT_EVENT_LIMITS, type EventLimits } from '../usage/raw-events.js';
 import { ViewCache } from '../checks/view.js';
+import { readWebhookOptions, startWebhookPoller } from '../alerts/webhooks.js';
 import { createReporter } from './report.js';
 import { isLogger, safeLog, type Logger } from '../../logger.js';
 import { EngineMetrics } from './metrics.js';
@@ -71,7 +72,7 @@ function readFallback(p: Params): Fallback {
  * Throws INVALID_ARGUMENT for a bad catalog or when neither the store nor the options hold one.
  */
 export async function createEngine<Ids extends CatalogIds = CatalogIds>(options: EngineOptions<Ids>): Promise<Engine<Ids>> {
-  const p = new Params(options, 'createEngine', ['store', 'catalog', 'clock', 'cache', 'newId', 'events', 'paymentProvider', 'billingProvider', 'followIntervalMs', 'offline', 'fallback', 'logger', 'telemetry']);
+  const p = new Params(options, 'createEngine', ['store', 'catalog', 'clock', 'cache', 'newId', 'events', 'paymentProvider', 'billingProvider', 'followIntervalMs', 'offline', 'fallback', 'logger', 'telemetry', 'webhooks']);
   if (options.logger !== undefined && !isLogger(options.logger)) p.fail('logger', 'must have debug, info, warn and error methods (pino and console fit)');
   const logger: Logger | undefined = options.logger;
   const offline = p.optBoolean('offline') ?? false;
@@ -92,6 +93,8 @@ export async function createEngine<Ids extends CatalogIds = CatalogIds>(options:
   const maxCustomers = p.optObject('cache', ['maxCustomers'])?.optNumber('maxCustomers', { min: 1, integer: true }) ?? 100_000;
   const catalogInput = options.catalog === undefined ? undefined : toCatalog(options.catalog);
   const otel = await telemetryApi(p, options.telemetry, logger);
+  const webhooks = readWebhookOptions(options.webhooks);
+  if (webhooks && offline) p.fail('webhooks', 'an offline engine writes nothing and has no alerts to deliver: leave it out');
   await store.open();
   const catalogs = new Map<number, PublishedCatalog>();
   if (!offline) for (const rec of await store.transaction('read', (tx) => tx.listCatalogVersions())) catalogs.set(rec.version, publishedFrom(rec));
@@ -132,6 +135,7 @@ export async function createEngine<Ids extends CatalogIds = CatalogIds>(options:
     newId,
     paymentProvider: options.paymentProvider,
     billingProvider: options.billingProvider,
+    webhooks,
   };
   if (offline) return construct<Ids>(ctx, otel, eventLimits);
   const follower = new ChangeFollower(ctx, followIntervalMs ?? (store.kind === 'memory' ? 0 : 200));
@@ -139,6 +143,7 @@ export async function createEngine<Ids extends CatalogIds = CatalogIds>(options:
   ctx.onOwnChange = (seq) => follower.noteOwn(seq);
   if (catalogInput) await publishCatalog(ctx, catalogInput);
   ctx.latest();
+  startWebhookPoller(ctx);
   return construct<Ids>(ctx, otel, eventLimits, follower);
 }
 

@@ -12,6 +12,7 @@ import type { PaymentProvider } from '../billing/payments.js';
 import type { EventLimits } from '../usage/raw-events.js';
 import type { Logger } from '../../logger.js';
 import type { TelemetryOptions } from './telemetry.js';
+import type { WebhookOptions } from '../alerts/webhook-types.js';
 
 /** Options of `createEngine`. `Ids`: the catalog's ids, taken from a `defineCatalog` result. */
 export interface EngineOptions<Ids extends CatalogIds = CatalogIds> {
@@ -55,6 +56,12 @@ export interface EngineOptions<Ids extends CatalogIds = CatalogIds> {
    * off. Checks are counted, not traced, whatever this says.
    */
   telemetry?: TelemetryOptions | false;
+  /**
+   * Sends `usageThresholdReached` and `creditBalanceLow` as webhooks through `transport`
+   * (`httpWebhooks` from @tessera/http signs and posts them), from a durable outbox, with
+   * backoff and jitter (docs/alerts.md#webhooks). None by default.
+   */
+  webhooks?: WebhookOptions;
 }
 
 /** Parameters shared by `consumeUsage` and `reserveUsage`. */

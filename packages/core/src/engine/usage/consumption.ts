@@ -7,6 +7,7 @@ import { MAX_USAGE, Params, requireSafeUsage } from '../runtime/params.js';
 import { emptyUsage, readUsageCell } from './usage-cells.js';
 import { noteUsage } from './usage.js';
 import { usagePayload } from './usage-payload.js';
+import { noteUsageThresholds } from '../alerts/thresholds.js';
 import { dropCell, type CustomerView } from '../checks/view.js';
 import { grant, recordGranted, type Ask } from './grant.js';
 import { burnInTx } from '../billing/credits.js';
@@ -134,7 +135,11 @@ export async function consumeInTx(ctx: EngineContext, fx: WriteEffects, view: Cu
   let granted = g.granted;
   const feature = ctx.latest().catalog.features.get(ask.featureId)!;
   if (feature.creditCost && granted > 0) granted = await payWithCredits(ctx, fx, ask, feature.creditCost, granted);
+  // Thresholds are percents of the pooled limit: they watch the customer's own cell (docs/alerts.md).
+  const pooled = g.cells[g.cells.length - 1]!;
+  const before = pooled.record?.value ?? 0;
   await recordGranted(ctx, fx, g.cells, granted);
+  if (granted > 0) await noteUsageThresholds(ctx, fx, [{ e: g.e, key: pooled.key, before, after: before + granted }]);
   return { ...g.shape(granted), granted };
 }
 

@@ -109,7 +109,7 @@ export async function grant(ctx: EngineContext, fx: WriteEffects, view: Customer
     }
     return out;
   };
-  return { key: (own ?? pooled).key, cells, granted, shape };
+  return { key: (own ?? pooled).key, cells, granted, shape, e };
 }
 
 /**

@@ -2,7 +2,8 @@ import type { DimensionValue, FeatureDefinition, MeterDefinition } from '../../c
 import { usagePeriod } from '../../rules/windows.js';
 import { TesseraError } from '../../errors.js';
 import { foldEvent, meterInput, meterMatches } from '../../rules/meters.js';
-import type { EventRecord, UsageKey } from '../../records.js';
+import type { EventRecord, UsageKey, UsageRecord } from '../../records.js';
+import type { ResolvedEntitlement } from '../../rules/entitlements.js';
 import type { Catalog } from '../../catalog/catalog.js';
 import { write, type EngineContext } from '../runtime/context.js';
 import { customerView } from '../checks/entitlements.js';
@@ -12,6 +13,7 @@ import { BatchWrites } from './usage-cells.js';
 import { usageKeyId } from '../../store/usage-keys.js';
 import { entitlementFor, noteUsage, windowFor } from './usage.js';
 import { usagePayload } from './usage-payload.js';
+import { noteUsageThresholds, type UsageRise } from '../alerts/thresholds.js';
 import type { CustomerView } from '../checks/view.js';
 
 /** One raw event (see API.md). `idempotencyKey` is required: each key is stored once, ever. */
@@ -224,7 +226,7 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
     });
     const stored = await fx.tx.insertEvents(records);
     // Which cell and input each stored event feeds, in batch order.
-    const folds: { key: UsageKey; id: string; meter: MeterDefinition; input: string | number; timestamp: number }[] = [];
+    const folds: { key: UsageKey; id: string; meter: MeterDefinition; input: string | number; timestamp: number; e: ResolvedEntitlement | undefined }[] = [];
     let accepted = 0;
     let unmatched = 0;
     for (let i = 0; i < inputs.length; i++) {
@@ -238,14 +240,16 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
       const e = inputs[i]!;
       const view = views.get(e.customerId)!;
       for (const f of plan.meters) {
-        const w = windowFor(entitlementFor(view, e.resourceId, f.id, e.timestamp, now), e.timestamp);
+        const ent = entitlementFor(view, e.resourceId, f.id, e.timestamp, now);
+        const w = windowFor(ent, e.timestamp);
         const key: UsageKey = { customerId: e.customerId, resourceId: e.resourceId, entityId: '', featureId: f.id, windowStart: w.start, windowEnd: w.end };
         const input = meterInput(f.meter!, e.dimensions)!;
-        folds.push({ key, id: usageKeyId(key), meter: f.meter as MeterDefinition, input, timestamp: e.timestamp });
+        folds.push({ key, id: usageKeyId(key), meter: f.meter as MeterDefinition, input, timestamp: e.timestamp, e: ent });
         // An entity's event feeds its own cell too, aggregated the same way (docs/entities.md#usage-consumption-and-reservations).
+        // Thresholds watch the pooled cell only (docs/alerts.md): the entity's cell carries no entitlement for them.
         if (e.entityId !== '') {
           const own = { ...key, entityId: e.entityId };
-          folds.push({ key: own, id: usageKeyId(own), meter: f.meter as MeterDefinition, input, timestamp: e.timestamp });
+          folds.push({ key: own, id: usageKeyId(own), meter: f.meter as MeterDefinition, input, timestamp: e.timestamp, e: undefined });
         }
       }
     }
@@ -268,8 +272,11 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
       folds.map((f) => f.key),
       folds.map((f) => f.id),
     );
+    // Each cell's usage before the batch and its entitlement, for the thresholds it crosses (alerts/thresholds.ts).
+    const before = new Map<UsageRecord, { value: number; e: ResolvedEntitlement | undefined }>();
     for (const f of folds) {
       const rec = writes.loaded(f.key, f.id);
+      if (!before.has(rec)) before.set(rec, { value: rec.value, e: f.e });
       let isNew = false;
       if (f.meter.aggregation.type === 'UNIQUE_COUNT') {
         const d = distinct.get(`${f.id}\u0000${String(f.input)}`)!;
@@ -286,9 +293,12 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
     }
     await writes.flush();
     const usage: ReportEventResult['usage'] = [];
+    const rises: UsageRise[] = [];
     for (const rec of writes.touched()) {
       fx.queueChange('usage.updated', rec.customerId, rec.featureId, usagePayload(rec, rec.value));
       noteUsage(ctx, fx, rec, rec.value);
+      const was = before.get(rec);
+      if (was) rises.push({ e: was.e, key: rec, before: was.value, after: rec.value });
       usage.push({
         customerId: rec.customerId,
         resourceId: rec.resourceId === '' ? null : rec.resourceId,
@@ -298,6 +308,7 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
         ...usagePeriod(rec.windowStart, rec.windowEnd),
       });
     }
+    await noteUsageThresholds(ctx, fx, rises);
     return { accepted, duplicates: inputs.length - accepted, unmatched, usage };
   });
 }

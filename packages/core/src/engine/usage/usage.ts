@@ -14,6 +14,7 @@ import { BatchWrites } from './usage-cells.js';
 import { burnInTx } from '../billing/credits.js';
 import { Decimal } from '../../money.js';
 import { cachedCell, type CustomerView } from '../checks/view.js';
+import { noteUsageThresholds, type UsageRise } from '../alerts/thresholds.js';
 
 /** One calculated-usage report. */
 export interface ReportUsageParams<Ids extends CatalogIds = CatalogIds> {
@@ -101,7 +102,7 @@ type Plan =
   /** The same idempotency key as usage `of`, earlier in the batch: its result. */
   | { kind: 'repeat'; of: number }
   /** `key` is the cell reported to; `pool` the customer's pooled cell when `key` is an entity's. */
-  | { kind: 'apply'; key: UsageKey; pool: UsageKey | undefined; at: number; customer: CustomerRecord; feature: FeatureDefinition };
+  | { kind: 'apply'; key: UsageKey; pool: UsageKey | undefined; at: number; customer: CustomerRecord; feature: FeatureDefinition; e: ResolvedEntitlement | undefined };
 
 /**
  * Applies reports in one write transaction, in three steps so that a batch reads its customers
@@ -159,6 +160,7 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
     }
     await writes.load(keys);
     const out: ReportedUsage[] = [];
+    const rises: UsageRise[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const p = plans[i]!;
       if (p.kind === 'error') throw p.error;
@@ -166,12 +168,13 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
       else if (p.kind === 'repeat') out.push(out[p.of]!);
       else {
         const u = inputs[i]!;
-        const result = await applyOne(ctx, fx, writes, p, u, pathOf(i));
+        const result = await applyOne(ctx, fx, writes, p, u, pathOf(i), rises);
         if (u.idempotencyKey !== undefined) writes.remember({ scope: scopeOf(u.customerId), key: u.idempotencyKey, result: serialise(result), createdAt: fx.now });
         out.push(result);
       }
     }
     await writes.flush();
+    await noteUsageThresholds(ctx, fx, rises);
     return out;
   });
 }
@@ -220,9 +223,10 @@ function planOne(ctx: EngineContext, fx: WriteEffects, view: CustomerView, custo
     };
   }
   const at = u.timestamp ?? fx.now;
-  const w = windowFor(entitlementFor(view, u.resourceId, u.featureId, at, fx.now), at);
+  const e = entitlementFor(view, u.resourceId, u.featureId, at, fx.now);
+  const w = windowFor(e, at);
   const key: UsageKey = { customerId: u.customerId, resourceId: u.resourceId, entityId: u.entityId, featureId: u.featureId, windowStart: w.start, windowEnd: w.end };
-  return { kind: 'apply', key, pool: u.entityId === '' ? undefined : { ...key, entityId: '' }, at, customer, feature };
+  return { kind: 'apply', key, pool: u.entityId === '' ? undefined : { ...key, entityId: '' }, at, customer, feature, e };
 }
 
 /** Applies one planned usage to its (loaded) cell; throws when a DELTA would take usage below 0. */
@@ -233,6 +237,7 @@ async function applyOne(
   p: Extract<Plan, { kind: 'apply' }>,
   u: UsageInput,
   path: string,
+  rises: UsageRise[],
 ): Promise<ReportedUsage> {
   const { key, pool, feature } = p;
   const rec = writes.loaded(key);
@@ -267,6 +272,9 @@ async function applyOne(
     fx.queueChange('usage.updated', u.customerId, u.featureId, usagePayload(k, r.value));
     noteUsage(ctx, fx, k, r.value);
   }
+  // Thresholds are percents of the pooled limit: they watch the customer's own cell (docs/alerts.md).
+  const watched = poolRec ? { key: pool!, after: poolRec.value } : { key, after: value };
+  rises.push({ e: p.e, key: watched.key, before: watched.after - added, after: watched.after });
   const out: ReportedUsage = {
     customerId: u.customerId,
     featureId: u.featureId,
