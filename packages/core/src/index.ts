@@ -60,6 +60,7 @@ export type { Estimate } from './engine/billing/estimates.js';
 export type { TickResult } from './engine/runtime/tick.js';
 export type { GetSubscriptionsParams } from './engine/subscriptions/subscription-list.js';
 export * from './rules/credits.js';
+export * from './rules/credit-cycles.js';
 export * from './rules/recharge.js';
 export * from './rules/promotions.js';
 export * from './rules/paywall.js';

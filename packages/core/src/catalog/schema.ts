@@ -13,6 +13,8 @@
 import * as v from 'valibot';
 import {
   BILLING_PERIODS,
+  CREDIT_GRANT_CADENCES,
+  CREDIT_GRANT_EXPIRIES,
   FEATURE_TYPES,
   FILTER_OPERATORS,
   METER_AGGREGATIONS,
@@ -137,6 +139,24 @@ export const priceSchema = v.strictObject({
   ),
 });
 
+export const creditGrantSchema = v.pipe(
+  v.strictObject({
+    currencyId: id('A credit currency id.'),
+    amount: decimal('Credits granted each cycle (above 0)'),
+    cadence: v.pipe(v.picklist(CREDIT_GRANT_CADENCES), v.description('How often credits are granted, from the subscription\'s usage anchor.')),
+    expires: v.optional(v.pipe(v.picklist(CREDIT_GRANT_EXPIRIES), v.description('END_OF_CYCLE (default) or NEVER.'))),
+    rollover: v.optional(
+      v.pipe(
+        v.strictObject({ max: decimal('Most unused credits carried into the next cycle') }),
+        v.description('END_OF_CYCLE only: unused credits carry into the next cycle up to max; the rest expire.'),
+      ),
+    ),
+    category: v.optional(v.picklist(['PAID', 'PROMOTIONAL'])),
+    priority: v.optional(integer('Burn priority; 1 burns first; default 100.', 1)),
+  }),
+  v.description('Credits granted every cycle while the subscription is in force (docs/credits.md#credits-on-a-cycle).'),
+);
+
 export const productSchema = v.strictObject({
   id: id('The product id, unique in the catalog.'),
   displayName: text('Shown to people.'),
@@ -160,6 +180,7 @@ export const planSchema = v.strictObject({
   prices: v.optional(v.array(priceSchema)),
   entitlements: v.optional(v.array(entitlementSchema)),
   trial: v.optional(v.strictObject({ days: integer('Days of trial.', 1), onEnd: v.picklist(['CONVERT_TO_PAID', 'DOWNGRADE']) })),
+  creditGrants: v.optional(v.array(creditGrantSchema)),
   compatibleAddonIds: v.optional(v.array(v.string())),
   hidden: v.optional(v.boolean()),
   metadata,
@@ -174,6 +195,7 @@ export const addonSchema = v.strictObject({
   prices: v.optional(v.array(priceSchema)),
   maxQuantity: v.optional(integer('Most of this add-on one subscription may hold.', 1)),
   dependencies: v.optional(v.pipe(v.array(v.string()), v.description('Add-on ids that must be on the subscription too.'))),
+  creditGrants: v.optional(v.pipe(v.array(creditGrantSchema), v.description('Per unit of the add-on held.'))),
   metadata,
 });
 

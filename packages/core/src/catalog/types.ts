@@ -39,6 +39,12 @@ export const WEEK_DAYS: readonly WeekDay[] = [
   'SATURDAY',
 ];
 export const BILLING_PERIODS: readonly BillingPeriod[] = ['MONTHLY', 'ANNUALLY'];
+/** How often a plan or add-on grants credits (docs/credits.md#credits-on-a-cycle). */
+export type CreditGrantCadence = 'DAY' | 'WEEK' | 'MONTH' | 'YEAR';
+export const CREDIT_GRANT_CADENCES: readonly CreditGrantCadence[] = ['DAY', 'WEEK', 'MONTH', 'YEAR'];
+/** When a cycle's credits expire: at the end of their cycle, or never. */
+export type CreditGrantExpiry = 'END_OF_CYCLE' | 'NEVER';
+export const CREDIT_GRANT_EXPIRIES: readonly CreditGrantExpiry[] = ['END_OF_CYCLE', 'NEVER'];
 export const METER_AGGREGATIONS: readonly MeterAggregation[] = [
   'COUNT',
   'SUM',
@@ -178,6 +184,26 @@ export interface PriceDefinition extends PriceAmounts {
   countryOverrides?: Record<string, PriceAmounts>;
 }
 
+/**
+ * Credits a plan or add-on grants every cycle, independent of its billing period
+ * (docs/credits.md#credits-on-a-cycle): `amount` credits of `currencyId` each `cadence`, cycles
+ * anchored on the subscription's usage anchor. An add-on grants `amount` x its quantity.
+ * - `expires`: END_OF_CYCLE (default) or NEVER (top-up credits that stay).
+ * - `rollover` (END_OF_CYCLE only): unused credits of a cycle carry into the next, up to `max`
+ *   (x the add-on's quantity); the rest expire.
+ * - `category` (default PAID) and `priority` (default 100) as for any grant (docs/credits.md#burn-order).
+ */
+export interface CreditGrantDefinition {
+  currencyId: string;
+  /** Credits per cycle: a decimal string above 0, such as "1000". */
+  amount: string;
+  cadence: CreditGrantCadence;
+  expires?: CreditGrantExpiry;
+  rollover?: { max: string };
+  category?: 'PAID' | 'PROMOTIONAL';
+  priority?: number;
+}
+
 export interface TrialDefinition {
   days: number;
   onEnd: 'CONVERT_TO_PAID' | 'DOWNGRADE';
@@ -210,6 +236,8 @@ export interface PlanDefinition {
   prices?: PriceDefinition[];
   entitlements?: EntitlementDefinition[];
   trial?: TrialDefinition;
+  /** Credits granted every cycle while a subscription to the plan is in force (not inherited by child plans). */
+  creditGrants?: CreditGrantDefinition[];
   compatibleAddonIds?: string[];
   hidden?: boolean;
   metadata?: Metadata;
@@ -226,6 +254,8 @@ export interface AddonDefinition {
   maxQuantity?: number;
   /** Add-on ids that must be on the subscription too. */
   dependencies?: string[];
+  /** Credits granted every cycle per unit of the add-on held. */
+  creditGrants?: CreditGrantDefinition[];
   metadata?: Metadata;
 }
 

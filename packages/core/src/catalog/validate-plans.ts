@@ -16,6 +16,7 @@ import {
   report,
   show,
 } from './validate-context.js';
+import { checkCreditGrants } from './validate-credit-grants.js';
 import { checkEntitlements } from './validate-features.js';
 import { checkPrices } from './validate-prices.js';
 
@@ -49,6 +50,7 @@ function checkPlan(ctx: Ctx, plan: Rec, path: string): void {
 
   const pricingType = checkOneOf(ctx, plan, 'pricingType', path, PRICING_TYPES, true);
   checkEntitlements(ctx, listField(ctx, plan, 'entitlements', path, false), `${path}.entitlements`);
+  checkCreditGrants(ctx, listField(ctx, plan, 'creditGrants', path, false), `${path}.creditGrants`);
   const prices = listField(ctx, plan, 'prices', path, false);
   checkPrices(ctx, prices, `${path}.prices`, 'plan');
   if (pricingType === 'PAID' && prices.length === 0 && (plan.prices === undefined || Array.isArray(plan.prices)))
@@ -116,6 +118,7 @@ export function checkAddons(ctx: Ctx, addons: readonly unknown[]): void {
     checkPlainFields(ctx, raw, path, { strings: ['displayName', 'description'], metadata: true });
     const product = checkRef(ctx, raw, 'productId', path, ctx.products, 'product', true);
     checkEntitlements(ctx, listField(ctx, raw, 'entitlements', path, false), `${path}.entitlements`);
+    checkCreditGrants(ctx, listField(ctx, raw, 'creditGrants', path, false), `${path}.creditGrants`);
     checkPrices(ctx, listField(ctx, raw, 'prices', path, false), `${path}.prices`, 'addon');
     if (raw.maxQuantity !== undefined && !isPositiveInteger(raw.maxQuantity))
       report(ctx, `${path}.maxQuantity`, `must be a positive integer, or left out for no bound (got ${show(raw.maxQuantity)})`);

@@ -1553,6 +1553,31 @@ export interface components {
                     /** @enum {string} */
                     onEnd: "CONVERT_TO_PAID" | "DOWNGRADE";
                 };
+                creditGrants?: {
+                    /** @description A credit currency id. */
+                    currencyId: string;
+                    /** @description Credits granted each cycle (above 0): a decimal string such as "12.50". */
+                    amount: string;
+                    /**
+                     * @description How often credits are granted, from the subscription's usage anchor.
+                     * @enum {string}
+                     */
+                    cadence: "DAY" | "WEEK" | "MONTH" | "YEAR";
+                    /**
+                     * @description END_OF_CYCLE (default) or NEVER.
+                     * @enum {string}
+                     */
+                    expires?: "END_OF_CYCLE" | "NEVER";
+                    /** @description END_OF_CYCLE only: unused credits carry into the next cycle up to max; the rest expire. */
+                    rollover?: {
+                        /** @description Most unused credits carried into the next cycle: a decimal string such as "12.50". */
+                        max: string;
+                    };
+                    /** @enum {string} */
+                    category?: "PAID" | "PROMOTIONAL";
+                    /** @description Burn priority; 1 burns first; default 100. */
+                    priority?: number;
+                }[];
                 compatibleAddonIds?: string[];
                 hidden?: boolean;
                 /** @description Free-form string values, kept with the item. */
@@ -1739,6 +1764,31 @@ export interface components {
                 /** @enum {string} */
                 onEnd: "CONVERT_TO_PAID" | "DOWNGRADE";
             };
+            creditGrants?: {
+                /** @description A credit currency id. */
+                currencyId: string;
+                /** @description Credits granted each cycle (above 0): a decimal string such as "12.50". */
+                amount: string;
+                /**
+                 * @description How often credits are granted, from the subscription's usage anchor.
+                 * @enum {string}
+                 */
+                cadence: "DAY" | "WEEK" | "MONTH" | "YEAR";
+                /**
+                 * @description END_OF_CYCLE (default) or NEVER.
+                 * @enum {string}
+                 */
+                expires?: "END_OF_CYCLE" | "NEVER";
+                /** @description END_OF_CYCLE only: unused credits carry into the next cycle up to max; the rest expire. */
+                rollover?: {
+                    /** @description Most unused credits carried into the next cycle: a decimal string such as "12.50". */
+                    max: string;
+                };
+                /** @enum {string} */
+                category?: "PAID" | "PROMOTIONAL";
+                /** @description Burn priority; 1 burns first; default 100. */
+                priority?: number;
+            }[];
             compatibleAddonIds?: string[];
             hidden?: boolean;
             /** @description Free-form string values, kept with the item. */
@@ -1761,6 +1811,32 @@ export interface components {
             maxQuantity?: number;
             /** @description Add-on ids that must be on the subscription too. */
             dependencies?: string[];
+            /** @description Per unit of the add-on held. */
+            creditGrants?: {
+                /** @description A credit currency id. */
+                currencyId: string;
+                /** @description Credits granted each cycle (above 0): a decimal string such as "12.50". */
+                amount: string;
+                /**
+                 * @description How often credits are granted, from the subscription's usage anchor.
+                 * @enum {string}
+                 */
+                cadence: "DAY" | "WEEK" | "MONTH" | "YEAR";
+                /**
+                 * @description END_OF_CYCLE (default) or NEVER.
+                 * @enum {string}
+                 */
+                expires?: "END_OF_CYCLE" | "NEVER";
+                /** @description END_OF_CYCLE only: unused credits carry into the next cycle up to max; the rest expire. */
+                rollover?: {
+                    /** @description Most unused credits carried into the next cycle: a decimal string such as "12.50". */
+                    max: string;
+                };
+                /** @enum {string} */
+                category?: "PAID" | "PROMOTIONAL";
+                /** @description Burn priority; 1 burns first; default 100. */
+                priority?: number;
+            }[];
             /** @description Free-form string values, kept with the item. */
             metadata?: {
                 [key: string]: string;

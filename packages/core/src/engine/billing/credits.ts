@@ -10,6 +10,7 @@ import { assembleInvoice } from '../../rules/invoice.js';
 import { write, type EngineContext, type WriteEffects } from '../runtime/context.js';
 import { customerView } from '../checks/entitlements.js';
 import { Params } from '../runtime/params.js';
+import { grantsWithDueCycles, issueCycleCredits, withDueCycles } from './credit-cycles.js';
 
 /** A credit grant as reads return it. */
 export interface CreditGrantView {
@@ -60,8 +61,13 @@ async function saveCredits(fx: WriteEffects, before: readonly CreditGrantRecord[
   if (entries.length > 0) await fx.tx.appendCreditLedger(ledgerRows(entries));
 }
 
-/** Loads a customer's grants of a currency with due expiries materialised (EXPIRE entries written). */
-async function liveGrants(fx: WriteEffects, customerId: string, currencyId: string): Promise<CreditGrantRecord[]> {
+/**
+ * Loads a customer's grants of a currency with due cycle grants issued and due expiries
+ * materialised (EXPIRE entries written). Cycles first: a rollover takes what the ending cycle's
+ * grant held before its expiry is written (docs/credits.md#credits-on-a-cycle).
+ */
+async function liveGrants(ctx: EngineContext, fx: WriteEffects, customerId: string, currencyId: string): Promise<CreditGrantRecord[]> {
+  await issueCycleCredits(ctx, fx, customerId, currencyId);
   const grants = await fx.tx.listCreditGrants(customerId, currencyId);
   const { grants: next, entries } = expireCredits(grants, fx.now);
   await saveCredits(fx, grants, next, entries);
@@ -88,7 +94,7 @@ export async function burnInTx(
   reference: string,
   partial: boolean,
 ): Promise<{ burnt: string; shortfall: string; covered: boolean }> {
-  const grants = await liveGrants(fx, customer.customerId, currencyId);
+  const grants = await liveGrants(ctx, fx, customer.customerId, currencyId);
   let take = amount;
   const plan = planBurn(grants, amount, fx.now);
   if (!plan.covered) {
@@ -212,7 +218,7 @@ export async function voidCreditGrant(ctx: EngineContext, params: unknown): Prom
     const all = await fx.tx.listCreditGrants(customerId);
     const target = all.find((g) => g.id === grantId);
     if (!target) p.fail('grantId', `no credit grant "${grantId}" for customer "${customerId}"`);
-    const grants = await liveGrants(fx, customerId, target!.currencyId);
+    const grants = await liveGrants(ctx, fx, customerId, target!.currencyId);
     const { grants: next, entries } = voidGrant(grants, grantId, fx.now);
     await saveCredits(fx, grants, next, entries);
     await fx.change('credits.updated', customerId, target!.currencyId, { voided: grantId });
@@ -257,7 +263,8 @@ export async function getCreditGrants(ctx: EngineContext, params: unknown): Prom
   const now = ctx.clock.nowMs();
   const grants = await ctx.store.transaction('read', async (tx) => {
     await requireLiveCustomer(tx, customerId, 'getCreditGrants.customerId');
-    return tx.listCreditGrants(customerId, currencyId);
+    // Cycles due but not yet written read as issued (docs/credits.md#credits-on-a-cycle).
+    return grantsWithDueCycles(ctx, tx, customerId, now, currencyId);
   });
   return grants.map((g) => toGrantView(g, now));
 }
@@ -304,7 +311,10 @@ export async function getCreditEntitlement(ctx: EngineContext, params: unknown) 
   const view = await customerView(ctx, customerId);
   if (!view.customer) return { ...base, hasAccess: false, balance: '0', accessDeniedReason: 'CustomerNotFound' as const };
   if (view.customer.archivedAt !== null) return { ...base, hasAccess: false, balance: '0', accessDeniedReason: 'CustomerIsArchived' as const };
-  const balance = balanceAt(view.credits.filter((g) => g.currencyId === currencyId), ctx.clock.nowMs());
+  const now = ctx.clock.nowMs();
+  // Cycles due but not yet written count, computed from the cached view (docs/credits.md#credits-on-a-cycle).
+  const grants = withDueCycles(ctx, view.subscriptions, view.credits.filter((g) => g.currencyId === currencyId), customerId, now, currencyId);
+  const balance = balanceAt(grants, now);
   // The same rule as checks of features that cost credits: nothing requested needs a positive balance.
   const ok = requested === 0 ? new Decimal(balance).gt(0) : new Decimal(balance).gte(requested);
   return ok ? { ...base, hasAccess: true, balance } : { ...base, hasAccess: false, balance, accessDeniedReason: 'InsufficientCredits' as const };
@@ -373,16 +383,18 @@ function toRechargeView(r: RechargeConfigRecord): RechargeConfiguration {
 }
 
 /**
- * What `tick()` does for a customer's credits: writes due expiries to the ledger and recharges a
- * balance that expiry took below the threshold (docs/credits.md#automatic-recharge).
+ * What `tick()` does for a customer's credits: issues the cycle grants due
+ * (docs/credits.md#credits-on-a-cycle), writes due expiries to the ledger and recharges a balance
+ * that expiry took below the threshold (docs/credits.md#automatic-recharge). Returns how many
+ * currencies it wrote for (one more when cycles were issued).
  */
 export async function maintainCredits(ctx: EngineContext, fx: WriteEffects, customer: CustomerRecord): Promise<number> {
-  let written = 0;
+  let written = (await issueCycleCredits(ctx, fx, customer.customerId)) > 0 ? 1 : 0;
   for (const currencyId of ctx.latest().catalog.creditCurrencies.keys()) {
     const before = await fx.tx.listCreditGrants(customer.customerId, currencyId);
     const config = await fx.tx.getRechargeConfig(customer.customerId, currencyId);
     if (before.length === 0 && !config?.isEnabled) continue;
-    const grants = await liveGrants(fx, customer.customerId, currencyId);
+    const grants = await liveGrants(ctx, fx, customer.customerId, currencyId);
     const after = await rechargeInTx(ctx, fx, customer, currencyId, grants);
     const changed = grants.some((g, i) => g.remaining !== before[i]?.remaining) || after.length !== grants.length;
     if (changed) {

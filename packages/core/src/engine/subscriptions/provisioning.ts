@@ -10,6 +10,7 @@ import type { CustomerRecord, InvoiceRecord, ProviderCallRecord, SubscriptionRec
 import { changeDocument, issueInvoice, periodDocument, periodKey, priceDocument, subscriptionLinesCurrency } from '../billing/billing.js';
 import type { EngineContext, WriteEffects } from '../runtime/context.js';
 import { checkoutKey, enqueueProviderCall, type CheckoutInput } from '../billing/provider-calls.js';
+import { issueCycleCredits } from '../billing/credit-cycles.js';
 import type { SubscriptionInput } from './subscription-params.js';
 import { currentPeriod } from './subscription-shape.js';
 import { endTrials, heldUntilConversion, liveInSlot, replaceNonTrials } from './replacement.js';
@@ -208,6 +209,8 @@ export async function provisionInTx(
   }
   await replaceNonTrials(fx, rec, { trialEndDate: isTrial ? rec.trialEndDate : null, convertsToPaid: input.plan.trial?.onEnd === 'CONVERT_TO_PAID', replacesAt: rec.startDate });
   await saveSubscription(fx, rec, { planId: rec.planId });
+  // The first cycle's credits (docs/credits.md#credits-on-a-cycle); tick() issues the next ones.
+  await issueCycleCredits(ctx, fx, rec.customerId);
   return result;
 }
 

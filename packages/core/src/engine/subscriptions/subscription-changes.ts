@@ -10,6 +10,7 @@ import { changeDocument, issueInvoice, periodKey, priceDocument, requireSubscrip
 import { write, type EngineContext, type WriteEffects } from '../runtime/context.js';
 import { Params } from '../runtime/params.js';
 import { checkPromotion, confirmPaymentInTx, endSubscription, saveSubscription as save } from './provisioning.js';
+import { issueCycleCredits } from '../billing/credit-cycles.js';
 import { heldUntilConversion, liveInSlot } from './replacement.js';
 import { readAddons, readBillableFeatures, requireQuantities } from './subscription-params.js';
 import { currentPeriod, toSubscription, type Subscription } from './subscription-shape.js';
@@ -62,6 +63,8 @@ export async function updateInTx(ctx: EngineContext, fx: WriteEffects, params: u
   const p = new Params(params, method, ['subscriptionId', 'billableFeatures', 'addons', 'promotionCode', 'billingPeriod', 'metadata', ...PLAN_CHANGE_FIELDS]);
   const id = p.id('subscriptionId');
   const { sub, customer } = await requireSubscription(fx, id, method);
+  // Credits the subscription was owed before the change, in the plan it had (docs/credits.md#credits-on-a-cycle).
+  await issueCycleCredits(ctx, fx, sub.customerId);
   const now = fx.now;
   const status = statusAt(sub, now);
   if (!['ACTIVE', 'IN_TRIAL', 'NOT_STARTED', 'PAYMENT_PENDING'].includes(status)) {

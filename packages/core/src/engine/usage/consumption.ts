@@ -11,6 +11,7 @@ import { noteUsageThresholds } from '../alerts/thresholds.js';
 import { dropCell, type CustomerView } from '../checks/view.js';
 import { grant, recordGranted, type Ask } from './grant.js';
 import { burnInTx } from '../billing/credits.js';
+import { issueCycleCredits } from '../billing/credit-cycles.js';
 import { balanceAt } from '../../rules/credits.js';
 import { Decimal } from '../../money.js';
 
@@ -97,14 +98,16 @@ function freeze(v: object): unknown {
  */
 async function payWithCredits(ctx: EngineContext, fx: WriteEffects, ask: Ask, cost: { currencyId: string; amount: string }, units: number): Promise<number> {
   const customer = (await fx.tx.getCustomer(ask.customerId))!;
-  const paid = await affordable(fx, ask, cost, units);
+  const paid = await affordable(ctx, fx, ask, cost, units);
   if (paid > 0) await burnInTx(ctx, fx, customer, cost.currencyId, new Decimal(cost.amount).times(paid), ask.idempotencyKey ?? `consume:${ask.featureId}`, false);
   return paid;
 }
 
 /** How many of `units` the balance pays for: all, or (CAP) the whole units it covers; REJECT throws when short. */
-async function affordable(fx: WriteEffects, ask: Ask, cost: { currencyId: string; amount: string }, units: number): Promise<number> {
+async function affordable(ctx: EngineContext, fx: WriteEffects, ask: Ask, cost: { currencyId: string; amount: string }, units: number): Promise<number> {
   const price = new Decimal(cost.amount);
+  // Credits of a cycle that started since the last tick count (docs/credits.md#credits-on-a-cycle).
+  await issueCycleCredits(ctx, fx, ask.customerId, cost.currencyId);
   const balance = new Decimal(balanceAt(await fx.tx.listCreditGrants(ask.customerId, cost.currencyId), fx.now));
   let paid = units;
   if (balance.lt(price.times(units))) {
@@ -182,7 +185,7 @@ export async function reserveUsage(ctx: EngineContext, params: unknown): Promise
     let granted = g.granted;
     // A hold of a feature that costs credits must be payable; the credits burn when it is committed.
     const cost = ctx.latest().catalog.features.get(ask.featureId)!.creditCost;
-    if (cost && granted > 0) granted = await affordable(fx, ask, cost, granted);
+    if (cost && granted > 0) granted = await affordable(ctx, fx, ask, cost, granted);
     const rec: ReservationRecord = {
       id: ctx.newId('res'),
       ...key,
