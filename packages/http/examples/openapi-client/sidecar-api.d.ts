@@ -1673,6 +1673,11 @@ export interface components {
                 /** @description The limit of each entity per reset period. */
                 usageLimit: number;
             };
+            /** @description METERED: usage alert thresholds (docs/alerts.md). */
+            alerts?: {
+                /** @description Percents of the usage limit (80 = 80%) that fire usageThresholdReached once per usage window. */
+                usagePercent: number[];
+            };
         };
         CatalogPrice: {
             /** @description A 3-letter ISO-4217 currency code such as "USD". */
@@ -1888,6 +1893,11 @@ export interface components {
                 amount: string;
                 /** @description A 3-letter ISO-4217 currency code such as "USD". */
                 currency: string;
+            };
+            /** @description Balance alerts of the currency (docs/alerts.md). */
+            alerts?: {
+                /** @description creditBalanceLow fires when a burn takes the balance below one of these. */
+                balanceBelow: string[];
             };
         };
     };
