@@ -22,6 +22,7 @@ import {
 } from './fixtures.js';
 import { batchCases } from './batch-cases.js';
 import { creditCases } from './credit-cases.js';
+import { overrideCases } from './overrides-cases.js';
 import { queryCases } from './query-cases.js';
 import { recordCases } from './record-cases.js';
 import { providerCallCases } from './provider-call-cases.js';
@@ -74,6 +75,7 @@ export function runStoreConformance(name: string, factory: () => Promise<Store> 
     recordCases({ read, write, test });
     queryCases({ read, write, test });
     creditCases({ read, write, test });
+    overrideCases({ read, write, test });
     batchCases({ read, write, test }, () => store);
     providerCallCases({ read, write, test });
 

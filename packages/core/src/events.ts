@@ -36,6 +36,19 @@ export interface CreditBalanceUpdatedEvent {
 }
 
 /**
+ * Sent after a customer's entitlement override of a feature was set or removed (docs/overrides.md);
+ * `override` is the one set, null after a removal. Its start and end pass without an event: reads
+ * decide at their own instant whether it is in force.
+ */
+export interface EntitlementOverrideUpdatedEvent {
+  customerId: string;
+  resourceId: string | null;
+  featureId: string;
+  override: import('./engine/subscriptions/overrides.js').EntitlementOverride | null;
+  at: Date;
+}
+
+/**
  * Where an unseen failure came from: a listener that threw, the change follower's poll, a
  * provider called after a commit, a replica's delivery, a store's background connection.
  */
@@ -67,13 +80,14 @@ export type EngineEvents = {
   subscriptionUpdated: SubscriptionUpdatedEvent;
   catalogPublished: CatalogPublishedEvent;
   creditBalanceUpdated: CreditBalanceUpdatedEvent;
+  entitlementOverrideUpdated: EntitlementOverrideUpdatedEvent;
   error: EngineErrorEvent;
 };
 
 export type EngineEventName = keyof EngineEvents;
 
 /** Every event name `on` accepts (`'*'` hears them all). */
-export const ENGINE_EVENT_NAMES: readonly EngineEventName[] = ['entitlementsUpdated', 'usageUpdated', 'subscriptionUpdated', 'catalogPublished', 'creditBalanceUpdated', 'error'];
+export const ENGINE_EVENT_NAMES: readonly EngineEventName[] = ['entitlementsUpdated', 'usageUpdated', 'subscriptionUpdated', 'catalogPublished', 'creditBalanceUpdated', 'entitlementOverrideUpdated', 'error'];
 
 /**
  * A typed mitt emitter whose `emit` isolates listeners: one that throws does not stop the ones

@@ -2,6 +2,7 @@
 import type {
   CustomerRecord,
   PromotionalGrantRecord,
+  EntitlementOverrideRecord,
   SubscriptionRecord,
 } from '@tessera/core';
 import { type Columns, json, jsonOrNull, parse, parseOrNull } from './rows-encoding.js';
@@ -163,4 +164,27 @@ export function promotionalGrantToRow(r: PromotionalGrantRecord): PromotionalGra
 export function promotionalGrantFromRow(row: unknown): PromotionalGrantRecord {
   const [id, customerId, resourceId, featureId, entitlement, startDate, endDate, revokedAt, createdAt] = row as PromotionalGrantRow;
   return { id, customerId, resourceId, featureId, entitlement: parse(entitlement, 'promotional_grants', id, 'entitlement'), startDate, endDate, revokedAt, createdAt };
+}
+
+export const ENTITLEMENT_OVERRIDE_COLUMNS = [
+  'id',
+  'customer_id',
+  'resource_id',
+  'feature_id',
+  'entitlement',
+  'start_date',
+  'end_date',
+  'reason',
+  'removed_at',
+  'created_at',
+] as const satisfies Columns<'entitlement_overrides'>;
+type EntitlementOverrideRow = [string, string, string, string, string, number, number | null, string | null, number | null, number];
+
+export function entitlementOverrideToRow(r: EntitlementOverrideRecord): EntitlementOverrideRow {
+  return [r.id, r.customerId, r.resourceId, r.featureId, json(r.entitlement), r.startDate, r.endDate, r.reason, r.removedAt, r.createdAt];
+}
+
+export function entitlementOverrideFromRow(row: unknown): EntitlementOverrideRecord {
+  const [id, customerId, resourceId, featureId, entitlement, startDate, endDate, reason, removedAt, createdAt] = row as EntitlementOverrideRow;
+  return { id, customerId, resourceId, featureId, entitlement: parse(entitlement, 'entitlement_overrides', id, 'entitlement'), startDate, endDate, reason, removedAt, createdAt };
 }

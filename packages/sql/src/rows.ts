@@ -23,9 +23,12 @@ export {
 export {
   CUSTOMER_COLUMNS,
   PROMOTIONAL_GRANT_COLUMNS,
+  ENTITLEMENT_OVERRIDE_COLUMNS,
   SUBSCRIPTION_COLUMNS,
   customerFromRow,
   customerToRow,
+  entitlementOverrideFromRow,
+  entitlementOverrideToRow,
   promotionalGrantFromRow,
   promotionalGrantToRow,
   subscriptionFromRow,

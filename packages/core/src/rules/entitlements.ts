@@ -9,8 +9,11 @@ import type {
 import { RESET_PERIODS } from '../catalog/types.js';
 import type { WindowSpec } from './windows.js';
 
-/** Where an entitlement comes from. Ranks order ties: plan before add-on before promotion. */
-export type EntitlementSourceKind = 'PLAN' | 'ADDON' | 'PROMOTIONAL';
+/**
+ * Where an entitlement comes from. Ranks order ties: plan before add-on before promotion; an
+ * OVERRIDE (rules/overrides.ts) stands in for the plan and add-ons, so it orders first.
+ */
+export type EntitlementSourceKind = 'PLAN' | 'ADDON' | 'PROMOTIONAL' | 'OVERRIDE';
 
 /** One grant of a feature: an entitlement definition times a quantity, anchored for its windows. */
 export interface EntitlementSource {
@@ -48,7 +51,7 @@ export interface ResolvedEntitlement {
 }
 
 const periodRank = (p: ResetPeriod | null | undefined): number => (p ? RESET_PERIODS.indexOf(p) : RESET_PERIODS.length);
-const kindRank: Record<EntitlementSourceKind, number> = { PLAN: 0, ADDON: 1, PROMOTIONAL: 2 };
+const kindRank: Record<EntitlementSourceKind, number> = { PLAN: 0, ADDON: 1, PROMOTIONAL: 2, OVERRIDE: -1 };
 
 function compareSources(a: EntitlementSource, b: EntitlementSource): number {
   return (

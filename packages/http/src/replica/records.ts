@@ -7,6 +7,7 @@ import type {
   CatalogVersionRecord,
   CreditGrantRecord,
   CustomerRecord,
+  EntitlementOverrideRecord,
   PromotionalGrantRecord,
   ReservationRecord,
   Store,
@@ -24,6 +25,8 @@ export interface CustomerExport {
   /** Every usage cell of the customer (all windows). */
   usage: UsageRecord[];
   promotionalGrants: PromotionalGrantRecord[];
+  /** Entitlement overrides, removed ones included; absent from a sidecar that predates them. */
+  entitlementOverrides?: EntitlementOverrideRecord[];
   creditGrants: CreditGrantRecord[];
   /** Held reservations (they count in `currentUsage`), expired ones included: the engine judges expiry. */
   reservations: ReservationRecord[];
@@ -73,13 +76,15 @@ export async function exportCustomer(tx: StoreTx, customerId: string, meteredFea
   const usage = await tx.listUsage({ customerId });
   const promotionalGrants = await tx.listPromotionalGrants(customerId);
   const creditGrants = await tx.listCreditGrants(customerId);
+  const entitlementOverrides = await tx.listEntitlementOverrides(customerId);
   const resources = new Set<string>(['']);
   for (const s of subscriptions) resources.add(s.resourceId);
   for (const u of usage) resources.add(u.resourceId);
   for (const g of promotionalGrants) resources.add(g.resourceId);
+  for (const o of entitlementOverrides) resources.add(o.resourceId);
   const reservations: ReservationRecord[] = [];
   for (const resourceId of resources) {
     for (const featureId of meteredFeatures) reservations.push(...(await tx.listHeldReservations({ customerId, resourceId, featureId })));
   }
-  return { customerId, customer, subscriptions, usage, promotionalGrants, creditGrants, reservations };
+  return { customerId, customer, subscriptions, usage, promotionalGrants, entitlementOverrides, creditGrants, reservations };
 }

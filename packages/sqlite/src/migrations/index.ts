@@ -4,6 +4,7 @@ import { eventsByStream } from './0002-events-by-stream.js';
 import { invoicesAndQuery } from './0003-invoices-and-query.js';
 import { promotionsAndCredits } from './0004-promotions-and-credits.js';
 import { providerCalls } from './0005-provider-calls.js';
+import { entitlementOverrides } from './0006-entitlement-overrides.js';
 
 export type { Migration };
 
@@ -11,7 +12,7 @@ export type { Migration };
  * Every migration, oldest first. Append new ones; never edit or reorder a released one: a file
  * already migrated only ever runs the versions above its own.
  */
-export const MIGRATIONS: readonly Migration[] = [initial, eventsByStream, invoicesAndQuery, promotionsAndCredits, providerCalls];
+export const MIGRATIONS: readonly Migration[] = [initial, eventsByStream, invoicesAndQuery, promotionsAndCredits, providerCalls, entitlementOverrides];
 
 /** The schema version this code writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
