@@ -23,6 +23,7 @@ import {
 import { batchCases } from './batch-cases.js';
 import { creditCases } from './credit-cases.js';
 import { entityCases } from './entity-cases.js';
+import { overrideCases } from './overrides-cases.js';
 import { queryCases } from './query-cases.js';
 import { recordCases } from './record-cases.js';
 import { providerCallCases } from './provider-call-cases.js';
@@ -75,6 +76,7 @@ export function runStoreConformance(name: string, factory: () => Promise<Store> 
     recordCases({ read, write, test });
     queryCases({ read, write, test });
     creditCases({ read, write, test });
+    overrideCases({ read, write, test });
     batchCases({ read, write, test }, () => store);
     providerCallCases({ read, write, test });
     entityCases({ read, write, test });

@@ -59,6 +59,19 @@ describe('two engines on one SQLite file', () => {
     expect(await b.getBooleanEntitlement({ customerId: 'c1', featureId: 'sso' })).toMatchObject({ hasAccess: true });
   });
 
+  it("an override set in one process replaces the plan in the other's cached checks once it follows", async () => {
+    const { a, b } = await pair();
+    await a.provisionCustomer({ customerId: 'c1' });
+    await b.syncNow();
+    const reasons: string[] = [];
+    b.on('entitlementsUpdated', (e) => reasons.push(e.reason));
+    expect(await b.getNumericEntitlement({ customerId: 'c1', featureId: 'projects' })).toMatchObject({ value: 3 });
+    const o = await a.setEntitlementOverride({ customerId: 'c1', featureId: 'projects', entitlement: { value: 1 } });
+    await b.syncNow();
+    expect(await b.getNumericEntitlement({ customerId: 'c1', featureId: 'projects' })).toMatchObject({ value: 1, overrideId: o.id });
+    expect(reasons).toEqual(['override.updated']);
+  });
+
   it('a catalog published by one process reaches the other', async () => {
     const { a, b } = await pair();
     const next = structuredClone(demoCatalog);

@@ -186,6 +186,15 @@ export function targets(f: Fixture): Target[] {
       arbMalformedValue().map((resetPeriodConfiguration) => ({ customerId: 'c1', promotionalEntitlements: [{ ...promo, resetPeriod: 'MONTH', resetPeriodConfiguration }] })),
     ]),
     obj('revokePromotionalEntitlements', { customerId: 'c1', featureId: 'api-calls', resourceId: 'r1' }),
+    obj('setEntitlementOverride', { customerId: 'c1', featureId: 'api-calls', resourceId: 'r1', entitlement: { usageLimit: 1000, resetPeriod: 'MONTH' }, startDate: '2024-01-01T00:00:00Z', endDate: '2099-01-01T00:00:00Z', reason: 'deal' }, [
+      fc.constant({ customerId: 'c1', featureId: 'api-calls', entitlement: null }),
+      arbMalformedValue().map((usageLimit) => ({ customerId: 'c1', featureId: 'api-calls', entitlement: { usageLimit } })),
+      arbMalformedValue().map((entitlement) => ({ customerId: 'c1', featureId: 'api-calls', entitlement })),
+      date.map((endDate) => ({ customerId: 'c1', featureId: 'api-calls', entitlement: { isUnlimited: true }, endDate })),
+      arbMalformedValue().map((reason) => ({ customerId: 'c1', featureId: 'api-calls', entitlement: { isUnlimited: true }, reason })),
+    ]),
+    obj('removeEntitlementOverride', { customerId: 'c1', featureId: 'api-calls', resourceId: 'r1' }),
+    obj('getEntitlementOverrides', { customerId: 'c1' }),
     obj('grantCredits', { customerId: 'c1', currencyId: 'ai-credits', amount: '5', category: 'PROMOTIONAL', expiresAt: '2025-01-01T00:00:00Z', priority: 1, idempotencyKey: 'g1' }, [
       decimal.map((amount) => ({ customerId: 'c1', currencyId: 'ai-credits', amount })),
       date.map((expiresAt) => ({ customerId: 'c1', currencyId: 'ai-credits', amount: '1', expiresAt })),

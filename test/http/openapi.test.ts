@@ -188,6 +188,10 @@ describe('every route answers as the document says', () => {
 
     await call('grantPromotionalEntitlements', { customerId: 'acme', promotionalEntitlements: [{ featureId: 'sso', period: 'ONE_MONTH' }] });
     await call('revokePromotionalEntitlements', { customerId: 'acme', featureId: 'sso' });
+    await call('setEntitlementOverride', { customerId: 'acme', featureId: 'api-calls', entitlement: { usageLimit: 1_000_000, resetPeriod: 'MONTH' }, endDate: '2099-01-01T00:00:00Z', reason: 'deal' });
+    await call('getEntitlementOverrides', { customerId: 'acme' });
+    expect((await call('getMeteredEntitlement', { customerId: 'acme', featureId: 'api-calls' })).overrideId).toMatch(/./);
+    await call('removeEntitlementOverride', { customerId: 'acme', featureId: 'api-calls' });
     await call('grantCredits', { customerId: 'acme', currencyId: 'ai-credits', amount: '100', category: 'PAID', expiresAt: '2025-01-01T00:00:00Z' });
     const spare = await call('grantCredits', { customerId: 'acme', currencyId: 'ai-credits', amount: '5' });
     await call('voidCreditGrant', { customerId: 'acme', grantId: spare.id });

@@ -43,7 +43,7 @@ for (const [name, make] of stores) {
 }
 
 describe('fromPeer', () => {
-  it('gives usage cells and reservations of a sidecar older than entities entityId \'\', and no entities', () => {
+  it('gives usage cells and reservations of a sidecar older than entities entityId \'\', and no entities or overrides', () => {
     const strip = <T extends { entityId: string }>({ entityId: _, ...rest }: T) => rest;
     const old = {
       customerId: 'c1',
@@ -54,7 +54,7 @@ describe('fromPeer', () => {
       creditGrants: [],
       reservations: [strip(reservation('r1'))],
     } as unknown as CustomerExport;
-    expect(fromPeer(old)).toEqual({ ...old, usage: [usage()], reservations: [reservation('r1')], entities: [] });
+    expect(fromPeer(old)).toEqual({ ...old, usage: [usage()], reservations: [reservation('r1')], entities: [], entitlementOverrides: [] });
   });
 
   it('keeps what a current sidecar sends', () => {
@@ -67,6 +67,7 @@ describe('fromPeer', () => {
       creditGrants: [],
       reservations: [reservation('r1', { entityId: 'e1' })],
       entities: [entity('e1')],
+      entitlementOverrides: [],
     };
     expect(fromPeer(current)).toEqual(current);
   });

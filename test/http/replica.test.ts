@@ -58,6 +58,9 @@ describe('the replica against a sidecar process', () => {
   it('answers checks that agree with the sidecar after forwarded writes and local usage', async () => {
     await replica.provisionCustomer({ customerId: 'globex', subscriptionParams: { planId: 'basic', billingPeriod: 'MONTHLY', addons: [{ addonId: 'extra-seats', quantity: 2 }] } });
     await replica.grantPromotionalEntitlements({ customerId: 'acme', promotionalEntitlements: [{ featureId: 'sso', period: 'ONE_MONTH' }] });
+    // An override replaces the plan's value; it reaches the replica's file with the customer's records.
+    const override = await replica.setEntitlementOverride({ customerId: 'globex', featureId: 'projects', entitlement: { value: 42 } });
+    expect(await replica.getNumericEntitlement({ customerId: 'globex', featureId: 'projects' })).toMatchObject({ value: 42, overrideId: override.id, isFallback: false });
     // Local usage counts at once in local checks, before the sidecar has it.
     await replica.reportUsage({ customerId: 'acme', featureId: 'api-calls', value: 7 });
     await replica.reportUsage({ customerId: 'globex', featureId: 'seats', value: 3, idempotencyKey: 'seats-1' });

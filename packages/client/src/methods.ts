@@ -100,6 +100,9 @@ export const METHOD_WIRE: Record<MethodName, MethodWire> = {
   // Promotions, credits, paywall
   grantPromotionalEntitlements: params,
   revokePromotionalEntitlements: params,
+  setEntitlementOverride: params,
+  removeEntitlementOverride: params,
+  getEntitlementOverrides: params,
   grantCredits: params,
   voidCreditGrant: params,
   getCreditGrants: params,

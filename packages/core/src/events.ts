@@ -86,6 +86,19 @@ export interface CreditBalanceLowEvent {
 }
 
 /**
+ * Sent after a customer's entitlement override of a feature was set or removed (docs/overrides.md);
+ * `override` is the one set, null after a removal. Its start and end pass without an event: reads
+ * decide at their own instant whether it is in force.
+ */
+export interface EntitlementOverrideUpdatedEvent {
+  customerId: string;
+  resourceId: string | null;
+  featureId: string;
+  override: import('./engine/subscriptions/overrides.js').EntitlementOverride | null;
+  at: Date;
+}
+
+/**
  * Where an unseen failure came from: a listener that threw, the change follower's poll, a
  * provider called after a commit, a replica's delivery, a store's background connection.
  */
@@ -121,6 +134,7 @@ export type EngineEvents = {
   entityDeleted: EntityEvent;
   usageThresholdReached: UsageThresholdReachedEvent;
   creditBalanceLow: CreditBalanceLowEvent;
+  entitlementOverrideUpdated: EntitlementOverrideUpdatedEvent;
   error: EngineErrorEvent;
 };
 
@@ -137,6 +151,7 @@ export const ENGINE_EVENT_NAMES: readonly EngineEventName[] = [
   'creditBalanceLow',
   'entityCreated',
   'entityDeleted',
+  'entitlementOverrideUpdated',
   'error',
 ];
 

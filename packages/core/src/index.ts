@@ -65,6 +65,8 @@ export * from './rules/recharge.js';
 export * from './rules/promotions.js';
 export * from './rules/paywall.js';
 export type { PromotionalEntitlement } from './engine/subscriptions/promotions.js';
+export * from './rules/overrides.js';
+export type { EntitlementOverride } from './engine/subscriptions/overrides.js';
 export type { CreditGrantView } from './engine/billing/credits.js';
 export type { Fallback, FallbackEntitlement } from './engine/checks/offline.js';
 export * from './json-value.js';

@@ -277,6 +277,28 @@ export interface PromotionalGrantRecord {
 }
 
 /**
+ * A per-customer entitlement override (docs/overrides.md): while in force (startDate <= at <
+ * endDate, not removed by then) it replaces what the customer's subscriptions grant for the
+ * feature. Removing or replacing one sets `removedAt`; the row stays, for the record.
+ */
+export interface EntitlementOverrideRecord {
+  id: string;
+  customerId: string;
+  /** '' for the customer level. */
+  resourceId: string;
+  featureId: string;
+  entitlement: import('./catalog/types.js').EntitlementDefinition;
+  startDate: number;
+  /** Exclusive; null: until removed. */
+  endDate: number | null;
+  /** Why it was granted (a deal, a ticket), as the caller wrote it; null when not given. */
+  reason: string | null;
+  /** When it was removed or replaced; null while not. */
+  removedAt: number | null;
+  createdAt: number;
+}
+
+/**
  * One grant of credits of one credit currency to a customer, as stored and as the credit rules
  * take it (rules/credits-grants.ts: `CreditGrant`). Amounts are decimal strings of credits.
  * `remaining` only goes down (burns, expiry, void); a grant is usable at `at` when created by
@@ -379,7 +401,8 @@ export type ChangeKind =
   | 'invoice.created'
   | 'promotion.updated'
   | 'credits.updated'
-  | 'entity.updated';
+  | 'entity.updated'
+  | 'override.updated';
 
 /** One committed write, in commit order. */
 export interface ChangeRecord {

@@ -107,6 +107,9 @@ export const METHODS: Record<MethodName, MethodSpec> = {
   // Promotions, credits, paywall
   grantPromotionalEntitlements: params('write', 'grantPromotionalEntitlements'),
   revokePromotionalEntitlements: params('write', 'revokePromotionalEntitlements'),
+  setEntitlementOverride: params('write', 'setEntitlementOverride'),
+  removeEntitlementOverride: params('write', 'removeEntitlementOverride'),
+  getEntitlementOverrides: params('read', 'getEntitlementOverrides'),
   grantCredits: params('write', 'grantCredits'),
   voidCreditGrant: params('write', 'voidCreditGrant'),
   getCreditGrants: params('read', 'getCreditGrants'),

@@ -3,6 +3,7 @@ import type {
   CustomerRecord,
   EntityRecord,
   PromotionalGrantRecord,
+  EntitlementOverrideRecord,
   SubscriptionRecord,
 } from '@tessera/core';
 import { type Columns, json, jsonOrNull, parse, parseOrNull } from './rows-encoding.js';
@@ -194,4 +195,27 @@ export function entityFromRow(row: unknown): EntityRecord {
     updatedAt,
     deletedAt,
   };
+}
+
+export const ENTITLEMENT_OVERRIDE_COLUMNS = [
+  'id',
+  'customer_id',
+  'resource_id',
+  'feature_id',
+  'entitlement',
+  'start_date',
+  'end_date',
+  'reason',
+  'removed_at',
+  'created_at',
+] as const satisfies Columns<'entitlement_overrides'>;
+type EntitlementOverrideRow = [string, string, string, string, string, number, number | null, string | null, number | null, number];
+
+export function entitlementOverrideToRow(r: EntitlementOverrideRecord): EntitlementOverrideRow {
+  return [r.id, r.customerId, r.resourceId, r.featureId, json(r.entitlement), r.startDate, r.endDate, r.reason, r.removedAt, r.createdAt];
+}
+
+export function entitlementOverrideFromRow(row: unknown): EntitlementOverrideRecord {
+  const [id, customerId, resourceId, featureId, entitlement, startDate, endDate, reason, removedAt, createdAt] = row as EntitlementOverrideRow;
+  return { id, customerId, resourceId, featureId, entitlement: parse(entitlement, 'entitlement_overrides', id, 'entitlement'), startDate, endDate, reason, removedAt, createdAt };
 }

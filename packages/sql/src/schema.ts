@@ -167,6 +167,20 @@ export interface PromotionalGrantsTable {
   created_at: number;
 }
 
+/** Per-customer entitlement overrides (docs/overrides.md); SQLite v6, PostgreSQL v4. */
+export interface EntitlementOverridesTable {
+  id: string;
+  customer_id: string;
+  resource_id: string;
+  feature_id: string;
+  entitlement: JsonText;
+  start_date: number;
+  end_date: number | null;
+  reason: string | null;
+  removed_at: number | null;
+  created_at: number;
+}
+
 /** Added in schema v4. Amounts are decimal strings, kept as written. */
 export interface CreditGrantsTable {
   id: string;
@@ -256,6 +270,7 @@ export interface Database {
   changes: ChangesTable;
   invoices: InvoicesTable;
   promotional_grants: PromotionalGrantsTable;
+  entitlement_overrides: EntitlementOverridesTable;
   credit_grants: CreditGrantsTable;
   credit_ledger: CreditLedgerTable;
   recharge_configs: RechargeConfigsTable;

@@ -18,6 +18,7 @@ import {
   NEW_CHANGE_COLUMNS,
   NEW_CREDIT_LEDGER_COLUMNS,
   PROMOTIONAL_GRANT_COLUMNS,
+  ENTITLEMENT_OVERRIDE_COLUMNS,
   PROVIDER_CALL_COLUMNS,
   RECHARGE_CONFIG_COLUMNS,
   RECHARGE_CONFIG_KEY_COLUMNS,
@@ -78,6 +79,8 @@ export class Statements<Statement> extends BatchStatements<Statement> {
   readonly listInvoicesOfSubscription: Statement;
   readonly listPromotionalGrants: Statement;
   readonly putPromotionalGrant: Statement;
+  readonly listEntitlementOverrides: Statement;
+  readonly putEntitlementOverride: Statement;
   readonly listCreditGrants: Statement;
   readonly listCreditGrantsOfCurrency: Statement;
   readonly putCreditGrant: Statement;
@@ -257,6 +260,16 @@ export class Statements<Statement> extends BatchStatements<Statement> {
       ['customer_id'],
     );
     this.putPromotionalGrant = this.writer(this.upsert('promotional_grants', PROMOTIONAL_GRANT_COLUMNS, ['id']), PROMOTIONAL_GRANT_COLUMNS);
+    this.listEntitlementOverrides = this.reader(
+      k
+        .selectFrom('entitlement_overrides')
+        .select(ENTITLEMENT_OVERRIDE_COLUMNS)
+        .where('customer_id', '=', param('customer_id'))
+        .orderBy('created_at')
+        .orderBy('id'),
+      ['customer_id'],
+    );
+    this.putEntitlementOverride = this.writer(this.upsert('entitlement_overrides', ENTITLEMENT_OVERRIDE_COLUMNS, ['id']), ENTITLEMENT_OVERRIDE_COLUMNS);
 
     const grantsOf = k.selectFrom('credit_grants').select(CREDIT_GRANT_COLUMNS).where('customer_id', '=', param('customer_id'));
     this.listCreditGrants = this.reader(grantsOf.orderBy('created_at').orderBy('id'), ['customer_id']);

@@ -15,6 +15,7 @@ import {
   type NewCreditLedgerRecord,
   type PromotionalGrantRecord,
   type ProviderCallKind,
+  type EntitlementOverrideRecord,
   type ProviderCallRecord,
   type RechargeConfigRecord,
   type ReservationRecord,
@@ -45,6 +46,8 @@ import {
   newChangeToRow,
   newCreditLedgerToRow,
   promotionalGrantFromRow,
+  entitlementOverrideFromRow,
+  entitlementOverrideToRow,
   promotionalGrantToRow,
   providerCallFromRow,
   providerCallToRow,
@@ -306,6 +309,14 @@ export class SqlTx<S> implements StoreTx {
 
   putPromotionalGrant(r: PromotionalGrantRecord): Promise<void> {
     return this.write('putPromotionalGrant', (x, s) => x.run(s.putPromotionalGrant, promotionalGrantToRow(r)));
+  }
+
+  listEntitlementOverrides(customerId: string): Promise<EntitlementOverrideRecord[]> {
+    return this.many('listEntitlementOverrides', (x, s) => x.all(s.listEntitlementOverrides, [customerId]), entitlementOverrideFromRow);
+  }
+
+  putEntitlementOverride(r: EntitlementOverrideRecord): Promise<void> {
+    return this.write('putEntitlementOverride', (x, s) => x.run(s.putEntitlementOverride, entitlementOverrideToRow(r)));
   }
 
   listCreditGrants(customerId: string, currencyId?: string): Promise<CreditGrantRecord[]> {

@@ -40,6 +40,7 @@ import { getSubscriptions, type GetSubscriptionsParams } from './subscriptions/s
 import * as credits from './billing/credits.js';
 import type { CreditGrantView } from './billing/credits.js';
 import { grantPromotionalEntitlements, revokePromotionalEntitlements, type PromotionalEntitlement } from './subscriptions/promotions.js';
+import { getEntitlementOverrides, removeEntitlementOverride, setEntitlementOverride, type EntitlementOverride } from './subscriptions/overrides.js';
 import { getPaywall } from './checks/paywall.js';
 import type { Paywall } from '../rules/paywall.js';
 import { check } from './checks/check.js';
@@ -354,6 +355,34 @@ export class Engine<Ids extends CatalogIds = CatalogIds> {
   /** Revokes a feature's promotional grants now. */
   revokePromotionalEntitlements(params: { customerId: string; featureId: Ids['feature']; resourceId?: string }): Promise<{ revoked: number }> {
     return revokePromotionalEntitlements(this.ctx, params);
+  }
+
+  /**
+   * Sets a per-customer override of a feature's entitlement from `startDate` (default now) to
+   * `endDate` (exclusive; default until removed): it replaces what the subscriptions grant,
+   * promotional grants still add (docs/overrides.md). Replaces the live override of the same
+   * feature and resource.
+   */
+  setEntitlementOverride(params: {
+    customerId: string;
+    featureId: Ids['feature'];
+    resourceId?: string;
+    entitlement: { value?: number; usageLimit?: number; isUnlimited?: boolean; hasSoftLimit?: boolean; resetPeriod?: string | null; resetPeriodConfiguration?: Record<string, unknown>; enumValues?: string[] };
+    startDate?: Date | string;
+    endDate?: Date | string;
+    reason?: string | null;
+  }): Promise<EntitlementOverride> {
+    return setEntitlementOverride(this.ctx, params);
+  }
+
+  /** Removes now the customer's override of a feature (for the resource, else the customer level). */
+  removeEntitlementOverride(params: { customerId: string; featureId: Ids['feature']; resourceId?: string }): Promise<{ removed: number }> {
+    return removeEntitlementOverride(this.ctx, params);
+  }
+
+  /** Every entitlement override of a customer with its status now, oldest first. */
+  getEntitlementOverrides(params: { customerId: string }): Promise<EntitlementOverride[]> {
+    return getEntitlementOverrides(this.ctx, params);
   }
 
   /** Grants credits of a credit currency (amount as a decimal string). */

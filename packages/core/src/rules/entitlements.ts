@@ -14,9 +14,10 @@ import type { WindowSpec } from './windows.js';
 /**
  * Where an entitlement comes from. BILLABLE_QUANTITY is a plan's per-unit priced feature granted
  * by the quantity bought (docs/conventions.md#billable-quantities). Ranks order ties: plan, then
- * billable quantity, then add-on, then promotion.
+ * billable quantity, then add-on, then promotion; an OVERRIDE (rules/overrides.ts) stands in for
+ * the plan, quantities and add-ons, so it orders first.
  */
-export type EntitlementSourceKind = 'PLAN' | 'BILLABLE_QUANTITY' | 'ADDON' | 'PROMOTIONAL';
+export type EntitlementSourceKind = 'PLAN' | 'BILLABLE_QUANTITY' | 'ADDON' | 'PROMOTIONAL' | 'OVERRIDE';
 
 /** One grant of a feature: an entitlement definition times a quantity, anchored for its windows. */
 export interface EntitlementSource {
@@ -62,7 +63,7 @@ export interface ResolvedEntitlement {
 }
 
 const periodRank = (p: ResetPeriod | null | undefined): number => (p ? RESET_PERIODS.indexOf(p) : RESET_PERIODS.length);
-const kindRank: Record<EntitlementSourceKind, number> = { PLAN: 0, BILLABLE_QUANTITY: 1, ADDON: 2, PROMOTIONAL: 3 };
+const kindRank: Record<EntitlementSourceKind, number> = { PLAN: 0, BILLABLE_QUANTITY: 1, ADDON: 2, PROMOTIONAL: 3, OVERRIDE: -1 };
 
 function compareSources(a: EntitlementSource, b: EntitlementSource): number {
   return (

@@ -12,6 +12,7 @@ import type {
   CreditGrantRecord,
   CreditLedgerRecord,
   PromotionalGrantRecord,
+  EntitlementOverrideRecord,
   ProviderCallRecord,
   RechargeConfigRecord,
   NewChange,
@@ -39,6 +40,7 @@ interface Tables {
   idempotency: Map<string, IdempotencyRecord>;
   invoices: Map<string, InvoiceRecord>;
   promotions: Map<string, PromotionalGrantRecord>;
+  overrides: Map<string, EntitlementOverrideRecord>;
   creditGrants: Map<string, CreditGrantRecord>;
   ledger: CreditLedgerRecord[];
   recharge: Map<string, RechargeConfigRecord>;
@@ -63,6 +65,7 @@ export function memoryStore(): Store {
     idempotency: new Map(),
     invoices: new Map(),
     promotions: new Map(),
+    overrides: new Map(),
     creditGrants: new Map(),
     ledger: [],
     recharge: new Map(),
@@ -282,6 +285,13 @@ export function memoryStore(): Store {
       },
       async putPromotionalGrant(r) {
         put(t.promotions, r.id, r);
+      },
+      async listEntitlementOverrides(customerId) {
+        guard(false);
+        return byCreation([...t.overrides.values()].filter((o) => o.customerId === customerId)).map(clone);
+      },
+      async putEntitlementOverride(r) {
+        put(t.overrides, r.id, r);
       },
       async listCreditGrants(customerId, currencyId) {
         guard(false);

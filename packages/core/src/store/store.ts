@@ -16,6 +16,7 @@ import type {
   NewCreditLedgerRecord,
   PromotionalGrantRecord,
   ProviderCallKind,
+  EntitlementOverrideRecord,
   ProviderCallRecord,
   RechargeConfigRecord,
   NewChange,
@@ -170,6 +171,11 @@ export interface StoreTx {
   listPromotionalGrants(customerId: string): Promise<PromotionalGrantRecord[]>;
   /** Inserts or replaces by id. */
   putPromotionalGrant(record: PromotionalGrantRecord): Promise<void>;
+
+  /** Every entitlement override of a customer (removed and ended included), oldest first (createdAt, id). */
+  listEntitlementOverrides(customerId: string): Promise<EntitlementOverrideRecord[]>;
+  /** Inserts or replaces by id. */
+  putEntitlementOverride(record: EntitlementOverrideRecord): Promise<void>;
 
   /** Credit grants of a customer (in one currency when given), oldest first (createdAt, id). */
   listCreditGrants(customerId: string, currencyId?: string): Promise<CreditGrantRecord[]>;

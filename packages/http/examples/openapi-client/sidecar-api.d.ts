@@ -867,6 +867,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/setEntitlementOverride": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Engine.setEntitlementOverride, full-access keys only. */
+        post: operations["setEntitlementOverride"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/removeEntitlementOverride": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Engine.removeEntitlementOverride, full-access keys only. */
+        post: operations["removeEntitlementOverride"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/getEntitlementOverrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Engine.getEntitlementOverrides, open to read-only and full-access keys. */
+        post: operations["getEntitlementOverrides"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/grantCredits": {
         parameters: {
             query?: never;
@@ -1153,6 +1204,7 @@ export interface components {
             type: "BOOLEAN";
             accessDeniedReason?: components["schemas"]["AccessDeniedReason"];
             feature?: components["schemas"]["FeatureInfo"];
+            overrideId?: string;
         };
         NumericEntitlement: {
             customerId: string;
@@ -1166,6 +1218,7 @@ export interface components {
             isUnlimited: boolean;
             accessDeniedReason?: components["schemas"]["AccessDeniedReason"];
             feature?: components["schemas"]["FeatureInfo"];
+            overrideId?: string;
         };
         MeteredEntitlement: {
             customerId: string;
@@ -1183,6 +1236,7 @@ export interface components {
             resetPeriod: ("HOUR" | "DAY" | "WEEK" | "MONTH" | "YEAR") | null;
             accessDeniedReason?: components["schemas"]["AccessDeniedReason"];
             feature?: components["schemas"]["FeatureInfo"];
+            overrideId?: string;
             usagePeriodStart?: components["schemas"]["DateTime"];
             usagePeriodEnd?: components["schemas"]["DateTime"];
         };
@@ -1198,6 +1252,7 @@ export interface components {
             requestedValues: string[];
             accessDeniedReason?: components["schemas"]["AccessDeniedReason"];
             feature?: components["schemas"]["FeatureInfo"];
+            overrideId?: string;
         };
         UnknownFeatureEntitlement: {
             customerId: string;
@@ -1207,6 +1262,7 @@ export interface components {
             isFallback: boolean;
             accessDeniedReason?: components["schemas"]["AccessDeniedReason"];
             feature?: components["schemas"]["FeatureInfo"];
+            overrideId?: string;
         };
         /** @description Shaped by the feature type; `type` is absent when the feature is unknown (hasAccess false, accessDeniedReason FeatureNotFound). */
         Entitlement: components["schemas"]["BooleanEntitlement"] | components["schemas"]["NumericEntitlement"] | components["schemas"]["MeteredEntitlement"] | components["schemas"]["EnumEntitlement"] | components["schemas"]["UnknownFeatureEntitlement"];
@@ -1352,6 +1408,28 @@ export interface components {
             resetPeriod?: string | null;
             enumValues?: string[];
         };
+        EntitlementOverride: {
+            id: string;
+            customerId: string;
+            resourceId: string | null;
+            featureId: string;
+            entitlement: {
+                value?: number;
+                usageLimit?: number;
+                isUnlimited?: boolean;
+                hasSoftLimit?: boolean;
+                resetPeriod?: string | null;
+                resetPeriodConfiguration?: Record<string, never>;
+                enumValues?: string[];
+            };
+            startDate: components["schemas"]["DateTime"];
+            endDate: components["schemas"]["DateTime"] | null;
+            reason: string | null;
+            removedAt: components["schemas"]["DateTime"] | null;
+            createdAt: components["schemas"]["DateTime"];
+            /** @enum {unknown} */
+            status: "SCHEDULED" | "ACTIVE" | "EXPIRED" | "REMOVED";
+        };
         BillingInfo: {
             billingCountryCode?: string;
             taxExempt?: boolean;
@@ -1442,7 +1520,7 @@ export interface components {
             /** @description Commit time, epoch milliseconds (UTC). */
             at: number;
             /** @enum {unknown} */
-            kind: "catalog.published" | "customer.updated" | "customer.archived" | "subscription.updated" | "usage.updated" | "reservation.updated" | "event.recorded" | "invoice.created" | "promotion.updated" | "credits.updated";
+            kind: "catalog.published" | "customer.updated" | "customer.archived" | "subscription.updated" | "usage.updated" | "reservation.updated" | "event.recorded" | "invoice.created" | "promotion.updated" | "credits.updated" | "override.updated";
             customerId: string | null;
             entityId: string | null;
             payload?: unknown;
@@ -4207,6 +4285,140 @@ export interface operations {
                     "application/json": {
                         revoked: number;
                     };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            422: components["responses"]["Error422"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    setEntitlementOverride: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    customerId: string;
+                    featureId: string;
+                    entitlement: {
+                        value?: number;
+                        usageLimit?: number;
+                        isUnlimited?: boolean;
+                        hasSoftLimit?: boolean;
+                        resetPeriod?: string | null;
+                        resetPeriodConfiguration?: Record<string, never>;
+                        enumValues?: string[];
+                    };
+                    resourceId?: string;
+                    /**
+                     * Format: date-time
+                     * @description An ISO 8601 instant (UTC).
+                     */
+                    startDate?: string;
+                    /**
+                     * Format: date-time
+                     * @description An ISO 8601 instant (UTC).
+                     */
+                    endDate?: string;
+                    reason?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The engine method's result as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntitlementOverride"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            422: components["responses"]["Error422"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    removeEntitlementOverride: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    customerId: string;
+                    featureId: string;
+                    resourceId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The engine method's result as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        removed: number;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            422: components["responses"]["Error422"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getEntitlementOverrides: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    customerId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The engine method's result as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntitlementOverride"][];
                 };
             };
             400: components["responses"]["Error400"];

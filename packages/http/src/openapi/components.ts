@@ -38,7 +38,7 @@ const FeatureInfo = obj({ id, displayName: str, type: FeatureType, units: nullab
 /** What every entitlement answer holds; `accessDeniedReason` only when denied, `feature` only for a known feature. */
 const entitlementCommon = {
   required: { customerId: id, resourceId: nullable(str), featureId: id, hasAccess: bool, isFallback: bool },
-  optional: { accessDeniedReason: ref('AccessDeniedReason'), feature: ref('FeatureInfo') },
+  optional: { accessDeniedReason: ref('AccessDeniedReason'), feature: ref('FeatureInfo'), overrideId: id },
 };
 const entitlement = (type: string, required: Record<string, Schema>, optional: Record<string, Schema> = {}): Schema =>
   obj({ ...entitlementCommon.required, type: { const: type }, ...required }, { ...entitlementCommon.optional, ...optional });
@@ -161,6 +161,21 @@ const PromotionalEntitlement = obj(
   { value: num, usageLimit: num, isUnlimited: bool, hasSoftLimit: bool, resetPeriod: nullable(str), enumValues: arr(str) },
 );
 
+/** A per-customer entitlement override (docs/overrides.md in @tessera/core). */
+const EntitlementOverride = obj({
+  id,
+  customerId: id,
+  resourceId: nullable(str),
+  featureId: id,
+  entitlement: obj({}, { value: num, usageLimit: num, isUnlimited: bool, hasSoftLimit: bool, resetPeriod: nullable(str), resetPeriodConfiguration: anyObject, enumValues: arr(str) }),
+  startDate: ref('DateTime'),
+  endDate: nullable(ref('DateTime')),
+  reason: nullable(str),
+  removedAt: nullable(ref('DateTime')),
+  createdAt: ref('DateTime'),
+  status: oneOfValues('SCHEDULED', 'ACTIVE', 'EXPIRED', 'REMOVED'),
+});
+
 /** Billing details: known keys typed, any other key kept as given. */
 const BillingInfo = obj({}, { billingCountryCode: str, taxExempt: bool, currency: str, hasPaymentMethod: bool });
 const Customer = obj({
@@ -245,6 +260,7 @@ const Change = obj(
       'invoice.created',
       'promotion.updated',
       'credits.updated',
+      'override.updated',
     ),
     customerId: nullable(str),
     entityId: nullable(str),
@@ -352,6 +368,7 @@ export function sharedSchemas(codes: readonly string[]): Record<string, Schema> 
     ScheduledUpdateDetail,
     SubscriptionDetail,
     PromotionalEntitlement,
+    EntitlementOverride,
     BillingInfo,
     Customer,
     CreditGrant,

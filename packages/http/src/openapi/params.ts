@@ -153,6 +153,19 @@ export const METHOD_PARAMS: Record<MethodName, Schema> = {
     { resourceId: str },
   ),
   revokePromotionalEntitlements: params({ customerId: id, featureId: id }, { resourceId: str }),
+  setEntitlementOverride: params(
+    {
+      customerId: id,
+      featureId: id,
+      entitlement: params(
+        {},
+        { value: num, usageLimit: num, isUnlimited: bool, hasSoftLimit: bool, resetPeriod: nullable(str), resetPeriodConfiguration: { type: 'object' }, enumValues: arr(str) },
+      ),
+    },
+    { resourceId: str, startDate: instant, endDate: instant, reason: nullable(str) },
+  ),
+  removeEntitlementOverride: params({ customerId: id, featureId: id }, { resourceId: str }),
+  getEntitlementOverrides: params({ customerId: id }),
   grantCredits: params({ ...creditsOf, amount }, { category: oneOfValues('PAID', 'PROMOTIONAL'), expiresAt: instant, priority: int, idempotencyKey: str }),
   voidCreditGrant: params({ customerId: id, grantId: id }),
   getCreditGrants: params({ customerId: id }, { currencyId: id }),

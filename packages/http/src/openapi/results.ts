@@ -108,6 +108,9 @@ export const METHOD_RESULTS: Record<MethodName, Schema> = {
 
   grantPromotionalEntitlements: arr(ref('PromotionalEntitlement')),
   revokePromotionalEntitlements: obj({ revoked: int }),
+  setEntitlementOverride: ref('EntitlementOverride'),
+  removeEntitlementOverride: obj({ removed: int }),
+  getEntitlementOverrides: arr(ref('EntitlementOverride')),
   grantCredits: ref('CreditGrant'),
   voidCreditGrant: ref('CreditGrant'),
   getCreditGrants: arr(ref('CreditGrant')),

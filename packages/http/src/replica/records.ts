@@ -8,6 +8,7 @@ import type {
   CreditGrantRecord,
   CustomerRecord,
   EntityRecord,
+  EntitlementOverrideRecord,
   PromotionalGrantRecord,
   ReservationRecord,
   Store,
@@ -25,6 +26,8 @@ export interface CustomerExport {
   /** Every usage cell of the customer (all windows). */
   usage: UsageRecord[];
   promotionalGrants: PromotionalGrantRecord[];
+  /** Entitlement overrides, removed ones included; absent from a sidecar that predates them. */
+  entitlementOverrides?: EntitlementOverrideRecord[];
   creditGrants: CreditGrantRecord[];
   /** Held reservations (they count in `currentUsage`), expired ones included: the engine judges expiry. */
   reservations: ReservationRecord[];
@@ -92,16 +95,18 @@ export async function exportCustomer(tx: StoreTx, customerId: string, meteredFea
     entities.push(...page);
     if (page.length < ENTITY_PAGE) break;
   }
+  const entitlementOverrides = await tx.listEntitlementOverrides(customerId);
   const resources = new Set<string>(['']);
   for (const s of subscriptions) resources.add(s.resourceId);
   for (const u of usage) resources.add(u.resourceId);
   for (const g of promotionalGrants) resources.add(g.resourceId);
+  for (const o of entitlementOverrides) resources.add(o.resourceId);
   // Without an entity id the store lists every entity's holds of the feature, the customer's own included.
   const reservations: ReservationRecord[] = [];
   for (const resourceId of resources) {
     for (const featureId of meteredFeatures) reservations.push(...(await tx.listHeldReservations({ customerId, resourceId, featureId })));
   }
-  return { customerId, customer, subscriptions, usage, promotionalGrants, creditGrants, reservations, entities };
+  return { customerId, customer, subscriptions, usage, promotionalGrants, entitlementOverrides, creditGrants, reservations, entities };
 }
 
 /**
@@ -111,5 +116,11 @@ export async function exportCustomer(tx: StoreTx, customerId: string, meteredFea
  */
 export function fromPeer(ex: CustomerExport): Required<CustomerExport> {
   const withEntity = <T extends { entityId?: string }>(r: T): T & { entityId: string } => ({ ...r, entityId: typeof r.entityId === 'string' ? r.entityId : '' });
-  return { ...ex, usage: ex.usage.map(withEntity), reservations: ex.reservations.map(withEntity), entities: ex.entities ?? [] };
+  return {
+    ...ex,
+    usage: ex.usage.map(withEntity),
+    reservations: ex.reservations.map(withEntity),
+    entities: ex.entities ?? [],
+    entitlementOverrides: ex.entitlementOverrides ?? [],
+  };
 }

@@ -42,6 +42,7 @@ async function writeCustomers(state: ReplicaState, exports: CustomerExport[], ac
       const keepLocalUsage = state.outbox.hasPendingIn(tx, id) || (state.ackedAt.get(id) ?? 0) > ackMark;
       if (!keepLocalUsage) for (const u of ex.usage) await tx.putUsage(u);
       for (const g of ex.promotionalGrants) await tx.putPromotionalGrant(g);
+      for (const o of ex.entitlementOverrides ?? []) await tx.putEntitlementOverride(o);
       for (const g of ex.creditGrants) await tx.putCreditGrant(g);
       for (const r of ex.reservations) await tx.putReservation(r);
       for (const e of ex.entities) await tx.putEntity(e);

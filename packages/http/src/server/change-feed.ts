@@ -1,7 +1,7 @@
 import { FailureStreak, type Engine, type EngineEventName } from '@tessera/core';
 
 /** Every engine event: each one follows a committed write, so each one may mean new changes. */
-const WRITE_EVENTS: readonly EngineEventName[] = ['entitlementsUpdated', 'usageUpdated', 'subscriptionUpdated', 'catalogPublished', 'creditBalanceUpdated'];
+const WRITE_EVENTS: readonly EngineEventName[] = ['entitlementsUpdated', 'usageUpdated', 'subscriptionUpdated', 'catalogPublished', 'creditBalanceUpdated', 'entitlementOverrideUpdated'];
 
 interface Waiter {
   after: number;

@@ -34,6 +34,11 @@ interface EntitlementCommon {
   feature?: FeatureInfo | undefined;
   /** True when answered from fallback values (offline, never-synced replica). */
   isFallback: boolean;
+  /**
+   * The id of the entitlement override in force that replaced the subscription's entitlement
+   * (source OVERRIDE, docs/overrides.md); absent when none applies.
+   */
+  overrideId?: string | undefined;
 }
 
 export interface BooleanEntitlement extends EntitlementCommon {

@@ -74,7 +74,8 @@ export async function customerView(ctx: EngineContext, customerId: string): Prom
     const subs = await tx.listSubscriptionsByCustomer(customerId);
     const promotions = await tx.listPromotionalGrants(customerId);
     const credits = await tx.listCreditGrants(customerId);
-    return new CustomerView(customer, subs, ctx.catalogs, () => ctx.latest().catalog.features, promotions, credits);
+    const overrides = await tx.listEntitlementOverrides(customerId);
+    return new CustomerView(customer, subs, ctx.catalogs, () => ctx.latest().catalog.features, promotions, credits, overrides);
   });
   ctx.views.install(customerId, view, gen);
   return view;
@@ -201,7 +202,7 @@ function answer(
   // V8 fall back to slow objects and cost more than the rest of the check.
   switch (slot.type) {
     case 'BOOLEAN':
-      return { customerId: input.customerId, resourceId, featureId: input.featureId, hasAccess: true, feature: info, isFallback: false, type: 'BOOLEAN' };
+      return { customerId: input.customerId, resourceId, featureId: input.featureId, hasAccess: true, feature: info, isFallback: false, type: 'BOOLEAN', overrideId: slot.overrideId };
     case 'NUMERIC':
       return {
         customerId: input.customerId,
@@ -213,6 +214,7 @@ function answer(
         type: 'NUMERIC',
         value: e.value,
         isUnlimited: e.isUnlimited,
+        overrideId: slot.overrideId,
       };
     case 'ENUM': {
       const ok = enumCovers(e, input.requestedValues);
@@ -227,6 +229,7 @@ function answer(
         type: 'ENUM',
         enumValues: e.enumValues,
         requestedValues: input.requestedValues,
+        overrideId: slot.overrideId,
       };
     }
     case 'METERED': {
@@ -254,6 +257,7 @@ function answer(
         // Shared by every check in the window, and read-only (docs/conventions.md#check-results).
         usagePeriodStart: windowed ? (cell === slot ? slot.startDate : new FixedDate(cell.start)) : undefined,
         usagePeriodEnd: windowed ? (cell === slot ? slot.endDate : new FixedDate(cell.end)) : undefined,
+        overrideId: slot.overrideId,
       };
     }
   }

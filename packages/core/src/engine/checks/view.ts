@@ -2,8 +2,9 @@ import type { FeatureDefinition, FeatureType, ResetPeriod } from '../../catalog/
 import type { EntitlementSource, ResolvedEntitlement } from '../../rules/entitlements.js';
 import { grantingQuantities, planSources, resolveEntitlements } from '../../rules/entitlements.js';
 import { grantsAt, nextTransition } from '../../rules/lifecycle.js';
-import type { CreditGrantRecord, CustomerRecord, PromotionalGrantRecord, SubscriptionRecord } from '../../records.js';
+import type { CreditGrantRecord, CustomerRecord, EntitlementOverrideRecord, PromotionalGrantRecord, SubscriptionRecord } from '../../records.js';
 import { grantSources, nextGrantTransition } from '../../rules/promotions.js';
+import { applyOverrides, nextOverrideTransition } from '../../rules/overrides.js';
 import type { PublishedCatalog } from '../runtime/context.js';
 import { BoundedCache } from './bounded-cache.js';
 import { featureInfo, type FeatureInfo } from './feature-info.js';
@@ -39,6 +40,8 @@ export class CheckSlot implements UsageCell {
   readonly isUnlimited: boolean;
   readonly hasSoftLimit: boolean;
   readonly resetPeriod: ResetPeriod | null;
+  /** The override in force that the entitlement comes from (docs/overrides.md); undefined when none. */
+  readonly overrideId: string | undefined;
   start = 0;
   end = -Infinity;
   value = 0;
@@ -60,6 +63,7 @@ export class CheckSlot implements UsageCell {
     this.isUnlimited = entitlement.isUnlimited;
     this.hasSoftLimit = entitlement.hasSoftLimit;
     this.resetPeriod = entitlement.resetPeriod;
+    this.overrideId = entitlement.sources.find((s) => s.kind === 'OVERRIDE')?.sourceId;
   }
 
   /** Caches a usage cell read or written by this engine. */
@@ -124,6 +128,8 @@ export class CustomerView {
     readonly promotions: PromotionalGrantRecord[] = [],
     /** Credit grants, for checks of features that cost credits (balances are computed at each check). */
     readonly credits: CreditGrantRecord[] = [],
+    /** Entitlement overrides (docs/overrides.md); their starts and ends bound the resolution like a grant's. */
+    readonly overrides: EntitlementOverrideRecord[] = [],
   ) {
     this.live = customer !== undefined && customer.archivedAt === null;
   }
@@ -136,7 +142,7 @@ export class CustomerView {
       this.base = undefined;
       this.baseSlotMap = undefined;
       this.from = now;
-      this.until = Math.min(nextTransition(this.subscriptions, now), nextGrantTransition(this.promotions, now));
+      this.until = this.nextChange(now);
     }
     let rv = resourceId === '' ? this.base : this.resources.get(resourceId);
     if (!rv) {
@@ -178,7 +184,7 @@ export class CustomerView {
     // An instant a little before the resolution (an event stamped before its view was resolved
     // inside the write) holds too when nothing changes in between; the resolution then covers it
     // from there, so a batch of such events resolves nothing again.
-    if (at < this.from && Math.min(nextTransition(this.subscriptions, at), nextGrantTransition(this.promotions, at)) > this.from) {
+    if (at < this.from && this.nextChange(at) > this.from) {
       this.from = at;
       return true;
     }
@@ -190,19 +196,28 @@ export class CustomerView {
     return resourceId === '' ? this.base : this.resources.get(resourceId);
   }
 
+  /** The first instant after `at` at which a subscription, grant or override changes what is in force. */
+  private nextChange(at: number): number {
+    return Math.min(nextTransition(this.subscriptions, at), nextGrantTransition(this.promotions, at), nextOverrideTransition(this.overrides, at));
+  }
+
   private resolve(resourceId: string, now: number): Omit<ResourceView, 'slots'> {
-    const known = resourceId === '' || this.subscriptions.some((s) => s.resourceId === resourceId) || this.promotions.some((g) => g.resourceId === resourceId);
+    const known =
+      resourceId === '' ||
+      this.subscriptions.some((s) => s.resourceId === resourceId) ||
+      this.promotions.some((g) => g.resourceId === resourceId) ||
+      this.overrides.some((o) => o.resourceId === resourceId);
     const granting = grantingSubscriptions(this.subscriptions, resourceId, now);
     const sources = granting.flatMap((sub) => subscriptionSources(sub, this.catalogs, now));
     sources.push(...grantSources(this.promotions, now, resourceId));
-    return { entitlements: resolveEntitlements(this.features(), sources), hasActiveSubscription: granting.length > 0, known };
+    return { entitlements: resolveEntitlements(this.features(), applyOverrides(sources, this.overrides, now, resourceId)), hasActiveSubscription: granting.length > 0, known };
   }
 
   /** Entitlements in force at an arbitrary instant (late usage), not cached. */
   entitlementsAt(resourceId: string, at: number): Map<string, ResolvedEntitlement> {
     const sources = grantingSubscriptions(this.subscriptions, resourceId, at).flatMap((sub) => subscriptionSources(sub, this.catalogs, at));
     sources.push(...grantSources(this.promotions, at, resourceId));
-    return resolveEntitlements(this.features(), sources);
+    return resolveEntitlements(this.features(), applyOverrides(sources, this.overrides, at, resourceId));
   }
 }
 

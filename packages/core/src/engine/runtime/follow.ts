@@ -165,6 +165,8 @@ export class ChangeFollower {
       case 'customer.updated':
       case 'customer.archived':
       case 'promotion.updated':
+      // Another process's override: its own engine emitted entitlementOverrideUpdated with the record.
+      case 'override.updated':
         ctx.emitter.emit('entitlementsUpdated', { customerId: c.customerId, resourceId, reason: c.kind, at });
         return;
       case 'credits.updated':
