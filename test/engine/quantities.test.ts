@@ -197,5 +197,44 @@ for (const factory of storeFactories()) {
       expect(again.code).toBe('INVALID_ARGUMENT');
       expect((await templates()).usageLimit).toBe(8);
     });
+
+    it('a subscription stored before quantities were required renews with what it was billed then (the minimum, else 1)', async () => {
+      const { engine, clock, store } = await open('2024-02-01T00:00:00Z');
+      const r = await engine.provisionSubscription({ customerId: 'c1', planId: 'starter', billingPeriod: 'MONTHLY', billableFeatures: buy(2, 4) });
+      // As an older version stored it: no quantities on the record.
+      await store.transaction('write', async (tx) => {
+        const rec = (await tx.getSubscription(r.subscription.id))!;
+        await tx.putSubscription({ ...rec, billableFeatures: [] });
+      });
+      clock.set('2024-03-01T00:00:00Z');
+      const ticked = await engine.tick();
+      expect(ticked).toMatchObject({ invoicesCreated: 1, subscriptionsFailed: 0 });
+      // 10.00 + templates at their minimum 1 x 4.00 + projects at their minimum 3 x 1.00 = 17.00
+      const invoices = await engine.getInvoices({ customerId: 'c1' });
+      expect(invoices.at(-1)).toMatchObject({ kind: 'RENEWAL', total: '17.00' });
+      // The entitlement is the plan's own until a quantity is set; setting one is what repairs it.
+      expect((await templates()).usageLimit).toBe(50);
+      await engine.updateSubscription({ subscriptionId: r.subscription.id, billableFeatures: buy(3) });
+      expect((await templates()).usageLimit).toBe(3);
+    });
+
+    it('tick() reports a subscription it cannot renew and renews the others', async () => {
+      const { engine, clock, store } = await open('2024-02-01T00:00:00Z');
+      await engine.provisionCustomer({ customerId: 'c2', subscriptionParams: null });
+      const bad = await engine.provisionSubscription({ customerId: 'c1', planId: 'starter', billingPeriod: 'MONTHLY', billableFeatures: buy(2) });
+      await engine.provisionSubscription({ customerId: 'c2', planId: 'starter', billingPeriod: 'MONTHLY', billableFeatures: buy(2) });
+      // A record no version could price: 999 templates, above the price's maximum of 20.
+      await store.transaction('write', async (tx) => {
+        const rec = (await tx.getSubscription(bad.subscription.id))!;
+        await tx.putSubscription({ ...rec, billableFeatures: [{ featureId: 'templates', quantity: 999 }, { featureId: 'projects', quantity: 3 }] });
+      });
+      const errors: { customerId?: string; code?: string; method?: string }[] = [];
+      engine.on('error', (e) => errors.push(e));
+      clock.set('2024-03-01T00:00:00Z');
+      expect(await engine.tick()).toMatchObject({ subscriptionsFailed: 1, invoicesCreated: 1 });
+      expect(errors).toEqual([expect.objectContaining({ customerId: 'c1', code: 'INVALID_ARGUMENT', method: `tick (subscription ${bad.subscription.id})` })]);
+      // 10.00 + 2 x 4.00 + 3 x 1.00 = 21.00 for the customer whose record prices.
+      expect((await engine.getInvoices({ customerId: 'c2' })).at(-1)).toMatchObject({ kind: 'RENEWAL', total: '21.00' });
+    });
   });
 }

@@ -245,6 +245,22 @@ export interface PeriodPricing {
   usage?: readonly FeatureQuantity[];
 }
 
+/**
+ * A stored subscription's quantities made whole for pricing: each PER_UNIT price of the plan in
+ * `billingPeriod` that has no quantity gets the one such records were billed before quantities
+ * were required, the price's `minUnitQuantity`, else 1 (docs/pricing.md#per-unit-quantities).
+ * Input is never passed through this: a call without a quantity is refused.
+ */
+export function storedQuantities(plan: PlanDefinition, billingPeriod: BillingPeriod, given: readonly FeatureQuantity[]): FeatureQuantity[] {
+  const out = [...given];
+  for (const price of plan.prices ?? []) {
+    if (price.billingModel !== 'PER_UNIT' || price.billingPeriod !== billingPeriod || !price.featureId) continue;
+    if (out.some((f) => f.featureId === price.featureId)) continue;
+    out.push({ featureId: price.featureId, quantity: price.minUnitQuantity ?? 1 });
+  }
+  return out;
+}
+
 function quantityFor(list: readonly FeatureQuantity[] | undefined, featureId: string): number | undefined {
   return list?.find((f) => f.featureId === featureId)?.quantity;
 }

@@ -2,7 +2,7 @@ import type { CouponDefinition } from '../../catalog/types.js';
 import { TesseraError } from '../../errors.js';
 import { couponAppliesToPeriod, effectiveCoupon } from '../../rules/discounts.js';
 import { assembleInvoice, type DraftLine, type PricedDocument } from '../../rules/invoice.js';
-import { pricePeriod, selectPrices, type FeatureQuantity, type PeriodPriceInput, type PricedLine } from '../../rules/pricing.js';
+import { pricePeriod, selectPrices, storedQuantities, type FeatureQuantity, type PeriodPriceInput, type PricedLine } from '../../rules/pricing.js';
 import { prorateChange, prorationSummary, type Proration } from '../../rules/proration.js';
 import { type Window } from '../../rules/windows.js';
 import type { CustomerRecord, InvoiceKind, InvoiceRecord, SubscriptionRecord } from '../../records.js';
@@ -54,7 +54,7 @@ export function periodPriceInput(ctx: EngineContext, sub: SubscriptionRecord, cu
     addons,
     billingPeriod: sub.billingPeriod,
     billingCountryCode: billingCountry(sub, customer),
-    billableFeatures: sub.billableFeatures,
+    billableFeatures: storedQuantities(plan, sub.billingPeriod, sub.billableFeatures),
   };
 }
 

@@ -6,6 +6,7 @@ import { write, type EngineContext, type WriteEffects } from './context.js';
 import { effectiveCatalogVersion } from '../checks/view.js';
 import { maintainCredits } from '../billing/credits.js';
 import { retryDueProviderCalls } from '../billing/provider-calls.js';
+import { isTesseraError } from '../../errors.js';
 
 /** What a `tick()` materialised. A second tick at the same instant reports zeros. */
 export interface TickResult {
@@ -22,6 +23,12 @@ export interface TickResult {
    */
   providerCallsRetried: number;
   providerCallsFailed: number;
+  /**
+   * Subscriptions (and customers' credit upkeep) whose transaction failed; each failure went to
+   * the `error` event and the logger, and the tick went on with the next one (one damaged record
+   * never stops every later renewal). A store that is down stops the tick: it throws.
+   */
+  subscriptionsFailed: number;
 }
 
 /** Most billing periods one tick bills for a subscription (a decade of months): bounds a catch-up. */
@@ -119,6 +126,17 @@ export async function tick(ctx: EngineContext): Promise<TickResult> {
     creditsMaintained: 0,
     providerCallsRetried: 0,
     providerCallsFailed: 0,
+    subscriptionsFailed: 0,
+  };
+  // One subscription's failure is reported and skipped; the store being down is everyone's.
+  const isolated = async (what: () => Promise<void>, customerId: string, method: string): Promise<void> => {
+    try {
+      await what();
+    } catch (err) {
+      if (isTesseraError(err) && err.code === 'STORE_UNAVAILABLE') throw err;
+      result.subscriptionsFailed++;
+      ctx.reportError(err, { source: 'engine', method, customerId });
+    }
   };
   // First: the calls left from before this tick. Invoices this tick issues are delivered after
   // their own commits, and hold their calls for a lease, so this pass never makes them twice.
@@ -134,16 +152,26 @@ export async function tick(ctx: EngineContext): Promise<TickResult> {
     );
     for (const sub of page) {
       result.subscriptionsVisited++;
-      await write(ctx, async (fx) => {
-        const fresh = await fx.tx.getSubscription(sub.id);
-        if (fresh) await tickOne(ctx, fx, fresh, result);
-      });
+      await isolated(
+        () =>
+          write(ctx, async (fx) => {
+            const fresh = await fx.tx.getSubscription(sub.id);
+            if (fresh) await tickOne(ctx, fx, fresh, result);
+          }),
+        sub.customerId,
+        `tick (subscription ${sub.id})`,
+      );
       if (!customersSeen.has(sub.customerId)) {
         customersSeen.add(sub.customerId);
-        await write(ctx, async (fx) => {
-          const customer = await fx.tx.getCustomer(sub.customerId);
-          if (customer && customer.archivedAt === null) result.creditsMaintained += await maintainCredits(ctx, fx, customer);
-        });
+        await isolated(
+          () =>
+            write(ctx, async (fx) => {
+              const customer = await fx.tx.getCustomer(sub.customerId);
+              if (customer && customer.archivedAt === null) result.creditsMaintained += await maintainCredits(ctx, fx, customer);
+            }),
+          sub.customerId,
+          'tick (credits)',
+        );
       }
     }
     if (page.length < 200) return result;
