@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine, TesseraError, type CatalogDefinition, type Engine, type Store, type StoreTx, type TesseraErrorCode } from '@tessera/core';
 import { demoCatalog, engineOn, storeFactories, type StoreFactory } from './stores.js';
+import { rejection } from '../support/rejection.js';
 
 // "A failed call writes nothing" (API.md): for each public write method, one rejected call must
 // leave every read and the change feed as they were, through this engine's cache and through a
@@ -66,17 +67,6 @@ function faultyStore(inner: Store) {
       return writesBeforeFault;
     },
   };
-}
-
-/** The TesseraError a call rejects with (fails the test when it resolves or throws something else). */
-async function rejection(call: Promise<unknown>): Promise<TesseraError> {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(TesseraError);
-  return outcome.error as TesseraError;
 }
 
 const settle = (p: Promise<unknown>): Promise<unknown> =>

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TesseraError, type Estimate, type Invoice, type ProvisionSubscriptionParams, type TesseraErrorCode } from '@tessera/core';
 import { pricingCatalog } from './pricing-catalog.js';
 import { engineOn, storeFactories } from './stores.js';
+import { rejection } from '../support/rejection.js';
 
 // Invoices, estimates, proration, coupons, tax and renewals, worked out by hand in the comments
 // (docs/pricing.md). Catalog: test/engine/pricing-catalog.ts.
@@ -11,17 +12,6 @@ type Env = Awaited<ReturnType<typeof engineOn>>;
 const at = (iso: string): Date => new Date(iso);
 const seats = (quantity: number) => [{ featureId: 'seats', quantity }];
 const gb = (quantity: number) => [{ featureId: 'storage-gb', quantity }];
-
-/** The TesseraError a call rejects with (fails the test when it resolves or throws something else). */
-async function rejection(call: Promise<unknown>): Promise<TesseraError> {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(TesseraError);
-  return outcome.error as TesseraError;
-}
 
 async function expectCode(call: Promise<unknown>, code: TesseraErrorCode): Promise<TesseraError> {
   const e = await rejection(call);

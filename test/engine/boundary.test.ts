@@ -8,6 +8,7 @@ import { JSON_VALUE_LIMITS, MAX_USAGE, TesseraError, type CatalogDefinition, typ
 import { circularObject, deepObject, protoKeyObject } from '@tessera/testing';
 import { creditsCatalog } from './credits-catalog.js';
 import { engineOn, storeFactories } from './stores.js';
+import { rejection } from '../support/rejection.js';
 
 type Env = Awaited<ReturnType<typeof engineOn>>;
 
@@ -18,16 +19,6 @@ const catalog: CatalogDefinition = (() => {
   c.plans.find((p) => p.id === 'free')!.entitlements!.push({ featureId: 'tokens-sum', isUnlimited: true });
   return c;
 })();
-
-async function rejection(call: Promise<unknown>): Promise<TesseraError> {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(TesseraError);
-  return outcome.error as TesseraError;
-}
 
 async function invalid(call: Promise<unknown>, field: RegExp, message?: RegExp): Promise<void> {
   const e = await rejection(call);

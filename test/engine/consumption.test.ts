@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TesseraError, type CatalogDefinition, type MeteredEntitlement, type TesseraErrorCode } from '@tessera/core';
 import { demoCatalog, engineOn, storeFactories } from './stores.js';
+import { rejection } from '../support/rejection.js';
 
 // Atomic consumption and reservations (docs/conventions.md#consumption-and-reservations).
 
@@ -28,16 +29,6 @@ function quotaCatalog(): CatalogDefinition {
     );
   c.plans.find((p) => p.id === 'pro')!.entitlements!.push({ featureId: 'pro-only', usageLimit: 10 });
   return c;
-}
-
-async function rejection(call: Promise<unknown>): Promise<TesseraError> {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(TesseraError);
-  return outcome.error as TesseraError;
 }
 
 async function expectCode(call: Promise<unknown>, code: TesseraErrorCode, field?: RegExp): Promise<TesseraError> {

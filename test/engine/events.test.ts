@@ -10,6 +10,7 @@ import {
   type UsageUpdatedEvent,
 } from '@tessera/core';
 import { demoCatalog, engineOn, storeFactories } from './stores.js';
+import { rejection } from '../support/rejection.js';
 
 // Raw event ingestion (docs/metering.md#events, #late-events, #nothing-silently-dropped):
 // idempotency, whole-batch validation, unmatched events and their reasons, lateness limits.
@@ -48,17 +49,6 @@ function meteredCatalog(): CatalogDefinition {
       { featureId: 'eu-searches', usageLimit: 1000, resetPeriod: 'MONTH' },
     );
   return c;
-}
-
-/** The TesseraError a call rejects with (fails the test when it resolves or throws something else). */
-async function rejection(call: Promise<unknown>): Promise<TesseraError> {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(TesseraError);
-  return outcome.error as TesseraError;
 }
 
 async function expectCode(call: Promise<unknown>, code: TesseraErrorCode, field?: RegExp): Promise<TesseraError> {

@@ -13,6 +13,7 @@ import {
 import { pricingCatalog, pricingCatalogV2 } from './pricing-catalog.js';
 import { describeSpan, overlappingPaidSpans } from './in-force.js';
 import { engineOn, storeFactories, type StoreFactory } from './stores.js';
+import { rejection } from '../support/rejection.js';
 
 // The subscription lifecycle (API.md#subscriptions, docs/conventions.md#provisioning-and-lifecycle):
 // trials, the four provisioning rules, upgrades now and downgrades at period end, scheduled
@@ -23,16 +24,6 @@ type Env = Awaited<ReturnType<typeof engineOn>>;
 
 const at = (iso: string): Date => new Date(iso);
 const seats = (quantity: number) => [{ featureId: 'seats', quantity }];
-
-async function rejection(call: Promise<unknown>): Promise<TesseraError> {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(TesseraError);
-  return outcome.error as TesseraError;
-}
 
 async function expectCode(call: Promise<unknown>, code: TesseraErrorCode, field?: RegExp): Promise<TesseraError> {
   const e = await rejection(call);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TesseraError, type CatalogDefinition, type EntitlementOverrideUpdatedEvent, type MeteredEntitlement } from '@tessera/core';
 import { engineOn, storeFactories } from './stores.js';
+import { rejection } from '../support/rejection.js';
 
 /**
  * Per-customer entitlement overrides (docs/overrides.md), worked by hand: the `team` plan gives
@@ -29,16 +30,6 @@ const catalog: CatalogDefinition = {
 };
 
 type Env = Awaited<ReturnType<typeof engineOn>>;
-
-async function rejection(call: Promise<unknown>): Promise<TesseraError> {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(TesseraError);
-  return outcome.error as TesseraError;
-}
 
 const DEAL = { startDate: '2024-03-01T00:00:00Z', endDate: '2024-06-01T00:00:00Z', reason: 'enterprise deal #42' };
 

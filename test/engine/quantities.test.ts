@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TesseraError, type CatalogDefinition, type MeteredEntitlement, type NumericEntitlement } from '@tessera/core';
 import { engineOn, storeFactories } from './stores.js';
+import { rejection } from '../support/rejection.js';
 
 // Billable quantities are entitlements (docs/conventions.md#billable-quantities,
 // docs/pricing.md#per-unit-quantities), worked out by hand in the comments.
@@ -56,16 +57,6 @@ const buy = (templates: number, projects = 3) => [
   { featureId: 'templates', quantity: templates },
   { featureId: 'projects', quantity: projects },
 ];
-
-async function rejection(call: Promise<unknown>): Promise<TesseraError> {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(TesseraError);
-  return outcome.error as TesseraError;
-}
 
 for (const factory of storeFactories()) {
   describe(factory.name, () => {

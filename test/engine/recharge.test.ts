@@ -2,19 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Decimal, TesseraError, type CreditBalanceUpdatedEvent } from '@tessera/core';
 import { creditsCatalog } from './credits-catalog.js';
 import { engineOn, storeFactories } from './stores.js';
+import { rejection } from '../support/rejection.js';
 
 type Env = Awaited<ReturnType<typeof engineOn>>;
-
-/** The TesseraError a call rejects with (fails the test when it resolves or throws something else). */
-async function rejection(call: Promise<unknown>): Promise<TesseraError> {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(TesseraError);
-  return outcome.error as TesseraError;
-}
 
 // ai-credits cost $0.01 each (test/engine/credits-catalog.ts).
 const CUR = 'ai-credits';

@@ -7,19 +7,9 @@ import {
   type UsageUpdatedEvent,
 } from '@tessera/core';
 import { engineOn, storeFactories } from './stores.js';
+import { rejection } from '../support/rejection.js';
 
 type Env = Awaited<ReturnType<typeof engineOn>>;
-
-/** The TesseraError a call rejects with (fails the test when it resolves or throws something else). */
-async function rejection(call: Promise<unknown>): Promise<TesseraError> {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(TesseraError);
-  return outcome.error as TesseraError;
-}
 
 async function expectCode(call: Promise<unknown>, code: TesseraErrorCode, field?: RegExp): Promise<TesseraError> {
   const e = await rejection(call);
