@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type CatalogDefinition } from '@tessera/core';
 import { sqliteStore } from '@tessera/sqlite';
 import { demoCatalog, tempDir } from './stores.js';
+import { startWorker as startProcess } from '../support/workers.js';
 
 // Usage thresholds with eight processes writing one SQLite file (docs/alerts.md#once): each
 // threshold is announced by exactly one of them, because the decision is a record inserted in the
@@ -14,8 +13,7 @@ const WORKERS = 8;
 const EACH = 30;
 const LIMIT = 200;
 const PERCENTS = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const workerScript = join(root, 'test', 'engine', 'alert-worker.ts');
+const workerScript = join('test', 'engine', 'alert-worker.ts');
 
 function alertCatalog(): CatalogDefinition {
   const c = structuredClone(demoCatalog);
@@ -29,32 +27,7 @@ interface WorkerReport {
   otherErrors: string[];
 }
 
-function startWorker(args: string[]): { ready: Promise<void>; go: () => void; done: Promise<WorkerReport> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', workerScript, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let onReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (onReady = resolve));
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    if (stdout.includes('ready\n')) onReady();
-  });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<WorkerReport>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const last = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0) return reject(new Error(`worker ${args.join(' ')} exited ${code}: ${stderr}`));
-      try {
-        resolve(JSON.parse(last) as WorkerReport);
-      } catch {
-        reject(new Error(`worker ${args.join(' ')} printed no report: ${stdout} ${stderr}`));
-      }
-    });
-  });
-  void done.catch(() => onReady());
-  return { ready, go: () => child.stdin.end('go\n'), done };
-}
+const startWorker = (args: string[]) => startProcess<WorkerReport>(workerScript, args);
 
 describe('sqlite: usage thresholds with eight processes writing', () => {
   let dir: ReturnType<typeof tempDir>;

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type CatalogDefinition, type MeteredEntitlement } from '@tessera/core';
 import { sqliteStore } from '@tessera/sqlite';
 import { demoCatalog, tempDir } from './stores.js';
+import { startWorker as startProcess } from '../support/workers.js';
 
 // consumeUsage across real processes on one SQLite file (docs/conventions.md#consumption-and-reservations):
 // the check and the write happen in one BEGIN IMMEDIATE transaction, so the sum granted to all
@@ -13,8 +12,7 @@ import { demoCatalog, tempDir } from './stores.js';
 
 const LIMIT = 300;
 const WORKERS = 4;
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const workerScript = join(root, 'test', 'engine', 'consume-worker.ts');
+const workerScript = join('test', 'engine', 'consume-worker.ts');
 
 /** The demo catalog plus a hard monthly quota (LIMIT) on the free plan. */
 function quotaCatalog(): CatalogDefinition {
@@ -32,34 +30,7 @@ interface WorkerReport {
   refusals: number;
 }
 
-/** Starts a worker process; resolves once it has its engine open. */
-function startWorker(args: string[]): { ready: Promise<void>; go: () => void; done: Promise<WorkerReport> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', workerScript, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let onReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (onReady = resolve));
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    if (stdout.includes('ready\n')) onReady();
-  });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<WorkerReport>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const last = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0) return reject(new Error(`worker ${args.join(' ')} exited ${code}: ${stderr}`));
-      try {
-        resolve(JSON.parse(last) as WorkerReport);
-      } catch {
-        reject(new Error(`worker ${args.join(' ')} printed no report: ${stdout} ${stderr}`));
-      }
-    });
-  });
-  // A worker that fails before "ready" must not leave the test waiting for it.
-  void done.catch(() => onReady());
-  return { ready, go: () => child.stdin.end('go\n'), done };
-}
+const startWorker = (args: string[]) => startProcess<WorkerReport>(workerScript, args);
 
 describe('sqlite: consumeUsage from several processes on one file', () => {
   let dir: ReturnType<typeof tempDir>;
