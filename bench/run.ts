@@ -28,6 +28,7 @@ const BENCHES: { name: string; file: string; args: string[] }[] = [
   { name: 'postgres', file: 'postgres', args: [] },
   { name: 'consume-processes', file: 'consume-processes', args: [] },
   { name: 'telemetry', file: 'telemetry', args: [] },
+  { name: 'entities', file: 'entities', args: [] },
 ];
 const names = BENCHES.map((b) => b.name);
 

@@ -5,6 +5,7 @@ import { createClient, isTesseraError, METHOD_WIRE, TESSERA_ERROR_BRAND, Tessera
 import { createEngine, memoryStore, testClock, TesseraError as EngineError, type Engine } from '@tessera/core';
 import { createClient as createHttpClient, createSidecar, METHODS } from '@tessera/http';
 import { demoCatalog } from '../../packages/core/examples/demo-catalog.js';
+import { entitiesCatalog } from '../engine/entities-catalog.js';
 
 const KEY = 'client-test-key-0123456789abcdef';
 let engine: Engine;
@@ -62,5 +63,50 @@ describe('@tessera/client errors', () => {
 
   it("the wire table and the sidecar's method table name the same methods", () => {
     expect(Object.keys(METHOD_WIRE).sort()).toEqual(Object.keys(METHODS).sort());
+  });
+});
+
+describe('@tessera/client and entities (docs/entities.md)', () => {
+  it('creates, pages and deletes entities and consumes for one, with Dates revived and the entity and pooled figures the engine gives', async () => {
+    // 2 seats; each seat 100 AI messages a month, 150 pooled.
+    const own = await createEngine({ store: memoryStore(), catalog: entitiesCatalog({ seats: 2, pooled: 150, perSeat: 100 }), clock: testClock('2024-01-31T09:00:00Z') });
+    const app = createSidecar({ engine: own, fullAccessKeys: [KEY] });
+    const client = createClient({ url: 'http://sidecar', apiKey: KEY, fetch: (input, init) => Promise.resolve(app.request(input, init)) });
+    try {
+      await client.provisionCustomer({ customerId: 'acme' });
+      const ann = await client.createEntity({ customerId: 'acme', entityId: 'ann', featureId: 'seats', name: 'Ann', metadata: { team: 'core' } });
+      expect(ann).toMatchObject({ entityId: 'ann', featureId: 'seats', name: 'Ann', deletedAt: null });
+      expect(ann.createdAt).toBeInstanceOf(Date);
+      await client.createEntity({ customerId: 'acme', entityId: 'bob', featureId: 'seats' });
+      const third = await thrown(client.createEntity({ customerId: 'acme', entityId: 'cy', featureId: 'seats' }));
+      expect(isTesseraError(third, 'USAGE_LIMIT_EXCEEDED')).toBe(true);
+      expect((third as TesseraError).details.reason).toBe('RequestedUsageExceedingLimit');
+
+      const first = await client.getEntities({ customerId: 'acme', limit: 1 });
+      expect(first.data.map((e) => e.entityId)).toEqual(['ann']);
+      expect(first.pageInfo.hasNextPage).toBe(true);
+      const rest = await client.getEntities({ customerId: 'acme', cursor: first.pageInfo.endCursor! });
+      expect(rest.data.map((e) => e.entityId)).toEqual(['bob']);
+
+      const used = await client.consumeUsage({ customerId: 'acme', featureId: 'ai-messages', entityId: 'ann', amount: 90 });
+      expect([used.entity, used.pooled]).toEqual([{ entityId: 'ann', currentUsage: 90, usageLimit: 100, remaining: 10 }, { currentUsage: 90, usageLimit: 150, remaining: 60 }]);
+      // Bob's own limit is 100, the pool has 60 left: CAP grants what fits both.
+      expect((await client.consumeUsage({ customerId: 'acme', featureId: 'ai-messages', entityId: 'bob', amount: 80, overage: 'CAP' })).granted).toBe(60);
+      expect(isTesseraError(await thrown(client.consumeUsage({ customerId: 'acme', featureId: 'ai-messages', entityId: 'ann', amount: 1 })), 'USAGE_LIMIT_EXCEEDED')).toBe(true);
+      expect(isTesseraError(await thrown(client.consumeUsage({ customerId: 'acme', featureId: 'ai-messages', entityId: 'ghost', amount: 1 })), 'ENTITY_NOT_FOUND')).toBe(true);
+      const check = await client.getMeteredEntitlement({ customerId: 'acme', featureId: 'ai-messages', entityId: 'bob', options: { requestedUsage: 1 } });
+      expect([check.hasAccess, check.currentUsage, check.pooled]).toEqual([false, 60, { usageLimit: 150, currentUsage: 150, isUnlimited: false }]);
+      expect(check.usagePeriodStart).toBeInstanceOf(Date);
+
+      const deleted = await client.deleteEntity({ customerId: 'acme', entityId: 'ann' });
+      expect(deleted.deletedAt).toBeInstanceOf(Date);
+      // What the client revives equals what the engine returns, Dates included.
+      expect(await client.getEntities({ customerId: 'acme', includeDeleted: true })).toEqual(await own.getEntities({ customerId: 'acme', includeDeleted: true }));
+      expect(await client.getUsageHistory({ customerId: 'acme', featureId: 'ai-messages', groupByEntity: true, start: new Date('2024-01-01T00:00:00Z'), end: new Date('2024-03-01T00:00:00Z') })).toEqual(
+        await own.getUsageHistory({ customerId: 'acme', featureId: 'ai-messages', groupByEntity: true, start: new Date('2024-01-01T00:00:00Z'), end: new Date('2024-03-01T00:00:00Z') }),
+      );
+    } finally {
+      await own.close();
+    }
   });
 });

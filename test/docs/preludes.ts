@@ -223,6 +223,28 @@ const seatPrice: __Price = { billingPeriod: 'MONTHLY', billingModel: 'PER_UNIT',
   tiersMode: 'VOLUME', tiers: [{ upTo: 10, unitAmount: '12.00' }, { upTo: null, unitAmount: '10.00', flatAmount: '20.00' }] };
 `,
 };
+/** entities.md's docs catalog: 2 seats; each seat 100 AI messages a month, 10,000 pooled. */
+const entitiesCatalog = `
+import * as __core from '@tessera/core';
+const catalog = __core.defineCatalog({
+  features: [{ id: 'seats', type: 'METERED' }, { id: 'ai-messages', type: 'METERED' }],
+  products: [{ id: 'app', defaultPlanId: 'team' }],
+  plans: [{ id: 'team', productId: 'app', pricingType: 'FREE', entitlements: [
+    { featureId: 'seats', usageLimit: 2 },
+    { featureId: 'ai-messages', usageLimit: 10_000, resetPeriod: 'MONTH', perEntity: { featureId: 'seats', usageLimit: 100 } },
+  ] }],
+});
+`;
+
+/** README "Seats and entities": an engine on entities.md's catalog with customer acme. */
+PRELUDES['readme-entities'] = `${entitiesCatalog}
+const engine = await __core.createEngine({ store: __core.memoryStore(), catalog });
+await engine.provisionCustomer({ customerId: 'acme' });
+`;
+
+/** entities.md "Through the sidecar": a running sidecar on entities.md's catalog, customer acme, TESSERA_URL and TESSERA_KEY set. */
+PRELUDES['sidecar-entities'] = PRELUDES.sidecar!.replace(catalog, entitiesCatalog);
+
 /** The http README's generated-client call: a live sidecar and the types openapi-typescript generated. */
 PRELUDES.openapi = `${PRELUDES.sidecar}
 import type { paths } from '../../../packages/http/examples/openapi-client/sidecar-api.js';

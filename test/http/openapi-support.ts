@@ -60,9 +60,17 @@ export function expectComponent(name: string, body: unknown): void {
   expect(validate(body) ? [] : validate.errors, name).toEqual([]);
 }
 
-/** The demo catalog plus what the other methods need: a credit currency, a coupon and promotion code, a meter. */
+/**
+ * The demo catalog plus what the other methods need: a credit currency, a coupon and promotion
+ * code, a meter, and a per-entity limit (each seat 50 API calls a month on the basic plan).
+ */
 export const conformanceCatalog: CatalogDefinition = {
   ...demoCatalog,
+  plans: demoCatalog.plans.map((plan) =>
+    plan.id === 'basic'
+      ? { ...plan, entitlements: plan.entitlements!.map((e) => (e.featureId === 'api-calls' ? { ...e, perEntity: { featureId: 'seats', usageLimit: 50 } } : e)) }
+      : plan,
+  ),
   features: [...demoCatalog.features, { id: 'jobs', displayName: 'Jobs', type: 'METERED', meter: { eventName: 'job', aggregation: { type: 'COUNT' } } }],
   coupons: [{ id: 'launch', name: 'Launch', type: 'PERCENTAGE', value: '10', durationInMonths: 3 }],
   promotionCodes: [{ code: 'HELLO', couponId: 'launch' }],

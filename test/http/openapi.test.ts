@@ -173,6 +173,32 @@ describe('every route answers as the document says', () => {
     await call('getEnumEntitlement', { customerId: 'acme', featureId: 'export', options: { requestedValues: ['csv'] } });
     await call('getEntitlements', { customerId: 'acme' });
 
+    // Entities (docs/entities.md): a seat with 50 API calls of its own, the pooled 1,000 above it.
+    const ann = await call('createEntity', { customerId: 'acme', entityId: 'ann', featureId: 'seats', name: 'Ann', metadata: { team: 'core' } });
+    expect(ann).toMatchObject({ entityId: 'ann', featureId: 'seats', deletedAt: null });
+    await call('createEntity', { customerId: 'acme', entityId: 'bot' });
+    const forAnn = await call('getMeteredEntitlement', { customerId: 'acme', featureId: 'api-calls', entityId: 'ann', options: { requestedUsage: 1 } });
+    expect([forAnn.usageLimit, forAnn.entity, forAnn.pooled.usageLimit]).toEqual([50, { entityId: 'ann', usageLimit: 50, currentUsage: 0 }, 1000]);
+    expect((await call('getEntitlement', { customerId: 'acme', featureId: 'api-calls', entityId: 'ghost' })).accessDeniedReason).toBe('EntityNotFound');
+    expect((await call('getEntitlements', { customerId: 'acme', entityId: 'ann' })).find((e: { featureId: string }) => e.featureId === 'api-calls').entity.entityId).toBe('ann');
+    expect(await call('reportUsage', { customerId: 'acme', featureId: 'api-calls', entityId: 'ann', value: 2, idempotencyKey: 'ue-1' })).toMatchObject({ entityId: 'ann', currentUsage: 2, pooledUsage: 2 });
+    await call('reportUsageBulk', { usages: [{ customerId: 'acme', featureId: 'api-calls', entityId: 'bot', value: 1 }] });
+    const eaten = await call('consumeUsage', { customerId: 'acme', featureId: 'api-calls', entityId: 'ann', amount: 3 });
+    expect([eaten.entity, eaten.pooled]).toEqual([{ entityId: 'ann', currentUsage: 5, usageLimit: 50, remaining: 45 }, { currentUsage: 6, usageLimit: 1000, remaining: 994 }]);
+    const heldForAnn = await call('reserveUsage', { customerId: 'acme', featureId: 'api-calls', entityId: 'ann', amount: 4, expiresIn: 60_000 });
+    expect(heldForAnn.entity.currentUsage).toBe(9);
+    await call('commitReservation', { reservationId: heldForAnn.reservationId });
+    await call('reportEvent', { customerId: 'acme', eventName: 'job', idempotencyKey: 'e-ann', entityId: 'ann' });
+    await call('reportEvent', { customerId: 'acme', eventName: 'job', idempotencyKey: 'e-ghost', entityId: 'ghost' });
+    const window = { start: '2024-01-01T00:00:00Z', end: '2024-03-01T00:00:00Z' };
+    expect((await call('getUsageHistory', { customerId: 'acme', featureId: 'api-calls', entityId: 'ann', ...window })).entityId).toBe('ann');
+    const byEntity = await call('getUsageHistory', { customerId: 'acme', featureId: 'api-calls', groupByEntity: true, ...window });
+    expect(byEntity.periods.flatMap((p: { entities?: unknown[] }) => p.entities ?? [])).toEqual([{ entityId: 'ann', usage: 9 }, { entityId: 'bot', usage: 1 }]);
+    const entities = await call('getEntities', { customerId: 'acme', featureId: 'seats', limit: 10 });
+    expect(entities.data.map((e: { entityId: string }) => e.entityId)).toEqual(['ann']);
+    expect((await call('deleteEntity', { customerId: 'acme', entityId: 'bot' })).deletedAt).toMatch(/Z$/);
+    expect((await call('getEntities', { customerId: 'acme', includeDeleted: true })).data).toHaveLength(2);
+
     expect(await call('setUsageAlerts', { customerId: 'acme', featureId: 'api-calls', percents: [100, 50] })).toEqual({ customerId: 'acme', featureId: 'api-calls', percents: [50, 100] });
     await call('reportUsage', { customerId: 'acme', featureId: 'api-calls', value: 3, idempotencyKey: 'u-1' });
     await call('reportUsageBulk', { usages: [{ customerId: 'acme', featureId: 'seats', value: 1 }] });
@@ -184,7 +210,7 @@ describe('every route answers as the document says', () => {
     const held2 = await call('reserveUsage', { customerId: 'acme', featureId: 'api-calls', amount: 1, expiresIn: 60_000 });
     await call('releaseReservation', { reservationId: held2.reservationId });
     await call('getUsageHistory', { customerId: 'acme', featureId: 'api-calls', start: '2024-01-01T00:00:00Z', end: '2024-03-01T00:00:00Z' });
-    expect((await call('getUnmatchedEvents', { first: 10 })).data.length).toBe(1);
+    expect((await call('getUnmatchedEvents', { first: 10 })).data.map((e: { reason: string }) => e.reason).sort()).toEqual(['CUSTOMER_NOT_FOUND', 'ENTITY_NOT_FOUND']);
 
     await call('grantPromotionalEntitlements', { customerId: 'acme', promotionalEntitlements: [{ featureId: 'sso', period: 'ONE_MONTH' }] });
     await call('revokePromotionalEntitlements', { customerId: 'acme', featureId: 'sso' });
@@ -225,6 +251,7 @@ describe('every route answers as the document says', () => {
     await expectError('reportUsage', { customerId: 'acme', featureId: 'api-calls', value: 1 }, 403, 'UNAUTHORIZED', { 'x-api-key': READ_KEY });
     await expectError('getCustomer', { customerId: 'acme' }, 403, 'UNAUTHORIZED', { authorization: `Bearer ${METRICS_KEY}` });
     await expectError('getCustomer', { customerId: 'nobody' }, 404, 'CUSTOMER_NOT_FOUND');
+    await expectError('consumeUsage', { customerId: 'acme', featureId: 'api-calls', entityId: 'ghost', amount: 1 }, 404, 'ENTITY_NOT_FOUND');
     await expectError('noSuchMethod', {}, 404, 'INVALID_ARGUMENT');
     await call('archiveCustomer', { customerId: 'acme' });
     await expectError('provisionCustomer', { customerId: 'acme' }, 409, 'CUSTOMER_ID_ARCHIVED');

@@ -352,6 +352,22 @@ describe('the sidecar in process', () => {
       expect(body.changes.some((c) => c.customerId === 'acme')).toBe(true);
     });
 
+    it('wakes a long poll on an entity created or deleted, which changes no usage, without waiting for the poll of other processes', async () => {
+      // A poll interval far past the wait: only the engine's own events can answer in time.
+      const slow = createSidecar({ engine, fullAccessKeys: [FULL_KEY], readOnlyKeys: [READ_KEY], changePollMs: 60_000 });
+      await engine.provisionCustomer({ customerId: 'acme' });
+      for (const write of [
+        () => engine.createEntity({ customerId: 'acme', entityId: 'bot' }),
+        () => engine.deleteEntity({ customerId: 'acme', entityId: 'bot' }),
+      ]) {
+        const head = (await (await slow.request('/health')).json()) as { lastChangeSeq: number };
+        const polled = slow.request(`/v1/changes?after=${head.lastChangeSeq}&wait=20000`, { headers: bearer(READ_KEY) });
+        setTimeout(() => void write(), 50);
+        const body = (await (await polled).json()) as { changes: { kind: string; entityId: string | null }[] };
+        expect(body.changes.map((c) => [c.kind, c.entityId])).toEqual([['entity.updated', 'bot']]);
+      }
+    });
+
     it('answers an empty page after `wait` ms and refuses bad numbers', async () => {
       const started = Date.now();
       const res = await app.request('/v1/changes?after=999&wait=150', { headers: bearer(READ_KEY) });

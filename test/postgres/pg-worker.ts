@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { createEngine, isTesseraError, type Engine, type MeteredEntitlement } from '@tessera/core';
 import { postgresStore } from '@tessera/postgres';
 import { consumeUntilEmpty, generator } from '../support/consume-loop.js';
+import { consumeForEntities } from '../support/entity-consume-loop.js';
 import { outageJob } from './outage-job.js';
 import type { ChurnJob, ConsumeJob, ConsumeReport, IngestJob, IngestReport, ListenJob, ListenReport, ReportJob, ReportReport, WorkerJob } from './worker-protocol.js';
 
@@ -131,6 +132,8 @@ function prepare(engine: Engine, j: WorkerJob, id: number, background: string[])
       });
     case 'consume':
       return consume(engine, j);
+    case 'entities':
+      return () => consumeForEntities(engine, j);
     case 'ingest':
       return ingest(engine, j);
     case 'report':

@@ -30,6 +30,16 @@ export interface ConsumeJob extends Target {
   seed: number;
 }
 
+/** consumeUsage for random entities of the customer until the pooled limit is reached (test/support/entity-consume-loop.ts). */
+export interface EntitiesJob extends Target {
+  mode: 'entities';
+  featureId: string;
+  entityIds: string[];
+  pooledLimit: number;
+  overage: 'REJECT' | 'CAP';
+  seed: number;
+}
+
 /** reportEvent of the same keys as every other worker, in this worker's own order and batch size. */
 export interface IngestJob extends Target {
   mode: 'ingest';
@@ -91,7 +101,7 @@ export interface OutageJob extends Target {
   followIntervalMs: number;
 }
 
-export type WorkerJob = ConsumeJob | IngestJob | ReportJob | ListenJob | ChurnJob | OutageJob;
+export type WorkerJob = ConsumeJob | EntitiesJob | IngestJob | ReportJob | ListenJob | ChurnJob | OutageJob;
 
 export interface ConsumeReport {
   granted: number;

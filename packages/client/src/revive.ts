@@ -1,6 +1,6 @@
 /**
  * Field names whose values the engine returns as `Date` (customers, subscriptions, entitlements,
- * usage, reservations, invoices, estimates, credits, promotions, events). JSON carries them as
+ * usage, reservations, invoices, estimates, credits, promotions, overrides, entities, events). JSON carries them as
  * ISO-8601 strings; `reviveDates` turns them back.
  */
 export const DATE_FIELDS: ReadonlySet<string> = new Set([
@@ -10,6 +10,7 @@ export const DATE_FIELDS: ReadonlySet<string> = new Set([
   'currentBillingPeriodEnd',
   'currentBillingPeriodStart',
   'customEndDate',
+  'deletedAt',
   'end',
   'endDate',
   'expiresAt',
@@ -18,6 +19,7 @@ export const DATE_FIELDS: ReadonlySet<string> = new Set([
   'periodStart',
   'prorationDate',
   'receivedAt',
+  'removedAt',
   'revokedAt',
   'scheduledAt',
   'start',

@@ -1161,7 +1161,7 @@ export interface components {
         /** @enum {unknown} */
         SubscriptionStatus: "ACTIVE" | "IN_TRIAL" | "PAYMENT_PENDING" | "CANCELED" | "EXPIRED" | "NOT_STARTED";
         /** @enum {unknown} */
-        AccessDeniedReason: "CustomerNotFound" | "CustomerIsArchived" | "CustomerResourceNotFound" | "FeatureNotFound" | "FeatureTypeMismatch" | "NoActiveSubscription" | "NoFeatureEntitlementInSubscription" | "RequestedUsageExceedingLimit" | "RequestedValuesMismatch" | "InsufficientCredits" | "BudgetExceeded" | "Revoked" | "Unknown";
+        AccessDeniedReason: "CustomerNotFound" | "CustomerIsArchived" | "CustomerResourceNotFound" | "FeatureNotFound" | "FeatureTypeMismatch" | "NoActiveSubscription" | "NoFeatureEntitlementInSubscription" | "RequestedUsageExceedingLimit" | "RequestedValuesMismatch" | "InsufficientCredits" | "BudgetExceeded" | "EntityNotFound" | "Revoked" | "Unknown";
         /**
          * @description Stable error codes (TesseraErrorCode plus INTERNAL); branch on these, never on the message.
          * @enum {unknown}
@@ -1239,6 +1239,20 @@ export interface components {
             overrideId?: string;
             usagePeriodStart?: components["schemas"]["DateTime"];
             usagePeriodEnd?: components["schemas"]["DateTime"];
+            /** @description With entityId: the entity's figures (usageLimit null when no per-entity limit applies to it). */
+            entity?: {
+                entityId: string;
+                usageLimit: number | null;
+                currentUsage: number;
+            };
+            /** @description With entityId: the customer's pooled figures, which also bound the entity. */
+            pooled?: {
+                usageLimit: number | null;
+                currentUsage: number;
+                isUnlimited: boolean;
+            };
+            /** @description Set on an EntityNotFound denial. */
+            entityId?: string;
         };
         EnumEntitlement: {
             customerId: string;
@@ -1498,6 +1512,19 @@ export interface components {
             remaining: number | null;
             usagePeriodStart: components["schemas"]["DateTime"] | null;
             usagePeriodEnd: components["schemas"]["DateTime"] | null;
+            /** @description With entityId: the entity's cell (usageLimit null when no per-entity limit applies to it). */
+            entity?: {
+                entityId: string;
+                currentUsage: number;
+                usageLimit: number | null;
+                remaining: number | null;
+            };
+            /** @description With entityId: the customer's pooled cell. */
+            pooled?: {
+                currentUsage: number;
+                usageLimit: number | null;
+                remaining: number | null;
+            };
         };
         Reservation: {
             reservationId: string;
@@ -1514,13 +1541,31 @@ export interface components {
             usagePeriodStart: components["schemas"]["DateTime"] | null;
             usagePeriodEnd: components["schemas"]["DateTime"] | null;
             timestamp: components["schemas"]["DateTime"];
+            /** @description With entityId: the entity reported for (currentUsage is then the entity's cell). */
+            entityId?: string;
+            /** @description With entityId: the customer's pooled usage after the report. */
+            pooledUsage?: number;
         };
+        Entity: {
+            customerId: string;
+            entityId: string;
+            /** @description The seat feature the entity occupies (one unit of its usage while live); null when none. */
+            featureId: string | null;
+            name: string | null;
+            metadata: components["schemas"]["Metadata"];
+            createdAt: components["schemas"]["DateTime"];
+            updatedAt: components["schemas"]["DateTime"];
+            /** @description When it was deleted; null while live. */
+            deletedAt: components["schemas"]["DateTime"] | null;
+        };
+        /** @enum {unknown} */
+        UnmatchedReason: "CUSTOMER_NOT_FOUND" | "ENTITY_NOT_FOUND" | "NO_MATCHING_METER" | "MISSING_DIMENSION" | "TOO_LATE";
         Change: {
             seq: number;
             /** @description Commit time, epoch milliseconds (UTC). */
             at: number;
             /** @enum {unknown} */
-            kind: "catalog.published" | "customer.updated" | "customer.archived" | "subscription.updated" | "usage.updated" | "reservation.updated" | "event.recorded" | "invoice.created" | "promotion.updated" | "credits.updated" | "override.updated";
+            kind: "catalog.published" | "customer.updated" | "customer.archived" | "subscription.updated" | "usage.updated" | "reservation.updated" | "event.recorded" | "invoice.created" | "promotion.updated" | "credits.updated" | "override.updated" | "entity.updated";
             customerId: string | null;
             entityId: string | null;
             payload?: unknown;
@@ -3384,6 +3429,7 @@ export interface operations {
                     customerId: string;
                     featureId: string;
                     resourceId?: string;
+                    entityId?: string;
                     options?: {
                         requestedUsage?: number;
                         requestedValues?: string[];
@@ -3426,6 +3472,7 @@ export interface operations {
                     customerId: string;
                     featureId: string;
                     resourceId?: string;
+                    entityId?: string;
                     options?: {
                         requestedUsage?: number;
                         requestedValues?: string[];
@@ -3468,6 +3515,7 @@ export interface operations {
                     customerId: string;
                     featureId: string;
                     resourceId?: string;
+                    entityId?: string;
                     options?: {
                         requestedUsage?: number;
                         requestedValues?: string[];
@@ -3510,6 +3558,7 @@ export interface operations {
                     customerId: string;
                     featureId: string;
                     resourceId?: string;
+                    entityId?: string;
                     options?: {
                         requestedUsage?: number;
                         requestedValues?: string[];
@@ -3552,6 +3601,7 @@ export interface operations {
                     customerId: string;
                     featureId: string;
                     resourceId?: string;
+                    entityId?: string;
                     options?: {
                         requestedUsage?: number;
                         requestedValues?: string[];
@@ -3593,6 +3643,7 @@ export interface operations {
                 "application/json": {
                     customerId: string;
                     resourceId?: string;
+                    entityId?: string;
                 };
             };
         };
@@ -3632,6 +3683,7 @@ export interface operations {
                     featureId: string;
                     value: number;
                     resourceId?: string;
+                    entityId?: string;
                     /** @enum {unknown} */
                     updateBehavior?: "DELTA" | "SET";
                     idempotencyKey?: string;
@@ -3680,6 +3732,7 @@ export interface operations {
                         featureId: string;
                         value: number;
                         resourceId?: string;
+                        entityId?: string;
                         /** @enum {unknown} */
                         updateBehavior?: "DELTA" | "SET";
                         idempotencyKey?: string;
@@ -3731,6 +3784,7 @@ export interface operations {
                         [key: string]: string | number | boolean;
                     };
                     resourceId?: string;
+                    entityId?: string;
                     /**
                      * Format: date-time
                      * @description An ISO 8601 instant (UTC).
@@ -3744,6 +3798,7 @@ export interface operations {
                         [key: string]: string | number | boolean;
                     };
                     resourceId?: string;
+                    entityId?: string;
                     /**
                      * Format: date-time
                      * @description An ISO 8601 instant (UTC).
@@ -3770,6 +3825,8 @@ export interface operations {
                             currentUsage: number;
                             usagePeriodStart: components["schemas"]["DateTime"] | null;
                             usagePeriodEnd: components["schemas"]["DateTime"] | null;
+                            /** @description An entity's cell (its events name it); absent for the customer's pooled cell. */
+                            entityId?: string;
                         }[];
                     };
                 };
@@ -3800,6 +3857,7 @@ export interface operations {
                     featureId: string;
                     amount: number;
                     resourceId?: string;
+                    entityId?: string;
                     /** @enum {unknown} */
                     overage?: "REJECT" | "CAP";
                     idempotencyKey?: string;
@@ -3844,6 +3902,7 @@ export interface operations {
                     /** @description Milliseconds the hold lasts (at most 7 days). */
                     expiresIn: number;
                     resourceId?: string;
+                    entityId?: string;
                     /** @enum {unknown} */
                     overage?: "REJECT" | "CAP";
                     idempotencyKey?: string;
@@ -3970,16 +4029,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        customerId: string;
-                        entityId: string;
-                        featureId: string | null;
-                        name: string | null;
-                        metadata: components["schemas"]["Metadata"];
-                        createdAt: components["schemas"]["DateTime"];
-                        updatedAt: components["schemas"]["DateTime"];
-                        deletedAt: components["schemas"]["DateTime"] | null;
-                    };
+                    "application/json": components["schemas"]["Entity"];
                 };
             };
             400: components["responses"]["Error400"];
@@ -4016,16 +4066,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        customerId: string;
-                        entityId: string;
-                        featureId: string | null;
-                        name: string | null;
-                        metadata: components["schemas"]["Metadata"];
-                        createdAt: components["schemas"]["DateTime"];
-                        updatedAt: components["schemas"]["DateTime"];
-                        deletedAt: components["schemas"]["DateTime"] | null;
-                    };
+                    "application/json": components["schemas"]["Entity"];
                 };
             };
             400: components["responses"]["Error400"];
@@ -4066,16 +4107,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            customerId: string;
-                            entityId: string;
-                            featureId: string | null;
-                            name: string | null;
-                            metadata: components["schemas"]["Metadata"];
-                            createdAt: components["schemas"]["DateTime"];
-                            updatedAt: components["schemas"]["DateTime"];
-                            deletedAt: components["schemas"]["DateTime"] | null;
-                        }[];
+                        data: components["schemas"]["Entity"][];
                         pageInfo: components["schemas"]["PageInfo"];
                     };
                 };
@@ -4115,7 +4147,9 @@ export interface operations {
                      */
                     end: string;
                     resourceId?: string;
+                    entityId?: string;
                     groupBy?: string;
+                    groupByEntity?: boolean;
                 };
             };
         };
@@ -4130,12 +4164,19 @@ export interface operations {
                         customerId: string;
                         featureId: string;
                         resourceId: string | null;
+                        /** @description The entity asked for; null for the pooled history. */
+                        entityId: string | null;
                         periods: {
                             start: components["schemas"]["DateTime"] | null;
                             end: components["schemas"]["DateTime"] | null;
                             value: number;
                             groups?: {
                                 value: string | number | boolean | null;
+                                usage: number;
+                            }[];
+                            /** @description With groupByEntity: the usage of each entity with a cell in the period (deleted ones too), by entityId. */
+                            entities?: {
+                                entityId: string;
                                 usage: number;
                             }[];
                         }[];
@@ -4187,7 +4228,7 @@ export interface operations {
                             };
                             timestamp: components["schemas"]["DateTime"];
                             receivedAt: components["schemas"]["DateTime"];
-                            reason: string;
+                            reason: components["schemas"]["UnmatchedReason"];
                         }[];
                         pageInfo: components["schemas"]["PageInfo"];
                     };

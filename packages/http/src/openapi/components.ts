@@ -29,6 +29,7 @@ const AccessDeniedReason = oneOfValues(
   'RequestedValuesMismatch',
   'InsufficientCredits',
   'BudgetExceeded',
+  'EntityNotFound',
   'Revoked',
   'Unknown',
 );
@@ -45,10 +46,18 @@ const entitlement = (type: string, required: Record<string, Schema>, optional: R
 
 const BooleanEntitlement = entitlement('BOOLEAN', {});
 const NumericEntitlement = entitlement('NUMERIC', { value: nullable(num), isUnlimited: bool });
+// With `entityId` (docs/entities.md#checks): the top-level figures are the entity's when a
+// per-entity limit applies to it, else the pooled ones; `entity` and `pooled` give both.
 const MeteredEntitlement = entitlement(
   'METERED',
   { usageLimit: nullable(num), currentUsage: num, requestedUsage: num, hasSoftLimit: bool, isUnlimited: bool, resetPeriod: nullable(ResetPeriod) },
-  { usagePeriodStart: ref('DateTime'), usagePeriodEnd: ref('DateTime') },
+  {
+    usagePeriodStart: ref('DateTime'),
+    usagePeriodEnd: ref('DateTime'),
+    entity: { ...obj({ entityId: id, usageLimit: nullable(num), currentUsage: num }), description: "With entityId: the entity's figures (usageLimit null when no per-entity limit applies to it)." },
+    pooled: { ...obj({ usageLimit: nullable(num), currentUsage: num, isUnlimited: bool }), description: "With entityId: the customer's pooled figures, which also bound the entity." },
+    entityId: { ...id, description: 'Set on an EntityNotFound denial.' },
+  },
 );
 const EnumEntitlement = entitlement('ENUM', { enumValues: arr(str), requestedValues: arr(str) });
 /** The answer for a feature the catalog does not know (`getEntitlement` only): no `type`. */
@@ -228,22 +237,51 @@ const RechargeConfiguration = obj({
 });
 
 const window = { usagePeriodStart: nullable(ref('DateTime')), usagePeriodEnd: nullable(ref('DateTime')) };
-const Consumption = obj({
-  customerId: id,
-  featureId: id,
-  resourceId: nullable(str),
-  requested: num,
-  granted: num,
-  currentUsage: num,
-  usageLimit: nullable(num),
-  remaining: nullable(num),
-  ...window,
-});
+/** Where one cell (an entity's, or the pooled one) stands after a consumption (docs/entities.md). */
+const cellStanding = { currentUsage: num, usageLimit: nullable(num), remaining: nullable(num) };
+const Consumption = obj(
+  {
+    customerId: id,
+    featureId: id,
+    resourceId: nullable(str),
+    requested: num,
+    granted: num,
+    currentUsage: num,
+    usageLimit: nullable(num),
+    remaining: nullable(num),
+    ...window,
+  },
+  {
+    entity: { ...obj({ entityId: id, ...cellStanding }), description: "With entityId: the entity's cell (usageLimit null when no per-entity limit applies to it)." },
+    pooled: { ...obj(cellStanding), description: "With entityId: the customer's pooled cell." },
+  },
+);
 const Reservation: Schema = {
   allOf: [ref('Consumption')],
   ...obj({ reservationId: id, status: oneOfValues('HELD', 'COMMITTED', 'RELEASED', 'EXPIRED'), expiresAt: ref('DateTime'), committedAmount: nullable(num) }),
 };
-const ReportedUsage = obj({ customerId: id, featureId: id, resourceId: nullable(str), currentUsage: num, ...window, timestamp: ref('DateTime') });
+const ReportedUsage = obj(
+  { customerId: id, featureId: id, resourceId: nullable(str), currentUsage: num, ...window, timestamp: ref('DateTime') },
+  {
+    entityId: { ...id, description: "With entityId: the entity reported for (currentUsage is then the entity's cell)." },
+    pooledUsage: { ...num, description: "With entityId: the customer's pooled usage after the report." },
+  },
+);
+
+/** A member of a customer with balances of its own (docs/entities.md). */
+const Entity = obj({
+  customerId: id,
+  entityId: id,
+  featureId: { ...nullable(str), description: 'The seat feature the entity occupies (one unit of its usage while live); null when none.' },
+  name: nullable(str),
+  metadata: ref('Metadata'),
+  createdAt: ref('DateTime'),
+  updatedAt: ref('DateTime'),
+  deletedAt: { ...nullable(ref('DateTime')), description: 'When it was deleted; null while live.' },
+});
+
+/** Why a stored event was counted by no meter (getUnmatchedEvents). */
+const UnmatchedReason = oneOfValues('CUSTOMER_NOT_FOUND', 'ENTITY_NOT_FOUND', 'NO_MATCHING_METER', 'MISSING_DIMENSION', 'TOO_LATE');
 
 const Change = obj(
   {
@@ -261,6 +299,7 @@ const Change = obj(
       'promotion.updated',
       'credits.updated',
       'override.updated',
+      'entity.updated',
     ),
     customerId: nullable(str),
     entityId: nullable(str),
@@ -377,6 +416,8 @@ export function sharedSchemas(codes: readonly string[]): Record<string, Schema> 
     Consumption,
     Reservation,
     ReportedUsage,
+    Entity,
+    UnmatchedReason,
     Change,
     Estimate,
     PageInfo,

@@ -15,7 +15,7 @@ const billingPeriod: Schema = ref('BillingPeriod');
 
 // Checks are the hot path: the engine reads the fields it knows and skips the unknown-field scan,
 // so their params are open (an unknown field is ignored, not refused).
-const check = obj({ customerId: id, featureId: id }, { resourceId: str, options: obj({}, { requestedUsage: num, requestedValues: arr(str) }) });
+const check = obj({ customerId: id, featureId: id }, { resourceId: str, entityId: id, options: obj({}, { requestedUsage: num, requestedValues: arr(str) }) });
 
 const subscriptionFields = {
   planId: id,
@@ -58,14 +58,15 @@ const updateSubscription = params(
 
 const usage = params(
   { customerId: id, featureId: id, value: num },
-  { resourceId: str, updateBehavior: oneOfValues('DELTA', 'SET'), idempotencyKey: str, timestamp: instant },
+  { resourceId: str, entityId: id, updateBehavior: oneOfValues('DELTA', 'SET'), idempotencyKey: str, timestamp: instant },
 );
 const rawEvent = params(
   { customerId: id, eventName: str, idempotencyKey: str },
-  { dimensions: dict({ type: ['string', 'number', 'boolean'] }), resourceId: str, timestamp: instant },
+  { dimensions: dict({ type: ['string', 'number', 'boolean'] }), resourceId: str, entityId: id, timestamp: instant },
 );
 const consume = { customerId: id, featureId: id, amount: num };
-const consumeOptional = { resourceId: str, overage: oneOfValues('REJECT', 'CAP'), idempotencyKey: str };
+/** `entityId`: the amount must fit the entity's per-entity limit and the pooled one (docs/entities.md). */
+const consumeOptional = { resourceId: str, entityId: id, overage: oneOfValues('REJECT', 'CAP'), idempotencyKey: str };
 
 const creditsOf = { customerId: id, currencyId: id };
 const paging = { first: { type: 'integer', minimum: 1 }, after: str };
@@ -116,7 +117,7 @@ export const METHOD_PARAMS: Record<MethodName, Schema> = {
   getNumericEntitlement: check,
   getMeteredEntitlement: check,
   getEnumEntitlement: check,
-  getEntitlements: params({ customerId: id }, { resourceId: str }),
+  getEntitlements: params({ customerId: id }, { resourceId: str, entityId: id }),
 
   reportUsage: usage,
   reportUsageBulk: params({ usages: arr(usage) }),
@@ -128,7 +129,7 @@ export const METHOD_PARAMS: Record<MethodName, Schema> = {
   createEntity: params({ customerId: id, entityId: id }, { featureId: str, name: str, metadata }),
   deleteEntity: params({ customerId: id, entityId: id }),
   getEntities: params({ customerId: id }, { featureId: str, includeDeleted: { type: 'boolean' }, limit: { type: 'integer', minimum: 1, maximum: 1000 }, cursor: str }),
-  getUsageHistory: params({ customerId: id, featureId: id, start: instant, end: instant }, { resourceId: str, groupBy: str }),
+  getUsageHistory: params({ customerId: id, featureId: id, start: instant, end: instant }, { resourceId: str, entityId: id, groupBy: str, groupByEntity: bool }),
   getUnmatchedEvents: params({}, paging),
 
   grantPromotionalEntitlements: params(

@@ -9,16 +9,7 @@ import { arr, bool, id, int, num, nullable, obj, oneOfValues, ref, str, type Sch
 const page = (item: Schema): Schema => obj({ data: arr(item), pageInfo: ref('PageInfo') });
 const nothing: Schema = { type: 'null', description: 'The method returns nothing.' };
 const subscription = ref('Subscription');
-const entity = obj({
-  customerId: id,
-  entityId: id,
-  featureId: nullable(str),
-  name: nullable(str),
-  metadata: ref('Metadata'),
-  createdAt: ref('DateTime'),
-  updatedAt: ref('DateTime'),
-  deletedAt: nullable(ref('DateTime')),
-});
+const entity = ref('Entity');
 
 /** The result schema of every exposed method. */
 export const METHOD_RESULTS: Record<MethodName, Schema> = {
@@ -72,7 +63,10 @@ export const METHOD_RESULTS: Record<MethodName, Schema> = {
     duplicates: int,
     unmatched: int,
     usage: arr(
-      obj({ customerId: id, resourceId: nullable(str), featureId: id, currentUsage: num, usagePeriodStart: nullable(ref('DateTime')), usagePeriodEnd: nullable(ref('DateTime')) }),
+      obj(
+        { customerId: id, resourceId: nullable(str), featureId: id, currentUsage: num, usagePeriodStart: nullable(ref('DateTime')), usagePeriodEnd: nullable(ref('DateTime')) },
+        { entityId: { ...id, description: "An entity's cell (its events name it); absent for the customer's pooled cell." } },
+      ),
     ),
   }),
   consumeUsage: ref('Consumption'),
@@ -82,17 +76,23 @@ export const METHOD_RESULTS: Record<MethodName, Schema> = {
   createEntity: entity,
   deleteEntity: entity,
   getEntities: page(entity),
-  getUsageHistory: obj({
-    customerId: id,
-    featureId: id,
-    resourceId: nullable(str),
-    periods: arr(
-      obj(
-        { start: nullable(ref('DateTime')), end: nullable(ref('DateTime')), value: num },
-        { groups: arr(obj({ value: { type: ['string', 'number', 'boolean', 'null'] }, usage: num })) },
+  getUsageHistory: obj(
+    {
+      customerId: id,
+      featureId: id,
+      resourceId: nullable(str),
+      entityId: { ...nullable(id), description: 'The entity asked for; null for the pooled history.' },
+      periods: arr(
+        obj(
+          { start: nullable(ref('DateTime')), end: nullable(ref('DateTime')), value: num },
+          {
+            groups: arr(obj({ value: { type: ['string', 'number', 'boolean', 'null'] }, usage: num })),
+            entities: { ...arr(obj({ entityId: id, usage: num })), description: 'With groupByEntity: the usage of each entity with a cell in the period (deleted ones too), by entityId.' },
+          },
+        ),
       ),
-    ),
-  }),
+    },
+  ),
   getUnmatchedEvents: page(
     obj({
       idempotencyKey: str,
@@ -102,7 +102,7 @@ export const METHOD_RESULTS: Record<MethodName, Schema> = {
       dimensions: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
       timestamp: ref('DateTime'),
       receivedAt: ref('DateTime'),
-      reason: str,
+      reason: ref('UnmatchedReason'),
     }),
   ),
 

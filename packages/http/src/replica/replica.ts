@@ -164,7 +164,7 @@ export async function createReplica(options: ReplicaOptions): Promise<Replica> {
     getNumericEntitlement: (p: GetEntitlementParams) => check('getNumericEntitlement', p),
     getMeteredEntitlement: (p: GetEntitlementParams) => check('getMeteredEntitlement', p),
     getEnumEntitlement: (p: GetEntitlementParams) => check('getEnumEntitlement', p),
-    async getEntitlements(params: { customerId: string; resourceId?: string } | string, resourceId?: string): Promise<Entitlement[]> {
+    async getEntitlements(params: { customerId: string; resourceId?: string; entityId?: string } | string, resourceId?: string): Promise<Entitlement[]> {
       if (state.engine) return state.engine.getEntitlements(params, resourceId);
       const raw = typeof params === 'string' ? { customerId: params, resourceId } : params;
       const out: Entitlement[] = [];
@@ -211,7 +211,17 @@ export async function createReplica(options: ReplicaOptions): Promise<Replica> {
           const granted = (result as Partial<Consumption> | undefined)?.granted;
           if (typeof granted !== 'number') throw new TesseraError('INTERNAL', 'consumeUsage: the local engine\'s transaction returned no granted amount; nothing was recorded');
           if (granted === 0) return [];
-          const body = { customerId: p.customerId, featureId: p.featureId, ...(p.resourceId ? { resourceId: p.resourceId } : {}), value: granted, updateBehavior: 'DELTA', idempotencyKey: p.idempotencyKey, timestamp: at };
+          // An entity's consumption is delivered as a report for that entity: the sidecar moves its cell and the pool.
+          const body = {
+            customerId: p.customerId,
+            featureId: p.featureId,
+            ...(p.resourceId ? { resourceId: p.resourceId } : {}),
+            ...(p.entityId ? { entityId: p.entityId } : {}),
+            value: granted,
+            updateBehavior: 'DELTA',
+            idempotencyKey: p.idempotencyKey,
+            timestamp: at,
+          };
           return [{ dedupeKey: `usage:${p.customerId}:${p.idempotencyKey}`, kind: 'usage', customerId: p.customerId, body }];
         },
       );

@@ -117,7 +117,7 @@ export type Replica = Pick<TesseraClient, ForwardedMethodName> & {
   getNumericEntitlement(params: GetEntitlementParams): Promise<NumericEntitlement>;
   getMeteredEntitlement(params: GetEntitlementParams): Promise<MeteredEntitlement>;
   getEnumEntitlement(params: GetEntitlementParams): Promise<EnumEntitlement>;
-  getEntitlements(params: { customerId: string; resourceId?: string } | string, resourceId?: string): Promise<Entitlement[]>;
+  getEntitlements(params: { customerId: string; resourceId?: string; entityId?: string } | string, resourceId?: string): Promise<Entitlement[]>;
   getCustomer(customerId: string): Promise<Customer>;
   getActiveSubscriptions(params: { customerId: string; resourceId?: string | string[] }): Promise<Subscription[]>;
   /** Applied locally, queued durably, delivered in order with its idempotency key (generated when absent). */

@@ -1,7 +1,17 @@
 import { FailureStreak, type Engine, type EngineEventName } from '@tessera/core';
 
 /** Every engine event: each one follows a committed write, so each one may mean new changes. */
-const WRITE_EVENTS: readonly EngineEventName[] = ['entitlementsUpdated', 'usageUpdated', 'subscriptionUpdated', 'catalogPublished', 'creditBalanceUpdated', 'entitlementOverrideUpdated'];
+const WRITE_EVENTS: readonly EngineEventName[] = [
+  'entitlementsUpdated',
+  'usageUpdated',
+  'subscriptionUpdated',
+  'catalogPublished',
+  'creditBalanceUpdated',
+  'entitlementOverrideUpdated',
+  // An entity without a seat changes no usage: its entity.updated change comes with these alone.
+  'entityCreated',
+  'entityDeleted',
+];
 
 interface Waiter {
   after: number;
