@@ -3388,6 +3388,8 @@ export interface operations {
                         requestedUsage?: number;
                         requestedValues?: string[];
                     };
+                    /** @description Answer as at this past instant (ISO 8601 or epoch milliseconds; not after now): subscriptions, grants, overrides and window usage then, read from the store. */
+                    at?: string | number;
                 };
             };
         };
@@ -3430,6 +3432,8 @@ export interface operations {
                         requestedUsage?: number;
                         requestedValues?: string[];
                     };
+                    /** @description Answer as at this past instant (ISO 8601 or epoch milliseconds; not after now): subscriptions, grants, overrides and window usage then, read from the store. */
+                    at?: string | number;
                 };
             };
         };
@@ -3472,6 +3476,8 @@ export interface operations {
                         requestedUsage?: number;
                         requestedValues?: string[];
                     };
+                    /** @description Answer as at this past instant (ISO 8601 or epoch milliseconds; not after now): subscriptions, grants, overrides and window usage then, read from the store. */
+                    at?: string | number;
                 };
             };
         };
@@ -3514,6 +3520,8 @@ export interface operations {
                         requestedUsage?: number;
                         requestedValues?: string[];
                     };
+                    /** @description Answer as at this past instant (ISO 8601 or epoch milliseconds; not after now): subscriptions, grants, overrides and window usage then, read from the store. */
+                    at?: string | number;
                 };
             };
         };
@@ -3556,6 +3564,8 @@ export interface operations {
                         requestedUsage?: number;
                         requestedValues?: string[];
                     };
+                    /** @description Answer as at this past instant (ISO 8601 or epoch milliseconds; not after now): subscriptions, grants, overrides and window usage then, read from the store. */
+                    at?: string | number;
                 };
             };
         };
@@ -3593,6 +3603,8 @@ export interface operations {
                 "application/json": {
                     customerId: string;
                     resourceId?: string;
+                    /** @description Answer as at this past instant (ISO 8601 or epoch milliseconds; not after now): subscriptions, grants, overrides and window usage then, read from the store. */
+                    at?: string | number;
                 };
             };
         };
