@@ -696,6 +696,29 @@ for (const factory of storeFactories()) {
         expect(march.map((i) => i.total)).toEqual(['2.00']);
       });
 
+      it('a late report into a billed period changes no invoice, and the next one does not pick it up (docs/metering.md#late-usage)', async () => {
+        const { engine, clock } = await open('2024-02-01T00:00:00Z');
+        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'api-payg', billingPeriod: 'MONTHLY' } });
+        clock.set('2024-02-20T00:00:00Z');
+        await engine.reportUsage({ customerId: 'c1', featureId: 'api-calls', value: 2500 });
+        clock.set('2024-03-01T00:00:00Z');
+        await engine.reportUsage({ customerId: 'c1', featureId: 'api-calls', value: 700 }); // March's
+        await engine.tick(); // February's usage: 2,500 = 3 packages = 6.00
+        clock.set('2024-03-02T00:00:00Z');
+        // Within the default grace: it counts in February's window (2,500 + 1,000)...
+        const late = await engine.reportUsage({ customerId: 'c1', featureId: 'api-calls', value: 1000, timestamp: '2024-02-25T00:00:00Z' });
+        expect(late).toMatchObject({ currentUsage: 3500, usagePeriodStart: at('2024-02-01T00:00:00Z') });
+        expect(await engine.getMeteredEntitlement({ customerId: 'c1', featureId: 'api-calls', at: '2024-02-25T00:00:00Z' })).toMatchObject({ currentUsage: 3500 });
+        // ...but February's invoice stays as issued, and March's bills March's 700 only.
+        clock.set('2024-04-01T00:00:00Z');
+        await engine.tick();
+        const usage = (await engine.getInvoices({ customerId: 'c1' })).filter((i) => i.kind === 'USAGE');
+        expect(usage.map((i) => [i.periodStart!.toISOString(), i.lines[0]!.quantity, i.total])).toEqual([
+          ['2024-02-01T00:00:00.000Z', 2500, '6.00'],
+          ['2024-03-01T00:00:00.000Z', 700, '2.00'],
+        ]);
+      });
+
       it('a subscription cancelled at the period end is not renewed', async () => {
         const { engine, clock } = await open('2024-01-31T10:00:00Z');
         const { subscription } = await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: { planId: 'team', billingPeriod: 'MONTHLY', billableFeatures: [{ featureId: 'seats', quantity: 1 }] } });

@@ -135,16 +135,21 @@ export function targets(f: Fixture): Target[] {
     obj('getInvoices', { customerId: 'c2', subscriptionId: f.subscriptionId }),
     obj('estimateSubscription', { customerId: 'c1', planId: 'pro', billingPeriod: 'ANNUALLY', billingCountryCode: 'DE' }),
     obj('estimateSubscriptionUpdate', { subscriptionId: f.subscriptionId, billableFeatures: [{ featureId: 'seats', quantity: 2 }], prorationBehavior: 'PRORATE', downgradeTiming: 'IMMEDIATE' }),
-    obj('getEntitlement', check),
+    // As of a past instant (docs/as-of.md): the base value carries `at`, so its mutations reach the as-of path.
+    obj('getEntitlement', { ...check, at: '2024-01-31T09:00:00Z' }),
     obj('getBooleanEntitlement', { customerId: 'c1', featureId: 'sso' }),
     obj('getNumericEntitlement', { customerId: 'c1', featureId: 'projects' }),
-    obj('getMeteredEntitlement', check),
+    obj('getMeteredEntitlement', check, [date.map((at) => ({ ...check, at })), fc.constantFrom(Date.parse('2024-01-31T09:00:00Z'), -1, 2 ** 60, 1.5).map((at) => ({ ...check, at }))]),
     obj('getEnumEntitlement', { customerId: 'c2', featureId: 'export', options: { requestedValues: ['csv', 'json'] } }),
     {
       method: 'getEntitlements',
       args: (v) => (Array.isArray(v) && v.length === 2 && v[0] === 'two-args' ? ['c1', v[1]] : [v]),
-      arb: fc.oneof(arbMalformedParams({ customerId: 'c1', resourceId: 'r1' }), ids('c1').map((r) => ['two-args', r])),
-      jsonArb: fc.oneof(arbNearValid({ customerId: 'c1', resourceId: 'r1' }, { values: arbMalformedJson() }), arbMalformedJson()),
+      arb: fc.oneof(arbMalformedParams({ customerId: 'c1', resourceId: 'r1' }), arbMalformedParams({ customerId: 'c1', at: '2024-01-31T09:00:00Z' }), ids('c1').map((r) => ['two-args', r])),
+      jsonArb: fc.oneof(
+        arbNearValid({ customerId: 'c1', resourceId: 'r1' }, { values: arbMalformedJson() }),
+        arbNearValid({ customerId: 'c1', at: '2024-01-31T09:00:00Z' }, { values: arbMalformedJson() }),
+        arbMalformedJson(),
+      ),
     },
     obj('reportUsage', usage, [fc.constantFrom(1e308, Number.MAX_VALUE, 2 ** 53, -(2 ** 60)).map((value) => ({ ...usage, value, idempotencyKey: undefined }))]),
     obj('reportUsageBulk', { usages: [usage, { ...usage, idempotencyKey: 'u2', featureId: 'seats' }] }, [

@@ -172,6 +172,10 @@ describe('every route answers as the document says', () => {
     await call('getMeteredEntitlement', { customerId: 'acme', featureId: 'api-calls', options: { requestedUsage: 2 } });
     await call('getEnumEntitlement', { customerId: 'acme', featureId: 'export', options: { requestedValues: ['csv'] } });
     await call('getEntitlements', { customerId: 'acme' });
+    // As of a past instant (docs/as-of.md): `at` as ISO 8601 or epoch ms; the client sends a Date as ISO (sidecar.test.ts).
+    await call('getMeteredEntitlement', { customerId: 'acme', featureId: 'api-calls', at: '2024-01-31T09:00:00Z' });
+    await call('getEntitlements', { customerId: 'acme', at: Date.parse('2024-01-31T09:00:00Z') });
+    expect((await call('getEntitlement', { customerId: 'acme', featureId: 'api-calls', at: '2099-01-01T00:00:00Z' }, 400)).error.details.field).toBe('getEntitlement.at');
 
     // Entities (docs/entities.md): a seat with 50 API calls of its own, the pooled 1,000 above it.
     const ann = await call('createEntity', { customerId: 'acme', entityId: 'ann', featureId: 'seats', name: 'Ann', metadata: { team: 'core' } });

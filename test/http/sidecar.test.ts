@@ -303,6 +303,17 @@ describe('the sidecar in process', () => {
       await expectCode(read.getCustomer('acme'), 'CUSTOMER_NOT_FOUND');
     });
 
+    it('passes `at` (a Date) for a check as of a past instant, answered as the engine answers it', async () => {
+      await full.provisionCustomer({ customerId: 'acme' });
+      await full.reportUsage({ customerId: 'acme', featureId: 'api-calls', value: 7 });
+      const asOf = { customerId: 'acme', featureId: 'api-calls', at: new Date('2024-01-31T09:00:00Z') };
+      const then = await read.getMeteredEntitlement(asOf);
+      expect(then).toEqual(await engine.getMeteredEntitlement(asOf));
+      expect(then.currentUsage).toBe(7);
+      expect(await read.getEntitlements({ customerId: 'acme', at: asOf.at })).toEqual(await engine.getEntitlements({ customerId: 'acme', at: asOf.at }));
+      await expectCode(read.getEntitlement({ ...asOf, at: new Date('2099-01-01T00:00:00Z') }), 'INVALID_ARGUMENT');
+    });
+
     it('publishes a defineCatalog() result', async () => {
       const next = defineCatalog({ ...demoCatalog, features: [...demoCatalog.features, { id: 'audit', displayName: 'Audit log', type: 'BOOLEAN' }] });
       expect(await full.publishCatalog(next)).toEqual({ version: 2, changed: true });

@@ -44,6 +44,7 @@ import { getEntitlementOverrides, removeEntitlementOverride, setEntitlementOverr
 import { getPaywall } from './checks/paywall.js';
 import type { Paywall } from '../rules/paywall.js';
 import { check } from './checks/check.js';
+import { entitlementsAsOf } from './checks/as-of.js';
 import { retryCheckout, type CheckoutResult } from './billing/payments.js';
 import { drainProviderCalls } from './billing/provider-calls.js';
 import { setUsageAlerts, type UsageAlerts } from './alerts/thresholds.js';
@@ -250,11 +251,13 @@ export class Engine<Ids extends CatalogIds = CatalogIds> {
 
   /**
    * Every entitlement the customer has (for a resource; as an entity sees them with `entityId`,
-   * docs/entities.md#checks). Empty for unknown or archived customers.
+   * docs/entities.md#checks). Empty for unknown or archived customers. With `at`, as at that past
+   * instant (docs/as-of.md).
    */
-  async getEntitlements(params: { customerId: string; resourceId?: string; entityId?: string } | string, resourceId?: string): Promise<Entitlement[]> {
+  async getEntitlements(params: { customerId: string; resourceId?: string; entityId?: string; at?: Date | string | number } | string, resourceId?: string): Promise<Entitlement[]> {
     const raw = typeof params === 'string' ? { customerId: params, resourceId } : params;
-    const p = new Params(raw, 'getEntitlements', ['customerId', 'resourceId', 'entityId']);
+    const p = new Params(raw, 'getEntitlements', ['customerId', 'resourceId', 'entityId', 'at']);
+    if (p.has('at')) return entitlementsAsOf(this.ctx, p);
     return evaluateAll(this.ctx, p.id('customerId'), p.optId('resourceId') ?? '', p.optId('entityId') ?? '');
   }
 

@@ -3434,6 +3434,8 @@ export interface operations {
                         requestedUsage?: number;
                         requestedValues?: string[];
                     };
+                    /** @description Answer as at this past instant (ISO 8601 or epoch milliseconds; not after now): subscriptions, grants, overrides and window usage then, read from the store. */
+                    at?: string | number;
                 };
             };
         };
@@ -3477,6 +3479,8 @@ export interface operations {
                         requestedUsage?: number;
                         requestedValues?: string[];
                     };
+                    /** @description Answer as at this past instant (ISO 8601 or epoch milliseconds; not after now): subscriptions, grants, overrides and window usage then, read from the store. */
+                    at?: string | number;
                 };
             };
         };
@@ -3520,6 +3524,8 @@ export interface operations {
                         requestedUsage?: number;
                         requestedValues?: string[];
                     };
+                    /** @description Answer as at this past instant (ISO 8601 or epoch milliseconds; not after now): subscriptions, grants, overrides and window usage then, read from the store. */
+                    at?: string | number;
                 };
             };
         };
@@ -3563,6 +3569,8 @@ export interface operations {
                         requestedUsage?: number;
                         requestedValues?: string[];
                     };
+                    /** @description Answer as at this past instant (ISO 8601 or epoch milliseconds; not after now): subscriptions, grants, overrides and window usage then, read from the store. */
+                    at?: string | number;
                 };
             };
         };
@@ -3606,6 +3614,8 @@ export interface operations {
                         requestedUsage?: number;
                         requestedValues?: string[];
                     };
+                    /** @description Answer as at this past instant (ISO 8601 or epoch milliseconds; not after now): subscriptions, grants, overrides and window usage then, read from the store. */
+                    at?: string | number;
                 };
             };
         };
@@ -3644,6 +3654,8 @@ export interface operations {
                     customerId: string;
                     resourceId?: string;
                     entityId?: string;
+                    /** @description Answer as at this past instant (ISO 8601 or epoch milliseconds; not after now): subscriptions, grants, overrides and window usage then, read from the store. */
+                    at?: string | number;
                 };
             };
         };

@@ -15,7 +15,12 @@ const billingPeriod: Schema = ref('BillingPeriod');
 
 // Checks are the hot path: the engine reads the fields it knows and skips the unknown-field scan,
 // so their params are open (an unknown field is ignored, not refused).
-const check = obj({ customerId: id, featureId: id }, { resourceId: str, entityId: id, options: obj({}, { requestedUsage: num, requestedValues: arr(str) }) });
+/** A check as at a past instant (docs/as-of.md): ISO 8601 or epoch milliseconds, not after now. */
+const asOf: Schema = {
+  anyOf: [instant, { type: 'integer', minimum: 0 }],
+  description: 'Answer as at this past instant (ISO 8601 or epoch milliseconds; not after now): subscriptions, grants, overrides and window usage then, read from the store.',
+};
+const check = obj({ customerId: id, featureId: id }, { resourceId: str, entityId: id, options: obj({}, { requestedUsage: num, requestedValues: arr(str) }), at: asOf });
 
 const subscriptionFields = {
   planId: id,
@@ -117,7 +122,7 @@ export const METHOD_PARAMS: Record<MethodName, Schema> = {
   getNumericEntitlement: check,
   getMeteredEntitlement: check,
   getEnumEntitlement: check,
-  getEntitlements: params({ customerId: id }, { resourceId: str, entityId: id }),
+  getEntitlements: params({ customerId: id }, { resourceId: str, entityId: id, at: asOf }),
 
   reportUsage: usage,
   reportUsageBulk: params({ usages: arr(usage) }),

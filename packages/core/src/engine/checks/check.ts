@@ -2,6 +2,7 @@
 import type { FeatureType } from '../../catalog/types.js';
 import type { EngineContext } from '../runtime/context.js';
 import { evaluate, evaluateCached, warmCheck, readCheck, type Entitlement, type EntitlementOfType, type GetEntitlementParams } from './entitlements.js';
+import { checkAsOf, hasAt } from './as-of.js';
 
 /**
  * A warm check is answered synchronously from the view (no microtask hops); a cold one reads the
@@ -13,6 +14,8 @@ export function check<T extends FeatureType | undefined>(ctx: EngineContext, par
   // With `expected` set, every path answers that shape (denials included): entitlements.ts#deny.
   type R = Promise<EntitlementOfType<T>>;
   try {
+    // A check as of a past instant reads the store, never the view (docs/as-of.md).
+    if (hasAt(params)) return checkAsOf(ctx, params, method, expected) as R;
     const fast = warmCheck(ctx, params, expected);
     if (fast !== undefined) {
       if (fast.hasAccess) ctx.metrics.viewAllowed++;

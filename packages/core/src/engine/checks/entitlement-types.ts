@@ -114,4 +114,9 @@ export interface GetEntitlementParams<Ids extends CatalogIds = CatalogIds> {
   /** Answer as this entity of the customer sees it (docs/entities.md#checks). */
   entityId?: string;
   options?: { requestedUsage?: number; requestedValues?: string[] };
+  /**
+   * Answer as at this past instant (epoch ms, ISO-8601 string or Date; not after now): the
+   * subscriptions, grants, overrides and window usage then, read from the store (docs/as-of.md).
+   */
+  at?: Date | string | number;
 }

@@ -142,10 +142,11 @@ export function evaluateCached(ctx: EngineContext, input: CheckInput, expected?:
   return r === NEED_CELL ? undefined : r;
 }
 
-const NEED_CELL = Symbol('needs the usage cell');
+/** What `decide` returns for a METERED feature whose usage cell it was not given (and has not cached). */
+export const NEED_CELL = Symbol('needs the usage cell');
 
-/** The check itself, from a view; METERED needs a fresh usage cell (given, or cached in the view). */
-function decide(
+/** The check itself, from a view; METERED needs a fresh usage cell (given, or cached in the view). Also the as-of path's (as-of.ts). */
+export function decide(
   ctx: EngineContext,
   view: CustomerView,
   input: CheckInput,

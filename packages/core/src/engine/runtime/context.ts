@@ -50,6 +50,8 @@ export interface EngineContext {
   readonly fallback?: import('../checks/offline.js').Fallback | undefined;
   /** True for `createEngine({ offline: true })`: no store at all. */
   readonly offline?: boolean;
+  /** How long after its window closed usage is still taken, ms (usage/late-usage.ts); default DEFAULT_LATE_USAGE_GRACE_MS. */
+  readonly lateUsageGraceMs?: number;
   /**
    * Told of each change sequence number this engine appends, when it appends it (before the
    * commit), so that the follower never replays it: on a store whose transactions run side by

@@ -11,11 +11,15 @@ import { offlineStore, type Fallback } from '../checks/offline.js';
 import { Params } from './params.js';
 import { DEFAULT_EVENT_LIMITS, type EventLimits } from '../usage/raw-events.js';
 import { ViewCache } from '../checks/view.js';
+import { DEFAULT_LATE_USAGE_GRACE_MS } from '../usage/late-usage.js';
 import { readWebhookOptions, startWebhookPoller } from '../alerts/webhooks.js';
 import { createReporter } from './report.js';
 import { isLogger, safeLog, type Logger } from '../../logger.js';
 import { EngineMetrics } from './metrics.js';
 import { importOpenTelemetry, isOpenTelemetryApi, Telemetry, tracedClass, type OpenTelemetryApi } from './telemetry.js';
+
+/** The longest grace for late usage: 100 years, so that window end + grace stays a valid instant. */
+const MAX_GRACE_MS = 100 * 365 * 86_400_000;
 
 /** Each traced engine's Telemetry; the traced class is one for the process (telemetry.ts). */
 const telemetries = new WeakMap<object, Telemetry>();
@@ -72,7 +76,7 @@ function readFallback(p: Params): Fallback {
  * Throws INVALID_ARGUMENT for a bad catalog or when neither the store nor the options hold one.
  */
 export async function createEngine<Ids extends CatalogIds = CatalogIds>(options: EngineOptions<Ids>): Promise<Engine<Ids>> {
-  const p = new Params(options, 'createEngine', ['store', 'catalog', 'clock', 'cache', 'newId', 'events', 'paymentProvider', 'billingProvider', 'followIntervalMs', 'offline', 'fallback', 'logger', 'telemetry', 'webhooks']);
+  const p = new Params(options, 'createEngine', ['store', 'catalog', 'clock', 'cache', 'newId', 'events', 'paymentProvider', 'billingProvider', 'followIntervalMs', 'offline', 'fallback', 'logger', 'telemetry', 'webhooks', 'lateUsageGraceMs']);
   if (options.logger !== undefined && !isLogger(options.logger)) p.fail('logger', 'must have debug, info, warn and error methods (pino and console fit)');
   const logger: Logger | undefined = options.logger;
   const offline = p.optBoolean('offline') ?? false;
@@ -84,6 +88,7 @@ export async function createEngine<Ids extends CatalogIds = CatalogIds>(options:
     maxLatenessMs: ev?.optNumber('maxLatenessMs', { min: 0 }) ?? DEFAULT_EVENT_LIMITS.maxLatenessMs,
     maxBatch: ev?.optNumber('maxBatch', { min: 1, integer: true }) ?? DEFAULT_EVENT_LIMITS.maxBatch,
   };
+  const lateUsageGraceMs = p.optNumber('lateUsageGraceMs', { min: 0, max: MAX_GRACE_MS, integer: true }) ?? DEFAULT_LATE_USAGE_GRACE_MS;
   if (offline && options.store) p.fail('store', 'leave it out with offline: true (an offline engine has no store)');
   const chosen = offline ? offlineStore() : options.store;
   if (!chosen || typeof chosen.transaction !== 'function') p.fail('store', 'must be a Store, e.g. memoryStore() or sqliteStore({ filename })');
@@ -136,6 +141,7 @@ export async function createEngine<Ids extends CatalogIds = CatalogIds>(options:
     paymentProvider: options.paymentProvider,
     billingProvider: options.billingProvider,
     webhooks,
+    lateUsageGraceMs,
   };
   if (offline) return construct<Ids>(ctx, otel, eventLimits);
   const follower = new ChangeFollower(ctx, followIntervalMs ?? (store.kind === 'memory' ? 0 : 200));

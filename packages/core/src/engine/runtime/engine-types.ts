@@ -45,6 +45,12 @@ export interface EngineOptions<Ids extends CatalogIds = CatalogIds> {
   /** Raw event limits: future skew, how late an event still counts, batch size (docs/metering.md). */
   events?: Partial<EventLimits>;
   /**
+   * How long after a usage window closed a report stamped in it is still counted, ms (default 35
+   * days). Later, `reportUsage` refuses it (INVALID_ARGUMENT, `details.reason: 'LATE_USAGE'`) and
+   * `reportEvent` stores the event as TOO_LATE, uncounted (docs/metering.md#late-usage).
+   */
+  lateUsageGraceMs?: number;
+  /**
    * Receives every failure no caller sees (listeners, the follower, providers), with a structured
    * context; pino and console fit. Without one, and without an `error` listener, such failures
    * go to console.error (docs/operating.md#errors).

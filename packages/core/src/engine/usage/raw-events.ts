@@ -1,5 +1,5 @@
 import type { DimensionValue, FeatureDefinition, MeterDefinition } from '../../catalog/types.js';
-import { usagePeriod } from '../../rules/windows.js';
+import { usagePeriod, type Window } from '../../rules/windows.js';
 import { TesseraError } from '../../errors.js';
 import { foldEvent, meterInput, meterMatches } from '../../rules/meters.js';
 import type { EventRecord, UsageKey, UsageRecord } from '../../records.js';
@@ -15,6 +15,7 @@ import { entitlementFor, noteUsage, windowFor } from './usage.js';
 import { usagePayload } from './usage-payload.js';
 import { noteUsageThresholds, type UsageRise } from '../alerts/thresholds.js';
 import type { CustomerView } from '../checks/view.js';
+import { closedPastGrace, DEFAULT_LATE_USAGE_GRACE_MS } from './late-usage.js';
 
 /** One raw event (see API.md). `idempotencyKey` is required: each key is stored once, ever. */
 export interface RawEvent {
@@ -198,7 +199,9 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
         liveEntities.set(id, entity !== undefined && entity.deletedAt === null);
       }
     }
-    const plans: { meters: FeatureDefinition[]; reason: UnmatchedReason | null }[] = [];
+    const grace = ctx.lateUsageGraceMs ?? DEFAULT_LATE_USAGE_GRACE_MS;
+    // Per meter of each event: the entitlement in force at its timestamp and the window it counts in.
+    const plans: { meters: FeatureDefinition[]; reason: UnmatchedReason | null; windows: { ent: ResolvedEntitlement | undefined; w: Window }[] }[] = [];
     const records: EventRecord[] = inputs.map((e) => {
       let reason: UnmatchedReason | null = null;
       let meters: FeatureDefinition[] = [];
@@ -211,7 +214,21 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
         if (named.length === 0) reason = 'NO_MATCHING_METER';
         else if (meters.length === 0) reason = 'MISSING_DIMENSION';
       }
-      plans.push({ meters, reason });
+      let windows: { ent: ResolvedEntitlement | undefined; w: Window }[] = [];
+      if (reason === null) {
+        const view = views.get(e.customerId)!;
+        windows = meters.map((f) => {
+          const ent = entitlementFor(view, e.resourceId, f.id, e.timestamp, now);
+          return { ent, w: windowFor(ent, e.timestamp) };
+        });
+        // An event counts in every meter's window or in none: one window closed past the grace makes it TOO_LATE (docs/metering.md#late-usage).
+        if (windows.some((x) => closedPastGrace(x.w, now, grace))) {
+          reason = 'TOO_LATE';
+          meters = [];
+          windows = [];
+        }
+      }
+      plans.push({ meters, reason, windows });
       return {
         idempotencyKey: e.idempotencyKey,
         customerId: e.customerId,
@@ -238,10 +255,9 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
         continue;
       }
       const e = inputs[i]!;
-      const view = views.get(e.customerId)!;
-      for (const f of plan.meters) {
-        const ent = entitlementFor(view, e.resourceId, f.id, e.timestamp, now);
-        const w = windowFor(ent, e.timestamp);
+      for (let m = 0; m < plan.meters.length; m++) {
+        const f = plan.meters[m]!;
+        const { ent, w } = plan.windows[m]!;
         const key: UsageKey = { customerId: e.customerId, resourceId: e.resourceId, entityId: '', featureId: f.id, windowStart: w.start, windowEnd: w.end };
         const input = meterInput(f.meter!, e.dimensions)!;
         folds.push({ key, id: usageKeyId(key), meter: f.meter as MeterDefinition, input, timestamp: e.timestamp, e: ent });

@@ -11,6 +11,7 @@ import { write, type EngineContext, type WriteEffects } from '../runtime/context
 import { customerView } from '../checks/entitlements.js';
 import { MAX_USAGE, Params, requireSafeUsage } from '../runtime/params.js';
 import { BatchWrites } from './usage-cells.js';
+import { closedPastGrace, DEFAULT_LATE_USAGE_GRACE_MS, lateUsageRefused } from './late-usage.js';
 import { burnInTx } from '../billing/credits.js';
 import { Decimal } from '../../money.js';
 import { cachedCell, type CustomerView } from '../checks/view.js';
@@ -225,6 +226,9 @@ function planOne(ctx: EngineContext, fx: WriteEffects, view: CustomerView, custo
   const at = u.timestamp ?? fx.now;
   const e = entitlementFor(view, u.resourceId, u.featureId, at, fx.now);
   const w = windowFor(e, at);
+  // A report into a window closed past the grace is refused, and with it the whole batch (docs/metering.md#late-usage).
+  const grace = ctx.lateUsageGraceMs ?? DEFAULT_LATE_USAGE_GRACE_MS;
+  if (closedPastGrace(w, fx.now, grace)) return { kind: 'error', error: lateUsageRefused(path, w, at, grace) };
   const key: UsageKey = { customerId: u.customerId, resourceId: u.resourceId, entityId: u.entityId, featureId: u.featureId, windowStart: w.start, windowEnd: w.end };
   return { kind: 'apply', key, pool: u.entityId === '' ? undefined : { ...key, entityId: '' }, at, customer, feature, e };
 }
