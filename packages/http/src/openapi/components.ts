@@ -29,6 +29,7 @@ const AccessDeniedReason = oneOfValues(
   'RequestedValuesMismatch',
   'InsufficientCredits',
   'BudgetExceeded',
+  'SpendCapReached',
   'Revoked',
   'Unknown',
 );
@@ -45,10 +46,12 @@ const entitlement = (type: string, required: Record<string, Schema>, optional: R
 
 const BooleanEntitlement = entitlement('BOOLEAN', {});
 const NumericEntitlement = entitlement('NUMERIC', { value: nullable(num), isUnlimited: bool });
+/** A spend cap with its spend in the current billing period (docs/spend-caps.md); featureId null for the customer-wide cap. */
+const SpendCap = obj({ featureId: nullable(str), cap: str, spent: str, remaining: str, currency: str });
 const MeteredEntitlement = entitlement(
   'METERED',
   { usageLimit: nullable(num), currentUsage: num, requestedUsage: num, hasSoftLimit: bool, isUnlimited: bool, resetPeriod: nullable(ResetPeriod) },
-  { usagePeriodStart: ref('DateTime'), usagePeriodEnd: ref('DateTime') },
+  { usagePeriodStart: ref('DateTime'), usagePeriodEnd: ref('DateTime'), spendCap: ref('SpendCap') },
 );
 const EnumEntitlement = entitlement('ENUM', { enumValues: arr(str), requestedValues: arr(str) });
 /** The answer for a feature the catalog does not know (`getEntitlement` only): no `type`. */
@@ -354,6 +357,7 @@ export function sharedSchemas(codes: readonly string[]): Record<string, Schema> 
     FeatureInfo,
     BooleanEntitlement,
     NumericEntitlement,
+    SpendCap,
     MeteredEntitlement,
     EnumEntitlement,
     UnknownFeatureEntitlement,
