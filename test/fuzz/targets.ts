@@ -227,6 +227,12 @@ export function targets(f: Fixture): Target[] {
       arbMalformedValue({ deep: false }).map((p) => ({ customerId: 'c1', featureId: 'api-calls', percents: [p] })),
       fc.constant({ customerId: 'c1', featureId: 'api-calls', percents: [80, 80] }),
     ]),
+    obj('setSpendCap', { customerId: 'c1', amount: '5.00', currency: 'USD', featureId: 'api-calls' }, [
+      decimal.map((amount) => ({ customerId: 'c1', amount, currency: 'USD' })),
+      arbMalformedValue().map((currency) => ({ customerId: 'c1', amount: '5.00', currency })),
+    ]),
+    obj('removeSpendCap', { customerId: 'c1', featureId: 'api-calls' }),
+    obj('getSpendCaps', { customerId: 'c1' }),
     obj('getWebhookDeliveries', { status: 'PENDING', first: 2, after: '1:webhook:evt_1:https://example.test/hook' }, [cursor.map((after) => ({ after }))]),
   ];
 }

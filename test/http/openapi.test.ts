@@ -222,6 +222,10 @@ describe('every route answers as the document says', () => {
     await call('getEntitlementOverrides', { customerId: 'acme' });
     expect((await call('getMeteredEntitlement', { customerId: 'acme', featureId: 'api-calls' })).overrideId).toMatch(/./);
     await call('removeEntitlementOverride', { customerId: 'acme', featureId: 'api-calls' });
+    expect(await call('setSpendCap', { customerId: 'acme', amount: '500.00', currency: 'USD' })).toEqual({ customerId: 'acme', featureId: null, amount: '500.00', currency: 'USD' });
+    expect(await call('getSpendCaps', { customerId: 'acme' })).toEqual([{ featureId: null, cap: '500.00', spent: '0.00', remaining: '500.00', currency: 'USD' }]);
+    await call('getMeteredEntitlement', { customerId: 'acme', featureId: 'api-calls' });
+    expect(await call('removeSpendCap', { customerId: 'acme' })).toEqual({ customerId: 'acme', featureId: null, removed: true });
     await call('grantCredits', { customerId: 'acme', currencyId: 'ai-credits', amount: '100', category: 'PAID', expiresAt: '2025-01-01T00:00:00Z' });
     const spare = await call('grantCredits', { customerId: 'acme', currencyId: 'ai-credits', amount: '5' });
     await call('voidCreditGrant', { customerId: 'acme', grantId: spare.id });

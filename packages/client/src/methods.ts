@@ -116,6 +116,9 @@ export const METHOD_WIRE: Record<MethodName, MethodWire> = {
 
   // Alerts and webhooks
   setUsageAlerts: params,
+  setSpendCap: params,
+  removeSpendCap: params,
+  getSpendCaps: params,
   getWebhookDeliveries: params,
 
   // Change feed

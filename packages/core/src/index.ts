@@ -40,6 +40,7 @@ export type { Entity, CreateEntityParams, GetEntitiesParams } from './engine/ent
 export * from './money.js';
 export * from './rules/tiers.js';
 export * from './rules/pricing.js';
+export * from './rules/spend-caps.js';
 export * from './rules/proration.js';
 export * from './rules/discounts.js';
 export * from './rules/tax.js';
@@ -54,6 +55,7 @@ export type { WebhookDelivery, WebhookDeliveryInfo, WebhookDeliveryStatus, Webho
 export type { GetWebhookDeliveriesParams, WebhookDeliveryPage } from './engine/alerts/webhooks.js';
 export { nextWebhookAttempt } from './engine/alerts/webhooks.js';
 export type { SetUsageAlertsParams, UsageAlerts } from './engine/alerts/thresholds.js';
+export type { SpendCap, SpendCapSetting } from './engine/billing/spend-caps.js';
 export { crossedPercents, crossedBalances } from './rules/alerts.js';
 export type { UpdateSubscriptionParams } from './engine/subscriptions/subscription-changes.js';
 export type { Estimate } from './engine/billing/estimates.js';

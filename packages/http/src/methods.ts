@@ -123,6 +123,9 @@ export const METHODS: Record<MethodName, MethodSpec> = {
 
   // Alerts and webhooks
   setUsageAlerts: params('write', 'setUsageAlerts'),
+  setSpendCap: params('write', 'setSpendCap'),
+  removeSpendCap: params('write', 'removeSpendCap'),
+  getSpendCaps: params('read', 'getSpendCaps'),
   getWebhookDeliveries: params('read', 'getWebhookDeliveries'),
 
   // Change feed

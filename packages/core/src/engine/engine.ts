@@ -48,6 +48,7 @@ import { entitlementsAsOf } from './checks/as-of.js';
 import { retryCheckout, type CheckoutResult } from './billing/payments.js';
 import { drainProviderCalls } from './billing/provider-calls.js';
 import { setUsageAlerts, type UsageAlerts } from './alerts/thresholds.js';
+import { getSpendCaps, removeSpendCap, setSpendCap, type SpendCap, type SpendCapSetting } from './billing/spend-caps.js';
 import { getWebhookDeliveries, stopWebhookPoller, type GetWebhookDeliveriesParams, type WebhookDeliveryPage } from './alerts/webhooks.js';
 import type { ConsumeUsageParams, Handler } from './runtime/engine-types.js';
 import * as entities from './entities/entities.js';
@@ -448,6 +449,25 @@ export class Engine<Ids extends CatalogIds = CatalogIds> {
    */
   setUsageAlerts(params: { customerId: string; featureId: Ids['feature']; percents: number[] }): Promise<UsageAlerts> {
     return setUsageAlerts(this.ctx, params);
+  }
+
+  /**
+   * Sets a customer's spend cap on what metered usage may cost per billing period: all its usage,
+   * or one feature's with `featureId` (amount a decimal string; currency defaults to the one its
+   * subscriptions bill usage in). Replaces the cap of the same target. docs/spend-caps.md.
+   */
+  setSpendCap(params: { customerId: string; amount: string; currency?: string; featureId?: Ids['feature'] }): Promise<SpendCapSetting> {
+    return setSpendCap(this.ctx, params);
+  }
+
+  /** Removes a customer's spend cap (the customer-wide one without `featureId`); `removed` false when there was none. */
+  removeSpendCap(params: { customerId: string; featureId?: Ids['feature'] }): Promise<{ customerId: string; featureId: string | null; removed: boolean }> {
+    return removeSpendCap(this.ctx, params);
+  }
+
+  /** A customer's spend caps with the spend in the current billing period and what remains (docs/spend-caps.md). */
+  getSpendCaps(params: { customerId: string }): Promise<SpendCap[]> {
+    return getSpendCaps(this.ctx, params);
   }
 
   /** Webhook deliveries with status, attempts and last error, oldest first, cursor-paged (docs/alerts.md#webhooks). */

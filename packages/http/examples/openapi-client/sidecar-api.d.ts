@@ -1105,6 +1105,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/setSpendCap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Engine.setSpendCap, full-access keys only. */
+        post: operations["setSpendCap"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/removeSpendCap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Engine.removeSpendCap, full-access keys only. */
+        post: operations["removeSpendCap"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/getSpendCaps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Engine.getSpendCaps, open to read-only and full-access keys. */
+        post: operations["getSpendCaps"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/getWebhookDeliveries": {
         parameters: {
             query?: never;
@@ -1161,7 +1212,7 @@ export interface components {
         /** @enum {unknown} */
         SubscriptionStatus: "ACTIVE" | "IN_TRIAL" | "PAYMENT_PENDING" | "CANCELED" | "EXPIRED" | "NOT_STARTED";
         /** @enum {unknown} */
-        AccessDeniedReason: "CustomerNotFound" | "CustomerIsArchived" | "CustomerResourceNotFound" | "FeatureNotFound" | "FeatureTypeMismatch" | "NoActiveSubscription" | "NoFeatureEntitlementInSubscription" | "RequestedUsageExceedingLimit" | "RequestedValuesMismatch" | "InsufficientCredits" | "BudgetExceeded" | "EntityNotFound" | "Revoked" | "Unknown";
+        AccessDeniedReason: "CustomerNotFound" | "CustomerIsArchived" | "CustomerResourceNotFound" | "FeatureNotFound" | "FeatureTypeMismatch" | "NoActiveSubscription" | "NoFeatureEntitlementInSubscription" | "RequestedUsageExceedingLimit" | "RequestedValuesMismatch" | "InsufficientCredits" | "BudgetExceeded" | "EntityNotFound" | "SpendCapReached" | "Revoked" | "Unknown";
         /**
          * @description Stable error codes (TesseraErrorCode plus INTERNAL); branch on these, never on the message.
          * @enum {unknown}
@@ -1220,6 +1271,13 @@ export interface components {
             feature?: components["schemas"]["FeatureInfo"];
             overrideId?: string;
         };
+        SpendCap: {
+            featureId: string | null;
+            cap: string;
+            spent: string;
+            remaining: string;
+            currency: string;
+        };
         MeteredEntitlement: {
             customerId: string;
             resourceId: string | null;
@@ -1253,6 +1311,7 @@ export interface components {
             };
             /** @description Set on an EntityNotFound denial. */
             entityId?: string;
+            spendCap?: components["schemas"]["SpendCap"];
         };
         EnumEntitlement: {
             customerId: string;
@@ -4930,6 +4989,128 @@ export interface operations {
                         featureId: string;
                         percents: number[];
                     };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            422: components["responses"]["Error422"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    setSpendCap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    customerId: string;
+                    /** @description A non-negative decimal string such as '5.00'. */
+                    amount: string;
+                    currency?: string;
+                    featureId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The engine method's result as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        customerId: string;
+                        featureId: string | null;
+                        amount: string;
+                        currency: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            422: components["responses"]["Error422"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    removeSpendCap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    customerId: string;
+                    featureId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The engine method's result as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        customerId: string;
+                        featureId: string | null;
+                        removed: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            422: components["responses"]["Error422"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getSpendCaps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    customerId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The engine method's result as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpendCap"][];
                 };
             };
             400: components["responses"]["Error400"];

@@ -30,6 +30,7 @@ const AccessDeniedReason = oneOfValues(
   'InsufficientCredits',
   'BudgetExceeded',
   'EntityNotFound',
+  'SpendCapReached',
   'Revoked',
   'Unknown',
 );
@@ -46,6 +47,8 @@ const entitlement = (type: string, required: Record<string, Schema>, optional: R
 
 const BooleanEntitlement = entitlement('BOOLEAN', {});
 const NumericEntitlement = entitlement('NUMERIC', { value: nullable(num), isUnlimited: bool });
+/** A spend cap with its spend in the current billing period (docs/spend-caps.md); featureId null for the customer-wide cap. */
+const SpendCap = obj({ featureId: nullable(str), cap: str, spent: str, remaining: str, currency: str });
 // With `entityId` (docs/entities.md#checks): the top-level figures are the entity's when a
 // per-entity limit applies to it, else the pooled ones; `entity` and `pooled` give both.
 const MeteredEntitlement = entitlement(
@@ -57,6 +60,7 @@ const MeteredEntitlement = entitlement(
     entity: { ...obj({ entityId: id, usageLimit: nullable(num), currentUsage: num }), description: "With entityId: the entity's figures (usageLimit null when no per-entity limit applies to it)." },
     pooled: { ...obj({ usageLimit: nullable(num), currentUsage: num, isUnlimited: bool }), description: "With entityId: the customer's pooled figures, which also bound the entity." },
     entityId: { ...id, description: 'Set on an EntityNotFound denial.' },
+    spendCap: ref('SpendCap'),
   },
 );
 const EnumEntitlement = entitlement('ENUM', { enumValues: arr(str), requestedValues: arr(str) });
@@ -393,6 +397,7 @@ export function sharedSchemas(codes: readonly string[]): Record<string, Schema> 
     FeatureInfo,
     BooleanEntitlement,
     NumericEntitlement,
+    SpendCap,
     MeteredEntitlement,
     EnumEntitlement,
     UnknownFeatureEntitlement,

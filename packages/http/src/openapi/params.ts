@@ -191,6 +191,9 @@ export const METHOD_PARAMS: Record<MethodName, Schema> = {
   ),
   getAutomaticRechargeConfiguration: params(creditsOf),
   setUsageAlerts: params({ customerId: id, featureId: id, percents: arr({ type: 'number', exclusiveMinimum: 0, maximum: 1000 }) }),
+  setSpendCap: params({ customerId: id, amount: { type: 'string', description: "A non-negative decimal string such as '5.00'." } }, { currency: str, featureId: id }),
+  removeSpendCap: params({ customerId: id }, { featureId: id }),
+  getSpendCaps: params({ customerId: id }),
   getWebhookDeliveries: params({}, { status: oneOfValues('PENDING', 'DELIVERED', 'FAILED'), ...paging }),
   getPaywall: params({}, { productId: id, customerId: id, resourceId: str, billingCountryCode: str, includeHiddenPlans: bool }),
 

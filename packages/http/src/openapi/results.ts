@@ -124,6 +124,9 @@ export const METHOD_RESULTS: Record<MethodName, Schema> = {
   saveAutomaticRechargeConfiguration: ref('RechargeConfiguration'),
   getAutomaticRechargeConfiguration: nullable(ref('RechargeConfiguration')),
   setUsageAlerts: obj({ customerId: id, featureId: id, percents: arr(num) }),
+  setSpendCap: obj({ customerId: id, featureId: nullable(str), amount: str, currency: str }),
+  removeSpendCap: obj({ customerId: id, featureId: nullable(str), removed: bool }),
+  getSpendCaps: arr(ref('SpendCap')),
   getWebhookDeliveries: page(
     obj(
       {

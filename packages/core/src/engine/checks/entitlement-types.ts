@@ -18,6 +18,8 @@ export type AccessDeniedReason =
   | 'RequestedValuesMismatch'
   | 'InsufficientCredits'
   | 'BudgetExceeded'
+  /** The requested usage would cost more than a spend cap leaves (docs/spend-caps.md). */
+  | 'SpendCapReached'
   /** A check with an `entityId` the customer does not have (or deleted): docs/entities.md#checks. */
   | 'EntityNotFound'
   | 'Revoked'
@@ -74,6 +76,12 @@ export interface MeteredEntitlement extends EntitlementCommon {
   pooled?: { usageLimit: number | null; currentUsage: number; isUnlimited: boolean } | undefined;
   /** Set on an EntityNotFound denial. */
   entityId?: string | undefined;
+  /**
+   * When a spend cap bounds this feature's usage (docs/spend-caps.md): the cap with the least
+   * remaining, its spend in the current billing period and what remains (decimal strings);
+   * `featureId` null for the customer-wide cap.
+   */
+  spendCap?: { featureId: string | null; cap: string; spent: string; remaining: string; currency: string } | undefined;
 }
 
 export interface EnumEntitlement extends EntitlementCommon {

@@ -15,6 +15,7 @@ import { FixedDate } from './fixed-date.js';
 export type * from './entitlement-types.js';
 import type { AccessDeniedReason, Entitlement, MeteredEntitlement } from './entitlement-types.js';
 import { perEntityLimit } from '../entities/entity-lookup.js';
+import { hasSpendCaps, readSpendCaps, rememberSpendCaps, withSpendCap } from '../billing/spend-caps.js';
 
 interface CheckInput {
   customerId: string;
@@ -75,7 +76,9 @@ export async function customerView(ctx: EngineContext, customerId: string): Prom
     const promotions = await tx.listPromotionalGrants(customerId);
     const credits = await tx.listCreditGrants(customerId);
     const overrides = await tx.listEntitlementOverrides(customerId);
-    return new CustomerView(customer, subs, ctx.catalogs, () => ctx.latest().catalog.features, promotions, credits, overrides);
+    const view = new CustomerView(customer, subs, ctx.catalogs, () => ctx.latest().catalog.features, promotions, credits, overrides);
+    rememberSpendCaps(view, await readSpendCaps(tx, customerId));
+    return view;
   });
   ctx.views.install(customerId, view, gen);
   return view;
@@ -120,13 +123,13 @@ async function evaluateOnline(ctx: EngineContext, input: CheckInput, expected?: 
   const view = cached ?? (await customerView(ctx, input.customerId));
   if (input.entityId !== '') {
     const forEntity = await entityCheck(ctx, view, input, expected, now);
-    if (forEntity) return forEntity;
+    if (forEntity) return withSpendCap(ctx, view, forEntity, input.requestedUsage, now);
   }
   const first = decide(ctx, view, input, expected, now, undefined);
-  if (first !== NEED_CELL) return first;
+  if (first !== NEED_CELL) return withSpendCap(ctx, view, first, input.requestedUsage, now);
   const rv = view.resource(input.resourceId, now);
   const cell = await currentCell(ctx, input, view, rv, rv.entitlements.get(input.featureId)!, now);
-  return decide(ctx, view, input, expected, now, cell) as Entitlement;
+  return withSpendCap(ctx, view, decide(ctx, view, input, expected, now, cell) as Entitlement, input.requestedUsage, now);
 }
 
 /**
@@ -137,7 +140,8 @@ export function evaluateCached(ctx: EngineContext, input: CheckInput, expected?:
   // Entity cells are not cached: an entity's check reads the store (docs/entities.md#checks).
   if (ctx.offline || input.entityId !== '') return undefined;
   const view = ctx.views.get(input.customerId);
-  if (!view) return undefined;
+  // A spend cap's spend is read from the store (docs/spend-caps.md#checks).
+  if (!view || hasSpendCaps(view)) return undefined;
   const r = decide(ctx, view, input, expected, ctx.clock.nowMs(), undefined);
   return r === NEED_CELL ? undefined : r;
 }
@@ -178,7 +182,8 @@ export function warmCheck(ctx: EngineContext, params: unknown, expected: Feature
   if (view === undefined || !view.live) return undefined;
   const now = ctx.clock.nowMs();
   const slot = view.baseSlots(now).get(featureId);
-  if (slot === undefined) return undefined;
+  // A spend cap's spend is read from the store (docs/spend-caps.md#checks).
+  if (slot === undefined || (slot.type === 'METERED' && hasSpendCaps(view))) return undefined;
   const r = answer(view, slot, { customerId, featureId, resourceId: '', entityId: '', requestedUsage: 0, requestedValues: NO_VALUES }, expected, now, undefined);
   return r === NEED_CELL ? undefined : r;
 }

@@ -12,6 +12,7 @@ import { usagePayload } from './usage-payload.js';
 import type { CustomerView, UsageCell } from '../checks/view.js';
 import { perEntityLimit, requireLiveEntity } from '../entities/entity-lookup.js';
 import type { CellStanding, Consumption, OverageMode } from './consumption.js';
+import { spendCapGate } from '../billing/spend-caps.js';
 
 /** A request for quota; `entityId` '' for the customer's own. */
 export interface Ask {
@@ -87,6 +88,8 @@ export async function grant(ctx: EngineContext, fx: WriteEffects, view: Customer
     }
     granted = available;
   }
+  // Within the limits; now what it would cost (docs/spend-caps.md), from the cells read above.
+  granted = await spendCapGate(ctx, fx, view, ask, pooled.cell.held, granted, method);
   // Unlimited and soft limits do not bound the total: keep it a safe number (docs/conventions.md#boundary).
   requireSafeUsage(pooled.cell.value + pooled.cell.held + granted, `${method}.amount`);
   const cells = own ? [own, pooled] : [pooled];
