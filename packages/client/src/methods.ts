@@ -1,7 +1,10 @@
 import type { Engine } from '@tessera/core';
 
-/** The engine methods that are not requests: listeners, lifecycle, metrics (served at /metrics). Never exposed over HTTP as methods. */
-export const NOT_EXPOSED = ['addListener', 'removeListener', 'on', 'off', 'close', 'getMetrics'] as const;
+/**
+ * The engine methods that are not requests: listeners, lifecycle, metrics (served at /metrics),
+ * `transaction` (a callback on the process's own database connection). Never exposed over HTTP as methods.
+ */
+export const NOT_EXPOSED = ['addListener', 'removeListener', 'on', 'off', 'close', 'getMetrics', 'transaction'] as const;
 
 type EngineMethodName = {
   [K in keyof Engine]: Engine[K] extends (...args: never[]) => unknown ? K : never;

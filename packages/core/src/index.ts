@@ -20,6 +20,7 @@ export * from './rules/entitlements.js';
 export * from './rules/lifecycle.js';
 export { Engine, type EngineOptions } from './engine/engine.js';
 export { createEngine } from './engine/runtime/create.js';
+export type { EngineTransaction } from './engine/runtime/transaction.js';
 export type { EngineMetricsSnapshot, HistogramSnapshot } from './engine/runtime/metrics.js';
 export { observeReplica, type TelemetryOptions, type OpenTelemetryApi, type ReplicaReading } from './engine/runtime/telemetry.js';
 export type * from './engine/checks/entitlements.js';

@@ -10,3 +10,4 @@ export { Statements, type EntityFilters, type Prepare, type UsageFilters } from 
 export { SqlTx, type SqlExecutor, type TranslateError, type Maybe } from './tx.js';
 export { changeFromRow } from './rows.js';
 export { buildSubscriptionQuery, effectiveStatus, filterExpression } from './subscription-query.js';
+export { TablePrefixPlugin, TABLE_PREFIX_PATTERN, TABLES } from './table-prefix.js';

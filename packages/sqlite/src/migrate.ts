@@ -26,11 +26,13 @@ export async function migrate(
   kysely: Kysely<Database>,
   transactions: TransactionControl,
   ctx: ErrorContext,
+  versionIn: VersionIn = 'user_version',
 ): Promise<void> {
-  if (refuseNewer(userVersion(db), ctx) === SCHEMA_VERSION) return;
+  const version = () => (versionIn === 'user_version' ? userVersion(db) : recordedVersion(db, kysely));
+  if (refuseNewer(version(), ctx) === SCHEMA_VERSION) return;
   await transactions.beginWrite('migrating the schema');
   try {
-    const from = refuseNewer(userVersion(db), ctx);
+    const from = refuseNewer(version(), ctx);
     run(
       db,
       kysely.schema
@@ -46,12 +48,29 @@ export async function migrate(
       // Wall-clock time on purpose: this is an operator's record, not business time.
       run(db, kysely.insertInto('schema_migrations').values({ version: m.version, name: m.name, applied_at: Date.now() }));
     }
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    if (versionIn === 'user_version') db.pragma(`user_version = ${SCHEMA_VERSION}`);
     transactions.commit();
   } catch (e) {
     transactions.rollback();
     throw toStoreError(e, ctx, 'migrating the schema');
   }
+}
+
+/**
+ * Where the schema version is kept: the file's `user_version` without a table prefix (as always);
+ * with one, the highest row of the prefixed `schema_migrations`, since the file is shared and its
+ * header's `user_version` is the application's.
+ */
+export type VersionIn = 'user_version' | 'table';
+
+/** The highest migration recorded in (prefixed) `schema_migrations`; 0 when the table does not exist yet. */
+function recordedVersion(db: BetterSqlite3.Database, kysely: Kysely<Database>): number {
+  const table = kysely.selectFrom('schema_migrations').select((e) => e.fn.max('version').as('v')).compile();
+  // The table's name as the prefix plugin wrote it, to ask sqlite_master whether it exists.
+  const name = /from "([^"]+)"/.exec(table.sql)![1]!;
+  if (!db.prepare("select 1 from sqlite_master where type = 'table' and name = ?").get(name)) return 0;
+  const row = db.prepare(table.sql).get(...table.parameters) as { v: number | null };
+  return row.v ?? 0;
 }
 
 /** The schema version recorded in the file (0 for a new file). */

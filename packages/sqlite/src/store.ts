@@ -10,33 +10,13 @@ import {
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { toStoreError, type ErrorContext } from './errors.js';
+import { requireWal, validate, type Settings, type SqliteDurability, type SqliteStoreOptions } from './options.js';
 import { migrate } from './migrate.js';
-import { SqlTx, changeFromRow, type Database, type Statements } from '@tessera/sql';
+import { SqlTx, TablePrefixPlugin, changeFromRow, type Database, type Statements } from '@tessera/sql';
 import { sqliteExecutor, sqliteStatements, type SqliteStatement } from './dialect.js';
 import { TransactionControl } from './transaction-control.js';
 
-/**
- * How hard a commit tries to reach the disk.
- * - `'normal'`: `synchronous=NORMAL` in WAL mode. A committed transaction survives the process
- *   crashing; the last commits before a power loss or OS crash may be lost (the file stays consistent).
- * - `'full'`: `synchronous=FULL`. A committed transaction also survives power loss; each commit
- *   waits for an fsync (about 8x fewer single-write transactions per second on these machines).
- */
-export type SqliteDurability = 'normal' | 'full';
-
-/** Options of {@link sqliteStore}. */
-export interface SqliteStoreOptions {
-  /** Path of the database file (created when missing), or `':memory:'` for a private in-memory database. */
-  filename: string;
-  /** Default `'normal'`. */
-  durability?: SqliteDurability;
-  /**
-   * How long a write transaction waits for another connection (another process) to release the
-   * write lock before failing with STORE_UNAVAILABLE, in milliseconds. Default 5000. The wait is
-   * asynchronous: the event loop keeps running meanwhile.
-   */
-  busyTimeoutMs?: number;
-}
+export type { SqliteDurability, SqliteStoreOptions } from './options.js';
 
 /**
  * A Tessera store on one SQLite file, through better-sqlite3 (one connection per store) in WAL
@@ -45,31 +25,16 @@ export interface SqliteStoreOptions {
  * waiting up to `busyTimeoutMs`), readers never wait for writers, and the change log's seq
  * follows commit order.
  *
+ * With `database`, the store runs on the application's own connection instead of opening one,
+ * with its tables under `tablePrefix`, so that `engine.transaction` can commit the application's
+ * statements with Tessera's writes (README.md#one-transaction-with-your-application).
+ *
  * Accepts the options object or just the filename. Throws INVALID_ARGUMENT for bad options;
- * `open()` rejects with STORE_UNAVAILABLE when the file cannot be opened or was written by a
- * newer schema.
+ * `open()` rejects with STORE_UNAVAILABLE when the file cannot be opened, was written by a
+ * newer schema, or (`database`) is not in WAL mode.
  */
 export function sqliteStore(options: SqliteStoreOptions | string): Store {
   return new SqliteStore(validate(typeof options === 'string' ? { filename: options } : options));
-}
-
-function validate(o: SqliteStoreOptions): Required<SqliteStoreOptions> {
-  if (o === null || typeof o !== 'object') throw invalidArgument('options', 'pass { filename } or a filename string');
-  if (typeof o.filename !== 'string' || o.filename === '') {
-    throw invalidArgument('filename', "give a file path, or ':memory:' for an in-memory database", { value: o.filename });
-  }
-  const durability = o.durability ?? 'normal';
-  if (durability !== 'normal' && durability !== 'full') {
-    throw invalidArgument('durability', "use 'normal' (survives a process crash) or 'full' (survives power loss)", {
-      value: o.durability,
-      allowed: ['normal', 'full'],
-    });
-  }
-  const busyTimeoutMs = o.busyTimeoutMs ?? 5000;
-  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0 || busyTimeoutMs > 2_147_483_647) {
-    throw invalidArgument('busyTimeoutMs', 'use a whole number of milliseconds, 0 or more', { value: o.busyTimeoutMs });
-  }
-  return { filename: o.filename, durability, busyTimeoutMs };
 }
 
 /** The connection of each open transaction handed out by a SQLite store (see `sqliteConnection`). */
@@ -135,7 +100,7 @@ class SqliteStore implements Store {
   private opening: Promise<void> | undefined;
   private closed = false;
 
-  constructor(private readonly options: Required<SqliteStoreOptions>) {
+  constructor(private readonly options: Settings) {
     this.ctx = { filename: options.filename, busyTimeoutMs: options.busyTimeoutMs };
   }
 
@@ -150,26 +115,43 @@ class SqliteStore implements Store {
   }
 
   private async connect(): Promise<void> {
-    const { filename, durability, busyTimeoutMs } = this.options;
+    const { filename, durability, busyTimeoutMs, database, tablePrefix } = this.options;
     let db: BetterSqlite3.Database;
-    try {
-      db = new BetterSqlite3(filename, { timeout: busyTimeoutMs });
-    } catch (e) {
-      throw new TesseraError('STORE_UNAVAILABLE', `cannot open SQLite database ${filename}: ${(e as Error).message}`, { filename });
+    if (database) {
+      if (!database.open) throw new TesseraError('STORE_UNAVAILABLE', `the application's SQLite database ${filename} was closed before the store opened`, { filename });
+      db = database;
+    } else {
+      try {
+        db = new BetterSqlite3(filename, { timeout: busyTimeoutMs });
+      } catch (e) {
+        throw new TesseraError('STORE_UNAVAILABLE', `cannot open SQLite database ${filename}: ${(e as Error).message}`, { filename });
+      }
     }
     try {
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-      db.pragma(`wal_autocheckpoint = ${walCheckpointPages(durability)}`);
+      // The application's connection keeps its own settings (README.md#one-transaction-with-your-application).
+      if (database) requireWal(database, filename);
+      else {
+        db.pragma('journal_mode = WAL');
+        db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+        db.pragma(`wal_autocheckpoint = ${walCheckpointPages(durability)}`);
+      }
       // kysely only builds and compiles here; statements run as better-sqlite3 prepared statements.
-      const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) });
-      const transactions = new TransactionControl(db, this.ctx);
-      await migrate(db, kysely, transactions, this.ctx);
+      const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: db }), plugins: [new TablePrefixPlugin(tablePrefix)] });
+      const transactions = new TransactionControl(db, this.ctx, database !== undefined);
+      // With a prefix, the file is shared and its user_version is the application's: the schema
+      // version is then kept in the prefixed schema_migrations alone (the same rule in every
+      // process, whether it opens the file by name or is given the connection).
+      await migrate(db, kysely, transactions, this.ctx, tablePrefix === '' ? 'user_version' : 'table');
       this.conn = { db, statements: sqliteStatements(db, kysely), transactions };
     } catch (e) {
-      db.close();
+      if (!database) db.close();
       throw toStoreError(e, this.ctx, 'opening the store');
     }
+  }
+
+  /** The better-sqlite3 connection of a transaction of this store (see `sqliteConnection`). */
+  connectionOf(tx: StoreTx): BetterSqlite3.Database {
+    return sqliteConnection(tx);
   }
 
   transaction<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -183,18 +165,21 @@ class SqliteStore implements Store {
     return this.exclusive(async () => {
       const conn = this.connection();
       const { transactions } = conn;
-      transactions.beginRead();
+      // On a shared connection the application may have a transaction of its own open: a read
+      // then runs inside it (Tessera writes only under its own transactions, which this excludes).
+      const own = !transactions.inTransaction;
+      if (own) transactions.beginRead();
       const state = { open: true };
       let result: T;
       try {
         result = await fn(this.tx(conn, 'read', state));
       } catch (e) {
         state.open = false;
-        transactions.rollback();
+        if (own) transactions.rollback();
         throw e;
       }
       state.open = false;
-      transactions.commit();
+      if (own) transactions.commit();
       return result;
     });
   }
@@ -320,7 +305,8 @@ class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.exclusive(async () => {
-      this.conn?.db.close();
+      // The application's database is the application's to close.
+      if (!this.options.database) this.conn?.db.close();
       this.conn = undefined;
     });
   }
@@ -343,3 +329,4 @@ class SqliteStore implements Store {
     return new TesseraError('STORE_UNAVAILABLE', `the SQLite store ${this.options.filename} is closed`);
   }
 }
+

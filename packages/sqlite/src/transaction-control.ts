@@ -28,10 +28,19 @@ export class TransactionControl {
   private readonly releaseStmt: Statement;
   private readonly rollbackToStmt: Statement;
 
+  /** The connection's busy timeout, put back after each write attempt (which sets it to 0). */
+  private readonly restoreBusyMs: number;
+
+  /**
+   * `shared`: the connection is the application's (`sqliteStore({ database })`): its own busy
+   * timeout is the one put back, and a transaction of its own is waited for like another writer.
+   */
   constructor(
     private readonly db: BetterSqlite3.Database,
     private readonly ctx: ErrorContext,
+    private readonly shared = false,
   ) {
+    this.restoreBusyMs = shared ? (db.pragma('busy_timeout', { simple: true }) as number) : ctx.busyTimeoutMs;
     this.beginDeferred = db.prepare('BEGIN');
     this.beginImmediate = db.prepare('BEGIN IMMEDIATE');
     this.commitStmt = db.prepare('COMMIT');
@@ -126,6 +135,9 @@ export class TransactionControl {
   }
 
   private tryBeginImmediate(doing: string): boolean {
+    // A shared connection inside the application's own transaction (kysely's async
+    // `.transaction()`): wait for it to end as for another writer, rather than fail or join it.
+    if (this.shared && this.db.inTransaction) return false;
     // exec, not a cached statement: SQLite applies this PRAGMA when the statement is prepared, so
     // a prepared copy would take effect once only. About 0.5 us each way.
     this.db.exec('PRAGMA busy_timeout = 0');
@@ -136,7 +148,7 @@ export class TransactionControl {
       if (sqliteCode(e)?.startsWith('SQLITE_BUSY')) return false;
       throw toStoreError(e, this.ctx, doing);
     } finally {
-      this.db.exec(`PRAGMA busy_timeout = ${this.ctx.busyTimeoutMs}`);
+      this.db.exec(`PRAGMA busy_timeout = ${this.restoreBusyMs}`);
     }
   }
 }

@@ -36,6 +36,7 @@ import * as changes from './subscriptions/subscription-changes.js';
 import type { UpdateSubscriptionParams } from './subscriptions/subscription-changes.js';
 import { estimateSubscription, estimateSubscriptionUpdate, type Estimate } from './billing/estimates.js';
 import { tick, type TickResult } from './runtime/tick.js';
+import { runTransaction, transactionApi, type EngineTransaction } from './runtime/transaction.js';
 import { getSubscriptions, type GetSubscriptionsParams } from './subscriptions/subscription-list.js';
 import * as credits from './billing/credits.js';
 import type { CreditGrantView } from './billing/credits.js';
@@ -321,6 +322,21 @@ export class Engine<Ids extends CatalogIds = CatalogIds> {
   /** Gives a held reservation back. Idempotent. */
   releaseReservation(params: { reservationId: string }): Promise<Reservation> {
     return consumption.releaseReservation(this.ctx, params);
+  }
+
+  /**
+   * Runs `fn` in one store transaction with the usage writes it makes through `tx` and, on SQLite
+   * with the application's own `database`, the application's statements on that connection: all
+   * of it commits, or (a throw from `fn`, or from any `tx` call) none of it does. Listeners, checks
+   * and the change feed see the writes only after the commit; provider calls and webhooks they
+   * queue are made after it too. Resolves to `fn`'s result once committed.
+   *
+   * Inside `fn`, use `tx` rather than this engine's own write methods (those wait for the
+   * transaction `fn` is in: a deadlock), and touch nothing but the database (on stores that retry
+   * a transaction, `fn` may run again). Throws OFFLINE on an offline engine. docs/transactions.md.
+   */
+  transaction<T>(fn: (tx: EngineTransaction<Ids>) => Promise<T>): Promise<T> {
+    return runTransaction(this.ctx, (inner, joined, db) => fn(transactionApi<Ids>(inner, joined, db, this.eventLimits)));
   }
 
   /**

@@ -253,6 +253,12 @@ export interface Store {
    * after the promise settles are errors.
    */
   transaction<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * The database connection `tx` runs on, for an application's own statements in the same
+   * transaction (`engine.transaction`'s `tx.db`): the better-sqlite3 `Database` on SQLite, the
+   * `pg` client on PostgreSQL. Absent where there is none (the memory store).
+   */
+  connectionOf?(tx: StoreTx): unknown;
   /** Changes with seq > `after`, in order, at most `limit`. */
   getChanges(after: number, limit: number): Promise<ChangeRecord[]>;
   /** The highest committed sequence number (0 when none). */

@@ -1,4 +1,5 @@
 import type { Emitter } from 'mitt';
+import { TesseraError } from '../../errors.js';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { Clock } from '../../clock.js';
 import type { EngineEvents } from '../../events.js';
@@ -58,6 +59,21 @@ export interface EngineContext {
    * side, the follower can read the committed change before the writer hears back of its commit.
    */
   onOwnChange?: ((seq: number) => void) | undefined;
+  /** Set inside `engine.transaction`: writes join its store transaction (runtime/transaction.ts). */
+  readonly joined?: JoinedWrites | undefined;
+}
+
+/**
+ * The store transaction that every write of an `engine.transaction` callback joins, and the
+ * effects of those writes, applied once after it commits and dropped when it rolls back.
+ */
+export interface JoinedWrites {
+  readonly tx: StoreTx;
+  readonly effects: WriteEffects[];
+  /** False once the callback has settled: a late call is an error, not a write outside the transaction. */
+  open: boolean;
+  /** The first write that threw: its partial writes cannot be undone alone, so the whole transaction rolls back. */
+  failed?: { error: unknown } | undefined;
 }
 
 /** What a write does after it commits: caches to drop and events to send. */
@@ -136,6 +152,7 @@ export class WriteEffects {
  * so a listener that checks sees the new state). A throw rolls back and applies nothing.
  */
 export async function write<T>(ctx: EngineContext, fn: (fx: WriteEffects) => Promise<T>): Promise<T> {
+  if (ctx.joined) return joinedWrite(ctx, ctx.joined, fn);
   let fx!: WriteEffects;
   // A store that retries a transaction (a serialization failure, a busy database) runs this
   // callback again: the runs counted here are the retries, whatever the store.
@@ -155,6 +172,27 @@ export async function write<T>(ctx: EngineContext, fn: (fx: WriteEffects) => Pro
     throw e;
   }
   ctx.metrics.write((performance.now() - started) / 1000, attempts, undefined);
+  applyEffects(ctx, fx);
+  return result;
+}
+
+/** A write of an `engine.transaction` callback: runs in its store transaction, effects kept for after its commit. */
+async function joinedWrite<T>(ctx: EngineContext, joined: JoinedWrites, fn: (fx: WriteEffects) => Promise<T>): Promise<T> {
+  if (!joined.open) throw new TesseraError('CONFLICT', 'engine.transaction: the transaction already ended; call tx methods only while its callback runs');
+  const fx = new WriteEffects(ctx, joined.tx, ctx.clock.nowMs());
+  try {
+    const result = await fn(fx);
+    await fx.flushChanges();
+    joined.effects.push(fx);
+    return result;
+  } catch (e) {
+    joined.failed ??= { error: e };
+    throw e;
+  }
+}
+
+/** What a committed write does next: cache first, then events, so a listener that checks sees the new state. */
+export function applyEffects(ctx: EngineContext, fx: WriteEffects): void {
   for (const id of fx.invalidated) ctx.views.invalidate(id);
   for (const e of fx.emits) {
     try {
@@ -165,5 +203,4 @@ export async function write<T>(ctx: EngineContext, fn: (fx: WriteEffects) => Pro
       ctx.reportError(err, { source: 'engine', method: 'after commit' });
     }
   }
-  return result;
 }
