@@ -28,6 +28,7 @@ const BENCHES: { name: string; file: string; args: string[] }[] = [
   { name: 'postgres', file: 'postgres', args: [] },
   { name: 'consume-processes', file: 'consume-processes', args: [] },
   { name: 'telemetry', file: 'telemetry', args: [] },
+  { name: 'multi-limits', file: 'multi-limits', args: [] },
 ];
 const names = BENCHES.map((b) => b.name);
 

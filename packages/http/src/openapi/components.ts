@@ -45,10 +45,24 @@ const entitlement = (type: string, required: Record<string, Schema>, optional: R
 
 const BooleanEntitlement = entitlement('BOOLEAN', {});
 const NumericEntitlement = entitlement('NUMERIC', { value: nullable(num), isUnlimited: bool });
+/** One limit of a feature with several (docs/limits.md). */
+const LimitStanding = obj({
+  usageLimit: nullable(num),
+  currentUsage: num,
+  remaining: nullable(num),
+  resetPeriod: nullable(ResetPeriod),
+  usagePeriodStart: ref('DateTime'),
+  usagePeriodEnd: ref('DateTime'),
+});
 const MeteredEntitlement = entitlement(
   'METERED',
   { usageLimit: nullable(num), currentUsage: num, requestedUsage: num, hasSoftLimit: bool, isUnlimited: bool, resetPeriod: nullable(ResetPeriod) },
-  { usagePeriodStart: ref('DateTime'), usagePeriodEnd: ref('DateTime') },
+  {
+    usagePeriodStart: ref('DateTime'),
+    usagePeriodEnd: ref('DateTime'),
+    limits: { ...arr(LimitStanding), description: 'With several limits only: each limit, the primary first; the top-level figures are then the binding one\'s (least left).' },
+    deniedBy: { ...obj({ resetPeriod: nullable(ResetPeriod), usageLimit: nullable(num) }), description: 'With several limits, on a RequestedUsageExceedingLimit denial: the limit that denied.' },
+  },
 );
 const EnumEntitlement = entitlement('ENUM', { enumValues: arr(str), requestedValues: arr(str) });
 /** The answer for a feature the catalog does not know (`getEntitlement` only): no `type`. */
@@ -238,6 +252,11 @@ const Consumption = obj({
   usageLimit: nullable(num),
   remaining: nullable(num),
   ...window,
+}, {
+  limits: {
+    ...arr(obj({ usageLimit: nullable(num), currentUsage: num, remaining: nullable(num), resetPeriod: nullable(ResetPeriod), ...window })),
+    description: 'With several limits only (docs/limits.md): the customer\'s cell of each limit after the call, the primary first.',
+  },
 });
 const Reservation: Schema = {
   allOf: [ref('Consumption')],
