@@ -29,6 +29,7 @@ const BENCHES: { name: string; file: string; args: string[] }[] = [
   { name: 'consume-processes', file: 'consume-processes', args: [] },
   { name: 'telemetry', file: 'telemetry', args: [] },
   { name: 'entities', file: 'entities', args: [] },
+  { name: 'multi-limits', file: 'multi-limits', args: [] },
 ];
 const names = BENCHES.map((b) => b.name);
 

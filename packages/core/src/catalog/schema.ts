@@ -108,6 +108,19 @@ export const entitlementSchema = v.strictObject({
       v.description('METERED: usage alert thresholds (docs/alerts.md).'),
     ),
   ),
+  limits: v.optional(
+    v.pipe(
+      v.array(
+        v.strictObject({
+          usageLimit: v.pipe(v.number(), v.integer(), v.minValue(0), v.description('The limit per reset period.')),
+          resetPeriod: v.picklist(RESET_PERIODS),
+        }),
+      ),
+      v.minLength(1),
+      v.maxLength(5),
+      v.description('METERED: further limits, each on its own calendar reset period, beside usageLimit (docs/limits.md).'),
+    ),
+  ),
 });
 
 const tierSchema = v.strictObject({

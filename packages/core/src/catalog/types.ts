@@ -136,6 +136,17 @@ export interface EntitlementDefinition {
   perEntity?: { featureId: string; usageLimit: number };
   /** METERED: alert thresholds on the usage of a window (docs/alerts.md). */
   alerts?: UsageAlertsDefinition;
+  /**
+   * METERED: further limits beside `usageLimit`/`resetPeriod`, each on a reset period of its own
+   * ("100 an hour and 2,000 a month"): usage must fit every one (docs/limits.md).
+   */
+  limits?: ExtraLimitDefinition[];
+}
+
+/** One further limit of a METERED entitlement: `usageLimit` units per calendar `resetPeriod` (docs/limits.md). */
+export interface ExtraLimitDefinition {
+  usageLimit: number;
+  resetPeriod: ResetPeriod;
 }
 
 /**

@@ -128,7 +128,7 @@ function checkCondition(ctx: Ctx, c: unknown, path: string): void {
 const ENTITLEMENT_FIELDS: Record<FeatureType, readonly string[]> = {
   BOOLEAN: [],
   NUMERIC: ['value', 'isUnlimited'],
-  METERED: ['usageLimit', 'isUnlimited', 'hasSoftLimit', 'resetPeriod', 'resetPeriodConfiguration', 'perEntity', 'alerts'],
+  METERED: ['usageLimit', 'isUnlimited', 'hasSoftLimit', 'resetPeriod', 'resetPeriodConfiguration', 'perEntity', 'alerts', 'limits'],
   ENUM: ['enumValues'],
 };
 const TYPED_FIELDS = [
@@ -141,6 +141,7 @@ const TYPED_FIELDS = [
   'enumValues',
   'perEntity',
   'alerts',
+  'limits',
 ] as const;
 
 /**
@@ -184,6 +185,7 @@ export function checkEntitlements(ctx: Ctx, list: readonly unknown[], path: stri
       checkReset(ctx, raw, p);
       if (raw.perEntity !== undefined) checkPerEntity(ctx, raw.perEntity, `${p}.perEntity`, String(featureId));
       if (raw.alerts !== undefined) checkUsageAlerts(ctx, raw.alerts, `${p}.alerts`);
+      if (raw.limits !== undefined) checkExtraLimits(ctx, raw, `${p}.limits`);
     }
     if (type === 'ENUM' && feature) checkEntitledEnumValues(ctx, raw.enumValues, `${p}.enumValues`, feature.item.enumValues);
   });
@@ -290,5 +292,36 @@ function checkUsageAlerts(ctx: Ctx, alerts: unknown, path: string): void {
     if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0 || x > 1000) report(ctx, `${path}.usagePercent[${i}]`, `must be a number in (0, 1000] (got ${show(x)})`);
     else if (seen.has(x)) report(ctx, `${path}.usagePercent[${i}]`, `${x} is listed twice: remove one`);
     else seen.add(x);
+  });
+}
+
+/** The most further limits one entitlement may carry (docs/limits.md). */
+export const MAX_EXTRA_LIMITS = 5;
+
+/**
+ * `limits: [{ usageLimit, resetPeriod }]` (docs/limits.md): integers >= 0, each on a reset period
+ * of its own that differs from the entitlement's `resetPeriod` (two limits on one window would
+ * share one usage cell), and only beside a bounded, windowed primary limit.
+ */
+function checkExtraLimits(ctx: Ctx, e: Rec, path: string): void {
+  const list = e.limits;
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_EXTRA_LIMITS) {
+    report(ctx, path, `must be an array of 1 to ${MAX_EXTRA_LIMITS} limits such as [{ usageLimit: 2000, resetPeriod: 'MONTH' }]`);
+    return;
+  }
+  if (e.isUnlimited === true) report(ctx, path, 'an unlimited entitlement takes no further limits: remove isUnlimited or limits');
+  if (e.resetPeriod === undefined || e.resetPeriod === null) report(ctx, path, 'need a resetPeriod on the entitlement too: further limits sit beside a windowed usageLimit');
+  const seen = new Set<unknown>([e.resetPeriod]);
+  list.forEach((l, i) => {
+    const at = `${path}[${i}]`;
+    if (!isRecord(l)) {
+      report(ctx, at, 'must be an object { usageLimit, resetPeriod }');
+      return;
+    }
+    for (const k of Object.keys(l)) if (k !== 'usageLimit' && k !== 'resetPeriod') report(ctx, `${at}.${k}`, 'unknown field: a limit takes usageLimit and resetPeriod');
+    if (!Number.isSafeInteger(l.usageLimit) || (l.usageLimit as number) < 0) report(ctx, `${at}.usageLimit`, `must be an integer >= 0 (got ${show(l.usageLimit)})`);
+    const period = checkOneOf(ctx, l, 'resetPeriod', at, RESET_PERIODS, true);
+    if (period && seen.has(period)) report(ctx, `${at}.resetPeriod`, `${period} is already limited on this entitlement: merge the two limits`);
+    if (period) seen.add(period);
   });
 }

@@ -10,6 +10,7 @@ import type {
 } from '../catalog/types.js';
 import { RESET_PERIODS } from '../catalog/types.js';
 import type { WindowSpec } from './windows.js';
+import { combineLimits, type ResolvedLimit } from './limits.js';
 
 /**
  * Where an entitlement comes from. BILLABLE_QUANTITY is a plan's per-unit priced feature granted
@@ -60,6 +61,11 @@ export interface ResolvedEntitlement {
   sources: { kind: EntitlementSourceKind; sourceId: string; quantity: number }[];
   /** METERED: the alert thresholds of every source united (percents, ascending); absent when none. */
   usageAlerts?: number[];
+  /**
+   * METERED, bounded: the further limits beside `usageLimit`, each on its own reset period,
+   * shortest first (docs/limits.md); absent when none.
+   */
+  limits?: ResolvedLimit[];
 }
 
 const periodRank = (p: ResetPeriod | null | undefined): number => (p ? RESET_PERIODS.indexOf(p) : RESET_PERIODS.length);
@@ -131,6 +137,9 @@ export function combineEntitlement(
   const window: WindowSpec = { resetPeriod, anchor: first.anchor };
   if (resetPeriod === 'MONTH' && cfg?.monthlyAccordingTo) window.monthlyAccordingTo = cfg.monthlyAccordingTo as MonthlyResetAnchor;
   if (resetPeriod === 'WEEK' && cfg?.weeklyAccordingTo) window.weeklyAccordingTo = cfg.weeklyAccordingTo as WeekDay;
+  // Unlimited wins over every limit; a never-resetting primary has no further limits (validated).
+  const extra = feature.type === 'METERED' && !isUnlimited && resetPeriod !== null ? combineLimits(sorted, resetPeriod) : undefined;
+  if (extra) usageLimit += extra.primaryExtra;
   return {
     featureId: feature.id,
     type: feature.type,
@@ -145,6 +154,7 @@ export function combineEntitlement(
     sources: sorted.map((s) => ({ kind: s.kind, sourceId: s.sourceId, quantity: s.quantity })),
     // Absent rather than empty: most entitlements carry none, and results compare by shape.
     ...(alerts && feature.type === 'METERED' ? { usageAlerts: [...alerts].sort((a, b) => a - b) } : {}),
+    ...(extra && extra.limits.length > 0 ? { limits: extra.limits } : {}),
   };
 }
 

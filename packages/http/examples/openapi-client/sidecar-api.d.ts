@@ -1312,6 +1312,20 @@ export interface components {
             /** @description Set on an EntityNotFound denial. */
             entityId?: string;
             spendCap?: components["schemas"]["SpendCap"];
+            /** @description With several limits only: each limit, the primary first; the top-level figures are then the binding one's (least left). */
+            limits?: {
+                usageLimit: number | null;
+                currentUsage: number;
+                remaining: number | null;
+                resetPeriod: ("HOUR" | "DAY" | "WEEK" | "MONTH" | "YEAR") | null;
+                usagePeriodStart: components["schemas"]["DateTime"];
+                usagePeriodEnd: components["schemas"]["DateTime"];
+            }[];
+            /** @description With several limits, on a RequestedUsageExceedingLimit denial: the limit that denied. */
+            deniedBy?: {
+                resetPeriod: ("HOUR" | "DAY" | "WEEK" | "MONTH" | "YEAR") | null;
+                usageLimit: number | null;
+            };
         };
         EnumEntitlement: {
             customerId: string;
@@ -1584,6 +1598,15 @@ export interface components {
                 usageLimit: number | null;
                 remaining: number | null;
             };
+            /** @description With several limits only (docs/limits.md): the customer's cell of each limit after the call, the primary first. */
+            limits?: {
+                usageLimit: number | null;
+                currentUsage: number;
+                remaining: number | null;
+                resetPeriod: ("HOUR" | "DAY" | "WEEK" | "MONTH" | "YEAR") | null;
+                usagePeriodStart: components["schemas"]["DateTime"] | null;
+                usagePeriodEnd: components["schemas"]["DateTime"] | null;
+            }[];
         };
         Reservation: {
             reservationId: string;
@@ -1860,6 +1883,13 @@ export interface components {
                 /** @description Percents of the usage limit (80 = 80%) that fire usageThresholdReached once per usage window. */
                 usagePercent: number[];
             };
+            /** @description METERED: further limits, each on its own calendar reset period, beside usageLimit (docs/limits.md). */
+            limits?: {
+                /** @description The limit per reset period. */
+                usageLimit: number;
+                /** @enum {string} */
+                resetPeriod: "HOUR" | "DAY" | "WEEK" | "MONTH" | "YEAR";
+            }[];
         };
         CatalogPrice: {
             /** @description A 3-letter ISO-4217 currency code such as "USD". */

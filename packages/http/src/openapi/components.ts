@@ -49,6 +49,15 @@ const BooleanEntitlement = entitlement('BOOLEAN', {});
 const NumericEntitlement = entitlement('NUMERIC', { value: nullable(num), isUnlimited: bool });
 /** A spend cap with its spend in the current billing period (docs/spend-caps.md); featureId null for the customer-wide cap. */
 const SpendCap = obj({ featureId: nullable(str), cap: str, spent: str, remaining: str, currency: str });
+/** One limit of a feature with several (docs/limits.md). */
+const LimitStanding = obj({
+  usageLimit: nullable(num),
+  currentUsage: num,
+  remaining: nullable(num),
+  resetPeriod: nullable(ResetPeriod),
+  usagePeriodStart: ref('DateTime'),
+  usagePeriodEnd: ref('DateTime'),
+});
 // With `entityId` (docs/entities.md#checks): the top-level figures are the entity's when a
 // per-entity limit applies to it, else the pooled ones; `entity` and `pooled` give both.
 const MeteredEntitlement = entitlement(
@@ -61,6 +70,8 @@ const MeteredEntitlement = entitlement(
     pooled: { ...obj({ usageLimit: nullable(num), currentUsage: num, isUnlimited: bool }), description: "With entityId: the customer's pooled figures, which also bound the entity." },
     entityId: { ...id, description: 'Set on an EntityNotFound denial.' },
     spendCap: ref('SpendCap'),
+    limits: { ...arr(LimitStanding), description: 'With several limits only: each limit, the primary first; the top-level figures are then the binding one\'s (least left).' },
+    deniedBy: { ...obj({ resetPeriod: nullable(ResetPeriod), usageLimit: nullable(num) }), description: 'With several limits, on a RequestedUsageExceedingLimit denial: the limit that denied.' },
   },
 );
 const EnumEntitlement = entitlement('ENUM', { enumValues: arr(str), requestedValues: arr(str) });
@@ -258,6 +269,10 @@ const Consumption = obj(
   {
     entity: { ...obj({ entityId: id, ...cellStanding }), description: "With entityId: the entity's cell (usageLimit null when no per-entity limit applies to it)." },
     pooled: { ...obj(cellStanding), description: "With entityId: the customer's pooled cell." },
+    limits: {
+      ...arr(obj({ usageLimit: nullable(num), currentUsage: num, remaining: nullable(num), resetPeriod: nullable(ResetPeriod), ...window })),
+      description: "With several limits only (docs/limits.md): the customer's cell of each limit after the call, the primary first.",
+    },
   },
 );
 const Reservation: Schema = {

@@ -82,6 +82,26 @@ export interface MeteredEntitlement extends EntitlementCommon {
    * `featureId` null for the customer-wide cap.
    */
   spendCap?: { featureId: string | null; cap: string; spent: string; remaining: string; currency: string } | undefined;
+  /**
+   * With further limits only (docs/limits.md): every limit, the primary first, then shortest
+   * period first. The top-level `usageLimit`, `currentUsage`, `resetPeriod` and period are then
+   * the binding limit's, the one with the least left.
+   */
+  limits?: LimitStanding[] | undefined;
+  /** With further limits, on a RequestedUsageExceedingLimit denial: the limit that denied (the binding one). */
+  deniedBy?: { resetPeriod: ResetPeriod | null; usageLimit: number | null } | undefined;
+}
+
+/** Where one limit of a feature with several stands at a check (docs/limits.md). */
+export interface LimitStanding {
+  usageLimit: number | null;
+  /** Usage recorded in this limit's window plus quota held by live reservations made in it. */
+  currentUsage: number;
+  /** Left under this limit (never below 0); null when unlimited. */
+  remaining: number | null;
+  resetPeriod: ResetPeriod | null;
+  usagePeriodStart: Date;
+  usagePeriodEnd: Date;
 }
 
 export interface EnumEntitlement extends EntitlementCommon {

@@ -9,6 +9,10 @@ import { fallbackEntitlement } from './offline.js';
 import { isTesseraError } from '../../errors.js';
 import { CustomerView, freshCell, keepCell, type CheckSlot, type ResourceView, type UsageCell } from './view.js';
 import { readUsageCell } from '../usage/usage-cells.js';
+import { limitKeys } from '../usage/limit-cells.js';
+import { answerLimits } from './limits-check.js';
+import type { StoreTx } from '../../store/store.js';
+import type { UsageKey } from '../../records.js';
 import { featureInfo } from './feature-info.js';
 import { FixedDate } from './fixed-date.js';
 
@@ -69,32 +73,50 @@ export async function customerView(ctx: EngineContext, customerId: string): Prom
   }
   const gen = ctx.views.generation;
   ctx.metrics.viewMisses++;
-  const view = await ctx.store.transaction('read', async (tx) => {
-    const customer = await tx.getCustomer(customerId);
-    if (!customer) return new CustomerView(undefined, [], ctx.catalogs, () => ctx.latest().catalog.features);
-    const subs = await tx.listSubscriptionsByCustomer(customerId);
-    const promotions = await tx.listPromotionalGrants(customerId);
-    const credits = await tx.listCreditGrants(customerId);
-    const overrides = await tx.listEntitlementOverrides(customerId);
-    const view = new CustomerView(customer, subs, ctx.catalogs, () => ctx.latest().catalog.features, promotions, credits, overrides);
-    rememberSpendCaps(view, await readSpendCaps(tx, customerId));
-    return view;
-  });
+  const view = await ctx.store.transaction('read', (tx) => loadView(ctx, tx, customerId));
   ctx.views.install(customerId, view, gen);
   return view;
 }
 
-/** The usage cell of a feature at `now`, from the view or else from the store. */
-async function currentCell(ctx: EngineContext, input: CheckInput, view: CustomerView, rv: ResourceView, e: ResolvedEntitlement, now: number): Promise<UsageCell> {
+/** Reads a customer's view in a transaction already open (not cached: the caller decides). */
+export async function loadView(ctx: EngineContext, tx: StoreTx, customerId: string): Promise<CustomerView> {
+  const customer = await tx.getCustomer(customerId);
+  if (!customer) return new CustomerView(undefined, [], ctx.catalogs, () => ctx.latest().catalog.features);
+  const subs = await tx.listSubscriptionsByCustomer(customerId);
+  const promotions = await tx.listPromotionalGrants(customerId);
+  const credits = await tx.listCreditGrants(customerId);
+  const overrides = await tx.listEntitlementOverrides(customerId);
+  const view = new CustomerView(customer, subs, ctx.catalogs, () => ctx.latest().catalog.features, promotions, credits, overrides);
+  rememberSpendCaps(view, await readSpendCaps(tx, customerId));
+  return view;
+}
+
+/** A usage cell read for a check, with its further limits' cells (docs/limits.md) when it has some. */
+interface CellRead {
+  cell: UsageCell;
+  limits: UsageCell[] | undefined;
+}
+
+/** The usage cell of a feature at `now` (and its further limits' cells), from the view or else from the store. */
+async function currentCell(ctx: EngineContext, input: CheckInput, view: CustomerView, rv: ResourceView, e: ResolvedEntitlement, now: number): Promise<CellRead> {
   const hit = freshCell(rv, input.featureId, now);
-  if (hit) return hit;
+  if (hit) return { cell: hit, limits: undefined };
   const gen = ctx.views.generation;
   const w = usageWindow(e.window, now);
-  const cell = await ctx.store.transaction('read', (tx) =>
-    readUsageCell(tx, { customerId: input.customerId, resourceId: input.resourceId, entityId: '', featureId: input.featureId, windowStart: w.start, windowEnd: w.end }, now),
-  );
-  if (!ctx.views.changedSince(input.customerId, gen)) keepCell(view, rv, input.featureId, cell);
-  return cell;
+  const key = { customerId: input.customerId, resourceId: input.resourceId, entityId: '', featureId: input.featureId, windowStart: w.start, windowEnd: w.end };
+  const read = await ctx.store.transaction('read', (tx) => readCells(tx, e, key, now));
+  if (!ctx.views.changedSince(input.customerId, gen)) keepCell(view, rv, input.featureId, read.cell, read.limits);
+  return read;
+}
+
+/** Reads the customer's cell `key` and the cells of `e`'s further limits at `now`, in one read transaction. */
+async function readCells(tx: StoreTx, e: ResolvedEntitlement, key: UsageKey, now: number): Promise<CellRead> {
+  const cell = await readUsageCell(tx, key, now);
+  const keys = limitKeys(e, key, now);
+  if (keys === undefined) return { cell, limits: undefined };
+  const limits: UsageCell[] = [];
+  for (const k of keys) limits.push(await readUsageCell(tx, k, now, true));
+  return { cell, limits };
 }
 
 /**
@@ -128,8 +150,8 @@ async function evaluateOnline(ctx: EngineContext, input: CheckInput, expected?: 
   const first = decide(ctx, view, input, expected, now, undefined);
   if (first !== NEED_CELL) return withSpendCap(ctx, view, first, input.requestedUsage, now);
   const rv = view.resource(input.resourceId, now);
-  const cell = await currentCell(ctx, input, view, rv, rv.entitlements.get(input.featureId)!, now);
-  return withSpendCap(ctx, view, decide(ctx, view, input, expected, now, cell) as Entitlement, input.requestedUsage, now);
+  const read = await currentCell(ctx, input, view, rv, rv.entitlements.get(input.featureId)!, now);
+  return withSpendCap(ctx, view, decide(ctx, view, input, expected, now, read.cell, read.limits) as Entitlement, input.requestedUsage, now);
 }
 
 /**
@@ -157,13 +179,14 @@ export function decide(
   expected: FeatureType | undefined,
   now: number,
   given: UsageCell | undefined,
+  givenLimits?: readonly UsageCell[],
 ): Entitlement | typeof NEED_CELL {
   if (!view.live) return deny(input, view.customer ? 'CustomerIsArchived' : 'CustomerNotFound', ctx.latest().catalog.features.get(input.featureId), expected);
   const rv = view.resource(input.resourceId, now);
   // An entitled feature has a slot holding all the check reads; every denial below it is rarer.
   const slot = rv.known ? view.slotOf(rv, input.featureId) : undefined;
   if (slot === undefined) return denyUnentitled(ctx, rv, input, expected);
-  return answer(view, slot, input, expected, now, given);
+  return answer(view, slot, input, expected, now, given, givenLimits);
 }
 
 /**
@@ -196,6 +219,7 @@ function answer(
   expected: FeatureType | undefined,
   now: number,
   given: UsageCell | undefined,
+  givenLimits?: readonly UsageCell[],
 ): Entitlement | typeof NEED_CELL {
   const feature = slot.feature;
   // Shaped as the type asked for, so a typed getter's result always has its fields; the feature's
@@ -241,6 +265,10 @@ function answer(
     case 'METERED': {
       const cell = given ?? (slot.fresh(now) ? slot : undefined);
       if (!cell) return NEED_CELL;
+      if (slot.limits !== undefined) {
+        const credits = slot.creditCost;
+        return answerLimits(slot, input, cell, given === undefined ? undefined : givenLimits, () => credits !== undefined && !creditsCover(view, credits, input.requestedUsage, now));
+      }
       const currentUsage = cell.value + cell.held;
       let denied: AccessDeniedReason | undefined = decideMetered(slot, currentUsage, input.requestedUsage);
       if (!denied && slot.creditCost && !creditsCover(view, slot.creditCost, input.requestedUsage, now)) denied = 'InsufficientCredits';
@@ -338,10 +366,12 @@ async function entityCheck(ctx: EngineContext, view: CustomerView, input: CheckI
   const read = await ctx.store.transaction('read', async (tx) => {
     const entity = await tx.getEntity(input.customerId, input.entityId);
     if (!entity || entity.deletedAt !== null) return undefined;
-    return { entity, pooled: await readUsageCell(tx, key, now), own: await readUsageCell(tx, { ...key, entityId: input.entityId }, now) };
+    const cells = await readCells(tx, slot.entitlement, key, now);
+    return { entity, pooled: cells.cell, limits: cells.limits, own: await readUsageCell(tx, { ...key, entityId: input.entityId }, now) };
   });
   if (!read) return { ...deny(input, 'EntityNotFound', slot.feature, 'METERED'), entityId: input.entityId } as Entitlement;
-  const pooled = answer(view, slot, input, expected, now, read.pooled) as MeteredEntitlement;
+  // Further limits bound the customer as a whole (docs/limits.md#entities): they are in the pooled answer.
+  const pooled = answer(view, slot, input, expected, now, read.pooled, read.limits) as MeteredEntitlement;
   const limit = perEntityLimit(slot.entitlement, read.entity);
   const used = read.own.value + read.own.held;
   const own = limit === null ? undefined : decideMetered({ isUnlimited: false, hasSoftLimit: slot.hasSoftLimit, usageLimit: limit }, used, input.requestedUsage);

@@ -9,6 +9,7 @@ import type { PublishedCatalog } from '../runtime/context.js';
 import { BoundedCache } from './bounded-cache.js';
 import { featureInfo, type FeatureInfo } from './feature-info.js';
 import { FixedDate } from './fixed-date.js';
+import { limitSlots, limitsFresh, type LimitSlot } from './limit-slots.js';
 
 /** The usage of one feature in one window, as last read or written by this engine. */
 export interface UsageCell {
@@ -50,6 +51,8 @@ export class CheckSlot implements UsageCell {
   /** The window's bounds as the read-only Dates every check in the window returns (made once per window). */
   startDate: Date = NO_DATE;
   endDate: Date = NO_DATE;
+  /** The cells of the entitlement's further limits (docs/limits.md); undefined when it has none. */
+  readonly limits: LimitSlot[] | undefined;
 
   constructor(
     readonly entitlement: ResolvedEntitlement,
@@ -64,6 +67,7 @@ export class CheckSlot implements UsageCell {
     this.hasSoftLimit = entitlement.hasSoftLimit;
     this.resetPeriod = entitlement.resetPeriod;
     this.overrideId = entitlement.sources.find((s) => s.kind === 'OVERRIDE')?.sourceId;
+    this.limits = limitSlots(entitlement.limits);
   }
 
   /** Caches a usage cell read or written by this engine. */
@@ -77,14 +81,18 @@ export class CheckSlot implements UsageCell {
     this.heldUntil = cell.heldUntil;
   }
 
-  /** Forgets the cached cell, so the next check reads it from the store. */
+  /** Forgets the cached cell (and the further limits' cells), so the next check reads them from the store. */
   drop(): void {
     this.end = -Infinity;
+    if (this.limits !== undefined) for (const l of this.limits) l.end = -Infinity;
   }
 
-  /** Whether the cached cell still answers at `now`: its window contains now and no held reservation has expired since it was read. */
+  /**
+   * Whether the cached cell still answers at `now`: its window contains now and no held
+   * reservation has expired since it was read; with further limits, theirs too.
+   */
   fresh(now: number): boolean {
-    return now >= this.start && now < this.end && now < this.heldUntil;
+    return now >= this.start && now < this.end && now < this.heldUntil && (this.limits === undefined || limitsFresh(this.limits, now));
   }
 }
 
@@ -346,16 +354,26 @@ export function freshCell(rv: ResourceView, featureId: string, now: number): Usa
 }
 
 /**
- * The cached usage cell of a feature, fresh or not, for a write to patch in place; with none
- * cached its window matches no key's window.
+ * The cached usage cell of a feature for the window [start, end), fresh or not, for a write to
+ * patch in place: the primary cell or a further limit's (docs/limits.md); undefined when none is cached.
  */
-export function cachedCell(rv: ResourceView | undefined, featureId: string): UsageCell | undefined {
-  return rv?.slots.get(featureId);
+export function cachedCell(rv: ResourceView | undefined, featureId: string, start: number, end: number): UsageCell | undefined {
+  const slot = rv?.slots.get(featureId);
+  if (slot === undefined) return undefined;
+  if (slot.start === start && slot.end === end) return slot;
+  if (slot.limits !== undefined) for (const l of slot.limits) if (l.start === start && l.end === end) return l;
+  return undefined;
 }
 
-/** Caches a usage cell for a feature the resource is entitled to (others are never read from the view). */
-export function keepCell(view: CustomerView, rv: ResourceView, featureId: string, cell: UsageCell): void {
-  view.slotOf(rv, featureId)?.keep(cell);
+/**
+ * Caches a usage cell for a feature the resource is entitled to (others are never read from the
+ * view), with its further limits' cells when it has some (`limits`, in the entitlement's order).
+ */
+export function keepCell(view: CustomerView, rv: ResourceView, featureId: string, cell: UsageCell, limits?: readonly UsageCell[]): void {
+  const slot = view.slotOf(rv, featureId);
+  if (slot === undefined) return;
+  slot.keep(cell);
+  if (slot.limits !== undefined && limits !== undefined) slot.limits.forEach((l, i) => l.keep(limits[i]!));
 }
 
 /** Forgets a feature's cached usage cell, so the next check reads it from the store. */

@@ -2,10 +2,11 @@ import { TesseraError } from '../../errors.js';
 import { usagePeriod } from '../../rules/windows.js';
 import type { ReservationRecord, UsageKey } from '../../records.js';
 import { write, type EngineContext, type WriteEffects } from '../runtime/context.js';
-import { customerView } from '../checks/entitlements.js';
+import { customerView, loadView } from '../checks/entitlements.js';
+import { limitKeys } from './limit-cells.js';
 import { MAX_USAGE, Params, requireSafeUsage } from '../runtime/params.js';
 import { emptyUsage, readUsageCell } from './usage-cells.js';
-import { noteUsage } from './usage.js';
+import { entitlementFor, noteUsage } from './usage.js';
 import { usagePayload } from './usage-payload.js';
 import { noteUsageThresholds } from '../alerts/thresholds.js';
 import { dropCell, type CustomerView } from '../checks/view.js';
@@ -14,6 +15,7 @@ import { burnInTx } from '../billing/credits.js';
 import { issueCycleCredits } from '../billing/credit-cycles.js';
 import { balanceAt } from '../../rules/credits.js';
 import { Decimal } from '../../money.js';
+import type { ResetPeriod } from '../../catalog/types.js';
 
 /** REJECT: all or nothing (default). CAP: grant what is left of the limit. */
 export type OverageMode = 'REJECT' | 'CAP';
@@ -50,6 +52,11 @@ export interface Consumption {
   entity?: CellStanding & { entityId: string };
   /** With `entityId` only: the customer's pooled cell. */
   pooled?: CellStanding;
+  /**
+   * With further limits only (docs/limits.md): the customer's cell of every limit, the primary
+   * first; `granted` fitted all of them.
+   */
+  limits?: (CellStanding & { resetPeriod: ResetPeriod | null; usagePeriodStart: Date | null; usagePeriodEnd: Date | null })[];
 }
 
 /** A held quota. */
@@ -83,12 +90,15 @@ async function replayed<T>(fx: WriteEffects, scope: string, key: string | undefi
 function revive(v: unknown): unknown {
   const r = { ...(v as Record<string, unknown>) };
   for (const k of ['usagePeriodStart', 'usagePeriodEnd', 'expiresAt']) if (typeof r[k] === 'number') r[k] = new Date(r[k] as number);
+  // Further limits' windows (docs/limits.md), stored as epoch ms like the top-level ones.
+  if (Array.isArray(r.limits)) r.limits = r.limits.map(revive);
   return r;
 }
 
 function freeze(v: object): unknown {
   const r: Record<string, unknown> = { ...v };
   for (const [k, x] of Object.entries(r)) if (x instanceof Date) r[k] = x.getTime();
+  if (Array.isArray(r.limits)) r.limits = r.limits.map((l: object) => freeze(l));
   return r;
 }
 
@@ -139,7 +149,7 @@ export async function consumeInTx(ctx: EngineContext, fx: WriteEffects, view: Cu
   const feature = ctx.latest().catalog.features.get(ask.featureId)!;
   if (feature.creditCost && granted > 0) granted = await payWithCredits(ctx, fx, ask, feature.creditCost, granted);
   // Thresholds are percents of the pooled limit: they watch the customer's own cell (docs/alerts.md).
-  const pooled = g.cells[g.cells.length - 1]!;
+  const pooled = g.pooled;
   const before = pooled.record?.value ?? 0;
   await recordGranted(ctx, fx, g.cells, granted);
   if (granted > 0) await noteUsageThresholds(ctx, fx, [{ e: g.e, key: pooled.key, before, after: before + granted }]);
@@ -215,6 +225,8 @@ async function settle(ctx: EngineContext, params: unknown, method: 'commitReserv
     const key: UsageKey = { customerId: r.customerId, resourceId: r.resourceId, entityId: r.entityId, featureId: r.featureId, windowStart: r.windowStart, windowEnd: r.windowEnd };
     // A hold for an entity held the pooled quota too: both cells change (docs/entities.md#reservations).
     const keys = r.entityId === '' ? [key] : [key, { ...key, entityId: '' }];
+    // And the cells of further limits, in the windows containing the instant it was made (docs/limits.md#reservations).
+    if (method === 'commitReservation') keys.push(...(await heldLimitKeys(ctx, fx, r, key)));
     const expired = r.status === 'HELD' && r.expiresAt <= fx.now;
     const base = async (): Promise<Consumption> => {
       const cell = await readUsageCell(fx.tx, key, fx.now);
@@ -268,6 +280,14 @@ async function settle(ctx: EngineContext, params: unknown, method: 'commitReserv
     if (cost && customer && used > 0) await burnInTx(ctx, fx, customer, cost.currencyId, new Decimal(cost.amount).times(used), `reservation:${r.id}`, true);
     return toReservation(r, await base(), fx.now);
   });
+}
+
+/** The cells of further limits a hold counts in: those of the entitlement in force when it was made, at that instant. */
+async function heldLimitKeys(ctx: EngineContext, fx: WriteEffects, r: ReservationRecord, key: UsageKey): Promise<UsageKey[]> {
+  // The cached view when there is one; else read in this transaction (a write may not open another).
+  const view = ctx.views.get(r.customerId) ?? (await loadView(ctx, fx.tx, r.customerId));
+  const e = entitlementFor(view, r.resourceId, r.featureId, r.createdAt, fx.now);
+  return limitKeys(e, key, r.createdAt) ?? [];
 }
 
 /** `commitReservation`: records the held amount (or a smaller `amount`) as usage; the rest returns. */

@@ -13,6 +13,9 @@ import type { CustomerView, UsageCell } from '../checks/view.js';
 import { perEntityLimit, requireLiveEntity } from '../entities/entity-lookup.js';
 import type { CellStanding, Consumption, OverageMode } from './consumption.js';
 import { spendCapGate } from '../billing/spend-caps.js';
+import { limitKeys } from './limit-cells.js';
+import type { ResolvedEntitlement } from '../../rules/entitlements.js';
+import type { ResetPeriod } from '../../catalog/types.js';
 
 /** A request for quota; `entityId` '' for the customer's own. */
 export interface Ask {
@@ -33,6 +36,8 @@ export interface GrantCell {
   /** The hard limit (Infinity when unlimited or soft), and the limit to show (null when none). */
   bound: number;
   shown: number | null;
+  /** The reset period of the limit the cell counts for (docs/limits.md). */
+  resetPeriod: ResetPeriod | null;
 }
 
 function standing(c: GrantCell, extra: number): CellStanding {
@@ -65,25 +70,33 @@ export async function grant(ctx: EngineContext, fx: WriteEffects, view: Customer
   }
   const w = windowFor(e, fx.now);
   const soft = e.isUnlimited || e.hasSoftLimit;
-  const read = async (entityId: string, limit: number | null): Promise<GrantCell> => {
-    const key: UsageKey = { customerId: ask.customerId, resourceId: ask.resourceId, entityId, featureId: ask.featureId, windowStart: w.start, windowEnd: w.end };
-    const { cell, record } = await readUsageState(fx.tx, key, fx.now);
-    return { key, cell, record, bound: limit === null || e.hasSoftLimit ? Infinity : limit, shown: limit };
+  const read = async (key: UsageKey, limit: number | null, resetPeriod = e.resetPeriod, byCreation = false): Promise<GrantCell> => {
+    const { cell, record } = await readUsageState(fx.tx, key, fx.now, byCreation);
+    return { key, cell, record, bound: limit === null || e.hasSoftLimit ? Infinity : limit, shown: limit, resetPeriod };
   };
+  const pooledKey: UsageKey = { customerId: ask.customerId, resourceId: ask.resourceId, entityId: '', featureId: ask.featureId, windowStart: w.start, windowEnd: w.end };
   // A soft limit is shown but bounds nothing (read() makes its bound Infinity).
-  const pooled = await read('', soft ? (e.isUnlimited ? null : e.usageLimit) : (e.usageLimit ?? 0));
-  const own = entity ? await read(entity.entityId, perEntityLimit(e, entity)) : undefined;
+  const pooled = await read(pooledKey, soft ? (e.isUnlimited ? null : e.usageLimit) : (e.usageLimit ?? 0));
+  const own = entity ? await read({ ...pooledKey, entityId: entity.entityId }, perEntityLimit(e, entity)) : undefined;
+  // Further limits (docs/limits.md): the customer's cell of each limit's window must fit the amount too.
+  const limits = await readLimitCells(e, pooledKey, fx.now, read);
   const left = (c: GrantCell) => Math.max(0, c.bound - c.cell.value - c.cell.held);
-  const available = Math.min(left(pooled), own ? left(own) : Infinity);
+  let tightest = own && left(own) < left(pooled) ? own : pooled;
+  if (limits) for (const c of limits) if (left(c) < left(tightest)) tightest = c;
+  const available = left(tightest);
   let granted = ask.amount;
   if (ask.amount > available) {
     if (ask.overage === 'REJECT') {
-      const which = own && left(own) < left(pooled) ? `entity "${ask.entityId}" has ${available} left of its ${own.shown}` : `only ${available} left of ${pooled.shown}`;
+      const which =
+        tightest === own
+          ? `entity "${ask.entityId}" has ${available} left of its ${own.shown}`
+          : `only ${available} left of ${tightest.shown}${limits ? ` per ${tightest.resetPeriod}` : ''}`;
       throw new TesseraError('USAGE_LIMIT_EXCEEDED', `${method}.amount: ${ask.amount} requested but ${which}; ask for less or use overage CAP`, {
         field: 'amount',
         reason: 'RequestedUsageExceedingLimit',
         available,
         requested: ask.amount,
+        ...(limits ? { resetPeriod: tightest.resetPeriod } : {}),
       });
     }
     granted = available;
@@ -93,6 +106,7 @@ export async function grant(ctx: EngineContext, fx: WriteEffects, view: Customer
   // Unlimited and soft limits do not bound the total: keep it a safe number (docs/conventions.md#boundary).
   requireSafeUsage(pooled.cell.value + pooled.cell.held + granted, `${method}.amount`);
   const cells = own ? [own, pooled] : [pooled];
+  if (limits) cells.push(...limits);
   const shape = (extra: number): Consumption => {
     const top = standing(own && own.shown !== null ? own : pooled, extra);
     const out: Consumption = {
@@ -110,9 +124,25 @@ export async function grant(ctx: EngineContext, fx: WriteEffects, view: Customer
       out.entity = { entityId: own.key.entityId, ...standing(own, extra) };
       out.pooled = standing(pooled, extra);
     }
+    if (limits) out.limits = [pooled, ...limits].map((c) => ({ resetPeriod: c.resetPeriod, ...standing(c, extra), ...usagePeriod(c.key.windowStart, c.key.windowEnd) }));
     return out;
   };
-  return { key: (own ?? pooled).key, cells, granted, shape, e };
+  return { key: (own ?? pooled).key, pooled, cells, granted, shape, e };
+}
+
+/** The cells of `e`'s further limits (docs/limits.md) beside the customer's cell `pooledKey`; undefined when it has none. */
+async function readLimitCells(
+  e: ResolvedEntitlement,
+  pooledKey: UsageKey,
+  now: number,
+  read: (key: UsageKey, limit: number | null, resetPeriod: ResetPeriod, byCreation: boolean) => Promise<GrantCell>,
+): Promise<GrantCell[] | undefined> {
+  const keys = limitKeys(e, pooledKey, now);
+  if (keys === undefined) return undefined;
+  const out: GrantCell[] = [];
+  // Holds record the primary window only: in a further limit's cell they count by when they were made.
+  for (let i = 0; i < keys.length; i++) out.push(await read(keys[i]!, e.limits![i]!.usageLimit, e.limits![i]!.resetPeriod, true));
+  return out;
 }
 
 /**

@@ -12,6 +12,7 @@ import { isWellFormed, JSON_VALUE_LIMITS } from '../../json-value.js';
 import { BatchWrites } from './usage-cells.js';
 import { usageKeyId } from '../../store/usage-keys.js';
 import { entitlementFor, noteUsage, windowFor } from './usage.js';
+import { limitKeys } from './limit-cells.js';
 import { usagePayload } from './usage-payload.js';
 import { noteUsageThresholds, type UsageRise } from '../alerts/thresholds.js';
 import type { CustomerView } from '../checks/view.js';
@@ -267,6 +268,8 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
           const own = { ...key, entityId: e.entityId };
           folds.push({ key: own, id: usageKeyId(own), meter: f.meter as MeterDefinition, input, timestamp: e.timestamp, e: undefined });
         }
+        // Further limits count the same events in their own windows' cells (docs/limits.md).
+        for (const k of limitKeys(ent, key, e.timestamp) ?? []) folds.push({ key: k, id: usageKeyId(k), meter: f.meter as MeterDefinition, input, timestamp: e.timestamp, e: undefined });
       }
     }
     // Distinct values are claimed in key order (as BatchWrites orders cells, so that concurrent

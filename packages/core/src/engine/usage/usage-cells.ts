@@ -21,14 +21,17 @@ function holdsOf(tx: StoreTx, key: UsageKey): Promise<ReservationRecord[]> {
 /**
  * Reads a usage cell with the quota held by live reservations in its window, and the stored
  * record it came from (undefined when none). Expired holds are ignored here (expiry needs no
- * job); `heldUntil` says when the next one lapses.
+ * job); `heldUntil` says when the next one lapses. `byCreation` is for the cell of a further limit
+ * (docs/limits.md#reservations): a hold records the primary window only, so it counts in the
+ * further limit's cell whose window contains the instant it was made.
  */
-export async function readUsageState(tx: StoreTx, key: UsageKey, now: number): Promise<{ cell: UsageCell; record: UsageRecord | undefined }> {
+export async function readUsageState(tx: StoreTx, key: UsageKey, now: number, byCreation = false): Promise<{ cell: UsageCell; record: UsageRecord | undefined }> {
   const record = await tx.getUsage(key);
   const cell: UsageCell = { start: key.windowStart, end: key.windowEnd, value: record?.value ?? 0, held: 0, heldUntil: Infinity };
   const holds = await holdsOf(tx, key);
   for (const r of holds) {
-    if (r.windowStart !== key.windowStart || r.windowEnd !== key.windowEnd || r.expiresAt <= now) continue;
+    const inWindow = byCreation ? r.createdAt >= key.windowStart && r.createdAt < key.windowEnd : r.windowStart === key.windowStart && r.windowEnd === key.windowEnd;
+    if (!inWindow || r.expiresAt <= now) continue;
     cell.held += r.amount;
     if (r.expiresAt < cell.heldUntil) cell.heldUntil = r.expiresAt;
   }
@@ -36,8 +39,8 @@ export async function readUsageState(tx: StoreTx, key: UsageKey, now: number): P
 }
 
 /** The usage cell of `readUsageState`, for the check path that caches it. */
-export async function readUsageCell(tx: StoreTx, key: UsageKey, now: number): Promise<UsageCell> {
-  return (await readUsageState(tx, key, now)).cell;
+export async function readUsageCell(tx: StoreTx, key: UsageKey, now: number, byCreation = false): Promise<UsageCell> {
+  return (await readUsageState(tx, key, now, byCreation)).cell;
 }
 
 const byId = <T>(a: [string, T], b: [string, T]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);

@@ -16,6 +16,7 @@ import { burnInTx } from '../billing/credits.js';
 import { Decimal } from '../../money.js';
 import { cachedCell, type CustomerView } from '../checks/view.js';
 import { noteUsageThresholds, type UsageRise } from '../alerts/thresholds.js';
+import { limitKeys } from './limit-cells.js';
 
 /** One calculated-usage report. */
 export interface ReportUsageParams<Ids extends CatalogIds = CatalogIds> {
@@ -103,7 +104,7 @@ type Plan =
   /** The same idempotency key as usage `of`, earlier in the batch: its result. */
   | { kind: 'repeat'; of: number }
   /** `key` is the cell reported to; `pool` the customer's pooled cell when `key` is an entity's. */
-  | { kind: 'apply'; key: UsageKey; pool: UsageKey | undefined; at: number; customer: CustomerRecord; feature: FeatureDefinition; e: ResolvedEntitlement | undefined };
+  | { kind: 'apply'; key: UsageKey; pool: UsageKey | undefined; limits: UsageKey[] | undefined; at: number; customer: CustomerRecord; feature: FeatureDefinition; e: ResolvedEntitlement | undefined };
 
 /**
  * Applies reports in one write transaction, in three steps so that a batch reads its customers
@@ -158,6 +159,7 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
       if (p.kind === 'error') break;
       if (p.kind === 'apply') keys.push(p.key);
       if (p.kind === 'apply' && p.pool) keys.push(p.pool);
+      if (p.kind === 'apply' && p.limits) keys.push(...p.limits);
     }
     await writes.load(keys);
     const out: ReportedUsage[] = [];
@@ -230,7 +232,7 @@ function planOne(ctx: EngineContext, fx: WriteEffects, view: CustomerView, custo
   const grace = ctx.lateUsageGraceMs ?? DEFAULT_LATE_USAGE_GRACE_MS;
   if (closedPastGrace(w, fx.now, grace)) return { kind: 'error', error: lateUsageRefused(path, w, at, grace) };
   const key: UsageKey = { customerId: u.customerId, resourceId: u.resourceId, entityId: u.entityId, featureId: u.featureId, windowStart: w.start, windowEnd: w.end };
-  return { kind: 'apply', key, pool: u.entityId === '' ? undefined : { ...key, entityId: '' }, at, customer, feature, e };
+  return { kind: 'apply', key, pool: u.entityId === '' ? undefined : { ...key, entityId: '' }, limits: limitKeys(e, key, at), at, customer, feature, e };
 }
 
 /** Applies one planned usage to its (loaded) cell; throws when a DELTA would take usage below 0. */
@@ -276,6 +278,7 @@ async function applyOne(
     fx.queueChange('usage.updated', u.customerId, u.featureId, usagePayload(k, r.value));
     noteUsage(ctx, fx, k, r.value);
   }
+  if (p.limits) moveLimitCells(ctx, fx, writes, p.limits, added);
   // Thresholds are percents of the pooled limit: they watch the customer's own cell (docs/alerts.md).
   const watched = poolRec ? { key: pool!, after: poolRec.value } : { key, after: value };
   rises.push({ e: p.e, key: watched.key, before: watched.after - added, after: watched.after });
@@ -294,6 +297,20 @@ async function applyOne(
   return out;
 }
 
+/**
+ * Moves the cells of further limits (docs/limits.md) by what the reported cell moved. Reported
+ * usage already happened, so it is recorded even past a limit, as it is for the primary; a cell
+ * never goes below 0 (a limit added after usage was recorded has a cell that started later).
+ */
+function moveLimitCells(ctx: EngineContext, fx: WriteEffects, writes: BatchWrites, keys: readonly UsageKey[], added: number): void {
+  for (const k of keys) {
+    const r = writes.loaded(k);
+    r.value = Math.max(0, r.value + added);
+    fx.queueChange('usage.updated', k.customerId, k.featureId, usagePayload(k, r.value));
+    noteUsage(ctx, fx, k, r.value);
+  }
+}
+
 /** After commit: refresh the cached cell (keeping its held quota) and tell listeners. */
 export function noteUsage(ctx: EngineContext, fx: WriteEffects, key: UsageKey, value: number): void {
   fx.after(() => {
@@ -301,8 +318,8 @@ export function noteUsage(ctx: EngineContext, fx: WriteEffects, key: UsageKey, v
     ctx.views.touch(key.customerId);
     const view = ctx.views.get(key.customerId);
     // Only the customer's own cells are cached; an entity's is read from the store by its checks.
-    const cell = key.entityId === '' ? cachedCell(view?.cachedResource(key.resourceId), key.featureId) : undefined;
-    if (cell && cell.start === key.windowStart && cell.end === key.windowEnd) cell.value = value;
+    const cell = key.entityId === '' ? cachedCell(view?.cachedResource(key.resourceId), key.featureId, key.windowStart, key.windowEnd) : undefined;
+    if (cell) cell.value = value;
   });
   const now = fx.now;
   fx.emitLazy('usageUpdated', () => ({
