@@ -25,6 +25,7 @@ const BENCHES: { name: string; file: string; args: string[] }[] = [
   { name: 'sidecar', file: 'sidecar', args: [] },
   { name: 'replica', file: 'replica', args: [] },
   { name: 'subscriptions', file: 'subscriptions', args: [] },
+  { name: 'simulate', file: 'simulate', args: [] },
   { name: 'postgres', file: 'postgres', args: [] },
   { name: 'consume-processes', file: 'consume-processes', args: [] },
   { name: 'telemetry', file: 'telemetry', args: [] },

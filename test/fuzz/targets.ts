@@ -136,6 +136,11 @@ export function targets(f: Fixture): Target[] {
       [cursor.map((after) => ({ after })), cursor.map((after) => ({ after, sort: { field: 'customerId' } })), fc.constant({ filter: { planId: undefined, status: { eq: undefined } } })],
     ),
     obj('getInvoices', { customerId: 'c2', subscriptionId: f.subscriptionId }),
+    obj(
+      'simulateCatalog',
+      { catalog: fuzzCatalog, from: '2024-01-01T00:00:00Z', to: '2024-04-01T00:00:00Z', customerIds: ['c1', 'c2'], planMapping: { basic: 'pro' }, largest: 5 },
+      [date.map((from) => ({ catalog: fuzzCatalog, from, to: '2024-04-01T00:00:00Z' })), fc.constant({ catalog: { ...fuzzCatalog, plans: [{ id: 'x' }] }, from: '2024-01-01', to: '2024-02-01' })],
+    ),
     obj('estimateSubscription', { customerId: 'c1', planId: 'pro', billingPeriod: 'ANNUALLY', billingCountryCode: 'DE' }),
     obj('estimateSubscriptionUpdate', { subscriptionId: f.subscriptionId, billableFeatures: [{ featureId: 'seats', quantity: 2 }], prorationBehavior: 'PRORATE', downgradeTiming: 'IMMEDIATE' }),
     // As of a past instant (docs/as-of.md): the base value carries `at`, so its mutations reach the as-of path.

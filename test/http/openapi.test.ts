@@ -163,6 +163,11 @@ describe('every route answers as the document says', () => {
     await call('getSubscriptions', { first: 10, sort: { field: 'createdAt', direction: 'DESC' } });
     expect((await call('getInvoices', { customerId: 'acme' })).length).toBeGreaterThan(0);
     await call('tick', {});
+    // The published catalog again (the result's shape is what is checked here; docs/simulation.md
+    // says why acme's add-on, added in place by updateSubscription, shows in its earlier period too).
+    const simulated = await call('simulateCatalog', { catalog: { ...conformanceCatalog, taxRates: [{ countryCode: 'DE', rate: '0.19' }] }, from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' });
+    expect(simulated.totals.customers).toBe(simulated.customers.length);
+    expect(simulated.customers.length).toBeGreaterThan(0);
 
     await call('getEntitlement', { customerId: 'acme', featureId: 'projects' });
     const unknown = await call('getEntitlement', { customerId: 'acme', featureId: 'no-such-feature' });

@@ -72,6 +72,14 @@ export const METHOD_WIRE: Record<MethodName, MethodWire> = {
   estimateSubscription: params,
   estimateSubscriptionUpdate: params,
   tick: noArgs,
+  simulateCatalog: {
+    // As publishCatalog: a defineCatalog() result crosses the wire as its definition.
+    toBody: (args) => {
+      const p = (args[0] ?? {}) as { catalog?: { definition?: unknown; plansOfProduct?: unknown } };
+      const c = p.catalog;
+      return { ...p, catalog: c && typeof c.plansOfProduct === 'function' ? c.definition : c };
+    },
+  },
 
   // Entitlement checks
   getEntitlement: params,

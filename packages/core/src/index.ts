@@ -60,6 +60,8 @@ export type { SpendCap, SpendCapSetting } from './engine/billing/spend-caps.js';
 export { crossedPercents, crossedBalances } from './rules/alerts.js';
 export type { UpdateSubscriptionParams } from './engine/subscriptions/subscription-changes.js';
 export type { Estimate } from './engine/billing/estimates.js';
+export type { CatalogSimulation, SimulateCatalogParams } from './engine/billing/simulate.js';
+export type { CurrencyTotal, CustomerSimulation, InvoiceComparison, LineDifference, Outcome, PlanRevenue, SimulatedDocument, SimulationTotals } from './rules/simulation.js';
 export type { TickResult } from './engine/runtime/tick.js';
 export type { GetSubscriptionsParams } from './engine/subscriptions/subscription-list.js';
 export * from './rules/credits.js';

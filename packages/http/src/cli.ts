@@ -3,21 +3,23 @@
  * The `tessera` command. `tessera serve --db billing.db` opens an engine on a SQLite file (or a
  * PostgreSQL database, given a postgres:// URL) and serves it as the sidecar; `tessera migrate`
  * brings a database's schema up to date; `tessera backup` copies a SQLite file while it is in
- * use; see `tessera --help` and `tessera <command> --help`.
+ * use; `tessera simulate` replays the stored history under a candidate catalog; see `tessera --help` and `tessera <command> --help`.
  *
  * Only the CLI's own modules load up front: the engine, the store adapters and the server load
  * once the arguments are known to be good, so --help and refusals answer at once.
  */
 import { backupCommand, migrateCommand } from './cli/database.js';
-import { BACKUP_HELP, HELP, MIGRATE_HELP, SERVE_HELP, VERSION } from './cli/help.js';
+import { BACKUP_HELP, HELP, MIGRATE_HELP, SERVE_HELP, SIMULATE_HELP, VERSION } from './cli/help.js';
 import { CliError, KEY_FLAG } from './cli/options.js';
 import { serveCommand } from './cli/serve.js';
+import { simulateCommand } from './cli/simulate.js';
 import { postgresProblem } from './cli/stores.js';
 
 const COMMANDS: Record<string, { run(args: string[]): Promise<void>; help: string }> = {
   serve: { run: serveCommand, help: SERVE_HELP },
   migrate: { run: migrateCommand, help: MIGRATE_HELP },
   backup: { run: backupCommand, help: BACKUP_HELP },
+  simulate: { run: simulateCommand, help: SIMULATE_HELP },
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -81,6 +81,8 @@ export const METHODS: Record<MethodName, MethodSpec> = {
   estimateSubscription: params('read', 'estimateSubscription'),
   estimateSubscriptionUpdate: params('read', 'estimateSubscriptionUpdate'),
   tick: noArgs('write', 'tick'),
+  // Heavy (it reads every customer's history): full-access keys only, though it writes nothing.
+  simulateCatalog: params('write', 'simulateCatalog'),
 
   // Entitlement checks
   getEntitlement: params('read', 'getEntitlement'),

@@ -37,6 +37,7 @@ import type { UpdateSubscriptionParams } from './subscriptions/subscription-chan
 import { estimateSubscription, estimateSubscriptionUpdate, type Estimate } from './billing/estimates.js';
 import { tick, type TickResult } from './runtime/tick.js';
 import { runTransaction, transactionApi, type EngineTransaction } from './runtime/transaction.js';
+import { simulateCatalog, type CatalogSimulation, type SimulateCatalogParams } from './billing/simulate.js';
 import { getSubscriptions, type GetSubscriptionsParams } from './subscriptions/subscription-list.js';
 import * as credits from './billing/credits.js';
 import type { CreditGrantView } from './billing/credits.js';
@@ -207,6 +208,14 @@ export class Engine<Ids extends CatalogIds = CatalogIds> {
   /** What `updateSubscription` would bill now (with proration); writes nothing. */
   estimateSubscriptionUpdate(params: UpdateSubscriptionParams<Ids>): Promise<Estimate> {
     return estimateSubscriptionUpdate(this.ctx, params);
+  }
+
+  /**
+   * What every customer would have been billed in [from, to) under a candidate catalog, next to
+   * the stored invoices, with the difference per line and totals (docs/simulation.md). Reads only.
+   */
+  simulateCatalog(params: SimulateCatalogParams): Promise<CatalogSimulation> {
+    return simulateCatalog(this.ctx, params);
   }
 
   /**

@@ -527,6 +527,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/simulateCatalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Engine.simulateCatalog, full-access keys only. */
+        post: operations["simulateCatalog"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/getEntitlement": {
         parameters: {
             query?: never;
@@ -3490,6 +3507,151 @@ export interface operations {
                         creditsMaintained: number;
                         providerCallsRetried: number;
                         providerCallsFailed: number;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            422: components["responses"]["Error422"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    simulateCatalog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    catalog: components["schemas"]["Catalog"];
+                    /**
+                     * Format: date-time
+                     * @description An ISO 8601 instant (UTC).
+                     */
+                    from: string;
+                    /**
+                     * Format: date-time
+                     * @description An ISO 8601 instant (UTC).
+                     */
+                    to: string;
+                    customerIds?: string[];
+                    planMapping?: {
+                        [key: string]: string;
+                    };
+                    largest?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The engine method's result as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        period: {
+                            start: components["schemas"]["DateTime"];
+                            end: components["schemas"]["DateTime"];
+                        };
+                        customers: {
+                            customerId: string;
+                            planIds: string[];
+                            invoices: {
+                                key: string;
+                                kind: string;
+                                subscriptionId: string | null;
+                                planId: string | null;
+                                currency: string;
+                                periodStart: number | null;
+                                periodEnd: number | null;
+                                replayed: boolean;
+                                before: {
+                                    key: string;
+                                    kind: string;
+                                    subscriptionId: string | null;
+                                    planId: string | null;
+                                    currency: string;
+                                    periodStart: number | null;
+                                    periodEnd: number | null;
+                                    lines: {
+                                        kind: string;
+                                        description: string;
+                                        amount: string;
+                                        currency: string;
+                                    }[];
+                                    subTotal: string;
+                                    discount: string;
+                                    tax: string;
+                                    total: string;
+                                } | null;
+                                after: {
+                                    key: string;
+                                    kind: string;
+                                    subscriptionId: string | null;
+                                    planId: string | null;
+                                    currency: string;
+                                    periodStart: number | null;
+                                    periodEnd: number | null;
+                                    lines: {
+                                        kind: string;
+                                        description: string;
+                                        amount: string;
+                                        currency: string;
+                                    }[];
+                                    subTotal: string;
+                                    discount: string;
+                                    tax: string;
+                                    total: string;
+                                } | null;
+                                lines: {
+                                    kind: string;
+                                    description: string;
+                                    before: string | null;
+                                    after: string | null;
+                                    difference: string;
+                                }[];
+                                difference: string;
+                            }[];
+                            totals: {
+                                currency: string;
+                                before: string;
+                                after: string;
+                                difference: string;
+                            }[];
+                            /** @enum {unknown} */
+                            outcome: "BETTER_OFF" | "WORSE_OFF" | "UNCHANGED" | "MIXED";
+                        }[];
+                        totals: {
+                            customers: number;
+                            betterOff: number;
+                            worseOff: number;
+                            unchanged: number;
+                            mixed: number;
+                            revenueByPlan: {
+                                planId: string;
+                                currency: string;
+                                before: string;
+                                after: string;
+                                difference: string;
+                            }[];
+                            largestChanges: {
+                                customerId: string;
+                                currency: string;
+                                before: string;
+                                after: string;
+                                difference: string;
+                            }[];
+                        };
                     };
                 };
             };

@@ -13,6 +13,7 @@ Commands:
   serve        serve an engine over HTTP/JSON (the sidecar)
   migrate      bring a database's schema up to this version, then exit
   backup       copy a SQLite file while it is in use (online backup)
+  simulate     what customers would have paid under a candidate catalog, from the stored history
 
 tessera <command> --help shows a command's options and their environment variables.
 
@@ -81,6 +82,31 @@ are backed up with pg_dump.
   --db <file>             TESSERA_DB                the SQLite file to copy (must exist)
   --to <file>             TESSERA_BACKUP_TO         where the copy goes (must not exist)
   -h, --help                                        this text
+
+${ENV}
+`;
+
+export const SIMULATE_HELP = `Usage: tessera simulate --db <file|url> --catalog <file> --from <date> --to <date> [options]
+
+Replays the stored subscriptions and usage of [--from, --to) under a candidate catalog, in memory,
+writing nothing, and prints per customer what was billed (before), what the candidate would have
+billed (after) and the difference, then the totals: customers worse / better off, revenue by
+plan, the largest changes (core docs/simulation.md). A progress bar goes to stderr while it
+replays (a plain line per page of customers when stderr is not a terminal). ${DB}
+
+  option                  environment                 meaning
+  --db <file|url>         TESSERA_DB                  the database holding the history
+  --schema <name>         TESSERA_SCHEMA              PostgreSQL only: the schema holding Tessera's tables
+  --catalog <file>        TESSERA_SIMULATE_CATALOG    the candidate catalog as JSON (validated, never published)
+  --from <date>           TESSERA_SIMULATE_FROM       start, inclusive: 2026-01-01 (midnight UTC) or an ISO instant
+  --to <date>             TESSERA_SIMULATE_TO         end, exclusive
+  --customers <a,b>       TESSERA_SIMULATE_CUSTOMERS  only these customers (comma-separated)
+  --plan-map <old=new>    TESSERA_SIMULATE_PLAN_MAP   a plan whose id changed; repeat the flag for several
+                                                      (the variable takes them comma-separated)
+  --csv <file>            TESSERA_SIMULATE_CSV        also write the rows as CSV (customer,plan,currency,
+                                                      before,after,difference)
+  --json                  TESSERA_SIMULATE_JSON       print the whole result as JSON instead of the table
+  -h, --help                                          this text
 
 ${ENV}
 `;

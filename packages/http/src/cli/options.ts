@@ -17,6 +17,8 @@ export interface OptionSpec {
   env: readonly string[];
   /** The flag may be given several times; the values are joined with newlines. */
   multiple?: boolean;
+  /** A switch without a value (`--json`): its value is 'true' when given; the variable must be 'true' or '1'. */
+  boolean?: boolean;
 }
 
 /** A resolved option: its value and where it came from (`--port`, or `TESSERA_PORT`), for messages. */
@@ -34,12 +36,18 @@ export function parseOptions<K extends string>(
   specs: Record<K, OptionSpec>,
   env: NodeJS.ProcessEnv = process.env,
 ): { help: boolean; options: Partial<Record<K, OptionValue>> } {
-  const flags: Record<string, { type: 'string'; multiple?: boolean }> = {};
-  for (const [name, spec] of Object.entries(specs) as [string, OptionSpec][]) flags[name] = spec.multiple ? { type: 'string', multiple: true } : { type: 'string' };
+  const flags: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
+  for (const [name, spec] of Object.entries(specs) as [string, OptionSpec][]) {
+    flags[name] = spec.boolean ? { type: 'boolean' } : spec.multiple ? { type: 'string', multiple: true } : { type: 'string' };
+  }
   const { values } = parseArgs({ args, options: { ...flags, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
   const options: Partial<Record<K, OptionValue>> = {};
   for (const [name, spec] of Object.entries(specs) as [K, OptionSpec][]) {
     const flag = (values as Record<string, unknown>)[name];
+    if (flag === true) {
+      options[name] = { value: 'true', source: `--${name}` };
+      continue;
+    }
     if (typeof flag === 'string') {
       options[name] = { value: flag, source: `--${name}` };
       continue;
@@ -51,7 +59,11 @@ export function parseOptions<K extends string>(
     for (const variable of spec.env) {
       const v = env[variable];
       if (v !== undefined && v !== '') {
-        options[name] = { value: v, source: variable };
+        if (spec.boolean && v !== 'true' && v !== '1') {
+          if (v === 'false' || v === '0') break;
+          throw new CliError(`${variable}: must be true, 1, false or 0 (got "${v}")`, 2);
+        }
+        options[name] = { value: spec.boolean ? 'true' : v, source: variable };
         break;
       }
     }

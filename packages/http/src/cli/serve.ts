@@ -22,7 +22,8 @@ const SERVE_OPTIONS = {
   'webhook-timeout-ms': { env: ['TESSERA_WEBHOOK_TIMEOUT_MS'] },
 } as const;
 
-function readCatalog({ value: path, source }: OptionValue): CatalogDefinition {
+/** The catalog JSON file an option names (the `--catalog` of serve and simulate). */
+export function readCatalog({ value: path, source }: OptionValue): CatalogDefinition {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as CatalogDefinition;
   } catch (e) {

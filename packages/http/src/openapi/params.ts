@@ -116,6 +116,7 @@ export const METHOD_PARAMS: Record<MethodName, Schema> = {
   estimateSubscription: provisionSubscription,
   estimateSubscriptionUpdate: updateSubscription,
   tick: none,
+  simulateCatalog: params({ catalog: ref('Catalog'), from: instant, to: instant }, { customerIds: arr(id), planMapping: dict(id), largest: int }),
 
   getEntitlement: check,
   getBooleanEntitlement: check,

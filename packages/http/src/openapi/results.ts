@@ -11,6 +11,32 @@ const nothing: Schema = { type: 'null', description: 'The method returns nothing
 const subscription = ref('Subscription');
 const entity = ref('Entity');
 
+/** `simulateCatalog`'s result (core docs/simulation.md); instants inside the comparisons are epoch ms. */
+function simulation(): Schema {
+  const money = str;
+  const ms = nullable(int);
+  const where = { key: str, kind: str, subscriptionId: nullable(str), planId: nullable(str), currency: str, periodStart: ms, periodEnd: ms };
+  const docLine = obj({ kind: str, description: str, amount: money, currency: str });
+  const doc = obj({ ...where, lines: arr(docLine), subTotal: money, discount: money, tax: money, total: money });
+  const lineDiff = obj({ kind: str, description: str, before: nullable(money), after: nullable(money), difference: money });
+  const invoice = obj({ ...where, replayed: bool, before: nullable(doc), after: nullable(doc), lines: arr(lineDiff), difference: money });
+  const amounts = { currency: str, before: money, after: money, difference: money };
+  const outcome = oneOfValues('BETTER_OFF', 'WORSE_OFF', 'UNCHANGED', 'MIXED');
+  return obj({
+    period: obj({ start: ref('DateTime'), end: ref('DateTime') }),
+    customers: arr(obj({ customerId: id, planIds: arr(str), invoices: arr(invoice), totals: arr(obj(amounts)), outcome })),
+    totals: obj({
+      customers: int,
+      betterOff: int,
+      worseOff: int,
+      unchanged: int,
+      mixed: int,
+      revenueByPlan: arr(obj({ planId: str, ...amounts })),
+      largestChanges: arr(obj({ customerId: id, ...amounts })),
+    }),
+  });
+}
+
 /** The result schema of every exposed method. */
 export const METHOD_RESULTS: Record<MethodName, Schema> = {
   syncNow: nothing,
@@ -39,6 +65,7 @@ export const METHOD_RESULTS: Record<MethodName, Schema> = {
   getInvoices: arr(ref('Invoice')),
   estimateSubscription: ref('Estimate'),
   estimateSubscriptionUpdate: ref('Estimate'),
+  simulateCatalog: simulation(),
   tick: obj({
     subscriptionsVisited: int,
     statusesChanged: int,

@@ -201,7 +201,8 @@ export interface NumberOptions {
   integer?: boolean;
 }
 
-function checkId(p: Params, key: string, v: unknown): string {
+/** Checks `v` as an id (what `Params.id` accepts), failing at `key` of `p`. */
+export function checkId(p: Params, key: string, v: unknown): string {
   if (typeof v !== 'string' || v.length === 0) p.fail(key, 'must be a non-empty string');
   if (v.length > MAX_ID_LENGTH) p.fail(key, `must be at most ${MAX_ID_LENGTH} characters`);
   // A loop rather than a regex: this runs for every id of every call.

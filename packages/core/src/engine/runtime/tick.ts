@@ -1,6 +1,10 @@
 import { statusAt } from '../../rules/lifecycle.js';
 import { nthBillingPeriod } from '../../rules/windows.js';
 import type { SubscriptionRecord } from '../../records.js';
+import type { BillingPeriod, PlanDefinition } from '../../catalog/types.js';
+import type { FeatureQuantity } from '../../rules/pricing.js';
+import type { Window } from '../../rules/windows.js';
+import type { StoreTx } from '../../store/store.js';
 import { issueInvoice, periodDocument, periodKey } from '../billing/billing.js';
 import { write, type EngineContext, type WriteEffects } from './context.js';
 import { effectiveCatalogVersion } from '../checks/view.js';
@@ -81,21 +85,39 @@ async function tickOne(ctx: EngineContext, fx: WriteEffects, sub: SubscriptionRe
       const kind = n === 0 ? (next.trialEndDate !== null ? 'TRIAL_CONVERSION' : 'PROVISIONING') : 'RENEWAL';
       if (await issueInvoice(ctx, fx, { sub: next, kind, dedupeKey: key, period, document: periodDocument(ctx, priced, customer, period) })) result.invoicesCreated++;
     }
-    const usageFeatures = (plan.prices ?? []).filter((p) => p.billingModel === 'USAGE_BASED' && p.billingPeriod === next.billingPeriod).map((p) => p.featureId!);
-    const usageKey = `${next.id}:usage:${period.start}`;
+    const usageFeatures = usageFeatureIds(plan, next.billingPeriod);
+    const usageKey = usagePeriodKey(next, period);
     const closed = Math.min(period.end, end);
     if (usageFeatures.length > 0 && closed <= now && !billed.has(usageKey)) {
-      // docs/pricing.md#usage-in-arrears: usage of the windows that start within the period.
-      const usage = [];
-      for (const featureId of usageFeatures) {
-        const cells = await fx.tx.listUsage({ customerId: next.customerId, featureId, resourceId: next.resourceId, entityId: '', from: period.start, to: closed });
-        const quantity = cells.filter((c) => c.windowStart >= period.start && c.windowStart < closed).reduce((a, c) => a + c.value, 0);
-        usage.push({ featureId, quantity });
-      }
+      const usage = await periodUsage(fx.tx, next, usageFeatures, period, closed);
       const document = periodDocument(ctx, priced, customer, period, usage);
       if (await issueInvoice(ctx, fx, { sub: next, kind: 'USAGE', dedupeKey: usageKey, period, document })) result.invoicesCreated++;
     }
   }
+}
+
+/** The features a plan bills in arrears for a billing period (its USAGE_BASED prices). */
+export function usageFeatureIds(plan: PlanDefinition, billingPeriod: BillingPeriod): string[] {
+  return (plan.prices ?? []).filter((p) => p.billingModel === 'USAGE_BASED' && p.billingPeriod === billingPeriod).map((p) => p.featureId!);
+}
+
+/** The dedupe key of the usage invoice of the period starting at `period.start`. */
+export function usagePeriodKey(sub: SubscriptionRecord, period: Window): string {
+  return `${sub.id}:usage:${period.start}`;
+}
+
+/**
+ * The usage a subscription is billed for in a period closed at `closed` (docs/pricing.md#usage-in-arrears):
+ * the stored cells of the windows that start within the period. `tick()` and `simulateCatalog` both read it here.
+ */
+export async function periodUsage(tx: StoreTx, sub: SubscriptionRecord, featureIds: readonly string[], period: Window, closed: number): Promise<FeatureQuantity[]> {
+  const usage: FeatureQuantity[] = [];
+  for (const featureId of featureIds) {
+    const cells = await tx.listUsage({ customerId: sub.customerId, featureId, resourceId: sub.resourceId, entityId: '', from: period.start, to: closed });
+    const quantity = cells.filter((c) => c.windowStart >= period.start && c.windowStart < closed).reduce((a, c) => a + c.value, 0);
+    usage.push({ featureId, quantity });
+  }
+  return usage;
 }
 
 /**
@@ -103,7 +125,7 @@ async function tickOne(ctx: EngineContext, fx: WriteEffects, sub: SubscriptionRe
  * the new one that was billed (its UPDATE invoice); earlier periods of the new length were paid
  * for by the old cycle. 0 when the billing period never changed.
  */
-function currentCycleStart(sub: SubscriptionRecord, keys: readonly string[]): number {
+export function currentCycleStart(sub: SubscriptionRecord, keys: readonly string[]): number {
   const mine = `${sub.id}:${sub.billingPeriod}:`;
   const other = keys.some((k) => /^[^:]+:(MONTHLY|ANNUALLY):\d+$/.test(k) && !k.startsWith(mine));
   if (!other) return 0;
