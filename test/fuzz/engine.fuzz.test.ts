@@ -25,6 +25,7 @@ import {
   targets,
   type Target,
 } from './targets.js';
+import { methodsOf } from '../../packages/core/src/engine/method-names.js';
 
 // About 50 methods x 2 stores x RUNS calls; 100 keeps the file near 30 s here.
 // More: TESSERA_FUZZ_RUNS=500 npx vitest run test/fuzz (TESSERA_FUZZ_SEED=<seed> replays a failure).
@@ -69,8 +70,8 @@ describe('engine fuzz', () => {
   it('has a target for every public engine method', async () => {
     const engine = await openEngine(memoryStore());
     const names = targets(await seed(engine)).map((t) => t.method);
-    const methods = Object.getOwnPropertyNames(Engine.prototype).filter(
-      (m) => typeof Object.getOwnPropertyDescriptor(Engine.prototype, m)?.value === 'function' && !NOT_FUZZED.includes(m),
+    const methods = [...methodsOf(Engine.prototype).keys()].filter(
+      (m) => !NOT_FUZZED.includes(m),
     );
     expect(methods.filter((m) => !names.includes(m))).toEqual([]);
     await engine.close();

@@ -16,6 +16,7 @@ import {
 import { createClient, createSidecar, HTTP_STATUS, METHODS, NOT_EXPOSED, reviveDates, type FetchLike, type TesseraClient } from '@tessera/http';
 import { demoCatalog } from '../../packages/core/examples/demo-catalog.js';
 import { FULL_KEY, READ_KEY, SseReader } from './harness.js';
+import { methodsOf } from '../../packages/core/src/engine/method-names.js';
 
 type App = ReturnType<typeof createSidecar>;
 
@@ -39,10 +40,7 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Tess
 
 describe('the method table', () => {
   it('exposes every public engine method except listeners and close', () => {
-    const publicMethods = Object.getOwnPropertyNames(Engine.prototype).filter((name) => {
-      const d = Object.getOwnPropertyDescriptor(Engine.prototype, name)!;
-      return name !== 'constructor' && typeof d.value === 'function';
-    });
+    const publicMethods = [...methodsOf(Engine.prototype).keys()];
     const unclassified = publicMethods.filter((m) => !(m in METHODS) && !(NOT_EXPOSED as readonly string[]).includes(m));
     expect(unclassified, 'add these engine methods to packages/http/src/methods.ts').toEqual([]);
     for (const name of Object.keys(METHODS)) expect(publicMethods).toContain(name);

@@ -1,6 +1,7 @@
 // OpenTelemetry, optional: spans per engine call and instruments over the engine's own counters
 // (docs/operating.md#traces and #metrics). `@opentelemetry/api` is an optional peer dependency,
 // loaded once with a dynamic import; without it nothing here runs.
+import { methodsOf } from '../method-names.js';
 import { isTesseraError } from '../../errors.js';
 import { safeLog, type Logger } from '../../logger.js';
 import { DURATION_BUCKETS, type EngineMetrics, type TelemetrySink } from './metrics.js';
@@ -266,9 +267,8 @@ const UNTRACED = new Set([
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a mixin's base must be `new (...args: any[])`
 export function tracedClass<C extends new (...args: any[]) => object>(base: C, telemetryOf: (instance: object) => Telemetry | undefined): C {
   class Traced extends base {}
-  for (const name of Object.getOwnPropertyNames(base.prototype)) {
-    const d = Object.getOwnPropertyDescriptor(base.prototype, name);
-    if (UNTRACED.has(name) || !d || typeof d.value !== 'function') continue;
+  for (const [name, d] of methodsOf(base.prototype)) {
+    if (UNTRACED.has(name)) continue;
     const original = d.value as (...args: unknown[]) => unknown;
     const traced = {
       [name](this: object, ...args: unknown[]): unknown {
