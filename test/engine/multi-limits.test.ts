@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TesseraError, validateCatalog, type EntitlementDefinition, type MeteredEntitlement } from '@tessera/core';
+import { TesseraError, validateCatalog, type CatalogDefinition, type EntitlementDefinition, type MeteredEntitlement } from '@tessera/core';
 import { engineOn, storeFactories } from './stores.js';
 import { limitsCatalog } from './limits-catalog.js';
 
@@ -238,6 +238,54 @@ for (const factory of storeFactories()) {
       const plain = await check('plain');
       expect(plain.limits).toBeUndefined();
       expect(plain.deniedBy).toBeUndefined();
+    });
+  });
+}
+
+/** A paid plan billing calls in arrears at 0.01 each, with 1,000 a day within 20,000 a month. */
+const billedCatalog: CatalogDefinition = {
+  features: [{ id: 'calls', type: 'METERED' }],
+  products: [{ id: 'api' }],
+  plans: [
+    {
+      id: 'metered',
+      productId: 'api',
+      pricingType: 'PAID',
+      prices: [{ billingPeriod: 'MONTHLY', billingModel: 'USAGE_BASED', featureId: 'calls', currency: 'USD', amount: '0.01' }],
+      entitlements: [{ featureId: 'calls', usageLimit: 1000, resetPeriod: 'DAY', limits: [{ usageLimit: 20000, resetPeriod: 'MONTH' }] }],
+    },
+  ],
+};
+
+for (const factory of storeFactories()) {
+  describe(`${factory.name}: usage is billed once whatever limits bound it (docs/limits.md#cells)`, () => {
+    it('an invoice in arrears, the history and the usage events count the primary window only', async () => {
+      const env = await engineOn(factory, { catalog: billedCatalog, start: '2024-03-01T00:00:00Z' });
+      try {
+        const { engine, clock } = env;
+        await engine.provisionCustomer({ customerId: 'c1', subscriptionParams: null });
+        await engine.provisionSubscription({ customerId: 'c1', planId: 'metered', billingPeriod: 'MONTHLY' });
+        const seen: { entityId?: string }[] = [];
+        engine.on('usageUpdated', (u) => seen.push(u));
+        clock.set('2024-03-02T10:00:00Z');
+        await engine.reportUsage({ customerId: 'c1', featureId: 'calls', value: 500 });
+        clock.set('2024-03-03T10:00:00Z');
+        await engine.consumeUsage({ customerId: 'c1', featureId: 'calls', amount: 300 });
+        // The month limit saw both: 800 of 20,000.
+        const c = await engine.getMeteredEntitlement({ customerId: 'c1', featureId: 'calls' });
+        expect(c.limits!.map((l) => [l.resetPeriod, l.currentUsage])).toEqual([['DAY', 300], ['MONTH', 800]]);
+        // Every event reads as the customer's own (no entity), the day's and the month's.
+        expect(seen.every((u) => u.entityId === undefined)).toBe(true);
+        const history = await engine.getUsageHistory({ customerId: 'c1', featureId: 'calls', start: '2024-03-01T00:00:00Z', end: '2024-04-01T00:00:00Z' });
+        expect(history.periods.map((p) => p.value)).toEqual([500, 300]);
+        clock.set('2024-04-01T00:00:01Z');
+        await engine.tick();
+        const usage = (await engine.getInvoices({ customerId: 'c1' })).filter((i) => i.lines.some((l) => l.kind === 'USAGE'));
+        // 500 + 300 = 800 calls x 0.01 = 8.00, not 16.00 (the month limit's cell counted again).
+        expect(usage.map((i) => i.total)).toEqual(['8.00']);
+      } finally {
+        await env.cleanup();
+      }
     });
   });
 }

@@ -3,7 +3,7 @@ import { usagePeriod } from '../../rules/windows.js';
 import type { ReservationRecord, UsageKey } from '../../records.js';
 import { write, type EngineContext, type WriteEffects } from '../runtime/context.js';
 import { customerView, loadView } from '../checks/entitlements.js';
-import { limitKeys } from './limit-cells.js';
+import { isLimitCellEntity, limitKeys } from './limit-cells.js';
 import { MAX_USAGE, Params, requireSafeUsage } from '../runtime/params.js';
 import { emptyUsage, readUsageCell } from './usage-cells.js';
 import { entitlementFor, noteUsage } from './usage.js';
@@ -137,7 +137,7 @@ async function affordable(ctx: EngineContext, fx: WriteEffects, ask: Ask, cost: 
 function forgetCell(ctx: EngineContext, fx: WriteEffects, key: UsageKey): void {
   fx.after(() => {
     ctx.views.touch(key.customerId);
-    if (key.entityId === '') dropCell(ctx.views.get(key.customerId)?.cachedResource(key.resourceId), key.featureId);
+    if (key.entityId === '' || isLimitCellEntity(key.entityId)) dropCell(ctx.views.get(key.customerId)?.cachedResource(key.resourceId), key.featureId);
   });
 }
 

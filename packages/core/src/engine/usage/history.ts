@@ -1,4 +1,5 @@
 import { TesseraError } from '../../errors.js';
+import { isLimitCellEntity } from './limit-cells.js';
 import { usagePeriod } from '../../rules/windows.js';
 import { requireLiveCustomer } from '../runtime/lookups.js';
 import { meterInput, meterMatches } from '../../rules/meters.js';
@@ -53,7 +54,7 @@ export async function getUsageHistory(ctx: EngineContext, params: unknown): Prom
     await requireLiveCustomer(tx, customerId, 'getUsageHistory.customerId');
     // A deleted entity's cells stay: its history reads as a live one's (docs/entities.md#history).
     const cells = await tx.listUsage({ customerId, featureId, resourceId, entityId, from: start!, to: end! });
-    const perEntity = groupByEntity ? (await tx.listUsage({ customerId, featureId, resourceId, from: start!, to: end! })).filter((c) => c.entityId !== '') : [];
+    const perEntity = groupByEntity ? (await tx.listUsage({ customerId, featureId, resourceId, from: start!, to: end! })).filter((c) => c.entityId !== '' && !isLimitCellEntity(c.entityId)) : [];
     const periods: UsagePeriod[] = [];
     for (const cell of cells) {
       const { usagePeriodStart, usagePeriodEnd } = usagePeriod(cell.windowStart, cell.windowEnd);

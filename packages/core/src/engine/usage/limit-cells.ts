@@ -22,11 +22,26 @@ export function limitWindow(l: ResolvedLimit, at: number): Window {
  * nearly always. Further limits bound the customer as a whole: an entity's usage moves the
  * customer's cells of every limit, and its per-entity limit stays on the primary window.
  */
+/**
+ * The entity id a further limit's cell is stored under: a control character no entity id can hold
+ * (ids refuse them) and the reset period. Those cells are the customer's, but readers that sum a
+ * customer's usage (invoices, spend caps, history) ask for entityId '' and must not count the same
+ * usage once more per limit (docs/limits.md#cells).
+ */
+export function limitCellEntity(resetPeriod: string): string {
+  return `\u0001${resetPeriod}`;
+}
+
+/** Whether a cell's entity id is a further limit's (limitCellEntity) rather than an entity's. */
+export function isLimitCellEntity(entityId: string): boolean {
+  return entityId.charCodeAt(0) === 1;
+}
+
 export function limitKeys(e: ResolvedEntitlement | undefined, key: UsageKey, at: number): UsageKey[] | undefined {
   const limits = e?.limits;
   if (limits === undefined) return undefined;
   return limits.map((l) => {
     const w = limitWindow(l, at);
-    return { customerId: key.customerId, resourceId: key.resourceId, entityId: '', featureId: key.featureId, windowStart: w.start, windowEnd: w.end };
+    return { customerId: key.customerId, resourceId: key.resourceId, entityId: limitCellEntity(l.resetPeriod), featureId: key.featureId, windowStart: w.start, windowEnd: w.end };
   });
 }

@@ -12,7 +12,7 @@ import { isWellFormed, JSON_VALUE_LIMITS } from '../../json-value.js';
 import { BatchWrites } from './usage-cells.js';
 import { usageKeyId } from '../../store/usage-keys.js';
 import { entitlementFor, noteUsage, windowFor } from './usage.js';
-import { limitKeys } from './limit-cells.js';
+import { isLimitCellEntity, limitKeys } from './limit-cells.js';
 import { usagePayload } from './usage-payload.js';
 import { noteUsageThresholds, type UsageRise } from '../alerts/thresholds.js';
 import type { CustomerView } from '../checks/view.js';
@@ -321,7 +321,7 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
       usage.push({
         customerId: rec.customerId,
         resourceId: rec.resourceId === '' ? null : rec.resourceId,
-        ...(rec.entityId === '' ? {} : { entityId: rec.entityId }),
+        ...(rec.entityId === '' || isLimitCellEntity(rec.entityId) ? {} : { entityId: rec.entityId }),
         featureId: rec.featureId,
         currentUsage: rec.value,
         ...usagePeriod(rec.windowStart, rec.windowEnd),

@@ -2,6 +2,7 @@ import type { IdempotencyRecord, ReservationRecord, UsageKey, UsageRecord } from
 import type { StoreTx } from '../../store/store.js';
 import { usageKeyId } from '../../store/usage-keys.js';
 import type { UsageCell } from '../checks/view.js';
+import { isLimitCellEntity } from './limit-cells.js';
 
 /** A fresh, empty usage record for a cell. */
 export function emptyUsage(key: UsageKey, now: number): UsageRecord {
@@ -12,10 +13,12 @@ export function emptyUsage(key: UsageKey, now: number): UsageRecord {
  * The held reservations that count in a cell. An entity's cell counts its own; the customer's
  * pooled cell (entityId '') counts every hold of the feature, its own and each entity's, since a
  * hold for an entity also holds pooled quota (docs/entities.md#reservations): one listing either way.
+ * A further limit's cell (stored under limitCellEntity) counts the customer's holds as the pooled one does.
  */
 function holdsOf(tx: StoreTx, key: UsageKey): Promise<ReservationRecord[]> {
   const { customerId, resourceId, featureId, entityId } = key;
-  return tx.listHeldReservations(entityId === '' ? { customerId, resourceId, featureId } : { customerId, resourceId, featureId, entityId });
+  const customers = entityId === '' || isLimitCellEntity(entityId);
+  return tx.listHeldReservations(customers ? { customerId, resourceId, featureId } : { customerId, resourceId, featureId, entityId });
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { UsageKey } from '../../records.js';
+import { isLimitCellEntity } from './limit-cells.js';
 
 /**
  * The change log payload of a usage.updated change; `entityId` only for an entity's cell, so that
@@ -6,6 +7,7 @@ import type { UsageKey } from '../../records.js';
  */
 export function usagePayload(key: UsageKey, value: number): Record<string, unknown> {
   const p: Record<string, unknown> = { resourceId: key.resourceId, windowStart: key.windowStart, windowEnd: key.windowEnd, value };
-  if (key.entityId !== '') p.entityId = key.entityId;
+  // A further limit's cell is the customer's: other processes drop the feature's cached cells for it.
+  if (key.entityId !== '' && !isLimitCellEntity(key.entityId)) p.entityId = key.entityId;
   return p;
 }

@@ -16,7 +16,7 @@ import { burnInTx } from '../billing/credits.js';
 import { Decimal } from '../../money.js';
 import { cachedCell, type CustomerView } from '../checks/view.js';
 import { noteUsageThresholds, type UsageRise } from '../alerts/thresholds.js';
-import { limitKeys } from './limit-cells.js';
+import { isLimitCellEntity, limitKeys } from './limit-cells.js';
 
 /** One calculated-usage report. */
 export interface ReportUsageParams<Ids extends CatalogIds = CatalogIds> {
@@ -318,7 +318,7 @@ export function noteUsage(ctx: EngineContext, fx: WriteEffects, key: UsageKey, v
     ctx.views.touch(key.customerId);
     const view = ctx.views.get(key.customerId);
     // Only the customer's own cells are cached; an entity's is read from the store by its checks.
-    const cell = key.entityId === '' ? cachedCell(view?.cachedResource(key.resourceId), key.featureId, key.windowStart, key.windowEnd) : undefined;
+    const cell = key.entityId === '' || isLimitCellEntity(key.entityId) ? cachedCell(view?.cachedResource(key.resourceId), key.featureId, key.windowStart, key.windowEnd) : undefined;
     if (cell) cell.value = value;
   });
   const now = fx.now;
@@ -326,7 +326,7 @@ export function noteUsage(ctx: EngineContext, fx: WriteEffects, key: UsageKey, v
     customerId: key.customerId,
     resourceId: key.resourceId === '' ? null : key.resourceId,
     featureId: key.featureId,
-    ...(key.entityId === '' ? {} : { entityId: key.entityId }),
+    ...(key.entityId === '' || isLimitCellEntity(key.entityId) ? {} : { entityId: key.entityId }),
     currentUsage: value,
     ...usagePeriod(key.windowStart, key.windowEnd),
     at: new Date(now),
