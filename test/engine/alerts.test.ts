@@ -231,6 +231,33 @@ for (const factory of storeFactories()) {
       expect((await engine.getWebhookDeliveries({ status: 'DELIVERED' })).data).toHaveLength(1);
     });
 
+    it('a threshold crossed inside engine.transaction is delivered once after the commit and marked DELIVERED', async () => {
+      const made = factory.make();
+      const clock = testClock('2024-01-31T10:00:00Z');
+      const transport = flakyTransport(0);
+      let n = 0;
+      const engine = await createEngine({
+        store: made.store,
+        catalog: alertCatalog(),
+        clock,
+        newId: (p) => `${p}_${++n}`,
+        webhooks: { transport, initialBackoffMs: 1_000, maxBackoffMs: 10_000, pollMs: 0 },
+      });
+      env = { engine, clock, store: made.store, reopen: made.reopen, cleanup: async () => (await engine.close(), made.cleanup()) };
+      const seen = listen(engine);
+      await engine.provisionCustomer({ customerId: 'c1' });
+      await engine.transaction(async (tx) => {
+        await tx.reportUsage({ customerId: 'c1', featureId: 'api-calls', value: 80 });
+      });
+      await vitestWaitFor(async () => (await engine.getWebhookDeliveries()).data[0]?.status === 'DELIVERED');
+      expect((await engine.getWebhookDeliveries()).data).toEqual([expect.objectContaining({ status: 'DELIVERED', attempts: 1, lastError: null })]);
+      // Settled after the commit on the engine's own store: nothing left to send again.
+      clock.advance({ minutes: 10 });
+      await engine.tick();
+      expect(transport.accepted.map((a) => a.id)).toEqual([seen.usage[0]!.id]);
+      expect(seen.errors).toEqual([]);
+    });
+
     it('gives a delivery up as FAILED after maxAttempts, and pages deliveries by cursor', async () => {
       const made = factory.make();
       const clock = testClock('2024-01-31T10:00:00Z');

@@ -51,8 +51,10 @@ export type Claim =
 const inFlight = new WeakMap<EngineContext, Map<string, Promise<CallOutcome>>>();
 
 function flights(ctx: EngineContext): Map<string, Promise<CallOutcome>> {
-  let m = inFlight.get(ctx);
-  if (!m) inFlight.set(ctx, (m = new Map()));
+  // Under the engine's own context, also for a call queued inside engine.transaction: close() waits for it.
+  const owner = ctx.root ?? ctx;
+  let m = inFlight.get(owner);
+  if (!m) inFlight.set(owner, (m = new Map()));
   return m;
 }
 
@@ -205,7 +207,7 @@ export function attempt(ctx: EngineContext, call: ProviderCallRecord, invoice?: 
 
 /** The attempt in flight in this process for `key`, if any. */
 export function inFlightAttempt(ctx: EngineContext, key: string): Promise<CallOutcome> | undefined {
-  return inFlight.get(ctx)?.get(key);
+  return inFlight.get(ctx.root ?? ctx)?.get(key);
 }
 
 /**
@@ -236,7 +238,7 @@ export async function retryDueProviderCalls(ctx: EngineContext, only?: ProviderC
  * short is not lost, its call stays PENDING for a later tick.
  */
 export async function drainProviderCalls(ctx: EngineContext, timeoutMs = 10_000): Promise<void> {
-  const running = [...(inFlight.get(ctx)?.values() ?? [])];
+  const running = [...(inFlight.get(ctx.root ?? ctx)?.values() ?? [])];
   if (running.length === 0) return;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const limit = new Promise<void>((resolve) => {

@@ -61,6 +61,11 @@ export interface EngineContext {
   onOwnChange?: ((seq: number) => void) | undefined;
   /** Set inside `engine.transaction`: writes join its store transaction (runtime/transaction.ts). */
   readonly joined?: JoinedWrites | undefined;
+  /**
+   * Inside engine.transaction: the engine's own context, which the inner one stands in for.
+   * What outlives the transaction (calls in flight that close() waits for) is kept under it.
+   */
+  readonly root?: EngineContext | undefined;
 }
 
 /**

@@ -39,9 +39,13 @@ export async function runTransaction<T>(ctx: EngineContext, fn: (inner: EngineCo
       attempts++;
       const run: JoinedWrites = (joined = { tx, effects: [], open: true });
       const own = new ViewCache(TX_VIEW_CUSTOMERS);
+      const store = joinedStore(ctx.store, run);
+      // After the commit the inner context is the engine's again: effects that write (a webhook
+      // or provider call settling) open transactions of their own on the real store.
       const inner: EngineContext = Object.create(ctx, {
-        joined: { value: run },
-        store: { value: joinedStore(ctx.store, run) },
+        root: { value: ctx },
+        joined: { get: () => (committed ? undefined : run) },
+        store: { get: () => (committed ? ctx.store : store) },
         views: { get: () => (committed ? ctx.views : own) },
       });
       try {
@@ -86,6 +90,8 @@ function serialized(joined: JoinedWrites): <R>(fn: () => Promise<R>) => Promise<
   const mutex = new Mutex();
   return (fn) =>
     mutex.run(async () => {
+      // A tx kept past its callback must not write outside it (the inner context is the engine's again).
+      if (!joined.open) throw new TesseraError('CONFLICT', 'engine.transaction: the transaction already ended; call tx methods only while its callback runs');
       try {
         return await fn();
       } catch (e) {
