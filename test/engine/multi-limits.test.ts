@@ -39,6 +39,21 @@ for (const factory of storeFactories()) {
     const consume = (amount: number, overage: 'REJECT' | 'CAP' = 'REJECT') => env.engine.consumeUsage({ customerId: 'c1', featureId: 'api-calls', amount, overage });
     const usages = (e: MeteredEntitlement) => e.limits!.map((l) => [l.resetPeriod, l.currentUsage, l.remaining]);
 
+    it('a check as of a past instant reads every limit\'s cell of then (docs/as-of.md)', async () => {
+      await consume(100); // 00:00-01:00: the hour is full
+      env.clock.set('2024-03-01T05:00:00Z');
+      await consume(40);
+      const then = (await env.engine.getMeteredEntitlement({ customerId: 'c1', featureId: 'api-calls', at: '2024-03-01T00:30:00Z', options: { requestedUsage: 1 } })) as MeteredEntitlement;
+      // At 00:30 the hour had 100 of 100: denied by the hour; the month cell as stored (140).
+      expect(then).toMatchObject({ hasAccess: false, deniedBy: { resetPeriod: 'HOUR', usageLimit: 100 } });
+      expect(usages(then)).toEqual([
+        ['HOUR', 100, 0],
+        ['MONTH', 140, 1860],
+      ]);
+      const all = await env.engine.getEntitlements({ customerId: 'c1', at: '2024-03-01T00:30:00Z' });
+      expect((all.find((e) => e.featureId === 'api-calls') as MeteredEntitlement).limits!.map((l) => l.currentUsage)).toEqual([100, 140]);
+    });
+
     it('denies at 100 in the hour while the month has room, naming the hour limit', async () => {
       await consume(100);
       const e = await rejection(consume(1));

@@ -6,6 +6,7 @@
  * (subscription status, effective catalog version, promotions and overrides at `at`), and the
  * usage is the stored total of the window containing `at`. Nothing is written.
  */
+import { limitKeys } from '../usage/limit-cells.js';
 import type { FeatureType } from '../../catalog/types.js';
 import type { CustomerRecord, UsageKey } from '../../records.js';
 import type { StoreTx } from '../../store/store.js';
@@ -74,12 +75,16 @@ async function viewAt(ctx: EngineContext, tx: StoreTx, customerId: string, at: n
  * and events stamped later in that window included (docs/as-of.md#usage-then). Reservations are
  * not historic: nothing is held.
  */
-async function cellAt(tx: StoreTx, view: CustomerView, customerId: string, resourceId: string, featureId: string, at: number): Promise<UsageCell> {
+async function cellAt(tx: StoreTx, view: CustomerView, customerId: string, resourceId: string, featureId: string, at: number): Promise<{ cell: UsageCell; limits: UsageCell[] | undefined }> {
   const e = view.resource(resourceId, at).entitlements.get(featureId)!;
   const w = usageWindow(e.window, at);
   const key: UsageKey = { customerId, resourceId, entityId: '', featureId, windowStart: w.start, windowEnd: w.end };
-  const rec = await tx.getUsage(key);
-  return { start: w.start, end: w.end, value: rec?.value ?? 0, held: 0, heldUntil: Infinity };
+  const read = async (k: UsageKey): Promise<UsageCell> => ({ start: k.windowStart, end: k.windowEnd, value: (await tx.getUsage(k))?.value ?? 0, held: 0, heldUntil: Infinity });
+  // Further limits' cells too (docs/limits.md): each as stored for its window containing `at`.
+  const keys = limitKeys(e, key, at);
+  const limits: UsageCell[] | undefined = keys ? [] : undefined;
+  for (const k of keys ?? []) limits!.push(await read(k));
+  return { cell: await read(key), limits };
 }
 
 /**
@@ -96,8 +101,8 @@ export async function checkAsOf(ctx: EngineContext, params: unknown, method: str
     const view = await viewAt(ctx, tx, input.customerId, at);
     const first = decide(ctx, view, input, expected, at, undefined);
     if (first !== NEED_CELL) return first;
-    const cell = await cellAt(tx, view, input.customerId, input.resourceId, input.featureId, at);
-    return decide(ctx, view, input, expected, at, cell) as Entitlement;
+    const read = await cellAt(tx, view, input.customerId, input.resourceId, input.featureId, at);
+    return decide(ctx, view, input, expected, at, read.cell, read.limits) as Entitlement;
   });
 }
 
@@ -118,7 +123,12 @@ export async function entitlementsAsOf(ctx: EngineContext, p: Params): Promise<E
     for (const featureId of [...view.resource(resourceId, at).entitlements.keys()].sort()) {
       const input = { customerId, featureId, resourceId, entityId: '', requestedUsage: 0, requestedValues: [] };
       const first = decide(ctx, view, input, undefined, at, undefined);
-      out.push(first !== NEED_CELL ? first : (decide(ctx, view, input, undefined, at, await cellAt(tx, view, customerId, resourceId, featureId, at)) as Entitlement));
+      if (first !== NEED_CELL) {
+        out.push(first);
+        continue;
+      }
+      const read = await cellAt(tx, view, customerId, resourceId, featureId, at);
+      out.push(decide(ctx, view, input, undefined, at, read.cell, read.limits) as Entitlement);
     }
     return out;
   });
