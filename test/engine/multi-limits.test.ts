@@ -305,6 +305,29 @@ for (const factory of storeFactories()) {
   });
 }
 
+for (const factory of storeFactories()) {
+  describe(`${factory.name}: a seat feature with further limits`, () => {
+    it('deleting an entity frees its seat in every limit\'s cell, so seats can be taken again', async () => {
+      const catalog = limitsCatalog([{ featureId: 'seats', usageLimit: 2, resetPeriod: 'DAY', limits: [{ usageLimit: 3, resetPeriod: 'MONTH' }] }]);
+      catalog.features.push({ id: 'seats', type: 'METERED' });
+      const env = await engineOn(factory, { catalog, start: START });
+      try {
+        await env.engine.provisionCustomer({ customerId: 'c1' });
+        // Four seats taken and given back one after the other: with the month's cell never freed,
+        // the fourth would be refused (3 of 3 in the month).
+        for (const id of ['a', 'b', 'c', 'd']) {
+          await env.engine.createEntity({ customerId: 'c1', entityId: id, featureId: 'seats' });
+          await env.engine.deleteEntity({ customerId: 'c1', entityId: id });
+        }
+        const seats = await env.engine.getMeteredEntitlement({ customerId: 'c1', featureId: 'seats' });
+        expect(seats.limits!.map((l) => [l.resetPeriod, l.currentUsage])).toEqual([['DAY', 0], ['MONTH', 0]]);
+      } finally {
+        await env.cleanup();
+      }
+    });
+  });
+}
+
 describe('catalog', () => {
   const problems = (e: Record<string, unknown>) =>
     validateCatalog(limitsCatalog([{ featureId: 'plain', usageLimit: 10, resetPeriod: 'MONTH', ...e } as EntitlementDefinition]))

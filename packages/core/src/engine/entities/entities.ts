@@ -1,4 +1,5 @@
 // createEntity, deleteEntity, getEntities (docs/entities.md).
+import { limitKeys } from '../usage/limit-cells.js';
 import { TesseraError } from '../../errors.js';
 import type { EntityRecord, UsageKey } from '../../records.js';
 import type { Metadata } from '../../catalog/types.js';
@@ -143,15 +144,19 @@ export async function deleteEntity(ctx: EngineContext, params: unknown): Promise
       throw new TesseraError('ENTITY_NOT_FOUND', `deleteEntity: customer "${customerId}" has no live entity "${entityId}"`, { field: 'entityId', value: entityId });
     }
     if (rec.featureId !== null) {
-      const w = windowFor(entitlementFor(view, '', rec.featureId, fx.now, fx.now), fx.now);
+      const e = entitlementFor(view, '', rec.featureId, fx.now, fx.now);
+      const w = windowFor(e, fx.now);
       const key: UsageKey = { customerId, resourceId: '', entityId: '', featureId: rec.featureId, windowStart: w.start, windowEnd: w.end };
-      const usage = (await fx.tx.getUsage(key)) ?? emptyUsage(key, fx.now);
-      // Never below 0: a seat feature that resets counts only the seats taken in this window (docs/entities.md#seats).
-      usage.value = Math.max(0, usage.value - 1);
-      usage.updatedAt = fx.now;
-      await fx.tx.putUsage(usage);
-      await fx.change('usage.updated', customerId, rec.featureId, usagePayload(key, usage.value));
-      noteUsage(ctx, fx, key, usage.value);
+      // The seat was taken in every limit's cell (createEntity consumes it): it is freed in each.
+      for (const k of [key, ...(limitKeys(e, key, fx.now) ?? [])]) {
+        const usage = (await fx.tx.getUsage(k)) ?? emptyUsage(k, fx.now);
+        // Never below 0: a seat feature that resets counts only the seats taken in this window (docs/entities.md#seats).
+        usage.value = Math.max(0, usage.value - 1);
+        usage.updatedAt = fx.now;
+        await fx.tx.putUsage(usage);
+        await fx.change('usage.updated', customerId, rec.featureId, usagePayload(k, usage.value));
+        noteUsage(ctx, fx, k, usage.value);
+      }
     }
     rec.deletedAt = fx.now;
     rec.updatedAt = fx.now;
