@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEngine, testClock, TesseraError, type CatalogDefinition, type MeteredEntitlement, type TestClock } from '@tessera/core';
+import { createEngine, testClock, type CatalogDefinition, type MeteredEntitlement, type TestClock } from '@tessera/core';
 import { storeFactories } from './stores.js';
+import { rejection } from '../support/rejection.js';
 
 /**
  * Checks as of a past instant and late usage (docs/as-of.md, docs/metering.md#late-usage), worked
@@ -36,16 +37,6 @@ const catalog: CatalogDefinition = {
 
 const DAY = 86_400_000;
 const jan = (day: number, hour = 12) => new Date(Date.UTC(2024, 0, day, hour));
-
-async function rejection(call: Promise<unknown>): Promise<TesseraError> {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(TesseraError);
-  return outcome.error as TesseraError;
-}
 
 for (const factory of storeFactories().filter((f) => f.name !== 'postgres')) {
   describe(factory.name, () => {

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '@tessera/core';
 import { sqliteStore } from '@tessera/sqlite';
 import type { EntityConsumeReport } from '../support/entity-consume-loop.js';
 import { entitiesCatalog } from './entities-catalog.js';
 import { tempDir } from './stores.js';
+import { startWorker as startProcess } from '../support/workers.js';
 
 // A pooled hard limit with per-entity limits under eight processes on one SQLite file
 // (docs/entities.md#usage-consumption-and-reservations): consumeUsage reads the entity's cell and
@@ -19,37 +18,9 @@ const ENTITIES = Array.from({ length: 6 }, (_, i) => `seat-${i}`);
 /** Each seat's own monthly limit, and the customer's pooled one: 6 x 150 = 900 > 600, so both bind. */
 const PER_ENTITY = 150;
 const POOLED = 600;
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const workerScript = join(root, 'test', 'engine', 'entity-worker.ts');
+const workerScript = join('test', 'engine', 'entity-worker.ts');
 
-/** Starts a worker process; resolves `ready` once it has its engine open. */
-function startWorker(args: string[]): { ready: Promise<void>; go: () => void; done: Promise<EntityConsumeReport> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', workerScript, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let onReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (onReady = resolve));
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    if (stdout.includes('ready\n')) onReady();
-  });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<EntityConsumeReport>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const last = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0) return reject(new Error(`worker ${args.join(' ')} exited ${code}: ${stderr}`));
-      try {
-        resolve(JSON.parse(last) as EntityConsumeReport);
-      } catch {
-        reject(new Error(`worker ${args.join(' ')} printed no report: ${stdout} ${stderr}`));
-      }
-    });
-  });
-  // A worker that fails before "ready" must not leave the test waiting for it.
-  void done.catch(() => onReady());
-  return { ready, go: () => child.stdin.end('go\n'), done };
-}
+const startWorker = (args: string[]) => startProcess<EntityConsumeReport>(workerScript, args);
 
 describe('sqlite: a pooled hard limit with per-entity limits, eight processes consuming for random entities', () => {
   let dir: ReturnType<typeof tempDir>;

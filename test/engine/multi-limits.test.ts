@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TesseraError, validateCatalog, type CatalogDefinition, type EntitlementDefinition, type MeteredEntitlement } from '@tessera/core';
+import { validateCatalog, type CatalogDefinition, type EntitlementDefinition, type MeteredEntitlement } from '@tessera/core';
 import { engineOn, storeFactories } from './stores.js';
 import { limitsCatalog } from './limits-catalog.js';
+import { rejection } from '../support/rejection.js';
 
 // Several limits on one feature (docs/limits.md): "100 requests an hour and 2,000 a month".
 
@@ -12,16 +13,6 @@ const HOUR = 3_600_000;
 const START = '2024-03-01T00:00:00Z';
 const MONTH_START = new Date('2024-03-01T00:00:00Z');
 const MONTH_END = new Date('2024-04-01T00:00:00Z');
-
-async function rejection(call: Promise<unknown>): Promise<TesseraError> {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(TesseraError);
-  return outcome.error as TesseraError;
-}
 
 for (const factory of storeFactories()) {
   describe(factory.name, () => {

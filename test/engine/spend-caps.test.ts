@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal, TesseraError, createEngine, usageSpend, type CatalogDefinition, type MeteredEntitlement, type ResolvedPrice } from '@tessera/core';
 import { engineOn, storeFactories } from './stores.js';
+import { rejection } from '../support/rejection.js';
 
 /**
  * Spend caps (docs/spend-caps.md), worked by hand. Plan `pro` bills monthly: API calls have a soft
@@ -38,16 +39,6 @@ const catalog: CatalogDefinition = {
 };
 
 type Env = Awaited<ReturnType<typeof engineOn>>;
-
-async function rejection(call: Promise<unknown>): Promise<TesseraError> {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(TesseraError);
-  return outcome.error as TesseraError;
-}
 
 const calls = (env: Env, requestedUsage?: number): Promise<MeteredEntitlement> =>
   env.engine.getMeteredEntitlement({ customerId: 'acme', featureId: 'api-calls', ...(requestedUsage === undefined ? {} : { options: { requestedUsage } }) });
