@@ -184,10 +184,10 @@ for (const factory of storeFactories()) {
       expect(seen.credit.slice(2).map((e) => e.threshold)).toEqual(['10', '1']);
     });
 
-    it('commits a webhook delivery with the event, retries it with backoff, and reports its status', async () => {
+    /** An engine whose webhooks go to `transport`, retried after 1 s doubling to 10 s, with no background poll (tick sends). */
+    const withWebhooks = async (transport: WebhookTransport) => {
       const made = factory.make();
       const clock = testClock('2024-01-31T10:00:00Z');
-      const transport = flakyTransport(2);
       let n = 0;
       const engine = await createEngine({
         store: made.store,
@@ -197,6 +197,12 @@ for (const factory of storeFactories()) {
         webhooks: { transport, initialBackoffMs: 1_000, maxBackoffMs: 10_000, pollMs: 0 },
       });
       env = { engine, clock, store: made.store, reopen: made.reopen, cleanup: async () => (await engine.close(), made.cleanup()) };
+      return { engine, clock };
+    };
+
+    it('commits a webhook delivery with the event, retries it with backoff, and reports its status', async () => {
+      const transport = flakyTransport(2);
+      const { engine, clock } = await withWebhooks(transport);
       const seen = listen(engine);
       await engine.provisionCustomer({ customerId: 'c1' });
       await engine.reportUsage({ customerId: 'c1', featureId: 'api-calls', value: 80 });
@@ -232,18 +238,8 @@ for (const factory of storeFactories()) {
     });
 
     it('a threshold crossed inside engine.transaction is delivered once after the commit and marked DELIVERED', async () => {
-      const made = factory.make();
-      const clock = testClock('2024-01-31T10:00:00Z');
       const transport = flakyTransport(0);
-      let n = 0;
-      const engine = await createEngine({
-        store: made.store,
-        catalog: alertCatalog(),
-        clock,
-        newId: (p) => `${p}_${++n}`,
-        webhooks: { transport, initialBackoffMs: 1_000, maxBackoffMs: 10_000, pollMs: 0 },
-      });
-      env = { engine, clock, store: made.store, reopen: made.reopen, cleanup: async () => (await engine.close(), made.cleanup()) };
+      const { engine, clock } = await withWebhooks(transport);
       const seen = listen(engine);
       await engine.provisionCustomer({ customerId: 'c1' });
       await engine.transaction(async (tx) => {

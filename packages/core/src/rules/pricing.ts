@@ -253,12 +253,16 @@ export interface PeriodPricing {
  */
 export function storedQuantities(plan: PlanDefinition, billingPeriod: BillingPeriod, given: readonly FeatureQuantity[]): FeatureQuantity[] {
   const out = [...given];
-  for (const price of plan.prices ?? []) {
-    if (price.billingModel !== 'PER_UNIT' || price.billingPeriod !== billingPeriod || !price.featureId) continue;
+  for (const price of perUnitPrices(plan, billingPeriod)) {
     if (out.some((f) => f.featureId === price.featureId)) continue;
     out.push({ featureId: price.featureId, quantity: price.minUnitQuantity ?? 1 });
   }
   return out;
+}
+
+/** The PER_UNIT prices of a plan in `billingPeriod` that sell a feature: each needs a quantity on a subscription. */
+export function perUnitPrices(plan: PlanDefinition, billingPeriod: BillingPeriod): (PriceDefinition & { featureId: string })[] {
+  return (plan.prices ?? []).filter((p): p is PriceDefinition & { featureId: string } => p.billingModel === 'PER_UNIT' && p.billingPeriod === billingPeriod && p.featureId !== undefined);
 }
 
 function quantityFor(list: readonly FeatureQuantity[] | undefined, featureId: string): number | undefined {

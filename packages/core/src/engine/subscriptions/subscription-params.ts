@@ -5,6 +5,7 @@ import { BILLING_PERIODS } from '../../catalog/types.js';
 import { TesseraError } from '../../errors.js';
 import type { BillableFeatureQuantity, SubscriptionAddon } from '../../records.js';
 import { Params } from '../runtime/params.js';
+import { perUnitPrices } from '../../rules/pricing.js';
 
 /** Parameters of `provisionSubscription` (see API.md). */
 export interface ProvisionSubscriptionParams<Ids extends CatalogIds = CatalogIds> {
@@ -156,8 +157,7 @@ export function readBillableFeatures(p: Params, plan: PlanDefinition, billingPer
  */
 export function requireQuantities(plan: PlanDefinition, billingPeriod: BillingPeriod | null, list: readonly BillableFeatureQuantity[], field: string): void {
   if (plan.pricingType !== 'PAID' || billingPeriod === null) return;
-  for (const price of plan.prices ?? []) {
-    if (price.billingModel !== 'PER_UNIT' || price.billingPeriod !== billingPeriod || price.featureId === undefined) continue;
+  for (const price of perUnitPrices(plan, billingPeriod)) {
     const featureId = price.featureId;
     if (list.some((b) => b.featureId === featureId)) continue;
     const min = price.minUnitQuantity;
