@@ -17,6 +17,7 @@ export * from './events.js';
 export { describeError, isLogger, safeLog, type Logger } from './logger.js';
 export { FailureStreak, STREAK_REPORT_EVERY_MS } from './failure-streak.js';
 export * from './rules/entitlements.js';
+export * from './rules/rollover.js';
 export * from './rules/lifecycle.js';
 export { Engine, type EngineOptions } from './engine/engine.js';
 export { createEngine } from './engine/runtime/create.js';

@@ -19,6 +19,7 @@ import {
   FILTER_OPERATORS,
   METER_AGGREGATIONS,
   RESET_PERIODS,
+  MAX_ROLLOVER_EXPIRES_AFTER,
   WEEK_DAYS,
 } from './types.js';
 
@@ -119,6 +120,15 @@ export const entitlementSchema = v.strictObject({
       v.minLength(1),
       v.maxLength(5),
       v.description('METERED: further limits, each on its own calendar reset period, beside usageLimit (docs/limits.md).'),
+    ),
+  ),
+  rollover: v.optional(
+    v.pipe(
+      v.strictObject({
+        max: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER), v.description('The most units the carried balance may hold.')),
+        expiresAfter: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_ROLLOVER_EXPIRES_AFTER), v.description('How many following windows a carried amount may be used in.')),
+      }),
+      v.description('METERED with a resetPeriod: unused allowance of a window carries to the following windows (docs/rollovers.md). Primary limit only.'),
     ),
   ),
 });

@@ -29,6 +29,9 @@ export type FilterOperator =
 
 export const FEATURE_TYPES: readonly FeatureType[] = ['BOOLEAN', 'NUMERIC', 'METERED', 'ENUM'];
 export const RESET_PERIODS: readonly ResetPeriod[] = ['HOUR', 'DAY', 'WEEK', 'MONTH', 'YEAR'];
+
+/** The most windows a rolled-over amount may be kept (`rollover.expiresAfter`, docs/rollovers.md#look-back). */
+export const MAX_ROLLOVER_EXPIRES_AFTER = 24;
 export const WEEK_DAYS: readonly WeekDay[] = [
   'SUNDAY',
   'MONDAY',
@@ -141,6 +144,20 @@ export interface EntitlementDefinition {
    * ("100 an hour and 2,000 a month"): usage must fit every one (docs/limits.md).
    */
   limits?: ExtraLimitDefinition[];
+  /**
+   * METERED with a `resetPeriod`: unused allowance of a window carries to the following windows,
+   * at most `max` units in all, each carried amount expiring after `expiresAfter` windows
+   * (docs/rollovers.md). Applies to the primary limit only.
+   */
+  rollover?: RolloverDefinition;
+}
+
+/** Rollover of unused usage allowance (docs/rollovers.md): `max` units carried at most, each amount kept `expiresAfter` windows. */
+export interface RolloverDefinition {
+  /** The most units the carried balance may hold (an integer >= 0). */
+  max: number;
+  /** How many following windows a carried amount may be used in (an integer >= 1). */
+  expiresAfter: number;
 }
 
 /** One further limit of a METERED entitlement: `usageLimit` units per calendar `resetPeriod` (docs/limits.md). */

@@ -3,6 +3,7 @@
  * plans and add-ons grant for them. Internal to the catalog.
  */
 import type { Ctx, Rec } from './validate-context.js';
+import { checkRollover } from './validate-usage.js';
 import {
   checkAmount,
   checkOneOf,
@@ -128,7 +129,7 @@ function checkCondition(ctx: Ctx, c: unknown, path: string): void {
 const ENTITLEMENT_FIELDS: Record<FeatureType, readonly string[]> = {
   BOOLEAN: [],
   NUMERIC: ['value', 'isUnlimited'],
-  METERED: ['usageLimit', 'isUnlimited', 'hasSoftLimit', 'resetPeriod', 'resetPeriodConfiguration', 'perEntity', 'alerts', 'limits'],
+  METERED: ['usageLimit', 'isUnlimited', 'hasSoftLimit', 'resetPeriod', 'resetPeriodConfiguration', 'perEntity', 'alerts', 'limits', 'rollover'],
   ENUM: ['enumValues'],
 };
 const TYPED_FIELDS = [
@@ -142,6 +143,7 @@ const TYPED_FIELDS = [
   'perEntity',
   'alerts',
   'limits',
+  'rollover',
 ] as const;
 
 /**
@@ -186,6 +188,7 @@ export function checkEntitlements(ctx: Ctx, list: readonly unknown[], path: stri
       if (raw.perEntity !== undefined) checkPerEntity(ctx, raw.perEntity, `${p}.perEntity`, String(featureId));
       if (raw.alerts !== undefined) checkUsageAlerts(ctx, raw.alerts, `${p}.alerts`);
       if (raw.limits !== undefined) checkExtraLimits(ctx, raw, `${p}.limits`);
+      if (raw.rollover !== undefined) checkRollover(ctx, raw, `${p}.rollover`);
     }
     if (type === 'ENUM' && feature) checkEntitledEnumValues(ctx, raw.enumValues, `${p}.enumValues`, feature.item.enumValues);
   });
@@ -318,7 +321,10 @@ function checkExtraLimits(ctx: Ctx, e: Rec, path: string): void {
       report(ctx, at, 'must be an object { usageLimit, resetPeriod }');
       return;
     }
-    for (const k of Object.keys(l)) if (k !== 'usageLimit' && k !== 'resetPeriod') report(ctx, `${at}.${k}`, 'unknown field: a limit takes usageLimit and resetPeriod');
+    for (const k of Object.keys(l)) {
+      if (k === 'rollover') report(ctx, `${at}.rollover`, 'a rollover applies to the primary limit only (docs/rollovers.md): move it to the entitlement or remove it');
+      else if (k !== 'usageLimit' && k !== 'resetPeriod') report(ctx, `${at}.${k}`, 'unknown field: a limit takes usageLimit and resetPeriod');
+    }
     if (!Number.isSafeInteger(l.usageLimit) || (l.usageLimit as number) < 0) report(ctx, `${at}.usageLimit`, `must be an integer >= 0 (got ${show(l.usageLimit)})`);
     const period = checkOneOf(ctx, l, 'resetPeriod', at, RESET_PERIODS, true);
     if (period && seen.has(period)) report(ctx, `${at}.resetPeriod`, `${period} is already limited on this entitlement: merge the two limits`);

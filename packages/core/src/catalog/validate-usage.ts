@@ -3,11 +3,13 @@
  * (docs/pricing.md#usage-in-arrears): usage is billed by the reset windows that start within a
  * billing period, so a feature with no reset period is never billed (0.00), and a window longer
  * than the billing period bills one period's usage in another. Both are refused here rather
- * than billed silently wrong. Runs after plans and add-ons are checked. Internal to the catalog.
+ * than billed silently wrong. Runs after plans and add-ons are checked. Also the rule of an
+ * entitlement's `rollover` of unused usage allowance (checkRollover, docs/rollovers.md), which the
+ * entitlement checks call. Internal to the catalog.
  */
 import type { Ctx, Entry, Rec } from './validate-context.js';
-import { isRecord, report } from './validate-context.js';
-import { RESET_PERIODS, type ResetPeriod } from './types.js';
+import { isRecord, report, show } from './validate-context.js';
+import { MAX_ROLLOVER_EXPIRES_AFTER, RESET_PERIODS, type ResetPeriod } from './types.js';
 
 /** The longest reset period whose windows still fit in each billing period. */
 const LONGEST_RESET: Record<string, ResetPeriod> = { MONTHLY: 'MONTH', ANNUALLY: 'YEAR' };
@@ -103,4 +105,26 @@ function planEntitlement(ctx: Ctx, plan: Entry, featureId: string): Found | unde
     at = typeof parent === 'string' ? ctx.plans.get(parent) : undefined;
   }
   return undefined;
+}
+
+/**
+ * `rollover: { max, expiresAfter }` of a METERED entitlement (docs/rollovers.md): `max` an integer
+ * >= 0, `expiresAfter` an integer in [1, MAX_ROLLOVER_EXPIRES_AFTER], and only on a bounded
+ * entitlement with a resetPeriod (unused allowance is judged per window, against a limit).
+ */
+export function checkRollover(ctx: Ctx, e: Rec, path: string): void {
+  const r = e.rollover;
+  if (!isRecord(r)) {
+    report(ctx, path, `must be an object such as { max: 50, expiresAfter: 2 } (got ${show(r)})`);
+    return;
+  }
+  if (e.isUnlimited === true) report(ctx, path, 'an unlimited entitlement has no unused allowance to carry: remove isUnlimited or rollover');
+  if (e.resetPeriod === undefined || e.resetPeriod === null) {
+    report(ctx, path, 'needs a resetPeriod on the entitlement: unused allowance carries from one usage window to the next, and without a reset there is one window for all time');
+  }
+  if (!Number.isSafeInteger(r.max) || (r.max as number) < 0) report(ctx, `${path}.max`, `must be an integer >= 0, the most units the carried balance may hold (got ${show(r.max)})`);
+  const after = r.expiresAfter;
+  if (!Number.isSafeInteger(after) || (after as number) < 1 || (after as number) > MAX_ROLLOVER_EXPIRES_AFTER) {
+    report(ctx, `${path}.expiresAfter`, `must be an integer from 1 to ${MAX_ROLLOVER_EXPIRES_AFTER}, the number of following windows a carried amount may be used in (got ${show(after)})`);
+  }
 }

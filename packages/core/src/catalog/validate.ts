@@ -93,7 +93,8 @@ export function catalogProblems(def: CatalogDefinition, opts: { unknownFields: b
 function withShapeProblems(problems: CatalogProblem[], raw: unknown, unknownFields: boolean): CatalogProblem[] {
   const covered = (path: string): boolean => problems.some((p) => within(p.path, path) || within(path, p.path));
   for (const s of shapeProblems(raw)) {
-    if (s.unknownField ? unknownFields : !covered(s.path)) problems.push({ path: s.path, message: s.message });
+    // An unknown field a hand-written rule names at its own path (a rollover inside `limits`) is reported once, with that rule's advice.
+    if (s.unknownField ? unknownFields && !problems.some((p) => p.path === s.path) : !covered(s.path)) problems.push({ path: s.path, message: s.message });
   }
   return problems;
 }

@@ -2,6 +2,7 @@ import type {
   BillingPeriod,
   EntitlementDefinition,
   FeatureDefinition,
+  RolloverDefinition,
   FeatureType,
   MonthlyResetAnchor,
   ResetPeriod,
@@ -66,6 +67,11 @@ export interface ResolvedEntitlement {
    * shortest first (docs/limits.md); absent when none.
    */
   limits?: ResolvedLimit[];
+  /**
+   * METERED, bounded and windowed: the rollover of unused allowance of the primary limit
+   * (docs/rollovers.md#combining-sources); absent when none.
+   */
+  rollover?: RolloverDefinition;
 }
 
 const periodRank = (p: ResetPeriod | null | undefined): number => (p ? RESET_PERIODS.indexOf(p) : RESET_PERIODS.length);
@@ -140,6 +146,8 @@ export function combineEntitlement(
   // Unlimited wins over every limit; a never-resetting primary has no further limits (validated).
   const extra = feature.type === 'METERED' && !isUnlimited && resetPeriod !== null ? combineLimits(sorted, resetPeriod) : undefined;
   if (extra) usageLimit += extra.primaryExtra;
+  // The first source in combine order that rolls over on the combined period gives the settings (docs/rollovers.md#combining-sources).
+  const rollover = feature.type === 'METERED' && !isUnlimited && resetPeriod !== null ? sorted.find((s) => s.entitlement.rollover !== undefined && s.entitlement.resetPeriod === resetPeriod)?.entitlement.rollover : undefined;
   return {
     featureId: feature.id,
     type: feature.type,
@@ -155,6 +163,7 @@ export function combineEntitlement(
     // Absent rather than empty: most entitlements carry none, and results compare by shape.
     ...(alerts && feature.type === 'METERED' ? { usageAlerts: [...alerts].sort((a, b) => a - b) } : {}),
     ...(extra && extra.limits.length > 0 ? { limits: extra.limits } : {}),
+    ...(rollover ? { rollover: { max: rollover.max, expiresAfter: rollover.expiresAfter } } : {}),
   };
 }
 

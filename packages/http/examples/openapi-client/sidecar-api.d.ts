@@ -1343,6 +1343,17 @@ export interface components {
                 resetPeriod: ("HOUR" | "DAY" | "WEEK" | "MONTH" | "YEAR") | null;
                 usageLimit: number | null;
             };
+            /** @description With a rollover only (docs/rollovers.md): units carried into the window, those used (usage burns them first) and what remains; usageLimit is then the base limit plus balance. */
+            rollover?: {
+                balance: number;
+                used: number;
+                remaining: number;
+                /** @description What remains, soonest-expiring first; each amount is usable until expiresAt. */
+                expiries: {
+                    amount: number;
+                    expiresAt: components["schemas"]["DateTime"];
+                }[];
+            };
         };
         EnumEntitlement: {
             customerId: string;
@@ -1624,6 +1635,17 @@ export interface components {
                 usagePeriodStart: components["schemas"]["DateTime"] | null;
                 usagePeriodEnd: components["schemas"]["DateTime"] | null;
             }[];
+            /** @description With a rollover only (docs/rollovers.md): units carried into the window, those used (usage burns them first) and what remains; usageLimit is then the base limit plus balance. */
+            rollover?: {
+                balance: number;
+                used: number;
+                remaining: number;
+                /** @description What remains, soonest-expiring first; each amount is usable until expiresAt. */
+                expiries: {
+                    amount: number;
+                    expiresAt: components["schemas"]["DateTime"];
+                }[];
+            };
         };
         Reservation: {
             reservationId: string;
@@ -1907,6 +1929,13 @@ export interface components {
                 /** @enum {string} */
                 resetPeriod: "HOUR" | "DAY" | "WEEK" | "MONTH" | "YEAR";
             }[];
+            /** @description METERED with a resetPeriod: unused allowance of a window carries to the following windows (docs/rollovers.md). Primary limit only. */
+            rollover?: {
+                /** @description The most units the carried balance may hold. */
+                max: number;
+                /** @description How many following windows a carried amount may be used in. */
+                expiresAfter: number;
+            };
         };
         CatalogPrice: {
             /** @description A 3-letter ISO-4217 currency code such as "USD". */

@@ -58,6 +58,16 @@ const LimitStanding = obj({
   usagePeriodStart: ref('DateTime'),
   usagePeriodEnd: ref('DateTime'),
 });
+/** The carried balance of a limit that rolls over unused allowance (docs/rollovers.md#check-results). */
+const RolloverShown = {
+  ...obj({
+    balance: num,
+    used: num,
+    remaining: num,
+    expiries: { ...arr(obj({ amount: num, expiresAt: ref('DateTime') })), description: 'What remains, soonest-expiring first; each amount is usable until expiresAt.' },
+  }),
+  description: 'With a rollover only (docs/rollovers.md): units carried into the window, those used (usage burns them first) and what remains; usageLimit is then the base limit plus balance.',
+};
 // With `entityId` (docs/entities.md#checks): the top-level figures are the entity's when a
 // per-entity limit applies to it, else the pooled ones; `entity` and `pooled` give both.
 const MeteredEntitlement = entitlement(
@@ -72,6 +82,7 @@ const MeteredEntitlement = entitlement(
     spendCap: ref('SpendCap'),
     limits: { ...arr(LimitStanding), description: 'With several limits only: each limit, the primary first; the top-level figures are then the binding one\'s (least left).' },
     deniedBy: { ...obj({ resetPeriod: nullable(ResetPeriod), usageLimit: nullable(num) }), description: 'With several limits, on a RequestedUsageExceedingLimit denial: the limit that denied.' },
+    rollover: RolloverShown,
   },
 );
 const EnumEntitlement = entitlement('ENUM', { enumValues: arr(str), requestedValues: arr(str) });
@@ -273,6 +284,7 @@ const Consumption = obj(
       ...arr(obj({ usageLimit: nullable(num), currentUsage: num, remaining: nullable(num), resetPeriod: nullable(ResetPeriod), ...window })),
       description: "With several limits only (docs/limits.md): the customer's cell of each limit after the call, the primary first.",
     },
+    rollover: RolloverShown,
   },
 );
 const Reservation: Schema = {

@@ -7,6 +7,7 @@
  * usage is the stored total of the window containing `at`. Nothing is written.
  */
 import { limitKeys } from '../usage/limit-cells.js';
+import { readCarried } from '../usage/rollover-cells.js';
 import type { FeatureType } from '../../catalog/types.js';
 import type { CustomerRecord, UsageKey } from '../../records.js';
 import type { StoreTx } from '../../store/store.js';
@@ -84,7 +85,10 @@ async function cellAt(tx: StoreTx, view: CustomerView, customerId: string, resou
   const keys = limitKeys(e, key, at);
   const limits: UsageCell[] | undefined = keys ? [] : undefined;
   for (const k of keys ?? []) limits!.push(await read(k));
-  return { cell: await read(key), limits };
+  const cell = await read(key);
+  // The rollover of then: the ledger of the windows before the one containing `at` (docs/rollovers.md#as-of).
+  if (e.rollover !== undefined) cell.carried = await readCarried(tx, view, e, key);
+  return { cell, limits };
 }
 
 /**

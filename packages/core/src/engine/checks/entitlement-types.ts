@@ -90,6 +90,24 @@ export interface MeteredEntitlement extends EntitlementCommon {
   limits?: LimitStanding[] | undefined;
   /** With further limits, on a RequestedUsageExceedingLimit denial: the limit that denied (the binding one). */
   deniedBy?: { resetPeriod: ResetPeriod | null; usageLimit: number | null } | undefined;
+  /**
+   * When the entitlement rolls over unused allowance (docs/rollovers.md): the carried balance of
+   * the window as its own part of the limit. `usageLimit` is then the base limit plus
+   * `rollover.balance`, and `currentUsage` burns the rollover first.
+   */
+  rollover?: RolloverShown | undefined;
+}
+
+/** The rollover part of a METERED limit (docs/rollovers.md#check-results); units, instants as Dates. */
+export interface RolloverShown {
+  /** Units carried into the current window from earlier ones. */
+  balance: number;
+  /** Of those, units used in the window (recorded usage and live holds burn the rollover first). */
+  used: number;
+  /** balance - used. */
+  remaining: number;
+  /** What remains, by expiry, soonest first: each amount can be used until `expiresAt` (the end of its last window). */
+  expiries: { amount: number; expiresAt: Date }[];
 }
 
 /** Where one limit of a feature with several stands at a check (docs/limits.md). */

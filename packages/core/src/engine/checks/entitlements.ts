@@ -10,6 +10,8 @@ import { isTesseraError } from '../../errors.js';
 import { CustomerView, freshCell, keepCell, type CheckSlot, type ResourceView, type UsageCell } from './view.js';
 import { readUsageCell } from '../usage/usage-cells.js';
 import { limitKeys } from '../usage/limit-cells.js';
+import { readCarried } from '../usage/rollover-cells.js';
+import { answerRollover } from './rollover-check.js';
 import { answerLimits } from './limits-check.js';
 import type { StoreTx } from '../../store/store.js';
 import type { UsageKey } from '../../records.js';
@@ -104,14 +106,18 @@ async function currentCell(ctx: EngineContext, input: CheckInput, view: Customer
   const gen = ctx.views.generation;
   const w = usageWindow(e.window, now);
   const key = { customerId: input.customerId, resourceId: input.resourceId, entityId: '', featureId: input.featureId, windowStart: w.start, windowEnd: w.end };
-  const read = await ctx.store.transaction('read', (tx) => readCells(tx, e, key, now));
+  const read = await ctx.store.transaction('read', (tx) => readCells(tx, view, e, key, now));
   if (!ctx.views.changedSince(input.customerId, gen)) keepCell(view, rv, input.featureId, read.cell, read.limits);
   return read;
 }
 
-/** Reads the customer's cell `key` and the cells of `e`'s further limits at `now`, in one read transaction. */
-async function readCells(tx: StoreTx, e: ResolvedEntitlement, key: UsageKey, now: number): Promise<CellRead> {
+/**
+ * Reads the customer's cell `key` and the cells of `e`'s further limits at `now`, in one read
+ * transaction; with a rollover, the chunks carried into the window too (docs/rollovers.md).
+ */
+async function readCells(tx: StoreTx, view: CustomerView, e: ResolvedEntitlement, key: UsageKey, now: number): Promise<CellRead> {
   const cell = await readUsageCell(tx, key, now);
+  if (e.rollover !== undefined) cell.carried = await readCarried(tx, view, e, key);
   const keys = limitKeys(e, key, now);
   if (keys === undefined) return { cell, limits: undefined };
   const limits: UsageCell[] = [];
@@ -269,6 +275,10 @@ function answer(
         const credits = slot.creditCost;
         return answerLimits(slot, input, cell, given === undefined ? undefined : givenLimits, () => credits !== undefined && !creditsCover(view, credits, input.requestedUsage, now));
       }
+      if (cell.carried !== undefined) {
+        const credits = slot.creditCost;
+        return answerRollover(slot, input, cell, cell.carried, () => credits !== undefined && !creditsCover(view, credits, input.requestedUsage, now));
+      }
       const currentUsage = cell.value + cell.held;
       let denied: AccessDeniedReason | undefined = decideMetered(slot, currentUsage, input.requestedUsage);
       if (!denied && slot.creditCost && !creditsCover(view, slot.creditCost, input.requestedUsage, now)) denied = 'InsufficientCredits';
@@ -366,7 +376,7 @@ async function entityCheck(ctx: EngineContext, view: CustomerView, input: CheckI
   const read = await ctx.store.transaction('read', async (tx) => {
     const entity = await tx.getEntity(input.customerId, input.entityId);
     if (!entity || entity.deletedAt !== null) return undefined;
-    const cells = await readCells(tx, slot.entitlement, key, now);
+    const cells = await readCells(tx, view, slot.entitlement, key, now);
     return { entity, pooled: cells.cell, limits: cells.limits, own: await readUsageCell(tx, { ...key, entityId: input.entityId }, now) };
   });
   if (!read) return { ...deny(input, 'EntityNotFound', slot.feature, 'METERED'), entityId: input.entityId } as Entitlement;

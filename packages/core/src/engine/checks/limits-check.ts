@@ -5,6 +5,8 @@ import type { ResetPeriod } from '../../catalog/types.js';
 import { FixedDate } from './fixed-date.js';
 import type { AccessDeniedReason, LimitStanding, MeteredEntitlement } from './entitlement-types.js';
 import type { CheckSlot, UsageCell } from './view.js';
+import { rolloverBalance } from '../../rules/rollover.js';
+import { rolloverShown } from './rollover-check.js';
 
 /** How the limits of a check stand, which binds, and whether it denies. */
 export interface LimitsVerdict {
@@ -35,7 +37,9 @@ function standing(usageLimit: number | null, resetPeriod: ResetPeriod | null, ce
 export function judgeLimits(slot: CheckSlot, cell: UsageCell, limitCells: readonly UsageCell[] | undefined, requestedUsage: number): LimitsVerdict {
   const dates = (c: UsageCell, s: UsageCell & { startDate: Date; endDate: Date }): [Date, Date] => (c === s ? [s.startDate, s.endDate] : [new FixedDate(c.start), new FixedDate(c.end)]);
   const [ps, pe] = dates(cell, slot);
-  const limits: LimitStanding[] = [standing(slot.usageLimit, slot.resetPeriod, cell, ps, pe)];
+  // A rollover adds its carried balance to the primary limit (docs/rollovers.md).
+  const primary = slot.usageLimit === null ? null : slot.usageLimit + rolloverBalance(cell.carried);
+  const limits: LimitStanding[] = [standing(primary, slot.resetPeriod, cell, ps, pe)];
   slot.limits!.forEach((l, i) => {
     const c = limitCells?.[i] ?? l;
     const [s, e] = dates(c, l);
@@ -80,5 +84,6 @@ export function answerLimits(
     overrideId: slot.overrideId,
     limits: v.limits,
     deniedBy: v.denied ? { resetPeriod: b.resetPeriod, usageLimit: b.usageLimit } : undefined,
+    ...(cell.carried !== undefined ? { rollover: rolloverShown(cell.carried, cell.value + cell.held) } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { BoundedCache } from './bounded-cache.js';
 import { featureInfo, type FeatureInfo } from './feature-info.js';
 import { FixedDate } from './fixed-date.js';
 import { limitSlots, limitsFresh, type LimitSlot } from './limit-slots.js';
+import type { RolloverChunk } from '../../rules/rollover.js';
 
 /** The usage of one feature in one window, as last read or written by this engine. */
 export interface UsageCell {
@@ -21,6 +22,8 @@ export interface UsageCell {
   held: number;
   /** Earliest expiry among the held reservations (Infinity when none): the cell is stale after it. */
   heldUntil: number;
+  /** The chunks carried into the window (docs/rollovers.md); absent when the feature does not roll over. */
+  carried?: readonly RolloverChunk[] | undefined;
 }
 
 const NO_DATE: Date = new FixedDate(Number.NaN);
@@ -48,6 +51,8 @@ export class CheckSlot implements UsageCell {
   value = 0;
   held = 0;
   heldUntil = Infinity;
+  /** The chunks carried into the cached window (docs/rollovers.md), read with the cell; undefined when none roll over. */
+  carried: readonly RolloverChunk[] | undefined = undefined;
   /** The window's bounds as the read-only Dates every check in the window returns (made once per window). */
   startDate: Date = NO_DATE;
   endDate: Date = NO_DATE;
@@ -79,6 +84,7 @@ export class CheckSlot implements UsageCell {
     this.value = cell.value;
     this.held = cell.held;
     this.heldUntil = cell.heldUntil;
+    this.carried = cell.carried;
   }
 
   /** Forgets the cached cell (and the further limits' cells), so the next check reads them from the store. */
@@ -374,6 +380,12 @@ export function keepCell(view: CustomerView, rv: ResourceView, featureId: string
   if (slot === undefined) return;
   slot.keep(cell);
   if (slot.limits !== undefined && limits !== undefined) slot.limits.forEach((l, i) => l.keep(limits[i]!));
+}
+
+/** Forgets a feature's cached cell when it carries a rollover balance, which late usage in a closed window moves (docs/rollovers.md#late-usage). */
+export function dropCarried(rv: ResourceView | undefined, featureId: string): void {
+  const slot = rv?.slots.get(featureId);
+  if (slot !== undefined && slot.carried !== undefined) slot.drop();
 }
 
 /** Forgets a feature's cached usage cell, so the next check reads it from the store. */

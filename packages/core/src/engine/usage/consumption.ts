@@ -16,6 +16,7 @@ import { issueCycleCredits } from '../billing/credit-cycles.js';
 import { balanceAt } from '../../rules/credits.js';
 import { Decimal } from '../../money.js';
 import type { ResetPeriod } from '../../catalog/types.js';
+import type { RolloverShown } from '../checks/entitlement-types.js';
 
 /** REJECT: all or nothing (default). CAP: grant what is left of the limit. */
 export type OverageMode = 'REJECT' | 'CAP';
@@ -57,6 +58,11 @@ export interface Consumption {
    * first; `granted` fitted all of them.
    */
   limits?: (CellStanding & { resetPeriod: ResetPeriod | null; usagePeriodStart: Date | null; usagePeriodEnd: Date | null })[];
+  /**
+   * With a rollover only (docs/rollovers.md): the customer's carried balance after this call;
+   * `usageLimit` (the customer's) is then the base limit plus `rollover.balance`.
+   */
+  rollover?: RolloverShown;
 }
 
 /** A held quota. */
@@ -92,6 +98,10 @@ function revive(v: unknown): unknown {
   for (const k of ['usagePeriodStart', 'usagePeriodEnd', 'expiresAt']) if (typeof r[k] === 'number') r[k] = new Date(r[k] as number);
   // Further limits' windows (docs/limits.md), stored as epoch ms like the top-level ones.
   if (Array.isArray(r.limits)) r.limits = r.limits.map(revive);
+  if (r.rollover !== undefined) {
+    const ro = r.rollover as { expiries: { amount: number; expiresAt: number }[] };
+    r.rollover = { ...ro, expiries: ro.expiries.map((x) => ({ amount: x.amount, expiresAt: new Date(x.expiresAt) })) };
+  }
   return r;
 }
 
@@ -99,6 +109,10 @@ function freeze(v: object): unknown {
   const r: Record<string, unknown> = { ...v };
   for (const [k, x] of Object.entries(r)) if (x instanceof Date) r[k] = x.getTime();
   if (Array.isArray(r.limits)) r.limits = r.limits.map((l: object) => freeze(l));
+  if (r.rollover !== undefined) {
+    const ro = r.rollover as RolloverShown;
+    r.rollover = { ...ro, expiries: ro.expiries.map((x) => ({ amount: x.amount, expiresAt: x.expiresAt.getTime() })) };
+  }
   return r;
 }
 

@@ -14,6 +14,9 @@ import { perEntityLimit, requireLiveEntity } from '../entities/entity-lookup.js'
 import type { CellStanding, Consumption, OverageMode } from './consumption.js';
 import { spendCapGate } from '../billing/spend-caps.js';
 import { limitKeys } from './limit-cells.js';
+import { readCarried } from './rollover-cells.js';
+import { rolloverBalance } from '../../rules/rollover.js';
+import { rolloverShown } from '../checks/rollover-check.js';
 import type { ResolvedEntitlement } from '../../rules/entitlements.js';
 import type { ResetPeriod } from '../../catalog/types.js';
 
@@ -75,8 +78,11 @@ export async function grant(ctx: EngineContext, fx: WriteEffects, view: Customer
     return { key, cell, record, bound: limit === null || e.hasSoftLimit ? Infinity : limit, shown: limit, resetPeriod };
   };
   const pooledKey: UsageKey = { customerId: ask.customerId, resourceId: ask.resourceId, entityId: '', featureId: ask.featureId, windowStart: w.start, windowEnd: w.end };
+  // A rollover adds its carried balance to the limit, read in this transaction (docs/rollovers.md#consumption).
+  const carried = e.rollover !== undefined ? await readCarried(fx.tx, view, e, pooledKey) : undefined;
+  const limit = e.usageLimit === null ? null : e.usageLimit + rolloverBalance(carried);
   // A soft limit is shown but bounds nothing (read() makes its bound Infinity).
-  const pooled = await read(pooledKey, soft ? (e.isUnlimited ? null : e.usageLimit) : (e.usageLimit ?? 0));
+  const pooled = await read(pooledKey, soft ? (e.isUnlimited ? null : limit) : (limit ?? 0));
   const own = entity ? await read({ ...pooledKey, entityId: entity.entityId }, perEntityLimit(e, entity)) : undefined;
   // Further limits (docs/limits.md): the customer's cell of each limit's window must fit the amount too.
   const limits = await readLimitCells(e, pooledKey, fx.now, read);
@@ -125,6 +131,7 @@ export async function grant(ctx: EngineContext, fx: WriteEffects, view: Customer
       out.pooled = standing(pooled, extra);
     }
     if (limits) out.limits = [pooled, ...limits].map((c) => ({ resetPeriod: c.resetPeriod, ...standing(c, extra), ...usagePeriod(c.key.windowStart, c.key.windowEnd) }));
+    if (carried !== undefined) out.rollover = rolloverShown(carried, pooled.cell.value + pooled.cell.held + extra);
     return out;
   };
   return { key: (own ?? pooled).key, pooled, cells, granted, shape, e };

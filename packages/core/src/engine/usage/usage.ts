@@ -14,7 +14,7 @@ import { BatchWrites } from './usage-cells.js';
 import { closedPastGrace, DEFAULT_LATE_USAGE_GRACE_MS, lateUsageRefused } from './late-usage.js';
 import { burnInTx } from '../billing/credits.js';
 import { Decimal } from '../../money.js';
-import { cachedCell, type CustomerView } from '../checks/view.js';
+import { cachedCell, dropCarried, type CustomerView } from '../checks/view.js';
 import { noteUsageThresholds, type UsageRise } from '../alerts/thresholds.js';
 import { isLimitCellEntity, limitKeys } from './limit-cells.js';
 
@@ -320,6 +320,8 @@ export function noteUsage(ctx: EngineContext, fx: WriteEffects, key: UsageKey, v
     // Only the customer's own cells are cached; an entity's is read from the store by its checks.
     const cell = key.entityId === '' || isLimitCellEntity(key.entityId) ? cachedCell(view?.cachedResource(key.resourceId), key.featureId, key.windowStart, key.windowEnd) : undefined;
     if (cell) cell.value = value;
+    // Late usage in a closed window moves the rollover chain after it: read the carried balance again (docs/rollovers.md#late-usage).
+    else if (key.entityId === '' && key.windowEnd <= fx.now) dropCarried(view?.cachedResource(key.resourceId), key.featureId);
   });
   const now = fx.now;
   fx.emitLazy('usageUpdated', () => ({
