@@ -4,7 +4,7 @@ import pg from 'pg';
 import { Lease } from './connection.js';
 import { compiler, toStoreError, types, type ErrorContext, type PgQueryable } from './dialect.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations/index.js';
-import { validate, where, type PostgresStoreOptions, type Settings } from './options.js';
+import { searchPathOption, validate, where, type PostgresStoreOptions, type Settings } from './options.js';
 
 /** What `migrate` found and did. */
 export interface MigrationResult {
@@ -109,7 +109,7 @@ export async function migratePostgres(options: PostgresStoreOptions | string): P
       lease.release(broken);
     }
   }
-  const client = new pg.Client({ connectionString: s.connectionString, application_name: 'tessera migrate', ...(s.schema ? { options: `-c search_path=${s.schema}` } : {}) });
+  const client = new pg.Client({ connectionString: s.connectionString, application_name: 'tessera migrate', ...searchPathOption(s.schema) });
   // A connection that fails also rejects the statement in flight, which is what the caller sees;
   // the listener only keeps pg's 'error' event from ending the process.
   client.on('error', () => undefined);

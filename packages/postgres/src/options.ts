@@ -14,7 +14,9 @@ export interface PostgresStoreOptions {
   /**
    * The schema holding Tessera's tables, created when missing. Default: the connection's current
    * schema (`public` unless the role's search_path says otherwise). Only with `connectionString`:
-   * a pool of the application's sets its own search_path.
+   * a pool of the application's sets its own search_path. The store's connections search this
+   * schema, then `public`, so that the application's statements in `engine.transaction` find
+   * its own tables unqualified (README, "One transaction with your application").
    */
   schema?: string;
   /** Connections in the store's own pool. Default 10. */
@@ -95,4 +97,9 @@ export function where(s: Settings): string {
   if (!s.connectionString) return 'the given pool';
   const url = new URL(s.connectionString);
   return `${url.hostname}:${url.port || 5432}${url.pathname}`;
+}
+
+/** The connection option that makes `schema` the current schema, with `public` after it for the application's tables. */
+export function searchPathOption(schema: string | undefined): { options?: string } {
+  return schema ? { options: `-c search_path=${schema},public` } : {};
 }

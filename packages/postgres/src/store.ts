@@ -6,7 +6,10 @@ import { Lease, backoffMs, isConnectionLoss, sleep, transactionStatus } from './
 import { compiler, isRetryable, pgExecutor, pgStatements, toStoreError, type ErrorContext, type PgPool, type PgPoolClient, type PgStatement } from './dialect.js';
 import { ChangeWatchers } from './listen.js';
 import { prepareSchema } from './migrate.js';
-import { validate, where, type PostgresStoreOptions, type Settings } from './options.js';
+import { searchPathOption, validate, where, type PostgresStoreOptions, type Settings } from './options.js';
+import { TxConnection, isApplicationError } from './tx-connection.js';
+import { joinApplicationTransaction } from './join.js';
+import type { Kysely } from 'kysely';
 
 /** First pause before a call tries again on a new connection, in ms; doubles up to the cap. */
 const RECONNECT_BASE_MS = 50;
@@ -62,9 +65,13 @@ class PostgresStore implements Store {
   private feed: ChangeFeed | undefined;
   /** The NOTIFY channel of this schema's change feed (quoted identifier text). */
   private channel = '';
+  /** The schema of Tessera's tables (the connections' current_schema at open). */
+  private schemaName = '';
   private opening: Promise<void> | undefined;
   private closed = false;
   private readonly watchers: ChangeWatchers;
+  /** The shared connection of each open write transaction (connectionOf). */
+  private readonly shared = new WeakMap<StoreTx, TxConnection>();
 
   constructor(private readonly settings: Settings) {
     this.ctx = { where: where(settings) };
@@ -96,7 +103,7 @@ class PostgresStore implements Store {
           keepAlive: true,
           keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
           ...(s.statementTimeoutMs > 0 ? { statement_timeout: s.statementTimeoutMs } : {}),
-          ...(s.schema ? { options: `-c search_path=${s.schema}` } : {}),
+          ...searchPathOption(s.schema),
         });
     // An idle connection the server dropped leaves the pool (pg-pool does that); the next call
     // takes a new one. Nobody's call sees it, so the watchers hear of it.
@@ -114,6 +121,7 @@ class PostgresStore implements Store {
       await prepareSchema(lease.client, k, s, this.ctx);
       const schema = String((await lease.client.query({ text: 'SELECT current_schema()', rowMode: 'array' })).rows[0]?.[0]);
       this.channel = `"tessera_changes_${schema.replace(/"/g, '""')}"`;
+      this.schemaName = schema;
       this.statements = pgStatements(k);
       this.feed = new ChangeFeed(this.statements);
       lease.release();
@@ -264,10 +272,14 @@ class PostgresStore implements Store {
       );
       if (mode === 'write') xid = xidOf(begun);
       const statements = this.statements!;
-      const executor = pgExecutor(client, (s) => {
+      // A write's connection may be shared with the application's statements (engine.transaction): one queue for both.
+      const shared = mode === 'write' ? new TxConnection(client, state) : undefined;
+      const executor = pgExecutor(shared?.forStore ?? client, (s) => {
         if (statements.appendsChanges(s)) appended = true;
       });
-      const result = await fn(new SqlTx(statements, executor, mode, state, (e, doing) => toStoreError(e, this.ctx, doing)));
+      const tx = new SqlTx(statements, executor, mode, state, (e, doing) => toStoreError(e, this.ctx, doing));
+      if (shared) this.shared.set(tx, shared);
+      const result = await fn(tx);
       state.open = false;
       // A connection that failed since its last statement cannot send COMMIT: nothing committed.
       if (lease.lost) throw lease.lost;
@@ -291,6 +303,8 @@ class PostgresStore implements Store {
         }
       }
       if (e instanceof UnknownCommit) throw e;
+      // The application's own statement failed (engine.transaction): its error, as pg raised it.
+      if (isApplicationError(e)) throw e;
       throw toStoreError(e, this.ctx, mode === 'write' ? 'a write transaction' : 'a read transaction');
     } finally {
       if (locked && broken === undefined && lease.lost === undefined) {
@@ -300,6 +314,31 @@ class PostgresStore implements Store {
       // the pool drops it, and the server releases its session lock with it.
       lease.release(broken);
     }
+  }
+
+  /**
+   * The connection of a write transaction of this store, for the application's statements inside
+   * `engine.transaction` (`tx.connection`): its `query` is pg's, queued with Tessera's statements;
+   * it rejects with CONFLICT once the transaction ended. Throws CONFLICT for a transaction of another store.
+   */
+  connectionOf(tx: StoreTx): TxConnection {
+    const shared = this.shared.get(tx);
+    if (!shared) throw new TesseraError('CONFLICT', 'connectionOf: not a write transaction of this PostgreSQL store');
+    return shared;
+  }
+
+  /**
+   * Runs `fn` inside the transaction the application opened on `connection`, its pg client
+   * (`engine.transaction(fn, { connection })`): no BEGIN, COMMIT or retry of Tessera's (join.ts).
+   */
+  async joinTransaction<T>(connection: unknown, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    await this.ready();
+    return joinApplicationTransaction({ statements: this.statements!, channel: this.channel, schema: this.schemaName, ctx: this.ctx, shared: this.shared }, connection, fn);
+  }
+
+  /** A kysely instance on the connection of a write transaction (`tx.db` in `engine.transaction`). */
+  queryBuilderOf(tx: StoreTx): Kysely<any> {
+    return this.connectionOf(tx).kysely();
   }
 
   async getChanges(after: number, limit: number): Promise<ChangeRecord[]> {

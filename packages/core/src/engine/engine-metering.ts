@@ -7,7 +7,7 @@ import { reportEvent, type RawEvent, type ReportEventResult } from './usage/raw-
 import * as consumption from './usage/consumption.js';
 import type { Consumption, Reservation } from './usage/consumption.js';
 import { getUnmatchedEvents, getUsageHistory, type UnmatchedEvent, type UsageHistory } from './usage/history.js';
-import { runTransaction, transactionApi, type EngineTransaction } from './runtime/transaction.js';
+import { runTransaction, transactionApi, type EngineTransaction, type TransactionOptions } from './runtime/transaction.js';
 import { check } from './checks/check.js';
 import { entitlementsAsOf } from './checks/as-of.js';
 import type { ConsumeUsageParams } from './runtime/engine-types.js';
@@ -125,18 +125,22 @@ export class EngineMetering<Ids extends CatalogIds = CatalogIds> extends EngineA
   }
 
   /**
-   * Runs `fn` in one store transaction with the usage writes it makes through `tx` and, on SQLite
-   * with the application's own `database`, the application's statements on that connection: all
+   * Runs `fn` in one store transaction with the writes it makes through `tx` and the application's
+   * statements on the transaction's connection (`tx.db`: SQLite, PostgreSQL): all
    * of it commits, or (a throw from `fn`, or from any `tx` call) none of it does. Listeners, checks
    * and the change feed see the writes only after the commit; provider calls and webhooks they
    * queue are made after it too. Resolves to `fn`'s result once committed.
    *
    * Inside `fn`, use `tx` rather than this engine's own write methods (those wait for the
    * transaction `fn` is in: a deadlock), and touch nothing but the database (on stores that retry
-   * a transaction, `fn` may run again). Throws OFFLINE on an offline engine. docs/transactions.md.
+   * a transaction, `fn` may run again, at most `options.maxAttempts` times; `tx.attempt` says
+   * which run it is). Throws OFFLINE on an offline engine, INVALID_ARGUMENT for bad options,
+   * STORE_UNAVAILABLE after maxAttempts conflicts. With `options.connection` (PostgreSQL: a pg
+   * client inside the application's own SERIALIZABLE transaction) the writes join that transaction
+   * instead, and the application commits, rolls back and retries. docs/transactions.md.
    */
-  transaction<T>(fn: (tx: EngineTransaction<Ids>) => Promise<T>): Promise<T> {
-    return runTransaction(this.ctx, (inner, joined, db) => fn(transactionApi<Ids>(inner, joined, db, this.eventLimits)));
+  transaction<T>(fn: (tx: EngineTransaction<Ids>) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return runTransaction(this.ctx, (inner, run) => fn(transactionApi<Ids>(inner, run, this.eventLimits)), options);
   }
 
   /**

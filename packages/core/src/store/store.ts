@@ -255,10 +255,23 @@ export interface Store {
   transaction<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /**
    * The database connection `tx` runs on, for an application's own statements in the same
-   * transaction (`engine.transaction`'s `tx.db`): the better-sqlite3 `Database` on SQLite, the
-   * `pg` client on PostgreSQL. Absent where there is none (the memory store).
+   * transaction (`engine.transaction`'s `tx.connection`): the better-sqlite3 `Database` on SQLite,
+   * on PostgreSQL the pg connection's `query`, queued with Tessera's statements. Absent where there
+   * is none (the memory store).
    */
   connectionOf?(tx: StoreTx): unknown;
+  /**
+   * A query builder on the connection of `tx` for the application's statements (`tx.db`): a
+   * kysely instance on PostgreSQL. Absent where the connection itself serves (SQLite).
+   */
+  queryBuilderOf?(tx: StoreTx): unknown;
+  /**
+   * Runs `fn` as a write inside a transaction the application opened on `connection` and will
+   * commit or roll back itself (`engine.transaction(fn, { connection })`, PostgreSQL): no commit,
+   * no retry. Rejects with INVALID_ARGUMENT when the connection cannot hold Tessera's writes
+   * safely (not in a transaction, not SERIALIZABLE). Absent on stores that cannot (memory, SQLite).
+   */
+  joinTransaction?<T>(connection: unknown, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Changes with seq > `after`, in order, at most `limit`. */
   getChanges(after: number, limit: number): Promise<ChangeRecord[]>;
   /** The highest committed sequence number (0 when none). */

@@ -79,6 +79,16 @@ export interface JoinedWrites {
   open: boolean;
   /** The first write that threw: its partial writes cannot be undone alone, so the whole transaction rolls back. */
   failed?: { error: unknown } | undefined;
+  /**
+   * Steps that must follow the commit and may call out (a checkout of a provisioning): run once,
+   * after the effects, only if the transaction commits (docs/transactions.md#subscriptions).
+   */
+  readonly afterCommit: (() => void)[];
+  /**
+   * True inside the application's own transaction (`engine.transaction(fn, { connection })`):
+   * Tessera never learns of its commit, so nothing runs after it (docs/transactions.md#in-your-own-transaction).
+   */
+  readonly external?: boolean;
 }
 
 /** What a write does after it commits: caches to drop and events to send. */

@@ -189,7 +189,10 @@ export async function provisionCustomer(ctx: EngineContext, params: unknown): Pr
   });
   // Checkouts are made after the commit; a failure is reported and left to retryCheckout / tick()
   // (this result has no place for a URL; docs/providers.md).
-  for (const call of checkouts) await attempt(ctx, call);
+  // Inside engine.transaction they follow its commit instead.
+  // In the application's own transaction (no commit Tessera hears of), tick() makes them.
+  if (ctx.joined) ctx.joined.afterCommit.push(() => void Promise.all(checkouts.map((call) => attempt(ctx, call))));
+  else for (const call of checkouts) await attempt(ctx, call);
   return out;
 }
 

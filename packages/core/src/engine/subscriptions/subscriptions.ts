@@ -1,7 +1,7 @@
 import { requireLiveCustomer } from '../runtime/lookups.js';
 import { TesseraError } from '../../errors.js';
 import { isLiveAt, statusAt } from '../../rules/lifecycle.js';
-import type { SubscriptionRecord } from '../../records.js';
+import type { ProviderCallRecord, SubscriptionRecord } from '../../records.js';
 import { write, type EngineContext, type WriteEffects } from '../runtime/context.js';
 import { Params } from '../runtime/params.js';
 import { readSubscriptionInput } from './subscription-params.js';
@@ -27,18 +27,102 @@ export interface ProvisionSubscriptionResult {
 
 /** `provisionSubscription`: see API.md. */
 export async function provisionSubscription(ctx: EngineContext, params: unknown): Promise<ProvisionSubscriptionResult> {
+  const { result, checkout } = await provisionWrite(ctx, params);
+  // After the commit, outside any transaction; a failure throws PAYMENT_PROVIDER_FAILED (docs/providers.md).
+  if (checkout) result.checkoutUrl = await startCheckout(ctx, checkout);
+  return result;
+}
+
+/** The write of a provisioning; the checkout it leaves pending is the caller's to make after the commit. */
+async function provisionWrite(ctx: EngineContext, params: unknown): Promise<{ result: ProvisionSubscriptionResult; checkout: ProviderCallRecord | undefined }> {
   const input = readSubscriptionInput(params, 'provisionSubscription', ctx.latest().catalog);
   const p = params as { checkoutOptions?: Record<string, unknown> };
-  const { result, checkout } = await write(ctx, async (fx) => {
+  return write(ctx, async (fx) => {
     const customer = await requireLiveCustomer(fx.tx, input.customerId, 'provisionSubscription.customerId', 'provisionSubscription.customerId');
     const done = await provisionInTx(ctx, fx, input, customer, p.checkoutOptions ? { checkoutOptions: p.checkoutOptions } : {});
     const result: ProvisionSubscriptionResult = { id: done.record.id, status: done.status, subscription: toSubscription(done.record, fx.now) };
     if (done.invoice) result.subscription.latestInvoice = toInvoice(done.invoice);
     return { result, checkout: done.checkout };
   });
-  // After the commit, outside any transaction; a failure throws PAYMENT_PROVIDER_FAILED (docs/providers.md).
-  if (checkout) result.checkoutUrl = await startCheckout(ctx, checkout);
-  return result;
+}
+
+/**
+ * A checkout that `engine.transaction` makes after its commit (docs/transactions.md#subscriptions):
+ * the payment provider is never called inside the transaction.
+ */
+export interface PendingCheckout {
+  readonly subscriptionId: string;
+  /**
+   * The checkout URL, once the transaction committed and the provider answered. Rejects with
+   * CONFLICT when awaited before `engine.transaction` resolved (or after it rolled back: there is
+   * no checkout then), PAYMENT_PROVIDER_FAILED when the provider failed (the subscription waits
+   * in PAYMENT_PENDING; `retryCheckout` or `tick()` try again).
+   */
+  url(): Promise<string>;
+}
+
+/** What `tx.provisionSubscription` resolves to: the result of provisionSubscription, its checkout pending. */
+export interface TransactionProvisionResult extends Omit<ProvisionSubscriptionResult, 'checkoutUrl'> {
+  /** Set when status is PAYMENT_REQUIRED: the checkout made after the commit. */
+  checkout?: PendingCheckout;
+}
+
+/**
+ * The checkout of a provisioning made in the application's own transaction, whose commit Tessera
+ * never hears of: made when asked, once the provider call can be read as committed (before the
+ * commit, or after a rollback, it cannot: CONFLICT, and the provider is not called).
+ */
+async function checkoutOnceCommitted(root: EngineContext, call: ProviderCallRecord): Promise<string> {
+  const stored = await root.store.transaction('read', (tx) => tx.getProviderCall(call.key));
+  if (!stored) {
+    throw new TesseraError(
+      'CONFLICT',
+      `checkout.url(): subscription "${call.entityId}" is not committed: call it after your transaction committed (after a rollback there is no checkout)`,
+      { subscriptionId: call.entityId },
+    );
+  }
+  if (stored.status === 'DONE') return (stored.result as { checkoutUrl: string }).checkoutUrl;
+  if (stored.status === 'DROPPED') {
+    throw new TesseraError('CONFLICT', `checkout.url(): subscription "${call.entityId}" no longer waits for a checkout`, { subscriptionId: call.entityId });
+  }
+  // Held by this process since the provisioning (enqueueProviderCall); attempt() joins a call in flight.
+  return startCheckout(root, stored);
+}
+
+/**
+ * `tx.provisionSubscription` inside `engine.transaction`: the provisioning joins the transaction
+ * and its checkout is queued for after the commit, where `engine.transaction` starts it (whether
+ * or not anyone asks for the URL; attempt() reports a failure).
+ */
+export async function provisionSubscriptionInTransaction(ctx: EngineContext, params: unknown): Promise<TransactionProvisionResult> {
+  const joined = ctx.joined;
+  if (!joined) throw new TesseraError('CONFLICT', 'tx.provisionSubscription: call it inside engine.transaction');
+  const { result, checkout } = await provisionWrite(ctx, params);
+  const { checkoutUrl: _none, ...rest } = result;
+  if (!checkout) return rest;
+  const subscriptionId = checkout.entityId;
+  if (joined.external) return { ...rest, checkout: Object.freeze({ subscriptionId, url: () => checkoutOnceCommitted(ctx.root ?? ctx, checkout) }) };
+  let made: Promise<string> | undefined;
+  joined.afterCommit.push(() => {
+    // After the commit the context is the engine's own again (runtime/transaction.ts).
+    made = startCheckout(ctx, checkout);
+    made.catch(() => undefined); // reported by attempt(); the caller sees it through url()
+  });
+  return {
+    ...rest,
+    checkout: Object.freeze({
+      subscriptionId,
+      url: () =>
+        made ??
+        Promise.reject(
+          new TesseraError(
+            'CONFLICT',
+            `checkout.url(): the transaction that provisioned subscription "${subscriptionId}" has not committed (await it after engine.transaction resolved; after a rollback there is no checkout)`,
+            { subscriptionId },
+          ),
+        ),
+    }),
+  };
 }
 
 /** `getInvoices`: a customer's invoices (optionally of one subscription), oldest first. Throws CUSTOMER_NOT_FOUND. */
