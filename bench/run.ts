@@ -31,6 +31,7 @@ const BENCHES: { name: string; file: string; args: string[] }[] = [
   { name: 'telemetry', file: 'telemetry', args: [] },
   { name: 'entities', file: 'entities', args: [] },
   { name: 'multi-limits', file: 'multi-limits', args: [] },
+  { name: 'rollover', file: 'rollover', args: [] },
 ];
 const names = BENCHES.map((b) => b.name);
 

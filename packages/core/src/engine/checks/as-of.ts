@@ -87,7 +87,8 @@ async function cellAt(tx: StoreTx, view: CustomerView, customerId: string, resou
   for (const k of keys ?? []) limits!.push(await read(k));
   const cell = await read(key);
   // The rollover of then: the ledger of the windows before the one containing `at` (docs/rollovers.md#as-of).
-  if (e.rollover !== undefined) cell.carried = await readCarried(tx, view, e, key);
+  // Holds are not historic (docs/as-of.md#what-is-not-historic): none counts in the ledger either.
+  if (e.rollover !== undefined) cell.carried = (await readCarried(tx, view, e, key))?.carried;
   return { cell, limits };
 }
 

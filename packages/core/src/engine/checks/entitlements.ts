@@ -117,7 +117,14 @@ async function currentCell(ctx: EngineContext, input: CheckInput, view: Customer
  */
 async function readCells(tx: StoreTx, view: CustomerView, e: ResolvedEntitlement, key: UsageKey, now: number): Promise<CellRead> {
   const cell = await readUsageCell(tx, key, now);
-  if (e.rollover !== undefined) cell.carried = await readCarried(tx, view, e, key);
+  if (e.rollover !== undefined) {
+    const r = await readCarried(tx, view, e, key, now);
+    // A past window's hold that lapses gives its quota back to the rollover: the cell is stale then.
+    if (r !== undefined) {
+      cell.carried = r.carried;
+      cell.heldUntil = Math.min(cell.heldUntil, r.heldUntil);
+    }
+  }
   const keys = limitKeys(e, key, now);
   if (keys === undefined) return { cell, limits: undefined };
   const limits: UsageCell[] = [];

@@ -79,7 +79,7 @@ export async function grant(ctx: EngineContext, fx: WriteEffects, view: Customer
   };
   const pooledKey: UsageKey = { customerId: ask.customerId, resourceId: ask.resourceId, entityId: '', featureId: ask.featureId, windowStart: w.start, windowEnd: w.end };
   // A rollover adds its carried balance to the limit, read in this transaction (docs/rollovers.md#consumption).
-  const carried = e.rollover !== undefined ? await readCarried(fx.tx, view, e, pooledKey) : undefined;
+  const carried = e.rollover !== undefined ? (await readCarried(fx.tx, view, e, pooledKey, fx.now))?.carried : undefined;
   const limit = e.usageLimit === null ? null : e.usageLimit + rolloverBalance(carried);
   // A soft limit is shown but bounds nothing (read() makes its bound Infinity).
   const pooled = await read(pooledKey, soft ? (e.isUnlimited ? null : limit) : (limit ?? 0));
