@@ -1,4 +1,6 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
+import { bundleDashboard } from './packages/http/src/ui/bundle';
 
 // One build per package: ESM + CJS + .d.ts, dependencies left external. The declarations of a
 // package need those of the packages it imports, so `npm run build` builds them one at a time
@@ -21,6 +23,17 @@ export default defineConfig(
     clean: true,
     target: 'node20',
     // The client imports nothing at run time; its declarations inline core's (dts.resolve above).
-    external: name === 'client' ? [] : [/^@tessera\//, 'better-sqlite3', 'pg', 'kysely', 'decimal.js', 'mitt', 'valibot', /^hono(\/|$)/, /^@hono\//, 'fast-check', /^@opentelemetry\//, /^@openfeature\//],
+    external: name === 'client' ? [] : [/^@tessera\//, 'better-sqlite3', 'pg', 'kysely', 'decimal.js', 'mitt', 'valibot', /^hono(\/|$)/, /^@hono\//, 'fast-check', /^@opentelemetry\//, /^@openfeature\//, 'esbuild'],
+    // The sidecar's dashboard, bundled once into dist/ui/ (packages/http/README.md#dashboard): the
+    // published package serves these files and never needs esbuild.
+    ...(name === 'http'
+      ? {
+          onSuccess: async () => {
+            const { js, css } = await bundleDashboard('packages/http/dashboard/main.ts');
+            await mkdir('packages/http/dist/ui', { recursive: true });
+            await Promise.all([writeFile('packages/http/dist/ui/dashboard.js', js), writeFile('packages/http/dist/ui/dashboard.css', css)]);
+          },
+        }
+      : {}),
   })),
 );

@@ -85,6 +85,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ui/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the presented key may do in the dashboard (`full` or `read`) and the catalog version. */
+        get: operations["uiSession"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ui/api/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Customers sorted by id whose id, name or email contains `q`, live or archived, paged by offset (the dashboard's list). */
+        get: operations["uiCustomers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/replicaSnapshot": {
         parameters: {
             query?: never;
@@ -2426,6 +2460,8 @@ export interface operations {
         parameters: {
             query?: {
                 after?: number;
+                /** @description Only the changes naming this customer. */
+                customerId?: string;
             };
             header?: {
                 /** @description Sent by a reconnecting EventSource; wins over `after`. */
@@ -2450,6 +2486,72 @@ export interface operations {
             403: components["responses"]["Error403"];
             500: components["responses"]["Error500"];
             503: components["responses"]["Error503"];
+        };
+    };
+    uiSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        access: "full" | "read";
+                        catalogVersion: number;
+                    };
+                };
+            };
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+        };
+    };
+    uiCustomers: {
+        parameters: {
+            query?: {
+                q?: string;
+                archived?: "true" | "false";
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page and the number of matches. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            customerId: string;
+                            name: string | null;
+                            email: string | null;
+                            archived: boolean;
+                            planIds: string[];
+                            createdAt: string | null;
+                        }[];
+                        total: number;
+                        offset: number;
+                        limit: number;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
         };
     };
     replicaSnapshot: {

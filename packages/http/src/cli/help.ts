@@ -46,6 +46,8 @@ Serves an engine over HTTP/JSON (the sidecar). ${DB}
                                                     variable takes them comma-separated); needs
                                                     TESSERA_WEBHOOK_SECRET (whsec_<base64>)
   --webhook-timeout-ms <n> TESSERA_WEBHOOK_TIMEOUT_MS how long one delivery may take; 10000 by default
+  --no-ui                 TESSERA_NO_UI=true        do not serve the dashboard at /ui (served by default;
+                                                    only its sign-in page opens without a key)
   -h, --help                                        this text
 
 ${ENV}

@@ -20,6 +20,7 @@ const SERVE_OPTIONS = {
   'log-level': { env: ['TESSERA_LOG_LEVEL'] },
   'webhook-url': { env: ['TESSERA_WEBHOOK_URLS'], multiple: true },
   'webhook-timeout-ms': { env: ['TESSERA_WEBHOOK_TIMEOUT_MS'] },
+  'no-ui': { env: ['TESSERA_NO_UI'], boolean: true },
 } as const;
 
 /** The catalog JSON file an option names (the `--catalog` of serve and simulate). */
@@ -93,7 +94,7 @@ export async function serveCommand(args: string[]): Promise<void> {
   const engine: Engine = await createEngine({ store, catalog, logger, ...(webhooks ? { webhooks } : {}) });
   let running: RunningSidecar;
   try {
-    running = await serveSidecar({ engine, store, fullAccessKeys, readOnlyKeys, metricsKeys, logger, maxBodyBytes, port, hostname });
+    running = await serveSidecar({ engine, store, fullAccessKeys, readOnlyKeys, metricsKeys, logger, maxBodyBytes, port, hostname, ui: !o['no-ui'] });
   } catch (e) {
     await engine.close();
     const code = (e as NodeJS.ErrnoException).code;

@@ -8,6 +8,7 @@
 import { HTTP_STATUS, INTERNAL } from '../errors.js';
 import { METHODS, type MethodName } from '../methods.js';
 import { MAX_WAIT_MS } from '../server/app.js';
+import { MAX_CUSTOMER_PAGE } from '../ui/customers.js';
 import { sharedSchemas } from './components.js';
 import { anyObject, arr, bool, int, obj, ref, str, type Schema } from './kit.js';
 import { METHOD_PARAMS } from './params.js';
@@ -117,8 +118,44 @@ function fixedPaths(): Record<string, unknown> {
         parameters: [
           { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0 } },
           { name: 'Last-Event-ID', in: 'header', schema: { type: 'string', pattern: '^\\d+$' }, description: 'Sent by a reconnecting EventSource; wins over `after`.' },
+          { name: 'customerId', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 255 }, description: 'Only the changes naming this customer.' },
         ],
         responses: { 200: { description: 'An endless event stream.', content: { 'text/event-stream': { schema: str } } }, ...errorsOf(CHANGE_ERRORS) },
+      },
+    },
+    '/ui/api/session': {
+      get: {
+        operationId: 'uiSession',
+        tags: ['dashboard'],
+        summary: 'What the presented key may do in the dashboard (`full` or `read`) and the catalog version.',
+        responses: { 200: { description: 'The session.', content: json(obj({ access: { enum: ['full', 'read'] }, catalogVersion: int })) }, ...errorsOf([401, 403]) },
+      },
+    },
+    '/ui/api/customers': {
+      get: {
+        operationId: 'uiCustomers',
+        tags: ['dashboard'],
+        summary: 'Customers sorted by id whose id, name or email contains `q`, live or archived, paged by offset (the dashboard\'s list).',
+        parameters: [
+          { name: 'q', in: 'query', schema: { type: 'string', maxLength: 200 } },
+          { name: 'archived', in: 'query', schema: { enum: ['true', 'false'] } },
+          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_CUSTOMER_PAGE } },
+        ],
+        responses: {
+          200: {
+            description: 'One page and the number of matches.',
+            content: json(
+              obj({
+                data: arr(obj({ customerId: str, name: { type: ['string', 'null'] }, email: { type: ['string', 'null'] }, archived: bool, planIds: arr(str), createdAt: { type: ['string', 'null'] } })),
+                total: int,
+                offset: int,
+                limit: int,
+              }),
+            ),
+          },
+          ...errorsOf([400, 401, 403]),
+        },
       },
     },
     '/v1/replicaSnapshot': {
@@ -195,6 +232,7 @@ export function openApiDocument(): Record<string, unknown> {
       { name: 'write', description: 'Full-access keys only.' },
       { name: 'change feed' },
       { name: 'replica' },
+      { name: 'dashboard', description: 'The data routes of the dashboard served at /ui (its pages need no document).' },
       { name: 'service' },
     ],
     paths: { ...fixedPaths(), ...methodPaths() },

@@ -10,6 +10,7 @@ import { ChangeFeed } from './change-feed.js';
 import { KeyRing, presentedKey, type KeyAccess } from './keys.js';
 import { renderPrometheus, SidecarStats } from './metrics.js';
 import { addReplicaRoutes } from './replica-routes.js';
+import { addUiRoutes } from '../ui/routes.js';
 
 /** Options of `createSidecar` and `serveSidecar`. */
 export interface SidecarOptions {
@@ -46,6 +47,11 @@ export interface SidecarOptions {
    * routes answer INVALID_ARGUMENT. `tessera serve` passes it.
    */
   store?: Store;
+  /**
+   * Serve the dashboard at `/ui` (README.md#dashboard); true by default. Only its login page is
+   * served without a key; its data comes from the same keyed routes as the client's.
+   */
+  ui?: boolean;
 }
 
 /** Longest wait a long poll may ask for (`wait`), in ms. */
@@ -280,6 +286,9 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
     // A reconnecting EventSource sends Last-Event-ID; it is newer than the URL's `after`.
     const lastEventId = c.req.header('last-event-id');
     let cursor = lastEventId !== undefined && lastEventId !== '' ? intParam(lastEventId, 'Last-Event-ID', 0) : intParam(c.req.query('after'), 'after', 0);
+    // `customerId` keeps the changes naming that customer (the dashboard's live page).
+    const customerId = c.req.query('customerId');
+    if (customerId !== undefined && (customerId === '' || customerId.length > 255)) throw new HttpFailure(400, 'INVALID_ARGUMENT', 'customerId: must be a customer id (1 to 255 characters)', { field: 'customerId' });
     const stop = new AbortController();
     c.req.raw.signal?.addEventListener('abort', () => stop.abort(), { once: true });
     return streamSSE(
@@ -290,7 +299,7 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
         while (!stop.signal.aborted && !feed.closed) {
           const batch = await engine.getChanges({ after: cursor, limit: 1000 });
           for (const change of batch) {
-            await stream.writeSSE({ id: String(change.seq), data: JSON.stringify(change) });
+            if (customerId === undefined || change.customerId === customerId) await stream.writeSSE({ id: String(change.seq), data: JSON.stringify(change) });
             cursor = change.seq;
           }
           if (batch.length === 1000) continue;
@@ -305,6 +314,8 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
       },
     );
   });
+
+  if (options.ui !== false) addUiRoutes(app, { engine, accessOf: (c) => keys.check(keyOf(c)) });
 
   addReplicaRoutes(app, options.store, jsonResponse, (c) => readJsonBody(c, maxBodyBytes));
 
