@@ -35,9 +35,9 @@ export function txStatements(db: Db): { begin: () => void; commit: () => void } 
 /** The usage cell upsert and the change-log insert that one reportUsage writes. */
 export function usageStatements(db: Db): { upsertUsage: Statement; appendChange: Statement; putIdempotency: Statement } {
   const upsertUsage = db.prepare(
-    `insert into usage (customer_id, resource_id, feature_id, window_start, window_end, value, count, sum, min, max, latest_at, latest_value, updated_at)
-     values (?, ?, ?, ?, ?, ?, 0, 0, null, null, null, null, ?)
-     on conflict (customer_id, resource_id, feature_id, window_start, window_end) do update set value = usage.value + excluded.value, updated_at = excluded.updated_at`,
+    `insert into usage (customer_id, resource_id, entity_id, feature_id, window_start, window_end, value, count, sum, min, max, latest_at, latest_value, updated_at)
+     values (?, ?, '', ?, ?, ?, ?, 0, 0, null, null, null, null, ?)
+     on conflict (customer_id, resource_id, entity_id, feature_id, window_start, window_end) do update set value = usage.value + excluded.value, updated_at = excluded.updated_at`,
   );
   const appendChange = db.prepare('insert into changes (at, kind, customer_id, entity_id, payload) values (?, ?, ?, ?, ?)');
   const putIdempotency = db.prepare('insert into idempotency (scope, key, result, created_at) values (?, ?, ?, ?)');

@@ -88,6 +88,10 @@ export interface UsageDistinctTable {
 }
 
 export interface EventsTable {
+  /** SQLite from schema v8: the rowid, which `event_keys` points at. Absent on PostgreSQL. */
+  id: Generated<number>;
+  /** SQLite from schema v8: `eventKeyHash(idempotency_key)` (event-keys.ts). Absent on PostgreSQL. */
+  key_hash: number;
   idempotency_key: string;
   customer_id: string;
   event_name: string;
@@ -98,6 +102,21 @@ export interface EventsTable {
   timestamp: number;
   received_at: number;
   unmatched_reason: string | null;
+}
+
+/**
+ * SQLite from schema v8: which event carries a key hash, for every event up to
+ * `event_keys_state.merged_through` (packages/sqlite/README.md#event-keys). PostgreSQL keeps its
+ * unique index on `events.idempotency_key` instead.
+ */
+export interface EventKeysTable {
+  key_hash: number;
+  event_id: number;
+}
+
+/** SQLite from schema v8: one row; the events up to `merged_through` (an id) are in `event_keys`. */
+export interface EventKeysStateTable {
+  merged_through: number;
 }
 
 export interface ReservationsTable {
@@ -265,6 +284,8 @@ export interface Database {
   usage: UsageTable;
   usage_distinct: UsageDistinctTable;
   events: EventsTable;
+  event_keys: EventKeysTable;
+  event_keys_state: EventKeysStateTable;
   reservations: ReservationsTable;
   idempotency: IdempotencyTable;
   changes: ChangesTable;

@@ -29,11 +29,13 @@ import {
 } from './rows.js';
 import type { Database } from './schema.js';
 import { SubscriptionQueries } from './subscription-query.js';
+import { compactEventStatements, type EventKeyStatements } from './statements-events.js';
 import { BatchStatements } from './statements-batch.js';
 import { byKey, param, type Prepare } from './statements-builder.js';
 
 export type { Prepare } from './statements-builder.js';
 export { BATCH_CHUNK, EVENT_CHUNK } from './statements-batch.js';
+export type { EventKeyStatements } from './statements-events.js';
 
 /** Which optional filters a `listUsage` statement applies; one prepared statement per combination. */
 export interface UsageFilters {
@@ -107,9 +109,20 @@ export class Statements<Statement> extends BatchStatements<Statement> {
   readonly lastChangeSeq: Statement;
   private readonly listUsageByFilters = new Map<string, Statement>();
   private readonly listEntitiesByFilters = new Map<string, Statement>();
+  /**
+   * Stores one event: with compact keys, a plain INSERT binding key_hash then EVENT_COLUMNS (the
+   * store checks the key first, tx-events.ts); otherwise INSERT ... ON CONFLICT (idempotency_key)
+   * DO NOTHING binding EVENT_COLUMNS.
+   */
   readonly insertEvent: Statement;
+  /** The compact key tables' statements (SQLite from schema v8); undefined on a schema with a unique key column. */
+  readonly eventKeys: EventKeyStatements<Statement> | undefined;
 
-  constructor(k: Kysely<Database>, prepareCompiled: Prepare<Statement>) {
+  /**
+   * `options.compactEventKeys`: the schema keys events by `event_keys` (SQLite v8,
+   * packages/sqlite/README.md#event-keys) rather than by a unique index on the key's text.
+   */
+  constructor(k: Kysely<Database>, prepareCompiled: Prepare<Statement>, options: { compactEventKeys?: boolean } = {}) {
     super(k, prepareCompiled);
 
     this.listCatalogVersions = this.reader(k.selectFrom('catalog_versions').select(CATALOG_VERSION_COLUMNS).orderBy('version'), []);
@@ -156,17 +169,29 @@ export class Statements<Statement> extends BatchStatements<Statement> {
       distinctColumns,
     );
 
-    this.insertEvent = this.writer(
-      k
-        .insertInto('events')
-        .values(Object.fromEntries(byKey(EVENT_COLUMNS)) as never)
-        .onConflict((oc) => oc.column('idempotency_key').doNothing()),
-      EVENT_COLUMNS,
-    );
-    this.getEvent = this.reader(
-      k.selectFrom('events').select(EVENT_COLUMNS).where('idempotency_key', '=', param('idempotency_key')),
-      ['idempotency_key'],
-    );
+    if (options.compactEventKeys) {
+      const compact = compactEventStatements(
+        k,
+        (q, params) => this.reader(q, params),
+        (q, params) => this.writer(q, params),
+      );
+      this.insertEvent = compact.insertEvent;
+      this.getEvent = compact.getEvent;
+      this.eventKeys = compact.eventKeys;
+    } else {
+      this.insertEvent = this.writer(
+        k
+          .insertInto('events')
+          .values(Object.fromEntries(byKey(EVENT_COLUMNS)) as never)
+          .onConflict((oc) => oc.column('idempotency_key').doNothing()),
+        EVENT_COLUMNS,
+      );
+      this.getEvent = this.reader(
+        k.selectFrom('events').select(EVENT_COLUMNS).where('idempotency_key', '=', param('idempotency_key')),
+        ['idempotency_key'],
+      );
+      this.eventKeys = undefined;
+    }
     this.listEvents = this.reader(
       k
         .selectFrom('events')

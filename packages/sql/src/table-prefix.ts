@@ -22,6 +22,8 @@ const EVERY_TABLE: Record<keyof Database, true> = {
   usage: true,
   usage_distinct: true,
   events: true,
+  event_keys: true,
+  event_keys_state: true,
   reservations: true,
   idempotency: true,
   changes: true,

@@ -63,6 +63,8 @@ import {
 } from './rows.js';
 import type { Statements } from './statements.js';
 import { isPromise, settle, type Maybe, type SqlExecutor, type TranslateError } from './executor.js';
+import { insertCompactEvents, type EventsInTx } from './tx-events.js';
+import { eventKeyHash } from './event-keys.js';
 import { batchAppendChanges, batchGetCustomers, batchGetIdempotencies, batchGetUsages, batchInsertEvents, batchPutUsages } from './tx-batch.js';
 
 export type { Maybe, SqlExecutor, TranslateError } from './executor.js';
@@ -79,6 +81,12 @@ export class SqlTx<S> implements StoreTx {
     private readonly mode: TransactionMode,
     private readonly state: { open: boolean },
     private readonly translate: TranslateError,
+    /**
+     * The events inserted in the database transaction this runs in, for compact event keys
+     * (tx-events.ts): one object per database transaction, shared by the calls a group commit
+     * runs in it.
+     */
+    private readonly events: EventsInTx = { firstId: 0 },
   ) {}
 
   /**
@@ -216,6 +224,8 @@ export class SqlTx<S> implements StoreTx {
   insertEvents(records: EventRecord[]): Promise<boolean[]> {
     // A key repeated inside the batch is stored by its first copy only: the database skips the
     // later copy as a conflict with the row inserted just before (by this statement or an earlier one).
+    const keys = this.s.eventKeys;
+    if (keys) return this.op(true, 'insertEvents', (x, s) => insertCompactEvents(x, s, keys, records, this.events), (stored) => stored);
     if (!this.x.roundTrips) {
       return this.op(true, 'insertEvents', (x, s) => x.runEach(s.insertEvent, records.map(eventToRow)), (changes) => changes.map((c) => c === 1));
     }
@@ -224,7 +234,9 @@ export class SqlTx<S> implements StoreTx {
   }
 
   getEvent(idempotencyKey: string): Promise<EventRecord | undefined> {
-    return this.one('getEvent', (x, s) => x.get(s.getEvent, [idempotencyKey]), eventFromRow);
+    const hash = this.s.eventKeys ? eventKeyHash(idempotencyKey) : 0;
+    const args = this.s.eventKeys ? [hash, idempotencyKey, hash, idempotencyKey] : [idempotencyKey];
+    return this.one('getEvent', (x, s) => x.get(s.getEvent, args), eventFromRow);
   }
 
   listEvents(q: EventQuery): Promise<EventRecord[]> {

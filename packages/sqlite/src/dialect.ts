@@ -14,7 +14,7 @@ export function sqliteStatements(db: BetterSqlite3.Database, kysely: Kysely<Data
   return new Statements<SqliteStatement>(kysely, (sql, returnsRows) => {
     const statement = db.prepare(sql);
     return returnsRows ? statement.raw(true) : statement;
-  });
+  }, { compactEventKeys: true });
 }
 
 /** Runs statements synchronously on the connection (inside whatever transaction it has open). */

@@ -3,7 +3,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Compilable, Kysely } from 'kysely';
 import { toStoreError, type ErrorContext } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations/index.js';
-import type { Database } from '@tessera/sql';
+import { EVENT_KEY_HASH_FUNCTION, eventKeyHash, type Database } from '@tessera/sql';
 import type { TransactionControl } from './transaction-control.js';
 
 /**
@@ -30,6 +30,8 @@ export async function migrate(
 ): Promise<void> {
   const version = () => (versionIn === 'user_version' ? userVersion(db) : recordedVersion(db, kysely));
   if (refuseNewer(version(), ctx) === SCHEMA_VERSION) return;
+  // Migration 8 hashes the stored events' keys with the store's own function.
+  db.function(EVENT_KEY_HASH_FUNCTION, { deterministic: true }, (key: unknown) => eventKeyHash(String(key)));
   await transactions.beginWrite('migrating the schema');
   try {
     const from = refuseNewer(version(), ctx);

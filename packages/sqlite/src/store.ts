@@ -12,7 +12,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { toStoreError, type ErrorContext } from './errors.js';
 import { requireWal, validate, type Settings, type SqliteDurability, type SqliteStoreOptions } from './options.js';
 import { migrate } from './migrate.js';
-import { SqlTx, TablePrefixPlugin, changeFromRow, type Database, type Statements } from '@tessera/sql';
+import { SqlTx, TablePrefixPlugin, changeFromRow, type Database, type EventsInTx, type Statements } from '@tessera/sql';
 import { sqliteExecutor, sqliteStatements, type SqliteStatement } from './dialect.js';
 import { TransactionControl } from './transaction-control.js';
 
@@ -235,13 +235,15 @@ class SqliteStore implements Store {
     const { transactions } = conn;
     // A group of one needs no savepoint: the transaction's rollback is the call's.
     const shared = calls.length > 1;
+    // One per SQLite transaction: a call's events are not committed until the group's COMMIT (tx-events.ts).
+    const events: EventsInTx = { firstId: 0 };
     const done: { call: WriteCall; value: unknown }[] = [];
     for (let i = 0; i < calls.length; i++) {
       const call = calls[i]!;
       const state = { open: true };
       try {
         if (shared) transactions.savepoint();
-        const value = await call.fn(this.tx(conn, 'write', state));
+        const value = await call.fn(this.tx(conn, 'write', state, events));
         state.open = false;
         if (shared) transactions.release();
         done.push({ call, value });
@@ -267,8 +269,8 @@ class SqliteStore implements Store {
     for (const d of done) d.call.outcome = { ok: true, value: d.value };
   }
 
-  private tx(conn: Connection, mode: TransactionMode, state: { open: boolean }): StoreTx {
-    const tx = new SqlTx(conn.statements, sqliteExecutor, mode, state, (e, doing) => toStoreError(e, this.ctx, doing));
+  private tx(conn: Connection, mode: TransactionMode, state: { open: boolean }, events?: EventsInTx): StoreTx {
+    const tx = new SqlTx(conn.statements, sqliteExecutor, mode, state, (e, doing) => toStoreError(e, this.ctx, doing), events);
     txConnections.set(tx, { db: conn.db, state });
     return tx;
   }

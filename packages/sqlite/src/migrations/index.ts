@@ -6,6 +6,7 @@ import { promotionsAndCredits } from './0004-promotions-and-credits.js';
 import { providerCalls } from './0005-provider-calls.js';
 import { entities } from './0006-entities.js';
 import { entitlementOverrides } from './0007-entitlement-overrides.js';
+import { compactEventKeys } from './0008-compact-event-keys.js';
 
 export type { Migration };
 
@@ -13,7 +14,7 @@ export type { Migration };
  * Every migration, oldest first. Append new ones; never edit or reorder a released one: a file
  * already migrated only ever runs the versions above its own.
  */
-export const MIGRATIONS: readonly Migration[] = [initial, eventsByStream, invoicesAndQuery, promotionsAndCredits, providerCalls, entities, entitlementOverrides];
+export const MIGRATIONS: readonly Migration[] = [initial, eventsByStream, invoicesAndQuery, promotionsAndCredits, providerCalls, entities, entitlementOverrides, compactEventKeys];
 
 /** The schema version this code writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -245,6 +245,9 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
     const stored = await fx.tx.insertEvents(records);
     // Which cell and input each stored event feeds, in batch order.
     const folds: { key: UsageKey; id: string; meter: MeterDefinition; input: string | number; timestamp: number; e: ResolvedEntitlement | undefined }[] = [];
+    // The customer's cell of an entitlement's current window, made once per batch rather than per
+    // event: most events of a batch fall in the window of the one before.
+    const cellOf = new Map<ResolvedEntitlement, { w: Window; key: UsageKey; id: string }>();
     let accepted = 0;
     let unmatched = 0;
     for (let i = 0; i < inputs.length; i++) {
@@ -259,9 +262,16 @@ export async function reportEvent(ctx: EngineContext, events: unknown, limits: E
       for (let m = 0; m < plan.meters.length; m++) {
         const f = plan.meters[m]!;
         const { ent, w } = plan.windows[m]!;
-        const key: UsageKey = { customerId: e.customerId, resourceId: e.resourceId, entityId: '', featureId: f.id, windowStart: w.start, windowEnd: w.end };
+        let cell = ent === undefined ? undefined : cellOf.get(ent);
+        // Checked field by field: an entitlement object may be shared by customers on one plan.
+        if (cell === undefined || cell.w !== w || cell.key.customerId !== e.customerId || cell.key.resourceId !== e.resourceId || cell.key.featureId !== f.id) {
+          const key: UsageKey = { customerId: e.customerId, resourceId: e.resourceId, entityId: '', featureId: f.id, windowStart: w.start, windowEnd: w.end };
+          cell = { w, key, id: usageKeyId(key) };
+          if (ent !== undefined) cellOf.set(ent, cell);
+        }
+        const { key, id } = cell;
         const input = meterInput(f.meter!, e.dimensions)!;
-        folds.push({ key, id: usageKeyId(key), meter: f.meter as MeterDefinition, input, timestamp: e.timestamp, e: ent });
+        folds.push({ key, id, meter: f.meter as MeterDefinition, input, timestamp: e.timestamp, e: ent });
         // An entity's event feeds its own cell too, aggregated the same way (docs/entities.md#usage-consumption-and-reservations).
         // Thresholds watch the pooled cell only (docs/alerts.md): the entity's cell carries no entitlement for them.
         if (e.entityId !== '') {
