@@ -23,6 +23,7 @@ const BENCHES: { name: string; file: string; args: string[] }[] = [
   { name: 'history', file: 'history', args: [] },
   { name: 'memory', file: 'memory', args: [] },
   { name: 'sidecar', file: 'sidecar', args: [] },
+  { name: 'cold-start', file: 'cold-start', args: [] },
   { name: 'replica', file: 'replica', args: [] },
   { name: 'subscriptions', file: 'subscriptions', args: [] },
   { name: 'simulate', file: 'simulate', args: [] },

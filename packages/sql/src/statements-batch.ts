@@ -22,6 +22,12 @@ export abstract class BatchStatements<Statement> extends StatementBuilder<Statem
   /** appendChange and every appendChanges statement built so far. */
   protected readonly changeAppenders = new Set<Statement>();
 
+  /** Notes `statement` as one that appends to the change feed (`appendsChanges`), and returns it. */
+  protected appender(statement: Statement): Statement {
+    this.changeAppenders.add(statement);
+    return statement;
+  }
+
   /**
    * One INSERT of `rows` events (1 to EVENT_CHUNK), skipping keys already stored, returning the
    * keys it stored: one statement (one round trip on PostgreSQL) per chunk instead of one per

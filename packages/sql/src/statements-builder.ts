@@ -34,6 +34,17 @@ export abstract class StatementBuilder<Statement> {
       .onConflict((oc) => oc.columns(key as never).doUpdateSet(set as never));
   }
 
+  /**
+   * Declares `name` as a statement built, compiled and prepared on its first use. A store opens
+   * with every statement declared and prepares only those it runs: building all of them with
+   * kysely up front was most of a cold start (bench/README.md#cold-start). The getter stays (no
+   * redefinition), so the object keeps one shape.
+   */
+  protected lazy(name: string, build: () => Statement): void {
+    let statement: Statement | undefined;
+    Object.defineProperty(this, name, { enumerable: true, get: () => (statement ??= build()) });
+  }
+
   protected reader(query: Compilable, params: readonly string[]): Statement {
     return this.prepare(query, params, true);
   }

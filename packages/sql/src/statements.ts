@@ -1,6 +1,6 @@
 /**
  * Every statement the SQL stores run, written once with kysely, compiled with the dialect's
- * compiler and prepared once per connection by the dialect (`Prepare`). kysely 0.28 compiles and
+ * compiler and prepared once per connection by the dialect (`Prepare`) on its first use. kysely 0.28 compiles and
  * prepares a query again on every execution (5 to 12 us each); a statement prepared once runs in
  * about 1 us on SQLite, and PostgreSQL skips its parse and plan for a named prepared statement.
  */
@@ -55,58 +55,58 @@ export interface EntityFilters {
 
 /** The prepared statements of one connection. Reads return rows as arrays (see rows.ts). */
 export class Statements<Statement> extends BatchStatements<Statement> {
-  readonly listCatalogVersions: Statement;
-  readonly insertCatalogVersion: Statement;
-  readonly getCustomer: Statement;
-  readonly putCustomer: Statement;
-  readonly countCustomers: Statement;
-  readonly getSubscription: Statement;
-  readonly listSubscriptionsByCustomer: Statement;
-  readonly putSubscription: Statement;
-  readonly getUsage: Statement;
-  readonly putUsage: Statement;
-  readonly addDistinctValue: Statement;
-  readonly getEvent: Statement;
-  readonly listEvents: Statement;
-  readonly listUnmatchedEvents: Statement;
-  readonly listUnmatchedEventsAfter: Statement;
-  readonly getReservation: Statement;
-  readonly putReservation: Statement;
-  readonly listHeldReservations: Statement;
+  declare readonly listCatalogVersions: Statement;
+  declare readonly insertCatalogVersion: Statement;
+  declare readonly getCustomer: Statement;
+  declare readonly putCustomer: Statement;
+  declare readonly countCustomers: Statement;
+  declare readonly getSubscription: Statement;
+  declare readonly listSubscriptionsByCustomer: Statement;
+  declare readonly putSubscription: Statement;
+  declare readonly getUsage: Statement;
+  declare readonly putUsage: Statement;
+  declare readonly addDistinctValue: Statement;
+  declare readonly getEvent: Statement;
+  declare readonly listEvents: Statement;
+  declare readonly listUnmatchedEvents: Statement;
+  declare readonly listUnmatchedEventsAfter: Statement;
+  declare readonly getReservation: Statement;
+  declare readonly putReservation: Statement;
+  declare readonly listHeldReservations: Statement;
   /** `listHeldReservations` without an entity: every hold of the feature, the customer's and its entities'. */
-  readonly listHeldReservationsAnyEntity: Statement;
-  readonly countPromotionCodeRedemptions: Statement;
-  readonly insertInvoice: Statement;
-  readonly listInvoices: Statement;
-  readonly listInvoicesOfSubscription: Statement;
-  readonly listPromotionalGrants: Statement;
-  readonly putPromotionalGrant: Statement;
-  readonly listEntitlementOverrides: Statement;
-  readonly putEntitlementOverride: Statement;
-  readonly listCreditGrants: Statement;
-  readonly listCreditGrantsOfCurrency: Statement;
-  readonly putCreditGrant: Statement;
-  readonly appendCreditLedger: Statement;
-  readonly listCreditLedger: Statement;
-  readonly getRechargeConfig: Statement;
-  readonly putRechargeConfig: Statement;
-  readonly getEntity: Statement;
-  readonly putEntity: Statement;
+  declare readonly listHeldReservationsAnyEntity: Statement;
+  declare readonly countPromotionCodeRedemptions: Statement;
+  declare readonly insertInvoice: Statement;
+  declare readonly listInvoices: Statement;
+  declare readonly listInvoicesOfSubscription: Statement;
+  declare readonly listPromotionalGrants: Statement;
+  declare readonly putPromotionalGrant: Statement;
+  declare readonly listEntitlementOverrides: Statement;
+  declare readonly putEntitlementOverride: Statement;
+  declare readonly listCreditGrants: Statement;
+  declare readonly listCreditGrantsOfCurrency: Statement;
+  declare readonly putCreditGrant: Statement;
+  declare readonly appendCreditLedger: Statement;
+  declare readonly listCreditLedger: Statement;
+  declare readonly getRechargeConfig: Statement;
+  declare readonly putRechargeConfig: Statement;
+  declare readonly getEntity: Statement;
+  declare readonly putEntity: Statement;
   /** `querySubscriptions`: built per query shape (see subscription-query.ts). */
   readonly subscriptionQueries: SubscriptionQueries<Statement>;
-  readonly getProviderCall: Statement;
-  readonly putProviderCall: Statement;
-  readonly listDueProviderCalls: Statement;
-  readonly listDueProviderCallsAfter: Statement;
-  readonly listProviderCalls: Statement;
-  readonly listProviderCallsAfter: Statement;
-  readonly getIdempotency: Statement;
-  readonly putIdempotency: Statement;
-  readonly appendChange: Statement;
+  declare readonly getProviderCall: Statement;
+  declare readonly putProviderCall: Statement;
+  declare readonly listDueProviderCalls: Statement;
+  declare readonly listDueProviderCallsAfter: Statement;
+  declare readonly listProviderCalls: Statement;
+  declare readonly listProviderCallsAfter: Statement;
+  declare readonly getIdempotency: Statement;
+  declare readonly putIdempotency: Statement;
+  declare readonly appendChange: Statement;
   /** appendChange without RETURNING, for dialects that report the new rowid themselves (SQLite: a third cheaper). */
-  readonly insertChange: Statement;
-  readonly getChanges: Statement;
-  readonly lastChangeSeq: Statement;
+  declare readonly insertChange: Statement;
+  declare readonly getChanges: Statement;
+  declare readonly lastChangeSeq: Statement;
   private readonly listUsageByFilters = new Map<string, Statement>();
   private readonly listEntitiesByFilters = new Map<string, Statement>();
   /**
@@ -125,24 +125,24 @@ export class Statements<Statement> extends BatchStatements<Statement> {
   constructor(k: Kysely<Database>, prepareCompiled: Prepare<Statement>, options: { compactEventKeys?: boolean } = {}) {
     super(k, prepareCompiled);
 
-    this.listCatalogVersions = this.reader(k.selectFrom('catalog_versions').select(CATALOG_VERSION_COLUMNS).orderBy('version'), []);
-    this.insertCatalogVersion = this.writer(
+    this.lazy('listCatalogVersions', () => this.reader(k.selectFrom('catalog_versions').select(CATALOG_VERSION_COLUMNS).orderBy('version'), []));
+    this.lazy('insertCatalogVersion', () => this.writer(
       k.insertInto('catalog_versions').values(Object.fromEntries(byKey(CATALOG_VERSION_COLUMNS)) as never),
       CATALOG_VERSION_COLUMNS,
-    );
+    ));
 
-    this.getCustomer = this.reader(
+    this.lazy('getCustomer', () => this.reader(
       k.selectFrom('customers').select(CUSTOMER_COLUMNS).where('customer_id', '=', param('customer_id')),
       ['customer_id'],
-    );
-    this.putCustomer = this.writer(this.upsert('customers', CUSTOMER_COLUMNS, ['customer_id']), CUSTOMER_COLUMNS);
-    this.countCustomers = this.reader(k.selectFrom('customers').select((eb) => eb.fn.countAll().as('n')), []);
+    ));
+    this.lazy('putCustomer', () => this.writer(this.upsert('customers', CUSTOMER_COLUMNS, ['customer_id']), CUSTOMER_COLUMNS));
+    this.lazy('countCustomers', () => this.reader(k.selectFrom('customers').select((eb) => eb.fn.countAll().as('n')), []));
 
-    this.getSubscription = this.reader(
+    this.lazy('getSubscription', () => this.reader(
       k.selectFrom('subscriptions').select(SUBSCRIPTION_COLUMNS).where('id', '=', param('id')),
       ['id'],
-    );
-    this.listSubscriptionsByCustomer = this.reader(
+    ));
+    this.lazy('listSubscriptionsByCustomer', () => this.reader(
       k
         .selectFrom('subscriptions')
         .select(SUBSCRIPTION_COLUMNS)
@@ -150,24 +150,24 @@ export class Statements<Statement> extends BatchStatements<Statement> {
         .orderBy('created_at')
         .orderBy('id'),
       ['customer_id'],
-    );
-    this.putSubscription = this.writer(this.upsert('subscriptions', SUBSCRIPTION_COLUMNS, ['id']), SUBSCRIPTION_COLUMNS);
+    ));
+    this.lazy('putSubscription', () => this.writer(this.upsert('subscriptions', SUBSCRIPTION_COLUMNS, ['id']), SUBSCRIPTION_COLUMNS));
 
     let getUsage = k.selectFrom('usage').select(USAGE_COLUMNS);
     for (const c of USAGE_KEY_COLUMNS) getUsage = getUsage.where(c, '=', param(c));
-    this.getUsage = this.reader(getUsage, USAGE_KEY_COLUMNS);
-    this.putUsage = this.writer(this.upsert('usage', USAGE_COLUMNS, USAGE_KEY_COLUMNS), USAGE_COLUMNS);
+    this.lazy('getUsage', () => this.reader(getUsage, USAGE_KEY_COLUMNS));
+    this.lazy('putUsage', () => this.writer(this.upsert('usage', USAGE_COLUMNS, USAGE_KEY_COLUMNS), USAGE_COLUMNS));
 
     // ON CONFLICT DO NOTHING on the key rather than INSERT OR IGNORE: it skips only the duplicate,
     // while OR IGNORE would also swallow a NOT NULL violation and report it as "already there".
     const distinctColumns = [...USAGE_KEY_COLUMNS, 'value'] as const;
-    this.addDistinctValue = this.writer(
+    this.lazy('addDistinctValue', () => this.writer(
       k
         .insertInto('usage_distinct')
         .values(Object.fromEntries(byKey(distinctColumns)) as never)
         .onConflict((oc) => oc.columns(distinctColumns).doNothing()),
       distinctColumns,
-    );
+    ));
 
     if (options.compactEventKeys) {
       const compact = compactEventStatements(
@@ -192,7 +192,7 @@ export class Statements<Statement> extends BatchStatements<Statement> {
       );
       this.eventKeys = undefined;
     }
-    this.listEvents = this.reader(
+    this.lazy('listEvents', () => this.reader(
       k
         .selectFrom('events')
         .select(EVENT_COLUMNS)
@@ -204,7 +204,7 @@ export class Statements<Statement> extends BatchStatements<Statement> {
         .orderBy('timestamp')
         .orderBy('idempotency_key'),
       ['customer_id', 'resource_id', 'event_name', 'from', 'to'],
-    );
+    ));
     // `unmatched_reason is not null` written out so that the planner picks the partial index.
     const unmatched = k
       .selectFrom('events')
@@ -212,20 +212,20 @@ export class Statements<Statement> extends BatchStatements<Statement> {
       .where('unmatched_reason', 'is not', null)
       .orderBy('received_at')
       .orderBy('idempotency_key');
-    this.listUnmatchedEvents = this.reader(unmatched.limit(param<number>('limit')), ['limit']);
-    this.listUnmatchedEventsAfter = this.reader(
+    this.lazy('listUnmatchedEvents', () => this.reader(unmatched.limit(param<number>('limit')), ['limit']));
+    this.lazy('listUnmatchedEventsAfter', () => this.reader(
       unmatched
         .where((eb) =>
           eb(eb.refTuple('received_at', 'idempotency_key'), '>', eb.tuple(param<number>('received_at'), param('idempotency_key'))),
         )
         .limit(param<number>('limit')),
       ['received_at', 'idempotency_key', 'limit'],
-    );
+    ));
 
-    this.getReservation = this.reader(k.selectFrom('reservations').select(RESERVATION_COLUMNS).where('id', '=', param('id')), ['id']);
-    this.putReservation = this.writer(this.upsert('reservations', RESERVATION_COLUMNS, ['id']), RESERVATION_COLUMNS);
+    this.lazy('getReservation', () => this.reader(k.selectFrom('reservations').select(RESERVATION_COLUMNS).where('id', '=', param('id')), ['id']));
+    this.lazy('putReservation', () => this.writer(this.upsert('reservations', RESERVATION_COLUMNS, ['id']), RESERVATION_COLUMNS));
     // The status is a literal, not a parameter: only then can SQLite use the partial index on HELD.
-    this.listHeldReservations = this.reader(
+    this.lazy('listHeldReservations', () => this.reader(
       k
         .selectFrom('reservations')
         .select(RESERVATION_COLUMNS)
@@ -237,8 +237,8 @@ export class Statements<Statement> extends BatchStatements<Statement> {
         .orderBy('created_at')
         .orderBy('id'),
       ['customer_id', 'resource_id', 'entity_id', 'feature_id'],
-    );
-    this.listHeldReservationsAnyEntity = this.reader(
+    ));
+    this.lazy('listHeldReservationsAnyEntity', () => this.reader(
       k
         .selectFrom('reservations')
         .select(RESERVATION_COLUMNS)
@@ -249,33 +249,33 @@ export class Statements<Statement> extends BatchStatements<Statement> {
         .orderBy('created_at')
         .orderBy('id'),
       ['customer_id', 'resource_id', 'feature_id'],
-    );
+    ));
 
-    this.countPromotionCodeRedemptions = this.reader(
+    this.lazy('countPromotionCodeRedemptions', () => this.reader(
       k
         .selectFrom('subscriptions')
         .select((eb) => eb.fn.countAll().as('n'))
         .where('promotion_code', '=', param('promotion_code')),
       ['promotion_code'],
-    );
+    ));
     this.subscriptionQueries = new SubscriptionQueries(k, prepareCompiled);
 
     // DO NOTHING on the (customer, dedupe key) conflict only: a clash on the invoice id is still an error.
-    this.insertInvoice = this.writer(
+    this.lazy('insertInvoice', () => this.writer(
       k
         .insertInto('invoices')
         .values(Object.fromEntries(byKey(INVOICE_COLUMNS)) as never)
         .onConflict((oc) => oc.columns(['customer_id', 'dedupe_key']).doNothing()),
       INVOICE_COLUMNS,
-    );
+    ));
     const invoicesOf = k.selectFrom('invoices').select(INVOICE_COLUMNS).where('customer_id', '=', param('customer_id'));
-    this.listInvoices = this.reader(invoicesOf.orderBy('created_at').orderBy('id'), ['customer_id']);
-    this.listInvoicesOfSubscription = this.reader(
+    this.lazy('listInvoices', () => this.reader(invoicesOf.orderBy('created_at').orderBy('id'), ['customer_id']));
+    this.lazy('listInvoicesOfSubscription', () => this.reader(
       invoicesOf.where('subscription_id', '=', param('subscription_id')).orderBy('created_at').orderBy('id'),
       ['customer_id', 'subscription_id'],
-    );
+    ));
 
-    this.listPromotionalGrants = this.reader(
+    this.lazy('listPromotionalGrants', () => this.reader(
       k
         .selectFrom('promotional_grants')
         .select(PROMOTIONAL_GRANT_COLUMNS)
@@ -283,9 +283,9 @@ export class Statements<Statement> extends BatchStatements<Statement> {
         .orderBy('created_at')
         .orderBy('id'),
       ['customer_id'],
-    );
-    this.putPromotionalGrant = this.writer(this.upsert('promotional_grants', PROMOTIONAL_GRANT_COLUMNS, ['id']), PROMOTIONAL_GRANT_COLUMNS);
-    this.listEntitlementOverrides = this.reader(
+    ));
+    this.lazy('putPromotionalGrant', () => this.writer(this.upsert('promotional_grants', PROMOTIONAL_GRANT_COLUMNS, ['id']), PROMOTIONAL_GRANT_COLUMNS));
+    this.lazy('listEntitlementOverrides', () => this.reader(
       k
         .selectFrom('entitlement_overrides')
         .select(ENTITLEMENT_OVERRIDE_COLUMNS)
@@ -293,21 +293,21 @@ export class Statements<Statement> extends BatchStatements<Statement> {
         .orderBy('created_at')
         .orderBy('id'),
       ['customer_id'],
-    );
-    this.putEntitlementOverride = this.writer(this.upsert('entitlement_overrides', ENTITLEMENT_OVERRIDE_COLUMNS, ['id']), ENTITLEMENT_OVERRIDE_COLUMNS);
+    ));
+    this.lazy('putEntitlementOverride', () => this.writer(this.upsert('entitlement_overrides', ENTITLEMENT_OVERRIDE_COLUMNS, ['id']), ENTITLEMENT_OVERRIDE_COLUMNS));
 
     const grantsOf = k.selectFrom('credit_grants').select(CREDIT_GRANT_COLUMNS).where('customer_id', '=', param('customer_id'));
-    this.listCreditGrants = this.reader(grantsOf.orderBy('created_at').orderBy('id'), ['customer_id']);
-    this.listCreditGrantsOfCurrency = this.reader(
+    this.lazy('listCreditGrants', () => this.reader(grantsOf.orderBy('created_at').orderBy('id'), ['customer_id']));
+    this.lazy('listCreditGrantsOfCurrency', () => this.reader(
       grantsOf.where('currency_id', '=', param('currency_id')).orderBy('created_at').orderBy('id'),
       ['customer_id', 'currency_id'],
-    );
-    this.putCreditGrant = this.writer(this.upsert('credit_grants', CREDIT_GRANT_COLUMNS, ['id']), CREDIT_GRANT_COLUMNS);
-    this.appendCreditLedger = this.writer(
+    ));
+    this.lazy('putCreditGrant', () => this.writer(this.upsert('credit_grants', CREDIT_GRANT_COLUMNS, ['id']), CREDIT_GRANT_COLUMNS));
+    this.lazy('appendCreditLedger', () => this.writer(
       k.insertInto('credit_ledger').values(Object.fromEntries(byKey(NEW_CREDIT_LEDGER_COLUMNS)) as never),
       NEW_CREDIT_LEDGER_COLUMNS,
-    );
-    this.listCreditLedger = this.reader(
+    ));
+    this.lazy('listCreditLedger', () => this.reader(
       k
         .selectFrom('credit_ledger')
         .select(CREDIT_LEDGER_COLUMNS)
@@ -317,23 +317,23 @@ export class Statements<Statement> extends BatchStatements<Statement> {
         .orderBy('seq')
         .limit(param<number>('limit')),
       ['customer_id', 'currency_id', 'seq', 'limit'],
-    );
+    ));
 
     let getRechargeConfig = k.selectFrom('recharge_configs').select(RECHARGE_CONFIG_COLUMNS);
     for (const c of RECHARGE_CONFIG_KEY_COLUMNS) getRechargeConfig = getRechargeConfig.where(c, '=', param(c));
-    this.getRechargeConfig = this.reader(getRechargeConfig, RECHARGE_CONFIG_KEY_COLUMNS);
-    this.putRechargeConfig = this.writer(
+    this.lazy('getRechargeConfig', () => this.reader(getRechargeConfig, RECHARGE_CONFIG_KEY_COLUMNS));
+    this.lazy('putRechargeConfig', () => this.writer(
       this.upsert('recharge_configs', RECHARGE_CONFIG_COLUMNS, RECHARGE_CONFIG_KEY_COLUMNS),
       RECHARGE_CONFIG_COLUMNS,
-    );
+    ));
 
     let getEntity = k.selectFrom('entities').select(ENTITY_COLUMNS);
     for (const c of ['customer_id', 'entity_id'] as const) getEntity = getEntity.where(c, '=', param(c));
-    this.getEntity = this.reader(getEntity, ['customer_id', 'entity_id']);
-    this.putEntity = this.writer(this.upsert('entities', ENTITY_COLUMNS, ['customer_id', 'entity_id']), ENTITY_COLUMNS);
+    this.lazy('getEntity', () => this.reader(getEntity, ['customer_id', 'entity_id']));
+    this.lazy('putEntity', () => this.writer(this.upsert('entities', ENTITY_COLUMNS, ['customer_id', 'entity_id']), ENTITY_COLUMNS));
 
-    this.getProviderCall = this.reader(k.selectFrom('provider_calls').select(PROVIDER_CALL_COLUMNS).where('key', '=', param('key')), ['key']);
-    this.putProviderCall = this.writer(this.upsert('provider_calls', PROVIDER_CALL_COLUMNS, ['key']), PROVIDER_CALL_COLUMNS);
+    this.lazy('getProviderCall', () => this.reader(k.selectFrom('provider_calls').select(PROVIDER_CALL_COLUMNS).where('key', '=', param('key')), ['key']));
+    this.lazy('putProviderCall', () => this.writer(this.upsert('provider_calls', PROVIDER_CALL_COLUMNS, ['key']), PROVIDER_CALL_COLUMNS));
     // The status is a literal, not a parameter: only then can SQLite use the partial index on PENDING.
     const due = k
       .selectFrom('provider_calls')
@@ -342,40 +342,38 @@ export class Statements<Statement> extends BatchStatements<Statement> {
       .where('not_before', '<=', param<number>('not_before'))
       .orderBy('created_at')
       .orderBy('key');
-    this.listDueProviderCalls = this.reader(due.limit(param<number>('limit')), ['not_before', 'limit']);
-    this.listDueProviderCallsAfter = this.reader(
+    this.lazy('listDueProviderCalls', () => this.reader(due.limit(param<number>('limit')), ['not_before', 'limit']));
+    this.lazy('listDueProviderCallsAfter', () => this.reader(
       due.where((eb) => eb(eb.refTuple('created_at', 'key'), '>', eb.tuple(param<number>('created_at'), param('key')))).limit(param<number>('limit')),
       ['not_before', 'created_at', 'key', 'limit'],
-    );
+    ));
     const ofKind = k.selectFrom('provider_calls').select(PROVIDER_CALL_COLUMNS).where('kind', '=', param('kind')).orderBy('created_at').orderBy('key');
-    this.listProviderCalls = this.reader(ofKind.limit(param<number>('limit')), ['kind', 'limit']);
-    this.listProviderCallsAfter = this.reader(
+    this.lazy('listProviderCalls', () => this.reader(ofKind.limit(param<number>('limit')), ['kind', 'limit']));
+    this.lazy('listProviderCallsAfter', () => this.reader(
       ofKind.where((eb) => eb(eb.refTuple('created_at', 'key'), '>', eb.tuple(param<number>('created_at'), param('key')))).limit(param<number>('limit')),
       ['kind', 'created_at', 'key', 'limit'],
-    );
+    ));
 
-    this.getIdempotency = this.reader(
+    this.lazy('getIdempotency', () => this.reader(
       k
         .selectFrom('idempotency')
         .select(IDEMPOTENCY_COLUMNS)
         .where('scope', '=', param('scope'))
         .where('key', '=', param('key')),
       ['scope', 'key'],
-    );
-    this.putIdempotency = this.writer(this.upsert('idempotency', IDEMPOTENCY_COLUMNS, ['scope', 'key']), IDEMPOTENCY_COLUMNS);
+    ));
+    this.lazy('putIdempotency', () => this.writer(this.upsert('idempotency', IDEMPOTENCY_COLUMNS, ['scope', 'key']), IDEMPOTENCY_COLUMNS));
 
     // RETURNING rather than a driver's last-insert id: both dialects have it, and PostgreSQL has no other.
-    this.appendChange = this.reader(
+    this.lazy('appendChange', () => this.appender(this.reader(
       k
         .insertInto('changes')
         .values(Object.fromEntries(byKey(NEW_CHANGE_COLUMNS)) as never)
         .returning('seq'),
       NEW_CHANGE_COLUMNS,
-    );
-    this.changeAppenders.add(this.appendChange);
-    this.insertChange = this.writer(k.insertInto('changes').values(Object.fromEntries(byKey(NEW_CHANGE_COLUMNS)) as never), NEW_CHANGE_COLUMNS);
-    this.changeAppenders.add(this.insertChange);
-    this.getChanges = this.reader(
+    )));
+    this.lazy('insertChange', () => this.appender(this.writer(k.insertInto('changes').values(Object.fromEntries(byKey(NEW_CHANGE_COLUMNS)) as never), NEW_CHANGE_COLUMNS)));
+    this.lazy('getChanges', () => this.reader(
       k
         .selectFrom('changes')
         .select(CHANGE_COLUMNS)
@@ -383,8 +381,8 @@ export class Statements<Statement> extends BatchStatements<Statement> {
         .orderBy('seq')
         .limit(param<number>('limit')),
       ['seq', 'limit'],
-    );
-    this.lastChangeSeq = this.reader(k.selectFrom('changes').select((eb) => eb.fn.max('seq').as('seq')), []);
+    ));
+    this.lazy('lastChangeSeq', () => this.reader(k.selectFrom('changes').select((eb) => eb.fn.max('seq').as('seq')), []));
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { FeatureDefinition, FeatureType, ResetPeriod } from '../../catalog/types.js';
 import type { EntitlementSource, ResolvedEntitlement } from '../../rules/entitlements.js';
 import { grantingQuantities, planSources, resolveEntitlements } from '../../rules/entitlements.js';
+import { resolveShared, type ResolvedEntitlements } from './shared-resolution.js';
 import { grantsAt, nextTransition } from '../../rules/lifecycle.js';
 import type { CreditGrantRecord, CustomerRecord, EntitlementOverrideRecord, PromotionalGrantRecord, SubscriptionRecord } from '../../records.js';
 import { grantSources, nextGrantTransition } from '../../rules/promotions.js';
@@ -102,9 +103,23 @@ export class CheckSlot implements UsageCell {
   }
 }
 
+/**
+ * The slots of features without usage (BOOLEAN, NUMERIC, ENUM) hold nothing of one customer's:
+ * every customer whose resolution is shared (shared-resolution.ts) shares them too. Keyed by the
+ * resolved entitlement, so a new catalog or another resolution makes its own.
+ */
+const sharedSlots = new WeakMap<ResolvedEntitlement, CheckSlot>();
+
+function sharedSlot(entitlement: ResolvedEntitlement, feature: FeatureDefinition): CheckSlot {
+  let slot = sharedSlots.get(entitlement);
+  if (slot === undefined || slot.feature !== feature) sharedSlots.set(entitlement, (slot = new CheckSlot(entitlement, feature, featureInfo(feature))));
+  return slot;
+}
+
 /** A customer's entitlements for one resource ('' = customer level) at the instants [from, until). */
 export interface ResourceView {
-  entitlements: Map<string, ResolvedEntitlement>;
+  /** Shared with the customers on the same plan (shared-resolution.ts): read, never changed. */
+  entitlements: ResolvedEntitlements;
   /** Some subscription grants entitlements here now. */
   hasActiveSubscription: boolean;
   /** Some subscription of the customer ever named this resource ('' always counts). */
@@ -123,7 +138,8 @@ export interface ResourceView {
 export class CustomerView {
   /** Set on a hit, cleared by the cache's eviction pass (SIEVE, bounded-cache.ts). */
   visited = false;
-  private resources = new Map<string, ResourceView>();
+  /** Views of other resources than the customer level; made on the first such check (most customers have none). */
+  private resources: Map<string, ResourceView> | undefined;
   /** The customer-level resource (''), which nearly every check asks for: a field, not a Map lookup. */
   private base: ResourceView | undefined;
   /** The slots of `base`, one hop nearer for the warm check. */
@@ -152,13 +168,13 @@ export class CustomerView {
   resource(resourceId: string, now: number): ResourceView {
     if (now >= this.until || now < this.from) {
       // Usage cells go too: a new entitlement may count in another window.
-      this.resources = new Map();
+      this.resources = undefined;
       this.base = undefined;
       this.baseSlotMap = undefined;
       this.from = now;
       this.until = this.nextChange(now);
     }
-    let rv = resourceId === '' ? this.base : this.resources.get(resourceId);
+    let rv = resourceId === '' ? this.base : this.resources?.get(resourceId);
     if (!rv) {
       // A whole literal: `{ ...x, usage }` gives (on Node 20's V8) nearly every object its own hidden
       // class, and every later read of it on the check path goes megamorphic.
@@ -168,7 +184,7 @@ export class CustomerView {
         this.base = rv;
         this.baseSlotMap = rv.slots;
       }
-      else this.resources.set(resourceId, rv);
+      else (this.resources ??= new Map()).set(resourceId, rv);
     }
     return rv;
   }
@@ -186,7 +202,7 @@ export class CustomerView {
       const entitlement = rv.entitlements.get(featureId);
       const feature = entitlement && this.features().get(featureId);
       if (!entitlement || !feature) return undefined;
-      slot = new CheckSlot(entitlement, feature, featureInfo(feature));
+      slot = feature.type === 'METERED' ? new CheckSlot(entitlement, feature, featureInfo(feature)) : sharedSlot(entitlement, feature);
       rv.slots.set(featureId, slot);
     }
     return slot;
@@ -207,7 +223,7 @@ export class CustomerView {
 
   /** The resource's view if already computed (no recomputation). */
   cachedResource(resourceId: string): ResourceView | undefined {
-    return resourceId === '' ? this.base : this.resources.get(resourceId);
+    return resourceId === '' ? this.base : this.resources?.get(resourceId);
   }
 
   /** The first instant after `at` at which a subscription, grant or override changes what is in force. */
@@ -224,7 +240,7 @@ export class CustomerView {
     const granting = grantingSubscriptions(this.subscriptions, resourceId, now);
     const sources = granting.flatMap((sub) => subscriptionSources(sub, this.catalogs, now));
     sources.push(...grantSources(this.promotions, now, resourceId));
-    return { entitlements: resolveEntitlements(this.features(), applyOverrides(sources, this.overrides, now, resourceId)), hasActiveSubscription: granting.length > 0, known };
+    return { entitlements: resolveShared(this.features(), applyOverrides(sources, this.overrides, now, resourceId)), hasActiveSubscription: granting.length > 0, known };
   }
 
   /** Entitlements in force at an arbitrary instant (late usage), not cached. */
