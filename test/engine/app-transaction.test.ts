@@ -6,6 +6,7 @@ import { createEngine, memoryStore, TesseraError, type Engine, type MeteredEntit
 import { sqliteStore } from '@tessera/sqlite';
 import { TABLES } from '@tessera/sql';
 import { tempDir } from './stores.js';
+import { checkTxEntities } from '../support/tx-entities.js';
 import { PROJECT_LIMIT, createProject, openApp, projectRows, projectsCatalog, type App } from './app-tx-fixture.js';
 
 // engine.transaction on SQLite with the application's own connection (docs/transactions.md):
@@ -78,7 +79,7 @@ describe('engine.transaction on a shared SQLite connection', () => {
         await app.kysely.insertInto('projects').values({ id: 'p2', customer_id: customerId, name: 'two' }).execute();
         await tx.consumeUsage({ customerId, featureId: 'projects', amount: 5 });
         await tx.reportUsage({ customerId, featureId: 'projects', value: 7 });
-        // Not awaited here: it waits for the transaction on this engine's own connection.
+        // Answered from the view cached before the transaction (a read of the store would be refused, CONFLICT).
         during = usageOf(app.engine, customerId);
         expect(await usageOf(other, customerId)).toBe(0);
         throw new Boom('the application changed its mind');
@@ -180,6 +181,51 @@ describe('engine.transaction on a shared SQLite connection', () => {
     expect(() => sqliteStore({ database: db })).toThrow(/closed/);
     expect(() => sqliteStore({ filename: 'x.db', tablePrefix: 'bad-prefix' })).toThrow(TesseraError);
     expect(() => sqliteStore({ filename: 'x.db', database: app.db })).toThrow(/either filename or database/);
+  });
+
+  it("refuses the engine's own calls inside its callback (they would wait for the transaction forever) with CONFLICT", async () => {
+    const memory = await createEngine({ store: memoryStore(), catalog: projectsCatalog() });
+    try {
+      for (const engine of [app.engine, memory]) {
+        const customerId = `deadlock-${++n}`;
+        await engine.provisionCustomer({ customerId });
+        const calls = {
+          consumeUsage: () => engine.consumeUsage({ customerId, featureId: 'projects', amount: 1 }),
+          getActiveSubscriptions: () => engine.getActiveSubscriptions({ customerId }),
+          getUsageHistory: () => engine.getUsageHistory({ customerId, featureId: 'projects', start: new Date(0), end: new Date() }),
+        };
+        for (const [name, call] of Object.entries(calls)) {
+          const e = await engine
+            .transaction(async (tx) => {
+              await tx.consumeUsage({ customerId, featureId: 'projects', amount: 1 });
+              return call().then(
+                () => 'answered',
+                (err: TesseraError) => err,
+              );
+            })
+            .catch((err: unknown) => err);
+          expect(e, name).toBeInstanceOf(TesseraError);
+          expect((e as TesseraError).code, name).toBe('CONFLICT');
+          expect((e as TesseraError).message, name).toContain('tx.');
+        }
+        // Outside the callback the same calls run; the transactions whose callback returned the refusal committed.
+        await engine.getActiveSubscriptions({ customerId });
+        expect(await usageOf(engine, customerId)).toBe(3);
+      }
+    } finally {
+      await memory.close();
+    }
+  });
+
+  it('creates and deletes entities (and their seats) in the transaction, on SQLite and memory', async () => {
+    await checkTxEntities(app.engine, await newCustomer());
+    const memory = await createEngine({ store: memoryStore(), catalog: projectsCatalog() });
+    try {
+      await memory.provisionCustomer({ customerId: 'acme' });
+      await checkTxEntities(memory, 'acme');
+    } finally {
+      await memory.close();
+    }
   });
 
   it('works on the memory store too (no connection to share)', async () => {

@@ -81,6 +81,31 @@ if (!onPglite()) describe('engine.transaction in the application’s own Postgre
     app.engine.off('usageUpdated', listener as never);
   });
 
+  it("takes the writer lock of Tessera's schema whatever the application's search_path: the feed waits for its COMMIT", async () => {
+    const customerId = await newCustomer();
+    const later = await newCustomer();
+    expect(await projectUsage(other, customerId)).toBe(0); // cached by the other engine
+    const client = new pg.Client({ connectionString: pgUrl() }); // search_path: the server's default, not Tessera's schema
+    await client.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+      await app.engine.transaction((tx) => tx.consumeUsage({ customerId, featureId: 'projects', amount: 1 }), { connection: client });
+      const locks = await app.pool.query(
+        `select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = 7353 and objsubid = 2 and pid = $1 and objid = (hashtext($2)::bigint & 4294967295)::oid`,
+        [(client as unknown as { processID: number }).processID, schema],
+      );
+      expect(locks.rows[0].n).toBe(1);
+      // A later change commits first: the feed must wait at the application's seq, not step over it.
+      await app.engine.consumeUsage({ customerId: later, featureId: 'projects', amount: 1 });
+      await expect.poll(() => projectUsage(other, later), { timeout: 5_000 }).toBe(1);
+      await client.query('COMMIT');
+    } finally {
+      await client.end();
+    }
+    await expect.poll(() => projectUsage(other, customerId), { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => projectUsage(app.engine, customerId), { timeout: 5_000 }).toBe(1);
+  });
+
   it('rolls back with the application', async () => {
     const customerId = await newCustomer();
     const client = await begin();
@@ -114,6 +139,31 @@ if (!onPglite()) describe('engine.transaction in the application’s own Postgre
         ),
       );
       expect(e.code).toBe('USAGE_LIMIT_EXCEEDED');
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    expect(await projectRows(app, customerId)).toBe(1);
+    await app.engine.syncNow();
+    expect(await projectUsage(app.engine, customerId)).toBe(0);
+  });
+
+  it('a statement of the application that failed in fn and was caught: rejected with its error, Tessera’s part undone, the transaction usable', async () => {
+    const customerId = await newCustomer();
+    const client = await begin();
+    try {
+      await insert(client, `${customerId}-kept`, customerId);
+      const e = await app.engine
+        .transaction(
+          async (tx) => {
+            await tx.consumeUsage({ customerId, featureId: 'projects', amount: 1 });
+            await (tx.db as Kysely<AppDb>).insertInto('projects').values({ id: `${customerId}-kept`, customer_id: customerId, name: 'dup' }).execute().catch(() => undefined);
+          },
+          { connection: client },
+        )
+        .catch((err: unknown) => err);
+      expect((e as pg.DatabaseError).code).toBe('23505');
+      expect(client.getTransactionStatus()).toBe('T');
       await client.query('COMMIT');
     } finally {
       client.release();

@@ -8,10 +8,11 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TesseraError, createEngine, type Engine } from '@tessera/core';
+import { TesseraError, createEngine, testPaymentProvider, type Engine } from '@tessera/core';
 import { postgresStore } from '@tessera/postgres';
 import { freshSchema, onPglite, pgUrl } from '../support/pg-stores.js';
 import { rejection } from '../support/rejection.js';
+import { checkTxEntities } from '../support/tx-entities.js';
 import { createProject, openPgApp, projectRows, projectUsage, type AppDb, type PgApp } from './app-tx-pg-fixture.js';
 
 const LIMIT = 1000;
@@ -184,6 +185,115 @@ if (!onPglite()) describe('engine.transaction on PostgreSQL', () => {
     // The loser wrote nothing: one more on each side.
     expect((await app.pool.query('select n from counters where id = $1', [customerId])).rows[0].n).toBe(3);
     expect(await projectUsage(app.engine, customerId)).toBe(3);
+  });
+
+  it('a re-run starts clean: one provider call, one checkout, one idempotency record, listeners told once', async () => {
+    const payments = testPaymentProvider();
+    const paid = await openPgApp(pgUrl(), schema, LIMIT, { paymentProvider: payments });
+    try {
+      const customers = [`pay-${++n}`, `pay-${++n}`];
+      for (const customerId of customers) await paid.engine.provisionCustomer({ customerId, subscriptionParams: null });
+      const counter = `retry-${n}`;
+      await app.pool.query(`insert into counters values ($1, 0)`, [counter]);
+      const heard: string[] = [];
+      const listener = (e: { customerId: string }) => heard.push(e.customerId);
+      paid.engine.on('usageUpdated', listener as never);
+      let read = 0;
+      let bothRead!: () => void;
+      const barrier = new Promise<void>((resolve) => (bothRead = resolve));
+      const attempts: number[] = [];
+      const one = (customerId: string) =>
+        paid.engine.transaction(async (tx) => {
+          attempts.push(tx.attempt);
+          const db = tx.db as Kysely<{ counters: { id: string; n: number } }>;
+          await db.selectFrom('counters').select('n').where('id', '=', counter).executeTakeFirstOrThrow();
+          await tx.reportUsage({ customerId, featureId: 'projects', value: 1, idempotencyKey: `once-${customerId}` });
+          const sub = await tx.provisionSubscription({ customerId, planId: 'basic', billingPeriod: 'MONTHLY' });
+          if (tx.attempt === 1) {
+            if (++read === 2) bothRead();
+            await barrier;
+          }
+          await db.updateTable('counters').set({ n: sql`n + 1` }).where('id', '=', counter).execute();
+          return sub;
+        });
+      const subs = await Promise.all(customers.map(one));
+      expect(attempts.sort()).toEqual([1, 1, 2]);
+      for (const sub of subs) expect(await sub.checkout!.url()).toContain(sub.id);
+      expect(payments.checkouts.filter((c) => customers.includes(c.customerId)).map((c) => c.subscriptionId).sort()).toEqual(subs.map((s) => s.id).sort());
+      const stored = await app.pool.query('select customer_id, count(*)::int as n from provider_calls where customer_id = any($1) group by customer_id', [customers]);
+      expect(stored.rows.map((r: { n: number }) => r.n)).toEqual([1, 1]);
+      const keys = await app.pool.query('select count(*)::int as n from idempotency where key like $1', ['once-pay-%']);
+      expect(keys.rows[0].n).toBe(2);
+      expect(heard.filter((c) => customers.includes(c)).sort()).toEqual([...customers].sort());
+      paid.engine.off('usageUpdated', listener as never);
+    } finally {
+      await paid.close();
+    }
+  });
+
+  it('a statement of the application that failed and was caught still fails the transaction (COMMIT would silently roll back)', async () => {
+    const customerId = await newCustomer();
+    await createProject(app, customerId, `${customerId}-kept`);
+    const heard: number[] = [];
+    const listener = (e: { customerId: string; currentUsage: number }) => {
+      if (e.customerId === customerId) heard.push(e.currentUsage);
+    };
+    app.engine.on('usageUpdated', listener as never);
+    try {
+      const swallowed = await app.engine
+        .transaction(async (tx) => {
+          await tx.consumeUsage({ customerId, featureId: 'projects', amount: 1 });
+          // The duplicate key aborts the transaction; catching the error does not undo that.
+          await (tx.db as Kysely<AppDb>).insertInto('projects').values({ id: `${customerId}-kept`, customer_id: customerId, name: 'dup' }).execute().catch(() => undefined);
+          return 'resolved';
+        })
+        .catch((e: unknown) => e);
+      expect(swallowed).toBeInstanceOf(pg.DatabaseError);
+      expect((swallowed as pg.DatabaseError).code).toBe('23505');
+      expect(heard).toEqual([]);
+      // Without a write of Tessera's after it, COMMIT alone would have rolled back without a word.
+      const onlyApp = await app.engine
+        .transaction(async (tx) => {
+          const db = tx.db as Kysely<AppDb>;
+          await db.insertInto('projects').values({ id: `${customerId}-lost`, customer_id: customerId, name: 'lost' }).execute();
+          await db.insertInto('projects').values({ id: `${customerId}-kept`, customer_id: customerId, name: 'dup' }).execute().catch(() => undefined);
+        })
+        .catch((e: unknown) => e);
+      expect((onlyApp as pg.DatabaseError).code).toBe('23505');
+      // A statement the application rolled back to its own savepoint leaves the transaction usable.
+      await app.engine.transaction(async (tx) => {
+        const raw = tx.connection as pg.ClientBase;
+        await raw.query('SAVEPOINT mine');
+        await raw.query('insert into projects values ($1, $2, $1)', [`${customerId}-kept`, customerId]).catch(() => raw.query('ROLLBACK TO SAVEPOINT mine'));
+        await tx.consumeUsage({ customerId, featureId: 'projects', amount: 1 });
+      });
+    } finally {
+      app.engine.off('usageUpdated', listener as never);
+    }
+    expect(await projectRows(app, customerId)).toBe(1);
+    expect(await projectUsage(app.engine, customerId)).toBe(2);
+  });
+
+  it("refuses the engine's own writes inside its callback (outside the transaction, perhaps waiting on its row locks); its reads answer what was committed", async () => {
+    const customerId = await newCustomer();
+    const outcome = await app.engine.transaction(async (tx) => {
+      await tx.consumeUsage({ customerId, featureId: 'projects', amount: 1 });
+      const read = await projectUsage(app.engine, customerId);
+      const write = await app.engine.consumeUsage({ customerId, featureId: 'projects', amount: 1 }).then(
+        () => 'written',
+        (e: TesseraError) => e,
+      );
+      return { read, write };
+    });
+    expect(outcome.read).toBe(0);
+    expect(outcome.write).toBeInstanceOf(TesseraError);
+    expect((outcome.write as TesseraError).code).toBe('CONFLICT');
+    expect((outcome.write as TesseraError).message).toContain('tx.');
+    expect(await projectUsage(app.engine, customerId)).toBe(1);
+  });
+
+  it('creates and deletes entities (and their seats) in the transaction', async () => {
+    await checkTxEntities(app.engine, await newCustomer());
   });
 
   it('refuses a nested db.transaction(), statements after the callback, and bad options', async () => {

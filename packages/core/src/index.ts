@@ -34,6 +34,7 @@ export type { ProvisionSubscriptionResult, CancelSubscriptionParams } from './en
 export type { ReportUsageParams, ReportedUsage } from './engine/usage/usage.js';
 export type { Product } from './engine/runtime/catalog.js';
 export { Mutex } from './store/mutex.js';
+export { refuseInsideCallback } from './store/reentry.js';
 export * from './rules/meters.js';
 export type { ConsumeUsageParams } from './engine/engine.js';
 export type { RawEvent, ReportEventResult, UnmatchedReason, EventLimits } from './engine/usage/raw-events.js';

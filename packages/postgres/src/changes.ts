@@ -23,6 +23,12 @@ export const WRITER_LOCK_CLASS = 7353;
 /** SQL that takes the writer lock of the current schema, for the BEGIN of a write transaction. */
 export const TAKE_WRITER_LOCK = `pg_advisory_xact_lock_shared(${WRITER_LOCK_CLASS}, hashtext(current_schema()))`;
 
+/**
+ * The same lock taken by name, `$1` the schema: for a connection whose search_path is not
+ * Tessera's (the application's own, engine.transaction with { connection }).
+ */
+export const TAKE_WRITER_LOCK_OF = `pg_advisory_xact_lock_shared(${WRITER_LOCK_CLASS}, hashtext($1))`;
+
 /** At most this many unsettled gaps are remembered; they settle within a transaction's lifetime. */
 const MAX_GAPS = 10_000;
 

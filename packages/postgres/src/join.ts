@@ -6,7 +6,7 @@
  */
 import { TesseraError, invalidArgument, type StoreTx } from '@tessera/core';
 import { SqlTx, type Statements } from '@tessera/sql';
-import { TAKE_WRITER_LOCK } from './changes.js';
+import { TAKE_WRITER_LOCK_OF } from './changes.js';
 import { pgExecutor, toStoreError, type ErrorContext, type PgQueryable, type PgStatement } from './dialect.js';
 import { TxConnection, isApplicationError } from './tx-connection.js';
 
@@ -68,7 +68,9 @@ export async function joinApplicationTransaction<T>(d: JoinContext, connection: 
     // end: the change feed's gap check then waits for the application's commit (changes.ts).
     // Tessera's tables first, then whatever the application searched: its statements in `fn`
     // find its own tables as before. Put back after `fn` (set_config(..., true) is transaction-local).
-    await q(`SELECT ${TAKE_WRITER_LOCK}`);
+    // By name: current_schema() is the application's here, and a lock under another name would
+    // let the feed step over this transaction's changes before they commit.
+    await q(`SELECT ${TAKE_WRITER_LOCK_OF}`, [d.schema]);
     await client.query(`SAVEPOINT ${SAVEPOINT}`);
     saved = true;
     await q(`SELECT set_config('search_path', $1, true)`, [`"${d.schema}", ${searchPath}`]);
@@ -80,6 +82,9 @@ export async function joinApplicationTransaction<T>(d: JoinContext, connection: 
     d.shared.set(tx, shared);
     const result = await fn(tx);
     state.open = false;
+    // A statement of the application's that failed and was caught left the transaction aborted.
+    const aborted = await shared.abortedBy();
+    if (aborted !== undefined) throw aborted;
     // Delivered when, and only if, the application commits.
     if (appended) await client.query(`NOTIFY ${d.channel}`);
     await q(`SELECT set_config('search_path', $1, true)`, [searchPath]);

@@ -281,6 +281,10 @@ class PostgresStore implements Store {
       if (shared) this.shared.set(tx, shared);
       const result = await fn(tx);
       state.open = false;
+      // A statement of the application's that failed and was caught left the transaction aborted:
+      // COMMIT would answer ROLLBACK without an error. Its error instead (a 40001 is then retried).
+      const aborted = await shared?.abortedBy();
+      if (aborted !== undefined) throw aborted;
       // A connection that failed since its last statement cannot send COMMIT: nothing committed.
       if (lease.lost) throw lease.lost;
       try {

@@ -35,9 +35,34 @@ export class TxConnection {
   query(...args: unknown[]): Promise<any> {
     const result = this.queue(args);
     result.catch((e: unknown) => {
-      if (typeof e === 'object' && e !== null && !(e instanceof TesseraError)) applicationErrors.add(e);
+      if (typeof e === 'object' && e !== null && !(e instanceof TesseraError)) {
+        applicationErrors.add(e);
+        // "current transaction is aborted" (25P02) follows the failure that aborted it: keep that one.
+        if (this.failure === undefined || (e as { code?: unknown }).code !== '25P02') this.failure = { error: e };
+      }
     });
     return result;
+  }
+
+  /** The last failure of a statement of the application's (but for 25P02). */
+  private failure: { error: unknown } | undefined;
+
+  /**
+   * The error that left the transaction aborted when the application caught it and went on;
+   * undefined when the transaction is usable (no statement of the application's failed, or it
+   * rolled back to a savepoint of its own). Asks the server only after a failure: pg rejects a
+   * query before it hears the transaction status, so the client's own status may be stale.
+   */
+  async abortedBy(): Promise<unknown> {
+    if (this.failure === undefined) return undefined;
+    await this.tail;
+    try {
+      await this.client.query('SELECT 1');
+      return undefined;
+    } catch (e) {
+      if ((e as { code?: unknown }).code === '25P02') return this.failure.error;
+      throw e;
+    }
   }
 
   /** The same queue for Tessera's own statements (pgExecutor): their failures are translated as usual. */

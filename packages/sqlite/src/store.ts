@@ -1,4 +1,5 @@
 import {
+  refuseInsideCallback,
   Mutex,
   TesseraError,
   invalidArgument,
@@ -160,6 +161,12 @@ class SqliteStore implements Store {
     }
     const unavailable = this.unavailable();
     if (unavailable) return Promise.reject(unavailable);
+    // One connection, one transaction at a time: one asked for inside engine.transaction's callback would wait for it forever.
+    try {
+      refuseInsideCallback(this, `a ${mode} transaction`);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (mode === 'write') return this.write(fn);
     // Transactions already queued when close() is called still run: close() queues behind them.
     return this.exclusive(async () => {

@@ -1,6 +1,7 @@
 import { TesseraError } from '../errors.js';
 import { distinctUsageKeys, usageKeyId } from './usage-keys.js';
 import { Mutex } from './mutex.js';
+import { refuseInsideCallback } from './reentry.js';
 import type {
   CatalogVersionRecord,
   ChangeRecord,
@@ -381,6 +382,12 @@ export function memoryStore(): Store {
     async open() {},
     transaction<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
       if (closed) return Promise.reject(new TesseraError('STORE_UNAVAILABLE', 'the memory store is closed'));
+      // One transaction at a time: one asked for inside engine.transaction's callback would wait for it forever.
+      try {
+        refuseInsideCallback(this, `a ${mode} transaction`);
+      } catch (e) {
+        return Promise.reject(e);
+      }
       return mutex.run(async () => {
         const undo: (() => void)[] = [];
         const { tx, end } = makeTx(mode, undo);

@@ -1,5 +1,6 @@
 import type { Emitter } from 'mitt';
 import { TesseraError } from '../../errors.js';
+import { refuseInsideCallback } from '../../store/reentry.js';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { Clock } from '../../clock.js';
 import type { EngineEvents } from '../../events.js';
@@ -168,6 +169,8 @@ export class WriteEffects {
  */
 export async function write<T>(ctx: EngineContext, fn: (fx: WriteEffects) => Promise<T>): Promise<T> {
   if (ctx.joined) return joinedWrite(ctx, ctx.joined, fn);
+  // The engine's own write inside its engine.transaction callback: not part of that transaction (and on SQLite, memory, waiting for it).
+  refuseInsideCallback(ctx.store, 'an engine write');
   let fx!: WriteEffects;
   // A store that retries a transaction (a serialization failure, a busy database) runs this
   // callback again: the runs counted here are the retries, whatever the store.

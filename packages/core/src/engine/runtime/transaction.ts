@@ -2,6 +2,7 @@
 import { TesseraError, invalidArgument } from '../../errors.js';
 import type { Store, StoreTx } from '../../store/store.js';
 import { Mutex } from '../../store/mutex.js';
+import { runInsideCallback } from '../../store/reentry.js';
 import { ViewCache } from '../checks/view.js';
 import { applyEffects, type EngineContext, type JoinedWrites } from './context.js';
 import type { CatalogIds } from '../../catalog/ids.js';
@@ -16,6 +17,8 @@ import type { CancelSubscriptionParams, TransactionProvisionResult } from '../su
 import type { ProvisionSubscriptionParams } from '../subscriptions/subscription-params.js';
 import type { Subscription } from '../subscriptions/subscription-shape.js';
 import * as customers from '../subscriptions/customers.js';
+import * as entities from '../entities/entities.js';
+import type { CreateEntityParams, Entity } from '../entities/entities.js';
 import type { Customer, ProvisionCustomerParams } from '../subscriptions/customers.js';
 
 /** Customers a transaction's private view cache holds (views it read are dropped with it). */
@@ -101,7 +104,7 @@ export async function runTransaction<T>(ctx: EngineContext, fn: (inner: EngineCo
       try {
         const connection = ctx.store.connectionOf?.(tx);
         const db = ctx.store.queryBuilderOf?.(tx) ?? connection;
-        const value = await fn(inner, { joined: run, connection, db, attempt: attempts });
+        const value = await runInsideCallback(ctx.store, () => fn(inner, { joined: run, connection, db, attempt: attempts }));
         if (run.failed) throw run.failed.error;
         return value;
       } finally {
@@ -163,7 +166,7 @@ async function runJoined<T>(ctx: EngineContext, fn: (inner: EngineContext, run: 
       });
       try {
         const connectionOf = ctx.store.connectionOf?.(tx);
-        const value = await fn(inner, { joined: run, connection: connectionOf, db: ctx.store.queryBuilderOf?.(tx) ?? connectionOf, attempt: 1 });
+        const value = await runInsideCallback(ctx.store, () => fn(inner, { joined: run, connection: connectionOf, db: ctx.store.queryBuilderOf?.(tx) ?? connectionOf, attempt: 1 }));
         if (run.failed) throw run.failed.error;
         return value;
       } finally {
@@ -253,6 +256,10 @@ export interface EngineTransaction<Ids extends CatalogIds = CatalogIds> {
   cancelSubscription(params: CancelSubscriptionParams): Promise<Subscription>;
   /** Creates or updates a customer; checkouts of the subscriptions it provisions follow the commit. */
   provisionCustomer(params: ProvisionCustomerParams<Ids>): Promise<{ customer: Customer; subscription?: Subscription }>;
+  /** Creates (or revives) an entity in the transaction; its seat, with `featureId`, is taken in it too (docs/entities.md). */
+  createEntity(params: CreateEntityParams & { featureId?: Ids['feature'] }): Promise<Entity>;
+  /** Deletes an entity in the transaction, freeing its seat. Throws ENTITY_NOT_FOUND. */
+  deleteEntity(params: { customerId: string; entityId: string }): Promise<Entity>;
 }
 
 /** The `tx` handed to a callback: each method on the joined context, one at a time. */
@@ -272,5 +279,7 @@ export function transactionApi<Ids extends CatalogIds>(inner: EngineContext, run
     provisionSubscription: (params) => one(() => subscriptions.provisionSubscriptionInTransaction(inner, params)),
     cancelSubscription: (params) => one(() => subscriptions.cancelSubscription(inner, params)),
     provisionCustomer: (params) => one(() => customers.provisionCustomer(inner, params)),
+    createEntity: (params) => one(() => entities.createEntity(inner, params)),
+    deleteEntity: (params) => one(() => entities.deleteEntity(inner, params)),
   } satisfies EngineTransaction<Ids>);
 }
