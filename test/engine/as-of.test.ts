@@ -151,7 +151,7 @@ for (const factory of storeFactories().filter((f) => f.name !== 'postgres')) {
         const future = await rejection(calls(new Date(clock.nowMs() + 1)));
         expect(future.code).toBe('INVALID_ARGUMENT');
         expect(future.details.field).toBe('getMeteredEntitlement.at');
-        for (const bad of ['yesterday', -1, 1.5, {}]) {
+        for (const bad of ['yesterday', -1, 1.5, {}, Number.MAX_SAFE_INTEGER, 8.64e15 + 1]) {
           expect((await rejection(engine.getEntitlement({ customerId: 'c1', featureId: 'api-calls', at: bad as never }))).details.field).toBe('getEntitlement.at');
         }
         const entity = await rejection(engine.getEntitlement({ customerId: 'c1', featureId: 'api-calls', entityId: 'e1', at: t }));

@@ -26,7 +26,8 @@ export function readAt(p: Params, now: number): number {
   const raw = p.raw.at;
   let at: number | undefined;
   if (typeof raw === 'number') {
-    if (!Number.isSafeInteger(raw) || raw < 0) p.fail('at', 'must be epoch milliseconds (a non-negative integer), an ISO-8601 string or a Date');
+    // 8.64e15 ms is the latest instant a Date holds: beyond it there is no date to name in the error.
+    if (!Number.isSafeInteger(raw) || raw < 0 || raw > 8.64e15) p.fail('at', 'must be epoch milliseconds (a non-negative integer up to 8.64e15), an ISO-8601 string or a Date');
     at = raw;
   } else {
     at = p.optInstant('at');
