@@ -9,5 +9,6 @@ export type { Database } from './schema.js';
 export { Statements, type EntityFilters, type Prepare, type UsageFilters } from './statements.js';
 export { SqlTx, type SqlExecutor, type TranslateError, type Maybe } from './tx.js';
 export { changeFromRow } from './rows.js';
+export { buildCustomerQuery, containsPattern } from './customer-query.js';
 export { buildSubscriptionQuery, effectiveStatus, filterExpression } from './subscription-query.js';
 export { TablePrefixPlugin, TABLE_PREFIX_PATTERN, TABLES } from './table-prefix.js';

@@ -29,6 +29,7 @@ import {
 } from './rows.js';
 import type { Database } from './schema.js';
 import { SubscriptionQueries } from './subscription-query.js';
+import { CustomerQueries } from './customer-query.js';
 import { BatchStatements } from './statements-batch.js';
 import { byKey, param, type Prepare } from './statements-builder.js';
 
@@ -92,6 +93,8 @@ export class Statements<Statement> extends BatchStatements<Statement> {
   readonly putEntity: Statement;
   /** `querySubscriptions`: built per query shape (see subscription-query.ts). */
   readonly subscriptionQueries: SubscriptionQueries<Statement>;
+  /** `queryCustomers`: one statement per query shape (see customer-query.ts). */
+  readonly customerQueries: CustomerQueries<Statement>;
   readonly getProviderCall: Statement;
   readonly putProviderCall: Statement;
   readonly listDueProviderCalls: Statement;
@@ -234,6 +237,7 @@ export class Statements<Statement> extends BatchStatements<Statement> {
       ['promotion_code'],
     );
     this.subscriptionQueries = new SubscriptionQueries(k, prepareCompiled);
+    this.customerQueries = new CustomerQueries(k, prepareCompiled);
 
     // DO NOTHING on the (customer, dedupe key) conflict only: a clash on the invoice id is still an error.
     this.insertInvoice = this.writer(

@@ -5,6 +5,7 @@ import { invoicesAndQuery } from './0003-invoices-and-query.js';
 import { promotionsAndCredits } from './0004-promotions-and-credits.js';
 import { providerCalls } from './0005-provider-calls.js';
 import { entities } from './0006-entities.js';
+import { customersByCreation } from './0012-customers-by-creation.js';
 import { entitlementOverrides } from './0007-entitlement-overrides.js';
 
 export type { Migration };
@@ -13,7 +14,11 @@ export type { Migration };
  * Every migration, oldest first. Append new ones; never edit or reorder a released one: a file
  * already migrated only ever runs the versions above its own.
  */
-export const MIGRATIONS: readonly Migration[] = [initial, eventsByStream, invoicesAndQuery, promotionsAndCredits, providerCalls, entities, entitlementOverrides];
+export const MIGRATIONS: readonly Migration[] = [initial, eventsByStream, invoicesAndQuery, promotionsAndCredits, providerCalls, entities, entitlementOverrides, customersByCreation];
 
-/** The schema version this code writes and understands. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
+/**
+ * The schema version this code writes and understands: the last migration's. Equal to
+ * MIGRATIONS.length once versions are gapless; the last one's version while a branch holds a
+ * reserved number whose predecessors are merged from elsewhere.
+ */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
