@@ -22,6 +22,7 @@ import {
 } from './fixtures.js';
 import { batchCases } from './batch-cases.js';
 import { creditCases } from './credit-cases.js';
+import { customerQueryCases } from './customer-query-cases.js';
 import { entityCases } from './entity-cases.js';
 import { overrideCases } from './overrides-cases.js';
 import { queryCases } from './query-cases.js';
@@ -80,6 +81,7 @@ export function runStoreConformance(name: string, factory: () => Promise<Store> 
     batchCases({ read, write, test }, () => store);
     providerCallCases({ read, write, test });
     entityCases({ read, write, test });
+    customerQueryCases({ read, write, test });
 
     describe('change log', () => {
       test('appendChange numbers changes 1, 2, 3... across transactions; getChanges pages them in order', async () => {

@@ -119,6 +119,10 @@ export function targets(f: Fixture): Target[] {
     }),
     obj('updateCustomer', { customerId: 'c1', name: 'B', billingInfo: { currency: 'USD' }, metadata: { a: 'b' } }),
     byId('getCustomer', 'c1', 'c-arch'),
+    obj('getCustomers', { search: 'C1', archived: false, first: 2, after: CRAFTED_CURSORS[5] }, [
+      cursor.map((after) => ({ after })),
+      fc.constantFrom('%', '_', '!', '\u0000', 'a\u0007', '\ud800', 'x'.repeat(501), '').map((search) => ({ search })),
+    ]),
     byId('archiveCustomer', 'c-none', 'c-arch'),
     byId('unarchiveCustomer', 'c1', 'c-none'),
     obj('provisionSubscription', { customerId: 'c1', planId: 'basic', billingPeriod: 'MONTHLY', addons: [{ addonId: 'extra-seats', quantity: 2 }], metadata: { a: 'b' }, startDate: '2024-01-31T10:00:00Z' }),

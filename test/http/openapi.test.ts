@@ -149,6 +149,8 @@ describe('every route answers as the document says', () => {
     await call('cancelSubscriptionScheduledUpdates', { subscriptionId: subId });
     const customer = await call('getCustomer', { customerId: 'acme' });
     expect(customer.subscriptions.length).toBeGreaterThan(0);
+    const listed = await call('getCustomers', { search: 'ACM', first: 5 });
+    expect(listed.data.map((c: { customerId: string }) => c.customerId)).toEqual(['acme']);
 
     // A paid plan for a customer without a payment method waits for a checkout.
     await call('provisionCustomer', { customerId: 'payer', subscriptionParams: null });

@@ -15,8 +15,8 @@ import { freshPgStore } from '../support/pg-stores.js';
 const METRICS_KEY = 'metrics-key-0123456789abcdef';
 
 interface Page {
-  data: { customerId: string; name: string | null; archived: boolean; planIds: string[] }[];
-  total: number;
+  data: { customerId: string; name: string | null; archived: boolean; planIds: string[]; createdAt: string }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
 for (const kind of ['sqlite', 'postgres'] as const) {
@@ -59,18 +59,29 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       for (const path of ['/ui/api/session', '/ui/api/customers', '/ui/assets/dashboard.js']) expect((await get(path, METRICS_KEY)).status, path).toBe(403);
     });
 
-    it('lists customers sorted by id, searches id, name and email, pages, and keeps archived ones apart', async () => {
+    it('lists customers oldest first from getCustomers, searches id, name and email, pages by cursor, and keeps archived ones apart', async () => {
       const all = (await (await get('/ui/api/customers?limit=200')).json()) as Page;
       const ids = all.data.map((r) => r.customerId);
-      expect(ids).toEqual([...ids].sort());
+      expect(ids).toEqual((await engine.getCustomers({ first: 200 })).data.map((c) => c.customerId));
+      const created = all.data.map((r) => Date.parse(r.createdAt));
+      expect(created).toEqual([...created].sort((a, b) => a - b));
       expect(ids).toContain('acme');
       expect(ids).not.toContain('umbrella');
-      expect(all.total).toBe(ids.length);
+      expect(all.pageInfo.hasNextPage).toBe(false);
       const acme = all.data.find((r) => r.customerId === 'acme')!;
-      expect(acme.planIds).toEqual((await engine.getCustomer('acme')).subscriptions.map((s) => s.planId));
+      expect(acme.planIds).toEqual([...new Set((await engine.getCustomer('acme')).subscriptions.map((s) => s.planId))]);
 
-      const second = (await (await get('/ui/api/customers?offset=10&limit=10')).json()) as Page;
-      expect(second.data.map((r) => r.customerId)).toEqual(ids.slice(10, 20));
+      // Pages of 10 from each page's endCursor: every customer once, in the same order.
+      const paged: string[] = [];
+      let after = '';
+      for (;;) {
+        const page = (await (await get(`/ui/api/customers?limit=10${after ? `&after=${encodeURIComponent(after)}` : ''}`)).json()) as Page;
+        expect(page.data.length).toBeLessThanOrEqual(10);
+        paged.push(...page.data.map((r) => r.customerId));
+        if (!page.pageInfo.hasNextPage) break;
+        after = page.pageInfo.endCursor!;
+      }
+      expect(paged).toEqual(ids);
       for (const q of ['ACME', 'acme inc', 'ops@acme']) {
         const found = (await (await get(`/ui/api/customers?q=${encodeURIComponent(q)}`)).json()) as Page;
         expect(found.data.map((r) => r.customerId), q).toEqual(['acme']);
@@ -82,9 +93,9 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await engine.provisionCustomer({ customerId: 'newco', name: 'New Co' });
       expect(((await (await get('/ui/api/customers?q=new%20co')).json()) as Page).data.map((r) => r.customerId)).toEqual(['newco']);
       await engine.updateCustomer({ customerId: 'newco', name: 'Renamed' });
-      expect(((await (await get('/ui/api/customers?q=renamed')).json()) as Page).total).toBe(1);
+      expect(((await (await get('/ui/api/customers?q=renamed')).json()) as Page).data).toHaveLength(1);
 
-      for (const bad of ['offset=-1', 'limit=x', 'archived=maybe', `q=${'x'.repeat(201)}`]) {
+      for (const bad of ['limit=-1', 'limit=x', 'archived=maybe', `q=${'x'.repeat(201)}`, 'after=not-a-cursor', 'q=%00']) {
         const res = await get(`/ui/api/customers?${bad}`);
         expect(res.status, bad).toBe(400);
         expect(((await res.json()) as { error: { code: string } }).error.code).toBe('INVALID_ARGUMENT');

@@ -54,6 +54,7 @@ export const METHOD_WIRE: Record<MethodName, MethodWire> = {
   provisionCustomer: params,
   updateCustomer: params,
   getCustomer: byId('customerId'),
+  getCustomers: params,
   archiveCustomer: byId('customerId', true),
   unarchiveCustomer: byId('customerId'),
 

@@ -4,6 +4,7 @@
  * ISO-8601 strings; `reviveDates` turns them back.
  */
 export const DATE_FIELDS: ReadonlySet<string> = new Set([
+  'archivedAt',
   'at',
   'cancellationDate',
   'createdAt',

@@ -27,6 +27,7 @@ export type { EngineMetricsSnapshot, HistogramSnapshot } from './engine/runtime/
 export { observeReplica, type TelemetryOptions, type OpenTelemetryApi, type ReplicaReading } from './engine/runtime/telemetry.js';
 export type * from './engine/checks/entitlements.js';
 export type { Customer, ProvisionCustomerParams, UpdateCustomerParams } from './engine/subscriptions/customers.js';
+export type { CustomerSummary, GetCustomersParams } from './engine/subscriptions/customer-list.js';
 export type { Subscription, ScheduledUpdateView } from './engine/subscriptions/subscription-shape.js';
 export type { SubscriptionDetail, PlanSummary, SubscriptionAddonDetail, ScheduledUpdateDetail } from './engine/subscriptions/subscription-detail.js';
 export type { ProvisionSubscriptionParams } from './engine/subscriptions/subscription-params.js';
@@ -52,6 +53,7 @@ export * from './rules/invoice.js';
 export * from './rules/price-lines.js';
 export * from './rules/payment-collection.js';
 export * from './store/subscription-query.js';
+export * from './store/customer-query.js';
 export type { Invoice, BillingProvider } from './engine/billing/billing.js';
 export { testPaymentProvider, type PaymentProvider, type CheckoutResult } from './engine/billing/payments.js';
 export type { CheckoutInput } from './engine/billing/provider-calls.js';

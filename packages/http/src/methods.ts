@@ -63,6 +63,7 @@ export const METHODS: Record<MethodName, MethodSpec> = {
   provisionCustomer: params('write', 'provisionCustomer'),
   updateCustomer: params('write', 'updateCustomer'),
   getCustomer: byId('read', 'getCustomer', 'customerId'),
+  getCustomers: params('read', 'getCustomers'),
   archiveCustomer: byId('write', 'archiveCustomer', 'customerId'),
   unarchiveCustomer: byId('write', 'unarchiveCustomer', 'customerId'),
 

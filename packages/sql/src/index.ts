@@ -10,6 +10,7 @@ export { Statements, type EntityFilters, type Prepare, type UsageFilters } from 
 export { SqlTx, type SqlExecutor, type TranslateError, type Maybe } from './tx.js';
 export type { EventsInTx } from './tx-events.js';
 export { changeFromRow } from './rows.js';
+export { buildCustomerQuery, containsPattern } from './customer-query.js';
 export { buildSubscriptionQuery, effectiveStatus, filterExpression } from './subscription-query.js';
 export { TablePrefixPlugin, TABLE_PREFIX_PATTERN, TABLES } from './table-prefix.js';
 export { eventKeyHash, EVENT_KEY_HASH_FUNCTION, EVENT_KEYS_MERGE_EVERY } from './event-keys.js';

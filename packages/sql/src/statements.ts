@@ -30,6 +30,7 @@ import {
 import type { Database } from './schema.js';
 import { SubscriptionQueries } from './subscription-query.js';
 import { compactEventStatements, type EventKeyStatements } from './statements-events.js';
+import { CustomerQueries } from './customer-query.js';
 import { BatchStatements } from './statements-batch.js';
 import { byKey, param, type Prepare } from './statements-builder.js';
 
@@ -94,6 +95,8 @@ export class Statements<Statement> extends BatchStatements<Statement> {
   declare readonly putEntity: Statement;
   /** `querySubscriptions`: built per query shape (see subscription-query.ts). */
   readonly subscriptionQueries: SubscriptionQueries<Statement>;
+  /** `queryCustomers`: one statement per query shape (see customer-query.ts). */
+  readonly customerQueries: CustomerQueries<Statement>;
   declare readonly getProviderCall: Statement;
   declare readonly putProviderCall: Statement;
   declare readonly listDueProviderCalls: Statement;
@@ -259,6 +262,7 @@ export class Statements<Statement> extends BatchStatements<Statement> {
       ['promotion_code'],
     ));
     this.subscriptionQueries = new SubscriptionQueries(k, prepareCompiled);
+    this.customerQueries = new CustomerQueries(k, prepareCompiled);
 
     // DO NOTHING on the (customer, dedupe key) conflict only: a clash on the invoice id is still an error.
     this.lazy('insertInvoice', () => this.writer(

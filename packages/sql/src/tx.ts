@@ -3,6 +3,7 @@ import {
   type CatalogVersionRecord,
   type CreditGrantRecord,
   type CreditLedgerRecord,
+  type CustomerQuery,
   type CustomerRecord,
   type EntityQuery,
   type EntityRecord,
@@ -154,6 +155,17 @@ export class SqlTx<S> implements StoreTx {
 
   countCustomers(): Promise<number> {
     return this.count('countCustomers', (x, s) => x.get(s.countCustomers, []));
+  }
+
+  queryCustomers(q: CustomerQuery): Promise<CustomerRecord[]> {
+    return this.many(
+      'queryCustomers',
+      (x, s) => {
+        const { statement, args } = s.customerQueries.statement(q);
+        return x.all(statement, args);
+      },
+      customerFromRow,
+    );
   }
 
   getSubscription(id: string): Promise<SubscriptionRecord | undefined> {

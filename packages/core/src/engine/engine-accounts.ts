@@ -19,6 +19,7 @@ import { estimateSubscription, estimateSubscriptionUpdate, type Estimate } from 
 import { tick, type TickResult } from './runtime/tick.js';
 import { simulateCatalog, type CatalogSimulation, type SimulateCatalogParams } from './billing/simulate.js';
 import { getSubscriptions, type GetSubscriptionsParams } from './subscriptions/subscription-list.js';
+import { getCustomers, type CustomerSummary, type GetCustomersParams } from './subscriptions/customer-list.js';
 import { retryCheckout, type CheckoutResult } from './billing/payments.js';
 
 /**
@@ -80,6 +81,15 @@ export class EngineAccounts<Ids extends CatalogIds = CatalogIds> {
   /** A customer with active subscriptions. Throws CUSTOMER_NOT_FOUND (also for archived ones). */
   getCustomer(customerId: string): Promise<Customer> {
     return customers.getCustomer(this.ctx, customerId);
+  }
+
+  /**
+   * Customers by creation (then id), live or `archived`, whose id, name or email contains `search`
+   * (A-Z in either case), cursor-paged in the store (`first`, `after`); lean (`getCustomer` has the
+   * subscriptions). Throws INVALID_ARGUMENT. README.md#listing-customers
+   */
+  getCustomers(params: GetCustomersParams = {}): Promise<{ data: CustomerSummary[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }> {
+    return getCustomers(this.ctx, params);
   }
 
   /** Archives a customer: PII nulled, subscriptions ended, id reserved. Throws CUSTOMER_NOT_FOUND. */

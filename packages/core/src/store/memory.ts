@@ -23,6 +23,7 @@ import type {
 } from './records.js';
 import type { Store, StoreTx, TransactionMode, UsageQuery } from './store.js';
 import { runSubscriptionQuery } from './subscription-query.js';
+import { runCustomerQuery } from './customer-query.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
 /** Ascending order of two strings by code unit, for sorts. */
@@ -119,6 +120,10 @@ export function memoryStore(): Store {
       async countCustomers() {
         guard(false);
         return t.customers.size;
+      },
+      async queryCustomers(q) {
+        guard(false);
+        return runCustomerQuery(t.customers.values(), q).map(clone);
       },
       async getSubscription(id) {
         return get(t.subscriptions, id);

@@ -71,6 +71,21 @@ export interface SubscriptionQuery {
   now: number;
 }
 
+/**
+ * One page of customers (`getCustomers`, docs in packages/core/README.md#listing-customers): the
+ * archived ones or the others, whose id, name or email contains `search` with ASCII letters
+ * compared case-insensitively (A-Z only: what SQLite's lower() and PostgreSQL's lower() on a
+ * "C"-collated column agree on) and every other character as written (`%` and `_` too), ordered by
+ * createdAt then customerId, strictly after the cursor `after`, at most `limit`.
+ */
+export interface CustomerQuery {
+  archived: boolean;
+  /** Absent or '': every customer. */
+  search?: string;
+  after?: { createdAt: number; customerId: string };
+  limit: number;
+}
+
 /** Filters for `listEvents`. */
 export interface EventQuery {
   customerId: string;
@@ -112,6 +127,8 @@ export interface StoreTx {
   putCustomer(record: CustomerRecord): Promise<void>;
   /** Counts every customer, archived included. */
   countCustomers(): Promise<number>;
+  /** A page of customers (see CustomerQuery), executed in the store (SQL where there is SQL). */
+  queryCustomers(query: CustomerQuery): Promise<CustomerRecord[]>;
 
   getSubscription(id: string): Promise<SubscriptionRecord | undefined>;
   /** Every subscription of a customer, any status, oldest first (by createdAt, then id). */

@@ -10,13 +10,11 @@ interface Row {
   email: string | null;
   archived: boolean;
   planIds: string[];
-  createdAt: string | null;
+  createdAt: string;
 }
 interface Page {
   data: Row[];
-  total: number;
-  offset: number;
-  limit: number;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
 const PAGE = 25;
@@ -24,17 +22,20 @@ const PAGE = 25;
 export function CustomersPage({ query }: { query: URLSearchParams }) {
   const [q, setQ] = useState(query.get('q') ?? '');
   const [applied, setApplied] = useState(q);
-  const [offset, setOffset] = useState(0);
+  // The cursors of the pages before this one ('' for the first): Previous pops one, Next pushes.
+  const [cursors, setCursors] = useState<string[]>([]);
+  const after = cursors[cursors.length - 1] ?? '';
   const [archived, setArchived] = useState(false);
   const page = useLoad(
-    () => get<Page>(`/ui/api/customers?${new URLSearchParams({ q: applied, offset: String(offset), limit: String(PAGE), archived: String(archived) })}`),
-    [applied, offset, archived],
+    () => get<Page>(`/ui/api/customers?${new URLSearchParams({ q: applied, limit: String(PAGE), archived: String(archived), ...(after ? { after } : {}) })}`),
+    [applied, after, archived],
   );
   const search = (e: Event) => {
     e.preventDefault();
-    setOffset(0);
+    setCursors([]);
     setApplied(q);
   };
+  const first = cursors.length * PAGE;
   const p = page.data;
   return html`
     <h1>Customers</h1>
@@ -44,14 +45,14 @@ export function CustomersPage({ query }: { query: URLSearchParams }) {
       <button type="submit">Search</button>
     </form>
     <div class="tabs" role="group" aria-label="Which customers">
-      <button type="button" aria-pressed=${!archived} onClick=${() => (setArchived(false), setOffset(0))}>Active</button>
-      <button type="button" aria-pressed=${archived} onClick=${() => (setArchived(true), setOffset(0))}>Archived</button>
+      <button type="button" aria-pressed=${!archived} onClick=${() => (setArchived(false), setCursors([]))}>Active</button>
+      <button type="button" aria-pressed=${archived} onClick=${() => (setArchived(true), setCursors([]))}>Archived</button>
     </div>
     ${!p
       ? status(page)
       : html`
           <table class="grid" id="customers">
-            <caption>${p.total} ${archived ? 'archived ' : ''}customer${p.total === 1 ? '' : 's'}${applied ? ` matching “${applied}”` : ''}</caption>
+            <caption>${archived ? 'Archived' : 'Active'} customers${applied ? ` matching “${applied}”` : ''}, oldest first</caption>
             <thead><tr><th scope="col">Customer</th><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Plans</th><th scope="col">Since</th></tr></thead>
             <tbody>
               ${p.data.map(
@@ -66,9 +67,9 @@ export function CustomersPage({ query }: { query: URLSearchParams }) {
             </tbody>
           </table>
           <nav class="pager" aria-label="Pages">
-            <button type="button" disabled=${offset === 0} onClick=${() => setOffset(Math.max(0, offset - PAGE))}>Previous</button>
-            <span>${p.total === 0 ? 0 : offset + 1}–${Math.min(offset + PAGE, p.total)} of ${p.total}</span>
-            <button type="button" disabled=${offset + PAGE >= p.total} onClick=${() => setOffset(offset + PAGE)}>Next</button>
+            <button type="button" disabled=${cursors.length === 0} onClick=${() => setCursors(cursors.slice(0, -1))}>Previous</button>
+            <span>${p.data.length === 0 ? 'none' : `${first + 1}–${first + p.data.length}`}</span>
+            <button type="button" disabled=${!p.pageInfo.hasNextPage} onClick=${() => setCursors([...cursors, p.pageInfo.endCursor ?? ''])}>Next</button>
           </nav>
         `}
   `;

@@ -109,7 +109,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Customers sorted by id whose id, name or email contains `q`, live or archived, paged by offset (the dashboard's list). */
+        /** Live or archived customers, oldest first, whose id, name or email contains `q` (getCustomers), with the plans they are on; cursor-paged (the dashboard's list). */
         get: operations["uiCustomers"];
         put?: never;
         post?: never;
@@ -283,6 +283,23 @@ export interface paths {
         put?: never;
         /** Engine.getCustomer, open to read-only and full-access keys. */
         post: operations["getCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/getCustomers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Engine.getCustomers, open to read-only and full-access keys. */
+        post: operations["getCustomers"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1598,6 +1615,18 @@ export interface components {
             subscriptions: components["schemas"]["Subscription"][];
             promotionalEntitlements: components["schemas"]["PromotionalEntitlement"][];
         };
+        CustomerSummary: {
+            customerId: string;
+            name: string | null;
+            email: string | null;
+            couponId: string | null;
+            billingInfo: components["schemas"]["BillingInfo"] | null;
+            metadata: components["schemas"]["Metadata"];
+            hasPaymentMethod: boolean;
+            createdAt: components["schemas"]["DateTime"];
+            updatedAt: components["schemas"]["DateTime"];
+            archivedAt: components["schemas"]["DateTime"] | null;
+        };
         CreditGrant: {
             id: string;
             customerId: string;
@@ -2519,7 +2548,8 @@ export interface operations {
             query?: {
                 q?: string;
                 archived?: "true" | "false";
-                offset?: number;
+                /** @description The pageInfo.endCursor of the previous page. */
+                after?: string;
                 limit?: number;
             };
             header?: never;
@@ -2528,7 +2558,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One page and the number of matches. */
+            /** @description One page and whether another follows. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2541,11 +2571,9 @@ export interface operations {
                             email: string | null;
                             archived: boolean;
                             planIds: string[];
-                            createdAt: string | null;
+                            createdAt: string;
                         }[];
-                        total: number;
-                        offset: number;
-                        limit: number;
+                        pageInfo: components["schemas"]["PageInfo"];
                     };
                 };
             };
@@ -2930,6 +2958,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Customer"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            422: components["responses"]["Error422"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getCustomers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description Customers whose id, name or email contains this text (A-Z in either case; % and _ match themselves). */
+                    search?: string;
+                    /** @description true: archived customers only; false (default): live ones only. */
+                    archived?: boolean;
+                    first?: number;
+                    after?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The engine method's result as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CustomerSummary"][];
+                        pageInfo: components["schemas"]["PageInfo"];
+                    };
                 };
             };
             400: components["responses"]["Error400"];

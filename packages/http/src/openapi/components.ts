@@ -226,6 +226,19 @@ const Customer = obj({
   subscriptions: arr(ref('Subscription')),
   promotionalEntitlements: arr(ref('PromotionalEntitlement')),
 });
+/** What getCustomers lists: the customer without subscriptions and promotions, and when it was archived. */
+const CustomerSummary = obj({
+  customerId: id,
+  name: nullable(str),
+  email: nullable(str),
+  couponId: nullable(str),
+  billingInfo: nullable(ref('BillingInfo')),
+  metadata: ref('Metadata'),
+  hasPaymentMethod: bool,
+  createdAt: ref('DateTime'),
+  updatedAt: ref('DateTime'),
+  archivedAt: nullable(ref('DateTime')),
+});
 
 const CreditGrant = obj({
   id,
@@ -442,6 +455,7 @@ export function sharedSchemas(codes: readonly string[]): Record<string, Schema> 
     EntitlementOverride,
     BillingInfo,
     Customer,
+    CustomerSummary,
     CreditGrant,
     CreditLedgerEntry,
     RechargeConfiguration,

@@ -135,22 +135,20 @@ function fixedPaths(): Record<string, unknown> {
       get: {
         operationId: 'uiCustomers',
         tags: ['dashboard'],
-        summary: 'Customers sorted by id whose id, name or email contains `q`, live or archived, paged by offset (the dashboard\'s list).',
+        summary: "Live or archived customers, oldest first, whose id, name or email contains `q` (getCustomers), with the plans they are on; cursor-paged (the dashboard's list).",
         parameters: [
           { name: 'q', in: 'query', schema: { type: 'string', maxLength: 200 } },
           { name: 'archived', in: 'query', schema: { enum: ['true', 'false'] } },
-          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
+          { name: 'after', in: 'query', schema: { type: 'string' }, description: 'The pageInfo.endCursor of the previous page.' },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_CUSTOMER_PAGE } },
         ],
         responses: {
           200: {
-            description: 'One page and the number of matches.',
+            description: 'One page and whether another follows.',
             content: json(
               obj({
-                data: arr(obj({ customerId: str, name: { type: ['string', 'null'] }, email: { type: ['string', 'null'] }, archived: bool, planIds: arr(str), createdAt: { type: ['string', 'null'] } })),
-                total: int,
-                offset: int,
-                limit: int,
+                data: arr(obj({ customerId: str, name: { type: ['string', 'null'] }, email: { type: ['string', 'null'] }, archived: bool, planIds: arr(str), createdAt: str })),
+                pageInfo: ref('PageInfo'),
               }),
             ),
           },

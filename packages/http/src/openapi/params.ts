@@ -91,6 +91,15 @@ export const METHOD_PARAMS: Record<MethodName, Schema> = {
   provisionCustomer: params({ customerId: id }, { ...customerOptional, subscriptionParams: nullable(params({ planId: id }, { customerId: id, ...subscriptionOptional })) }),
   updateCustomer: params({ customerId: id }, customerOptional),
   getCustomer: params({ customerId: id }),
+  getCustomers: params(
+    {},
+    {
+      search: { type: 'string', maxLength: 500, description: 'Customers whose id, name or email contains this text (A-Z in either case; % and _ match themselves).' },
+      archived: { type: 'boolean', description: 'true: archived customers only; false (default): live ones only.' },
+      first: { type: 'integer', minimum: 1, maximum: 1000 },
+      after: str,
+    },
+  ),
   archiveCustomer: params({ customerId: id }),
   unarchiveCustomer: params({ customerId: id }),
 

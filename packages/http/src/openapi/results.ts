@@ -49,6 +49,7 @@ export const METHOD_RESULTS: Record<MethodName, Schema> = {
   provisionCustomer: obj({ customer: ref('Customer') }, { subscription }),
   updateCustomer: ref('Customer'),
   getCustomer: ref('Customer'),
+  getCustomers: page(ref('CustomerSummary')),
   archiveCustomer: nothing,
   unarchiveCustomer: ref('Customer'),
 

@@ -1,4 +1,4 @@
-import type { Customer, Engine } from '@tessera/core';
+import type { Engine } from '@tessera/core';
 
 /** One row of the dashboard's customer list. */
 export interface CustomerRow {
@@ -8,108 +8,49 @@ export interface CustomerRow {
   archived: boolean;
   /** Plan ids of the active and trialing subscriptions (empty for archived customers). */
   planIds: string[];
-  createdAt: string | null;
+  createdAt: string;
 }
 
-/** A page of `GET /ui/api/customers`. */
+/** A page of `GET /ui/api/customers`: `pageInfo.endCursor` is the `after` of the next page. */
 export interface CustomerPage {
   data: CustomerRow[];
-  /** Rows matching the query and the archived filter, over all pages. */
-  total: number;
-  offset: number;
-  limit: number;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
 /** Largest page the list answers. */
 export const MAX_CUSTOMER_PAGE = 200;
 
 /**
- * The customers the dashboard lists and searches. The engine has no "list customers" call, so the
- * ids come from the change feed (every customer write is a change naming its customer) and the
- * records from `getCustomer`: the same reads on SQLite and PostgreSQL. Both are kept in memory and
- * brought up to date from the feed on each query, so a record is read again only after a change
- * to it (packages/http/README.md#dashboard says what this costs).
+ * One page of the dashboard's customer list: `getCustomers` (a range of an index in the store,
+ * packages/http/README.md#dashboard) and, for the plan column, one `getSubscriptions` over the
+ * page's ids. Nothing is kept between requests. Invalid `q` or `after` throw INVALID_ARGUMENT.
  */
-export class CustomerIndex {
-  private cursor = 0;
-  private readonly archived = new Map<string, boolean>();
-  private readonly records = new Map<string, Customer | null>();
-  private refreshing: Promise<void> | undefined;
-
-  constructor(private readonly engine: Engine) {}
-
-  /** Reads the changes committed since the last query (one refresh at a time). */
-  private refresh(): Promise<void> {
-    this.refreshing ??= (async () => {
-      try {
-        for (;;) {
-          const batch = await this.engine.getChanges({ after: this.cursor, limit: 10_000 });
-          for (const c of batch) {
-            this.cursor = c.seq;
-            if (c.customerId === null) continue;
-            if (!this.archived.has(c.customerId)) this.archived.set(c.customerId, false);
-            if (c.kind === 'customer.archived') this.archived.set(c.customerId, true);
-            else if (c.kind === 'customer.updated') this.archived.set(c.customerId, false);
-            // Subscriptions and promotions are part of a customer's record, usage is not.
-            if (c.kind.startsWith('customer.') || c.kind.startsWith('subscription.') || c.kind.startsWith('promotion')) this.records.delete(c.customerId);
-          }
-          if (batch.length < 10_000) break;
-        }
-      } finally {
-        this.refreshing = undefined;
+export async function customerPage(engine: Engine, params: { q: string; archived: boolean; after?: string; limit: number }): Promise<CustomerPage> {
+  const q = params.q.trim();
+  const page = await engine.getCustomers({ archived: params.archived, first: params.limit, ...(q ? { search: q } : {}), ...(params.after ? { after: params.after } : {}) });
+  const plans = new Map<string, Set<string>>();
+  if (!params.archived && page.data.length > 0) {
+    const ids = page.data.map((c) => c.customerId);
+    let after: string | undefined;
+    do {
+      const subs = await engine.getSubscriptions({ filter: { customerId: { in: ids }, status: { in: ['ACTIVE', 'IN_TRIAL'] } }, first: 1000, ...(after ? { after } : {}) });
+      for (const s of subs.data) {
+        let set = plans.get(s.customerId);
+        if (!set) plans.set(s.customerId, (set = new Set()));
+        set.add(s.planId);
       }
-    })();
-    return this.refreshing;
+      after = subs.pageInfo.hasNextPage ? (subs.pageInfo.endCursor ?? undefined) : undefined;
+    } while (after);
   }
-
-  private async record(customerId: string): Promise<Customer | null> {
-    if (this.records.has(customerId)) return this.records.get(customerId)!;
-    let found: Customer | null = null;
-    try {
-      found = await this.engine.getCustomer(customerId);
-    } catch (e) {
-      // An archived customer reads as not found; anything else (a store failure) is the caller's.
-      if ((e as { code?: string }).code !== 'CUSTOMER_NOT_FOUND') throw e;
-    }
-    this.records.set(customerId, found);
-    return found;
-  }
-
-  private row(customerId: string, archived: boolean, c: Customer | null): CustomerRow {
-    return {
-      customerId,
-      name: c?.name ?? null,
-      email: c?.email ?? null,
-      archived,
-      planIds: c ? [...new Set(c.subscriptions.map((s) => s.planId))] : [],
-      createdAt: c ? new Date(c.createdAt).toISOString() : null,
-    };
-  }
-
-  /**
-   * Customers sorted by id whose id, name or email contains `q` (case-insensitive), either the
-   * live ones or the archived ones, `limit` of them from `offset`.
-   */
-  async query(params: { q: string; archived: boolean; offset: number; limit: number }): Promise<CustomerPage> {
-    await this.refresh();
-    const q = params.q.trim().toLowerCase();
-    const ids = [...this.archived.entries()]
-      .filter(([, archived]) => archived === params.archived)
-      .map(([id]) => id)
-      .sort();
-    const matching: string[] = [];
-    for (const id of ids) {
-      if (q === '' || id.toLowerCase().includes(q)) {
-        matching.push(id);
-        continue;
-      }
-      if (params.archived) continue; // archiving clears name and email
-      const c = await this.record(id);
-      if (c && ((c.name ?? '').toLowerCase().includes(q) || (c.email ?? '').toLowerCase().includes(q))) matching.push(id);
-    }
-    const page = matching.slice(params.offset, params.offset + params.limit);
-    const data: CustomerRow[] = [];
-    for (const id of page) data.push(this.row(id, params.archived, params.archived ? null : await this.record(id)));
-    return { data, total: matching.length, offset: params.offset, limit: params.limit };
-  }
+  return {
+    data: page.data.map((c) => ({
+      customerId: c.customerId,
+      name: c.name,
+      email: c.email,
+      archived: c.archivedAt !== null,
+      planIds: [...(plans.get(c.customerId) ?? [])],
+      createdAt: c.createdAt.toISOString(),
+    })),
+    pageInfo: page.pageInfo,
+  };
 }

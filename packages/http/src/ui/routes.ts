@@ -2,7 +2,7 @@ import type { Context, Env as HonoEnv, Hono } from 'hono';
 import type { Engine } from '@tessera/core';
 import type { KeyAccess } from '../server/keys.js';
 import { dashboardAssets } from './bundle.js';
-import { CustomerIndex, MAX_CUSTOMER_PAGE } from './customers.js';
+import { customerPage, MAX_CUSTOMER_PAGE } from './customers.js';
 import { LOGIN_JS, SHELL_HTML } from './shell.js';
 
 /** What the dashboard's routes need from the sidecar. */
@@ -32,7 +32,6 @@ const refuse = (status: 401 | 403 | 400, message: string, field = 'authorization
  * (`GET /ui/api/customers`). Everything else the pages show comes from the `/v1` methods.
  */
 export function addUiRoutes<E extends HonoEnv>(app: Hono<E>, options: UiRouteOptions<E>): void {
-  const customers = new CustomerIndex(options.engine);
   /** The key's access, or the refusal to answer with. */
   const gate = (c: Context<E>): KeyAccess | Response => {
     const access = options.accessOf(c);
@@ -64,21 +63,16 @@ export function addUiRoutes<E extends HonoEnv>(app: Hono<E>, options: UiRouteOpt
   app.get('/ui/api/customers', async (c) => {
     const access = gate(c);
     if (access instanceof Response) return access;
-    const int = (name: string, fallback: number, max: number): number | Response => {
-      const v = c.req.query(name);
-      if (v === undefined || v === '') return fallback;
-      if (!/^\d{1,9}$/.test(v)) return refuse(400, `${name}: must be a non-negative integer`, name);
-      return Math.min(Number(v), max);
-    };
-    const offset = int('offset', 0, Number.MAX_SAFE_INTEGER);
-    const limit = int('limit', 25, MAX_CUSTOMER_PAGE);
-    if (offset instanceof Response) return offset;
-    if (limit instanceof Response) return limit;
+    const limitRaw = c.req.query('limit');
+    if (limitRaw !== undefined && limitRaw !== '' && !/^\d{1,9}$/.test(limitRaw)) return refuse(400, 'limit: must be a positive integer', 'limit');
+    const limit = limitRaw === undefined || limitRaw === '' ? 25 : Math.max(1, Math.min(Number(limitRaw), MAX_CUSTOMER_PAGE));
     const q = c.req.query('q') ?? '';
     if (q.length > 200) return refuse(400, 'q: at most 200 characters', 'q');
     const archived = c.req.query('archived');
     if (archived !== undefined && archived !== 'true' && archived !== 'false') return refuse(400, 'archived: must be true or false', 'archived');
-    const result = await customers.query({ q, archived: archived === 'true', offset, limit: Math.max(1, limit) });
+    // The engine validates q (as `search`) and `after` and throws INVALID_ARGUMENT, which the sidecar answers with 400.
+    const after = c.req.query('after');
+    const result = await customerPage(options.engine, { q, archived: archived === 'true', limit, ...(after ? { after } : {}) });
     return page(JSON.stringify(result), 'application/json; charset=utf-8');
   });
 }

@@ -7,6 +7,7 @@ import { providerCalls } from './0005-provider-calls.js';
 import { entities } from './0006-entities.js';
 import { entitlementOverrides } from './0007-entitlement-overrides.js';
 import { compactEventKeys } from './0008-compact-event-keys.js';
+import { customersByCreation } from './0009-customers-by-creation.js';
 
 export type { Migration };
 
@@ -14,7 +15,7 @@ export type { Migration };
  * Every migration, oldest first. Append new ones; never edit or reorder a released one: a file
  * already migrated only ever runs the versions above its own.
  */
-export const MIGRATIONS: readonly Migration[] = [initial, eventsByStream, invoicesAndQuery, promotionsAndCredits, providerCalls, entities, entitlementOverrides, compactEventKeys];
+export const MIGRATIONS: readonly Migration[] = [initial, eventsByStream, invoicesAndQuery, promotionsAndCredits, providerCalls, entities, entitlementOverrides, compactEventKeys, customersByCreation];
 
 /** The schema version this code writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
