@@ -16,6 +16,7 @@ import { issueCycleCredits } from '../billing/credit-cycles.js';
 import { balanceAt } from '../../rules/credits.js';
 import { Decimal } from '../../money.js';
 import type { ResetPeriod } from '../../catalog/types.js';
+import type { TransactionOptions } from '../../store/store.js';
 
 /** REJECT: all or nothing (default). CAP: grant what is left of the limit. */
 export type OverageMode = 'REJECT' | 'CAP';
@@ -79,6 +80,15 @@ function readAsk(p: Params): Ask {
     overage: p.optEnum('overage', ['REJECT', 'CAP'] as const) ?? 'REJECT',
     idempotencyKey: p.optId('idempotencyKey'),
   };
+}
+
+/**
+ * Consumptions and reservations of one customer's feature all read and write its pooled cell:
+ * on a store whose writers run side by side they would conflict and run again, so they take
+ * turns instead (store.ts TransactionOptions; docs/conventions.md#several-processes-on-one-store).
+ */
+function quotaTurn(ask: Ask): TransactionOptions {
+  return { turnKey: JSON.stringify(['quota', ask.customerId, ask.resourceId, ask.featureId]) };
 }
 
 async function replayed<T>(fx: WriteEffects, scope: string, key: string | undefined): Promise<T | undefined> {
@@ -169,7 +179,7 @@ export async function consumeUsage(ctx: EngineContext, params: unknown): Promise
     const result = await consumeInTx(ctx, fx, view, ask, 'consumeUsage');
     if (ask.idempotencyKey !== undefined) await fx.tx.putIdempotency({ scope: `consumeUsage:${ask.customerId}`, key: ask.idempotencyKey, result: freeze(result), createdAt: fx.now });
     return result;
-  });
+  }, quotaTurn(ask));
 }
 
 function toReservation(r: ReservationRecord, base: Consumption, now: number): Reservation {
@@ -212,7 +222,7 @@ export async function reserveUsage(ctx: EngineContext, params: unknown): Promise
     const result = toReservation(rec, { ...shape(granted), granted }, fx.now);
     if (ask.idempotencyKey !== undefined) await fx.tx.putIdempotency({ scope: `reserveUsage:${ask.customerId}`, key: ask.idempotencyKey, result: freeze(result), createdAt: fx.now });
     return result;
-  });
+  }, quotaTurn(ask));
 }
 
 async function settle(ctx: EngineContext, params: unknown, method: 'commitReservation' | 'releaseReservation'): Promise<Reservation> {
