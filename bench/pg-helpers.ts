@@ -22,20 +22,24 @@ export function countedStore(store: Store, tally: Tally, opts: { watch?: boolean
     ...(store.concurrentWrites !== undefined ? { concurrentWrites: store.concurrentWrites } : {}),
     open: () => store.open(),
     close: () => store.close(),
-    transaction: (mode, fn) => {
+    transaction: (mode, fn, options) => {
       if (mode !== 'write') {
         tally.reads++;
-        return store.transaction(mode, fn);
+        return store.transaction(mode, fn, options);
       }
       tally.transactions++;
-      return store.transaction(mode, (tx) => {
-        tally.attempts++;
-        return fn(tx);
-      });
+      return store.transaction(
+        mode,
+        (tx) => {
+          tally.attempts++;
+          return fn(tx);
+        },
+        options,
+      );
     },
     getChanges: (after, limit) => store.getChanges(after, limit),
     lastChangeSeq: () => store.lastChangeSeq(),
-    ...(store.watchChanges && opts.watch !== false ? { watchChanges: (onChange: () => void) => store.watchChanges!(onChange) } : {}),
+    ...(store.watchChanges && opts.watch !== false ? { watchChanges: (onChange: (seq?: number) => void) => store.watchChanges!(onChange) } : {}),
   };
 }
 

@@ -264,6 +264,39 @@ export function runStoreConformance(name: string, factory: () => Promise<Store> 
         for (const s of await Promise.all(snapshots)) expect(s?.value).toBe(s?.count);
       });
 
+      test('writes naming one turnKey take turns: 2 x 20 increments give exactly 40, each callback ran once', async () => {
+        await write((tx) => tx.putUsage(bareUsage()));
+        const key = { ...usageKey(), windowStart: 0, windowEnd: NO_WINDOW_END };
+        let runs = 0;
+        let inside = 0;
+        let mostInside = 0;
+        const increment = (turnKey: string) =>
+          store.transaction(
+            'write',
+            async (tx) => {
+              runs++;
+              mostInside = Math.max(mostInside, ++inside);
+              try {
+                const cell = (await tx.getUsage(key))!;
+                await new Promise((r) => setImmediate(r));
+                await tx.putUsage({ ...cell, value: cell.value + 1, count: cell.count + 1 });
+              } finally {
+                inside--;
+              }
+            },
+            { turnKey },
+          );
+        await Promise.all(Array.from({ length: 40 }, () => increment('hot')));
+        expect((await read((tx) => tx.getUsage(key)))?.value).toBe(40);
+        // Taking turns, none had to run again. A store whose writers run side by side starts
+        // callbacks together; their first statement waits for the turn.
+        expect(runs).toBe(40);
+        if (!store.concurrentWrites) expect(mostInside).toBe(1);
+        // A write with a turnKey of its own runs as any other.
+        await store.transaction('write', (tx) => tx.putCustomer(customer('c1')), { turnKey: 'cold' });
+        expect(await read((tx) => tx.getCustomer('c1'))).toEqual(customer('c1'));
+      });
+
       test('a transaction after a failed one still runs (the failure released the store)', async () => {
         await expect(write(async () => Promise.reject(new Error('first fails')))).rejects.toThrow('first fails');
         await write((tx) => tx.putCustomer(customer('c1')));

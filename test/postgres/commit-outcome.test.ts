@@ -21,7 +21,7 @@ import { startRestartablePostgres, type PostgresServer } from '../support/postgr
 
 type Cut = 'pass' | 'before-commit' | 'commit-answer';
 
-/** A proxy that cuts one connection at the next write COMMIT it sees ("NOTIFY ...; COMMIT"), as `cut` says. */
+/** A proxy that cuts one connection at the next write COMMIT it sees ("COMMIT; NOTIFY ..."), as `cut` says. */
 class CuttingProxy {
   cut: Cut = 'pass';
   /** Refuse new connections (close them at once): the server looks down. */
@@ -64,8 +64,9 @@ class CuttingProxy {
       upstream.destroy();
     };
     client.on('data', (chunk) => {
-      // A simple query message ends with the text and a NUL: the store's write COMMIT.
-      if (this.cut !== 'pass' && chunk.includes('NOTIFY') && chunk.includes('COMMIT\0')) {
+      // The store's write COMMIT: a simple query message whose text starts with COMMIT and
+      // announces the commit after it ("COMMIT; NOTIFY ...").
+      if (this.cut !== 'pass' && chunk.includes('COMMIT; NOTIFY')) {
         const how = this.cut;
         this.cut = 'pass';
         this.cuts++;

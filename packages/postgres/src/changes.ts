@@ -12,7 +12,7 @@
  */
 import type { ChangeRecord } from '@tessera/core';
 import { changeFromRow, type Statements } from '@tessera/sql';
-import { pgExecutor, type PgQueryable, type PgStatement } from './dialect.js';
+import { pgExecutor, types, type PgQueryable, type PgStatement } from './dialect.js';
 
 /**
  * Every write transaction of a schema holds a shared advisory lock (this class, the schema name's
@@ -28,6 +28,26 @@ export const TAKE_WRITER_LOCK = `pg_advisory_xact_lock_shared(${WRITER_LOCK_CLAS
  * Tessera's (the application's own, engine.transaction with { connection }).
  */
 export const TAKE_WRITER_LOCK_OF = `pg_advisory_xact_lock_shared(${WRITER_LOCK_CLASS}, hashtext($1))`;
+
+/**
+ * The class of the session locks writers of one hot row take turns on (StoreTransactionOptions.turnKey):
+ * `pg_advisory_lock(TURN_LOCK_CLASS, turnLockId(schema, key))`.
+ */
+export const TURN_LOCK_CLASS = 7354;
+
+/**
+ * The 32-bit lock id of a turn key in a schema (FNV-1a of both, as a signed int4). Two keys that
+ * share an id only take turns needlessly; no outcome depends on it.
+ */
+export function turnLockId(schema: string, key: string): number {
+  let h = 0x811c9dc5;
+  const text = `${schema}\u0000${key}`;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
+}
 
 /** At most this many unsettled gaps are remembered; they settle within a transaction's lifetime. */
 const MAX_GAPS = 10_000;
@@ -49,11 +69,19 @@ export class ChangeFeed {
   /** First seq of each gap seen and not yet settled, with the transaction ids (low 32 bits) it waits for. */
   private readonly gaps = new Map<number, number[]>();
 
-  constructor(private readonly statements: Statements<PgStatement>) {}
+  /**
+   * `oneTrip`: the connection takes several statements in one text with their rows as arrays (pg
+   * on a server, not PGlite): a read of the feed is then one round trip instead of four, which
+   * matters with many followers woken by every commit.
+   */
+  constructor(
+    private readonly statements: Statements<PgStatement>,
+    private readonly oneTrip = false,
+  ) {}
 
   /** Changes with seq > after, in order, at most `limit`, stopping at the first unsettled gap. */
   async read(client: PgQueryable, after: number, limit: number): Promise<ChangeRecord[]> {
-    const { rows, snap } = await snapshotRead(client, this.statements.getChanges, [after, limit]);
+    const { rows, snap } = await snapshotRead(client, this.statements.getChanges, [after, limit], this.oneTrip);
     const out: ChangeRecord[] = [];
     let expected = after + 1;
     for (const row of rows) {
@@ -92,7 +120,7 @@ export class ChangeFeed {
    * `maxWaitMs`, then answering anyway).
    */
   async settledMax(client: PgQueryable, maxWaitMs = 5000): Promise<number> {
-    const { rows } = await snapshotRead(client, this.statements.lastChangeSeq, []);
+    const { rows } = await snapshotRead(client, this.statements.lastChangeSeq, [], this.oneTrip);
     const max = Number((rows[0] as [number | null] | undefined)?.[0] ?? 0);
     let waiting = await writerIds(client);
     const deadline = performance.now() + maxWaitMs;
@@ -121,8 +149,28 @@ async function writerIds(client: PgQueryable): Promise<number[]> {
   return r.rows.map((row) => Number(row[0]));
 }
 
-/** Runs one statement and reads what the same snapshot says of transactions in progress. */
-async function snapshotRead(client: PgQueryable, statement: PgStatement, args: unknown[]) {
+const SNAPSHOT =
+  'SELECT (pg_snapshot_xmax(s)::text::numeric % 4294967296)::text, ' +
+  'ARRAY(SELECT (x::text::numeric % 4294967296)::text FROM pg_snapshot_xip(s) AS x) FROM pg_current_snapshot() AS s';
+
+/**
+ * Runs one statement and reads what the same snapshot says of transactions in progress. With
+ * `oneTrip` and integer arguments (the feed's are seqs and limits), the whole read is one text:
+ * the arguments are written into it as numerals, so nothing else can be.
+ */
+async function snapshotRead(client: PgQueryable, statement: PgStatement, args: unknown[], oneTrip = false) {
+  if (oneTrip && args.every((a) => Number.isSafeInteger(a))) {
+    const text = statement.text.replace(/\$(\d+)\b/g, (_, i: string) => String(args[Number(i) - 1]));
+    let results: { rows: unknown[][] }[];
+    try {
+      results = (await client.query({ text: `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${text}; ${SNAPSHOT}; COMMIT`, rowMode: 'array', types })) as unknown as typeof results;
+    } catch (e) {
+      // A failure inside the text leaves its transaction open and aborted.
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+    return { rows: results[1]!.rows, snap: snapshotFrom(results[2]!.rows[0] as [string, string[]]) };
+  }
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     // In REPEATABLE READ both statements see the snapshot the first one took.
@@ -140,12 +188,10 @@ async function snapshotRead(client: PgQueryable, statement: PgStatement, args: u
 
 /** The current snapshot's in-progress ids and xmax, as 32-bit ids (pg_stat_activity's form). */
 async function currentSnapshot(client: PgQueryable): Promise<SnapshotInfo> {
-  const r = await client.query({
-    text:
-      'SELECT (pg_snapshot_xmax(s)::text::numeric % 4294967296)::text, ' +
-      'ARRAY(SELECT (x::text::numeric % 4294967296)::text FROM pg_snapshot_xip(s) AS x) FROM pg_current_snapshot() AS s',
-    rowMode: 'array',
-  });
-  const [xmax, xip] = r.rows[0] as [string, string[]];
+  const r = await client.query({ text: SNAPSHOT, rowMode: 'array' });
+  return snapshotFrom(r.rows[0] as [string, string[]]);
+}
+
+function snapshotFrom([xmax, xip]: [string, string[]]): SnapshotInfo {
   return { xmax: Number(xmax), xip: new Set(xip.map(Number)) };
 }

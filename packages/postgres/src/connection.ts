@@ -103,3 +103,21 @@ export async function transactionStatus(client: PgQueryable, xid: string): Promi
     throw e;
   }
 }
+
+/** A write whose COMMIT got no answer: it may have committed. Carries what is needed to find out. */
+export class UnknownCommit<T> extends Error {
+  constructor(
+    readonly xid: string,
+    readonly result: T,
+    readonly lostWith: unknown,
+  ) {
+    super('the connection was lost during COMMIT');
+  }
+}
+
+/** The transaction id a write's BEGIN selected: the first column of the last result's row (as an array or an object). */
+export function xidOf(results: readonly unknown[]): string | undefined {
+  const row = (results[results.length - 1] as { rows?: unknown[] } | undefined)?.rows?.[0];
+  const xid = Array.isArray(row) ? row[0] : (row as { xid?: unknown } | undefined)?.xid;
+  return typeof xid === 'string' ? xid : undefined;
+}

@@ -35,7 +35,7 @@ export interface PgPoolClient extends PgQueryable {
  */
 export interface PgPool {
   connect(): Promise<PgPoolClient>;
-  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  listen?(channel: string, onNotify: (payload?: string) => void): Promise<() => Promise<void>>;
 }
 
 /** A kysely that only builds and compiles PostgreSQL SQL; the store runs it through `pg` itself. */
@@ -74,14 +74,55 @@ export const types: pg.CustomTypesConfig = {
     oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-/** Runs statements on one connection, inside the transaction the store opened on it. */
-export function pgExecutor(client: PgQueryable, onRun?: (s: PgStatement) => void): SqlExecutor<PgStatement> {
+/** A transaction's opening text, sent with its first statement (see pgExecutor). */
+export interface PendingBegin {
+  /** Statements without parameters (session locks, BEGIN, the transaction id...). */
+  readonly text: string;
+  /** Whether the opening may travel in the first statement's round trip (a pg server; not PGlite). */
+  readonly withFirst: boolean;
+  /** Told the results of `text`'s statements once they ran. */
+  onBegun(results: readonly unknown[]): void;
+}
+
+/**
+ * Runs statements on one connection, inside the transaction the store opened on it. `onRows` sees
+ * each statement that succeeded with the rows it returned (the store reads the seqs of appended
+ * changes). `begin`, when given, is sent before the first statement: in the same round trip when
+ * it can be (`inlined`), else on its own; `begun()` says whether it was sent.
+ */
+export function pgExecutor(
+  client: PgQueryable,
+  onRows?: (s: PgStatement, rows: readonly unknown[]) => void,
+  begin?: PendingBegin,
+): SqlExecutor<PgStatement> & { begun(): boolean; beginNow(): Promise<void> } {
   // One statement at a time on the connection, in call order, even when the engine starts
   // several reads together (pg queues them itself, but that is deprecated for pg 9).
   let tail: Promise<unknown> = Promise.resolve();
+  let pending = begin;
+  const prepared = (s: PgStatement, args: readonly unknown[]) => client.query({ name: s.name, text: s.text, values: args as unknown[], rowMode: 'array', types });
+  const first = async (b: PendingBegin, s: PgStatement, args: readonly unknown[]): Promise<pg.QueryArrayResult> => {
+    const text = b.withFirst ? inlined(s.text, args) : undefined;
+    if (text === undefined) {
+      const r = await client.query(b.text);
+      b.onBegun(Array.isArray(r) ? r : [r]);
+      return prepared(s, args);
+    }
+    const results = (await client.query({ text: `${b.text}; ${text}`, rowMode: 'array', types })) as unknown as pg.QueryArrayResult[];
+    b.onBegun(results.slice(0, -1));
+    return results[results.length - 1]!;
+  };
   const query = (s: PgStatement, args: readonly unknown[]) => {
-    onRun?.(s);
-    const result = tail.then(() => client.query({ name: s.name, text: s.text, values: args as unknown[], rowMode: 'array', types }));
+    const run = tail.then(() => {
+      const b = pending;
+      pending = undefined;
+      return b ? first(b, s, args) : prepared(s, args);
+    });
+    const result = onRows
+      ? run.then((r) => {
+          onRows(s, r.rows);
+          return r;
+        })
+      : run;
     // Only the queue's order ignores a failure: the caller gets it through `result`.
     tail = result.catch(() => undefined);
     return result;
@@ -96,7 +137,45 @@ export function pgExecutor(client: PgQueryable, onRun?: (s: PgStatement) => void
       return out;
     },
     roundTrips: true,
+    begun: () => begin !== undefined && pending === undefined,
+    // The pending BEGIN sent alone, in turn (a statement that must run inside it is not the store's).
+    beginNow: () => {
+      const run = tail.then(async () => {
+        const b = pending;
+        pending = undefined;
+        if (b === undefined) return;
+        const r = await client.query(b.text);
+        b.onBegun(Array.isArray(r) ? r : [r]);
+      });
+      tail = run.catch(() => undefined);
+      return run;
+    },
   };
+}
+
+/**
+ * `text` with its parameters written in as constants, for a statement sent in one text with
+ * others; undefined when that cannot be done exactly (the statement then runs prepared). Every
+ * value becomes an escape string constant of unknown type, as pg sends parameters (text, type
+ * left to the server): strings, finite numbers, booleans and null only, and only in a text that
+ * holds no quote of its own, so every `$n` in it is a parameter.
+ */
+export function inlined(text: string, args: readonly unknown[]): string | undefined {
+  if (text.includes("'")) return undefined;
+  const values: string[] = [];
+  for (const a of args) {
+    if (a === null || a === undefined) values.push('NULL');
+    else if (typeof a === 'number' ? Number.isFinite(a) : typeof a === 'boolean' || typeof a === 'bigint') values.push(`'${String(a)}'`);
+    else if (typeof a === 'string' && !a.includes('\0')) values.push(`E'${a.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`);
+    else return undefined;
+  }
+  let ok = true;
+  const out = text.replace(/\$(\d+)/g, (_, n: string) => {
+    const v = values[Number(n) - 1];
+    if (v === undefined) ok = false;
+    return v ?? '';
+  });
+  return ok ? out : undefined;
 }
 
 /** SQLSTATE of a pg error ('40001'...), if `e` is one (or wraps one). */

@@ -15,7 +15,7 @@ export const LISTEN_RETRY_CAP_MS = 5_000;
 
 /** A connection that can LISTEN: a pg client borrowed from a pool. */
 export interface ListenClient extends PgPoolClient {
-  on(event: 'notification', listener: () => void): unknown;
+  on(event: 'notification', listener: (message: { payload?: string | undefined }) => void): unknown;
   on(event: 'error' | 'end', listener: (e?: Error) => void): unknown;
 }
 
@@ -24,8 +24,11 @@ export interface ListenerOptions {
   connect(): Promise<ListenClient>;
   /** The channel, a quoted identifier. */
   channel: string;
-  /** A notification came, or the connection is back after being lost: read the feed. */
-  onNotify(): void;
+  /**
+   * A notification came (`seq`: the highest seq its transaction appended, when it says), or the
+   * connection is back after being lost (no seq): read the feed.
+   */
+  onNotify(seq?: number): void;
   /** The connection was lost, or opening it again failed (it keeps trying). */
   onError(error: TesseraError): void;
   /** Where the store is (host:port/database), for messages. */
@@ -68,7 +71,7 @@ export class ChangeListener {
       // Listeners before the first statement: a connection can fail while LISTEN runs.
       client.on('error', (e?: Error) => this.lose(client!, e));
       client.on('end', () => this.lose(client!, undefined));
-      client.on('notification', () => this.o.onNotify());
+      client.on('notification', (message) => this.o.onNotify(seqOf(message.payload)));
       await client.query(`LISTEN ${this.o.channel}`);
     } catch (e) {
       failed = e instanceof Error ? e : new Error(String(e));
@@ -114,9 +117,16 @@ export class ChangeListener {
   }
 }
 
+/** The seq a notification's payload carries (store.ts sends the highest seq a commit appended), if any. */
+export function seqOf(payload: string | undefined): number | undefined {
+  if (payload === undefined || !/^[1-9][0-9]{0,15}$/.test(payload)) return undefined;
+  const seq = Number(payload);
+  return Number.isSafeInteger(seq) ? seq : undefined;
+}
+
 /** A watcher of `watchChanges`. */
 interface Watcher {
-  onChange: () => void;
+  onChange: (seq?: number) => void;
   onError: ((error: Error) => void) | undefined;
 }
 
@@ -137,7 +147,7 @@ export class ChangeWatchers {
   ) {}
 
   /** See the store's `watchChanges`. Throws INVALID_ARGUMENT when `onChange` or `onError` is not a function. */
-  add(onChange: () => void, options: WatchOptions = {}): () => void {
+  add(onChange: (seq?: number) => void, options: WatchOptions = {}): () => void {
     if (typeof onChange !== 'function') throw invalidArgument('onChange', 'pass a function');
     if (options === null || typeof options !== 'object') throw invalidArgument('options', 'pass { onError } or nothing');
     if (options.onError !== undefined && typeof options.onError !== 'function') throw invalidArgument('onError', 'pass a function or leave it out');
@@ -169,10 +179,10 @@ export class ChangeWatchers {
     await this.unlisten();
   }
 
-  private notify(): void {
+  private notify(seq?: number): void {
     for (const w of this.watchers) {
       try {
-        w.onChange();
+        w.onChange(seq);
       } catch {
         // A watcher's failure is its own.
       }
@@ -184,12 +194,12 @@ export class ChangeWatchers {
       try {
         const { pool, channel } = await this.ready();
         if (pool.listen) {
-          this.stopListening = await pool.listen(channel, () => this.notify());
+          this.stopListening = await pool.listen(channel, (payload) => this.notify(seqOf(payload)));
         } else {
           const listener = new ChangeListener({
             connect: () => pool.connect() as Promise<ListenClient>,
             channel,
-            onNotify: () => this.notify(),
+            onNotify: (seq) => this.notify(seq),
             onError: (e) => this.report(e),
             where: this.ctx.where,
           });

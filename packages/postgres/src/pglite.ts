@@ -71,11 +71,11 @@ export function pglitePool(db: PGliteLike, options: PglitePoolOptions = {}): PgP
           .catch(reject);
       });
     },
-    async listen(channel: string, onNotify: () => void) {
+    async listen(channel: string, onNotify: (payload?: string) => void) {
       // LISTEN is a statement on the one connection: it takes its turn like a transaction.
       // PGlite quotes the name itself; the store hands a quoted identifier.
       const name = channel.replace(/^"(.*)"$/, '$1').replace(/""/g, '"');
-      const stop = await mutex.run(() => db.listen(name, () => onNotify()));
+      const stop = await mutex.run(() => db.listen(name, (payload) => onNotify(payload)));
       return () => mutex.run(stop);
     },
   };

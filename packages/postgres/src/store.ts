@@ -1,8 +1,8 @@
-import { TesseraError, invalidArgument, type ChangeRecord, type Store, type StoreTx, type TransactionMode, type WatchOptions } from '@tessera/core';
+import { TesseraError, invalidArgument, type ChangeRecord, type Store, type StoreTx, type TransactionMode, type StoreTransactionOptions, type WatchOptions } from '@tessera/core';
 import { SqlTx, type Statements } from '@tessera/sql';
 import pg from 'pg';
-import { ChangeFeed, TAKE_WRITER_LOCK } from './changes.js';
-import { Lease, backoffMs, isConnectionLoss, sleep, transactionStatus } from './connection.js';
+import { ChangeFeed, TAKE_WRITER_LOCK, TURN_LOCK_CLASS, turnLockId } from './changes.js';
+import { Lease, UnknownCommit, backoffMs, isConnectionLoss, sleep, transactionStatus, xidOf } from './connection.js';
 import { compiler, isRetryable, pgExecutor, pgStatements, toStoreError, type ErrorContext, type PgPool, type PgPoolClient, type PgStatement } from './dialect.js';
 import { ChangeWatchers } from './listen.js';
 import { prepareSchema } from './migrate.js';
@@ -18,6 +18,8 @@ const RECONNECT_CAP_MS = 1_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 /** Idle time before TCP keepalive probes a connection, in ms: a server gone without a word is noticed. */
 const KEEPALIVE_DELAY_MS = 10_000;
+/** The session lock a retry queues on (store.ts transaction), one per schema. */
+const RETRY_LOCK = `hashtext('tessera.retry.' || current_schema())`;
 
 export type { PostgresStoreOptions } from './options.js';
 
@@ -39,19 +41,8 @@ export type { PostgresStoreOptions } from './options.js';
  * Throws INVALID_ARGUMENT for bad options; `open()` rejects with STORE_UNAVAILABLE when the
  * server cannot be reached or the schema was written by a newer @tessera/postgres.
  */
-export function postgresStore(options: PostgresStoreOptions | string): Store & { watchChanges(onChange: () => void, options?: WatchOptions): () => void } {
+export function postgresStore(options: PostgresStoreOptions | string): Store & { watchChanges(onChange: (seq?: number) => void, options?: WatchOptions): () => void } {
   return new PostgresStore(validate(typeof options === 'string' ? { connectionString: options } : options));
-}
-
-/** A write whose COMMIT got no answer: it may have committed. Carries what is needed to find out. */
-class UnknownCommit<T> extends Error {
-  constructor(
-    readonly xid: string,
-    readonly result: T,
-    readonly lostWith: unknown,
-  ) {
-    super('the connection was lost during COMMIT');
-  }
 }
 
 class PostgresStore implements Store {
@@ -65,8 +56,14 @@ class PostgresStore implements Store {
   private feed: ChangeFeed | undefined;
   /** The NOTIFY channel of this schema's change feed (quoted identifier text). */
   private channel = '';
-  /** The schema of Tessera's tables (the connections' current_schema at open). */
+  /** The schema of Tessera's tables (the connections' current_schema at open); also names turn lock ids. */
   private schemaName = '';
+  /**
+   * Whether connections take several statements in one text with rows as arrays (pg on a server;
+   * PGlite's pool, the one with its own `listen`, runs one statement per query): a transaction's
+   * BEGIN then goes with its first statement, and a read of the feed is one round trip.
+   */
+  private oneTrip = false;
   private opening: Promise<void> | undefined;
   private closed = false;
   private readonly watchers: ChangeWatchers;
@@ -123,7 +120,8 @@ class PostgresStore implements Store {
       this.channel = `"tessera_changes_${schema.replace(/"/g, '""')}"`;
       this.schemaName = schema;
       this.statements = pgStatements(k);
-      this.feed = new ChangeFeed(this.statements);
+      this.oneTrip = pool.listen === undefined;
+      this.feed = new ChangeFeed(this.statements, this.oneTrip);
       lease.release();
     } catch (e) {
       lease.release(true);
@@ -134,7 +132,7 @@ class PostgresStore implements Store {
     this.ownPool = own;
   }
 
-  async transaction<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  async transaction<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>, options?: StoreTransactionOptions): Promise<T> {
     if (mode !== 'read' && mode !== 'write') throw invalidArgument('mode', "use 'read' or 'write'", { value: mode, allowed: ['read', 'write'] });
     await this.ready();
     if (mode === 'read') return this.retryingLoss('a read transaction', () => this.once('read', fn));
@@ -143,6 +141,8 @@ class PostgresStore implements Store {
     // A retry also queues behind the other retries of this schema (a session advisory lock, taken
     // before BEGIN so that the snapshot is fresh once it has the lock): on a hot row, writers that
     // already lost then take turns instead of losing to each other again, so none starves.
+    // Writers that give a turnKey queue on a session lock of that key the same way, from their
+    // first attempt: writers of one hot row take turns instead of conflicting (README#hot-rows).
     // A lost connection is retried too while reconnectTimeoutMs lasts, where that is safe: the
     // attempt never reached COMMIT, or its COMMIT is found to have rolled back (README, "When the
     // database goes away").
@@ -150,10 +150,11 @@ class PostgresStore implements Store {
     const deadline = started + this.settings.retryTimeoutMs;
     let conflicts = 0;
     let losses = 0;
+    const turn = typeof options?.turnKey === 'string' ? turnLockId(this.schemaName, options.turnKey) : undefined;
     for (let attempt = 0; ; attempt++) {
       let failure: unknown;
       try {
-        return await this.once('write', fn, conflicts > 0);
+        return await this.once('write', fn, conflicts > 0, turn);
       } catch (e) {
         failure = e;
       }
@@ -247,36 +248,53 @@ class PostgresStore implements Store {
 
   /**
    * One attempt at a transaction on one pooled connection; `queued`: in turn with the schema's
-   * other retries. A connection lost during the COMMIT of a write rejects with UnknownCommit.
+   * other retries; `turn`: in turn with the writers of that turn lock id. A connection lost during
+   * the COMMIT of a write rejects with UnknownCommit.
    */
-  private async once<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>, queued = false): Promise<T> {
+  private async once<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>, queued = false, turn?: number): Promise<T> {
     const lease = await this.borrow();
     const client = lease.client;
     const state = { open: true };
-    let appended = false;
+    /** The highest change seq this attempt appended (0: none). */
+    let appended = 0;
     let broken: unknown;
-    let locked = false;
+    // Session locks held (the SQL that gives each back): the turn's before the retry queue's, the
+    // same order for every writer, so two writers never wait for each other's second lock.
+    const locks: string[] = [];
+    if (turn !== undefined) locks.push(`pg_advisory_lock(${TURN_LOCK_CLASS}, ${turn})`);
+    if (queued) locks.push(`pg_advisory_lock(${RETRY_LOCK})`);
+    let held: string[] = [];
     let xid: string | undefined;
     try {
-      if (queued) {
-        await client.query(`SELECT pg_advisory_lock(hashtext('tessera.retry.' || current_schema()))`);
-        locked = true;
-      }
       // A write transaction takes its transaction id and the schema's shared writer lock at once,
       // so that the change feed's gap check counts it as in progress from the start (changes.ts).
-      // The id also tells, after a COMMIT that got no answer, whether it committed.
-      const begun = await client.query(
+      // The id also tells, after a COMMIT that got no answer, whether it committed. Session locks
+      // come first, in the same round trip, and before BEGIN: the snapshot is taken once they are held.
+      const begin =
         mode === 'write'
           ? `BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT pg_current_xact_id()::text AS xid, ${TAKE_WRITER_LOCK}`
-          : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
-      );
-      if (mode === 'write') xid = xidOf(begun);
+          : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+      // All of it goes with the transaction's first statement, in one round trip (dialect.ts).
+      if (locks.length > 0) held = locks.map((l) => l.replace('pg_advisory_lock', 'pg_advisory_unlock'));
       const statements = this.statements!;
       // A write's connection may be shared with the application's statements (engine.transaction): one queue for both.
       const shared = mode === 'write' ? new TxConnection(client, state) : undefined;
-      const executor = pgExecutor(shared?.forStore ?? client, (s) => {
-        if (statements.appendsChanges(s)) appended = true;
-      });
+      const executor = pgExecutor(
+        shared?.forStore ?? client,
+        (s, rows) => {
+          if (!statements.appendsChanges(s)) return;
+          for (const row of rows) appended = Math.max(appended, Number((row as [number])[0]));
+        },
+        {
+          text: locks.length > 0 ? `SELECT ${locks.join(', ')}; COMMIT; ${begin}` : begin,
+          withFirst: this.oneTrip,
+          onBegun: (results) => {
+            if (mode === 'write') xid = xidOf(results);
+          },
+        },
+      );
+      // BEGIN waits for Tessera's first statement; an application statement that comes first sends it alone.
+      shared?.beforeApplication(() => executor.beginNow());
       const tx = new SqlTx(statements, executor, mode, state, (e, doing) => toStoreError(e, this.ctx, doing));
       if (shared) this.shared.set(tx, shared);
       const result = await fn(tx);
@@ -287,11 +305,26 @@ class PostgresStore implements Store {
       if (aborted !== undefined) throw aborted;
       // A connection that failed since its last statement cannot send COMMIT: nothing committed.
       if (lease.lost) throw lease.lost;
+      // Nothing was sent: no transaction, no lock, nothing to commit.
+      if (!executor.begun()) {
+        held = [];
+        return result;
+      }
+      // The notification and the unlocks go in the COMMIT's round trip, after it: a NOTIFY inside
+      // the transaction would hold the database's notification lock through the commit's flush
+      // and so serialise every notifying commit (README#change-notifications). They run only
+      // if the COMMIT succeeded; the payload is the highest seq the transaction appended.
+      const after = [...(appended > 0 ? [`NOTIFY ${this.channel}, '${appended}'`] : []), ...(held.length > 0 ? [`SELECT ${held.join(', ')}`] : [])];
       try {
-        // NOTIFY is delivered at commit, and only if the transaction commits.
-        await client.query(appended ? `NOTIFY ${this.channel}; COMMIT` : 'COMMIT');
+        await client.query(['COMMIT', ...after].join('; '));
+        held = [];
       } catch (e) {
         if (mode === 'write' && xid !== undefined && isConnectionLoss(e)) throw new UnknownCommit(xid, result, e);
+        // What failed may be what came after a COMMIT that succeeded: the server knows which.
+        if (after.length > 0 && xid !== undefined && (await transactionStatus(client, xid).catch(() => 'unknown')) === 'committed') {
+          this.watchers.report(toStoreError(e, this.ctx, 'announcing a commit'));
+          return result;
+        }
         throw e;
       }
       return result;
@@ -311,11 +344,11 @@ class PostgresStore implements Store {
       if (isApplicationError(e)) throw e;
       throw toStoreError(e, this.ctx, mode === 'write' ? 'a write transaction' : 'a read transaction');
     } finally {
-      if (locked && broken === undefined && lease.lost === undefined) {
-        await client.query(`SELECT pg_advisory_unlock(hashtext('tessera.retry.' || current_schema()))`).catch((e: unknown) => (broken = e));
+      if (held.length > 0 && broken === undefined && lease.lost === undefined) {
+        await client.query(`SELECT ${held.join(', ')}`).catch((e: unknown) => (broken = e));
       }
       // A connection that failed, or failed to roll back (or to unlock), is in an unknown state:
-      // the pool drops it, and the server releases its session lock with it.
+      // the pool drops it, and the server releases its session locks with it.
       lease.release(broken);
     }
   }
@@ -363,7 +396,7 @@ class PostgresStore implements Store {
    * not a delivery: followers keep polling too. Returns the unsubscribe. Throws INVALID_ARGUMENT
    * when `onChange` or `onError` is not a function.
    */
-  watchChanges(onChange: () => void, options?: WatchOptions): () => void {
+  watchChanges(onChange: (seq?: number) => void, options?: WatchOptions): () => void {
     return this.watchers.add(onChange, options);
   }
 
@@ -408,12 +441,4 @@ class PostgresStore implements Store {
   private closedError(): TesseraError {
     return new TesseraError('STORE_UNAVAILABLE', `the PostgreSQL store at ${this.ctx.where} is closed`);
   }
-}
-
-/** The transaction id a write's BEGIN selected: pg answers several statements with a list of results. */
-function xidOf(begun: unknown): string | undefined {
-  const results = Array.isArray(begun) ? (begun as unknown[]) : [begun];
-  const rows = (results[results.length - 1] as { rows?: { xid?: unknown }[] } | undefined)?.rows;
-  const xid = rows?.[0]?.xid;
-  return typeof xid === 'string' ? xid : undefined;
 }

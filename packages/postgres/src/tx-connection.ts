@@ -31,8 +31,20 @@ export class TxConnection {
     private readonly state: { readonly open: boolean },
   ) {}
 
+  /** What must run before an application statement: the store's BEGIN, deferred to its first statement. */
+  private beforeApp: (() => Promise<void>) | undefined;
+
+  /** Sets what runs before each application statement (cheap once it has run). */
+  beforeApplication(hook: () => Promise<void>): void {
+    this.beforeApp = hook;
+  }
+
   /** `pg`'s `client.query` for the application, in turn with the transaction's other statements. */
   query(...args: unknown[]): Promise<any> {
+    return this.beforeApp ? this.beforeApp().then(() => this.applicationQuery(args)) : this.applicationQuery(args);
+  }
+
+  private applicationQuery(args: unknown[]): Promise<any> {
     const result = this.queue(args);
     result.catch((e: unknown) => {
       if (typeof e === 'object' && e !== null && !(e instanceof TesseraError)) {

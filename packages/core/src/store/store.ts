@@ -250,6 +250,18 @@ export interface WatchOptions {
   onError?: (error: Error) => void;
 }
 
+/** Options of `Store.transaction`. */
+export interface StoreTransactionOptions {
+  /**
+   * Write transactions that give the same `turnKey` run one after another instead of side by
+   * side: a store whose writers run concurrently (PostgreSQL) queues them before the transaction
+   * starts, so writers of one hot row wait their turn rather than conflict and run again. A hint
+   * for throughput: the outcome is the same with or without it, and a store whose writers
+   * already exclude each other ignores it (docs/conventions.md#several-processes-on-one-store).
+   */
+  turnKey?: string;
+}
+
 /** A storage adapter. */
 export interface Store {
   /** A short name for messages and benchmarks: 'memory', 'sqlite'... */
@@ -267,9 +279,9 @@ export interface Store {
    * rethrows). `write` transactions are serializable, also across processes where the adapter
    * supports several: they exclude each other, or (`concurrentWrites`) `fn` may run more than once
    * and must then keep its effects inside `tx` until the promise settles. Calls made on `tx`
-   * after the promise settles are errors.
+   * after the promise settles are errors. `options.turnKey`: see StoreTransactionOptions.
    */
-  transaction<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  transaction<T>(mode: TransactionMode, fn: (tx: StoreTx) => Promise<T>, options?: StoreTransactionOptions): Promise<T>;
   /**
    * The database connection `tx` runs on, for an application's own statements in the same
    * transaction (`engine.transaction`'s `tx.connection`): the better-sqlite3 `Database` on SQLite,
@@ -296,9 +308,11 @@ export interface Store {
   /**
    * Calls `onChange` soon after any process commits a change, where the database can say so
    * (PostgreSQL's LISTEN/NOTIFY), and after a lost watch connection is back (what was committed
-   * meanwhile went unannounced). A hint to read the feed sooner, not a delivery: followers keep
-   * polling too. Failures no call sees go to `options.onError`. Returns the function that stops the calls.
+   * meanwhile went unannounced). `seq`, when given, is the highest seq the committed transaction
+   * appended (a follower whose own writes fill the feed up to it need not read). A hint to read
+   * the feed sooner, not a delivery: followers keep polling too. Failures no call sees go to
+   * `options.onError`. Returns the function that stops the calls.
    */
-  watchChanges?(onChange: () => void, options?: WatchOptions): () => void;
+  watchChanges?(onChange: (seq?: number) => void, options?: WatchOptions): () => void;
   close(): Promise<void>;
 }

@@ -5,7 +5,7 @@ import type { Catalog } from '../../catalog/catalog.js';
 import type { Clock } from '../../clock.js';
 import type { EngineEvents } from '../../events.js';
 import type { CatalogVersionRecord, ChangeKind, NewChange } from '../../records.js';
-import type { Store, StoreTx } from '../../store/store.js';
+import type { Store, StoreTx, StoreTransactionOptions } from '../../store/store.js';
 import type { ViewCache } from '../checks/view.js';
 import type { ErrorReporter } from './report.js';
 import type { Logger } from '../../logger.js';
@@ -166,8 +166,9 @@ export class WriteEffects {
 /**
  * Runs `fn` in one write transaction; on commit applies its effects (cache first, then events,
  * so a listener that checks sees the new state). A throw rolls back and applies nothing.
+ * `options` go to the store (a `turnKey` queues writers of one hot row: store.ts StoreTransactionOptions).
  */
-export async function write<T>(ctx: EngineContext, fn: (fx: WriteEffects) => Promise<T>): Promise<T> {
+export async function write<T>(ctx: EngineContext, fn: (fx: WriteEffects) => Promise<T>, options?: StoreTransactionOptions): Promise<T> {
   if (ctx.joined) return joinedWrite(ctx, ctx.joined, fn);
   // The engine's own write inside its engine.transaction callback: not part of that transaction (and on SQLite, memory, waiting for it).
   refuseInsideCallback(ctx.store, 'an engine write');
@@ -184,7 +185,7 @@ export async function write<T>(ctx: EngineContext, fn: (fx: WriteEffects) => Pro
       const result = await fn(fx);
       await fx.flushChanges();
       return result;
-    });
+    }, options);
   } catch (e) {
     ctx.metrics.write((performance.now() - started) / 1000, attempts, e);
     throw e;

@@ -9,6 +9,13 @@ import { OwnSeqs } from './own-seqs.js';
 
 /** Own sequence numbers remembered while the feed has not been read past them. */
 const MAX_OWN = 100_000;
+/**
+ * Shortest time between two reads a notification starts, in ms: a first notification after a
+ * quiet spell is read at once, and the commits of the next 10 ms share one read. With 8 busy
+ * processes each follower was otherwise reading the feed for nearly every commit of the others
+ * (bench/README.md, issue 21); the staleness bound stays followIntervalMs plus a read.
+ */
+const NOTIFY_READ_GAP_MS = 10;
 
 /**
  * Follows the store's change feed so that writes made by other processes on the same store
@@ -25,6 +32,9 @@ export class ChangeFollower {
   private unwatch: (() => void) | undefined;
   /** Sequence numbers this engine wrote itself: already applied, not to be replayed. */
   private readonly own = new OwnSeqs(MAX_OWN);
+  /** When a notification last made the follower read (performance.now()), and the read it deferred. */
+  private notifiedReadAt = -Infinity;
+  private soon: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -38,7 +48,7 @@ export class ChangeFollower {
       this.timer = setInterval(() => void this.pollReporting(), this.intervalMs);
       this.timer.unref?.();
       // A watch connection that comes back after an outage calls onChange too, so the gap it left is read at once.
-      this.unwatch = this.ctx.store.watchChanges?.(() => void this.pollReporting(), {
+      this.unwatch = this.ctx.store.watchChanges?.((seq) => this.notified(seq), {
         onError: (e) => this.ctx.reportError(e, { source: 'store', method: 'watchChanges' }),
       });
     }
@@ -52,6 +62,35 @@ export class ChangeFollower {
   noteOwn(seq: number): void {
     if (seq <= this.lastSeq) return;
     this.own.add(seq);
+  }
+
+  /**
+   * The store announced a commit whose highest seq is `seq` (undefined: unknown). When this
+   * engine's own writes fill the feed from where it stands up to `seq` (one process alone, as a
+   * rule), there is nothing of anyone else's to read: the follower moves past them without a read
+   * (packages/postgres/README.md#change-notifications). Otherwise it reads the feed.
+   */
+  private notified(seq: number | undefined): void {
+    if (seq !== undefined && this.running === undefined) {
+      if (seq <= this.lastSeq) return;
+      if (this.own.fills(this.lastSeq, seq)) {
+        this.own.passed(seq);
+        this.lastSeq = seq;
+        return;
+      }
+    }
+    // At most one read per NOTIFY_READ_GAP_MS: under many writers, the commits of that time share it.
+    if (this.soon !== undefined) return;
+    const wait = this.notifiedReadAt + NOTIFY_READ_GAP_MS - performance.now();
+    if (wait <= 0) return this.readNotified();
+    this.soon = setTimeout(() => this.readNotified(), wait);
+    this.soon.unref?.();
+  }
+
+  private readNotified(): void {
+    this.soon = undefined;
+    this.notifiedReadAt = performance.now();
+    void this.pollReporting();
   }
 
   /** Reads and applies everything committed since the last poll. Concurrent calls share one run. */
@@ -89,6 +128,8 @@ export class ChangeFollower {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.soon) clearTimeout(this.soon);
+    this.soon = undefined;
     this.unwatch?.();
     this.unwatch = undefined;
   }

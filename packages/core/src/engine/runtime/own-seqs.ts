@@ -45,6 +45,18 @@ export class OwnSeqs {
     return own;
   }
 
+  /**
+   * Whether every seq in (after, upTo] is one of ours: the feed then holds nothing of anyone else
+   * up to `upTo`, whether or not our transactions holding them have committed yet.
+   */
+  fills(after: number, upTo: number): boolean {
+    this.forgetBelow(after + 1);
+    const n = upTo - after;
+    const a = this.seqs;
+    // Ascending and distinct: n of them from after + 1 end at upTo exactly when none is missing.
+    return n > 0 && this.head + n <= a.length && a[this.head] === after + 1 && a[this.head + n - 1] === upTo;
+  }
+
   /** Forgets every seq at or below `seq` (the feed read past them). */
   passed(seq: number): void {
     this.forgetBelow(seq + 1);

@@ -17,6 +17,7 @@ import { balanceAt } from '../../rules/credits.js';
 import { Decimal } from '../../money.js';
 import type { ResetPeriod } from '../../catalog/types.js';
 import type { RolloverShown } from '../checks/entitlement-types.js';
+import type { StoreTransactionOptions } from '../../store/store.js';
 
 /** REJECT: all or nothing (default). CAP: grant what is left of the limit. */
 export type OverageMode = 'REJECT' | 'CAP';
@@ -85,6 +86,15 @@ function readAsk(p: Params): Ask {
     overage: p.optEnum('overage', ['REJECT', 'CAP'] as const) ?? 'REJECT',
     idempotencyKey: p.optId('idempotencyKey'),
   };
+}
+
+/**
+ * Consumptions and reservations of one customer's feature all read and write its pooled cell:
+ * on a store whose writers run side by side they would conflict and run again, so they take
+ * turns instead (store.ts StoreTransactionOptions; docs/conventions.md#several-processes-on-one-store).
+ */
+function quotaTurn(ask: Ask): StoreTransactionOptions {
+  return { turnKey: JSON.stringify(['quota', ask.customerId, ask.resourceId, ask.featureId]) };
 }
 
 async function replayed<T>(fx: WriteEffects, scope: string, key: string | undefined): Promise<T | undefined> {
@@ -183,7 +193,7 @@ export async function consumeUsage(ctx: EngineContext, params: unknown): Promise
     const result = await consumeInTx(ctx, fx, view, ask, 'consumeUsage');
     if (ask.idempotencyKey !== undefined) await fx.tx.putIdempotency({ scope: `consumeUsage:${ask.customerId}`, key: ask.idempotencyKey, result: freeze(result), createdAt: fx.now });
     return result;
-  });
+  }, quotaTurn(ask));
 }
 
 function toReservation(r: ReservationRecord, base: Consumption, now: number): Reservation {
@@ -226,7 +236,7 @@ export async function reserveUsage(ctx: EngineContext, params: unknown): Promise
     const result = toReservation(rec, { ...shape(granted), granted }, fx.now);
     if (ask.idempotencyKey !== undefined) await fx.tx.putIdempotency({ scope: `reserveUsage:${ask.customerId}`, key: ask.idempotencyKey, result: freeze(result), createdAt: fx.now });
     return result;
-  });
+  }, quotaTurn(ask));
 }
 
 async function settle(ctx: EngineContext, params: unknown, method: 'commitReservation' | 'releaseReservation'): Promise<Reservation> {
