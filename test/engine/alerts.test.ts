@@ -138,6 +138,26 @@ for (const factory of storeFactories()) {
       expect(((await engine.setUsageAlerts({ customerId: 'nobody', featureId: 'api-calls', percents: [80] }).catch((e: unknown) => e)) as TesseraError).code).toBe('CUSTOMER_NOT_FOUND');
     });
 
+    it('a customer’s own thresholds set after usage was written count from the next write (the cached "none" is dropped)', async () => {
+      env = await engineOn(factory, { catalog: alertCatalog() });
+      const { engine } = env;
+      const seen = listen(engine);
+      await engine.provisionCustomer({ customerId: 'c1' });
+      // This write reads and keeps "no own thresholds" for c1 / api-calls in the view.
+      await engine.reportUsage({ customerId: 'c1', featureId: 'api-calls', value: 10 });
+      await engine.setUsageAlerts({ customerId: 'c1', featureId: 'api-calls', percents: [30] });
+      await engine.reportUsageBulk({ usages: [{ customerId: 'c1', featureId: 'api-calls', value: 25 }] });
+      expect(seen.usage.map((e) => [e.threshold, e.currentUsage, e.source])).toEqual([[30, 35, 'customer']]);
+      await engine.setUsageAlerts({ customerId: 'c1', featureId: 'api-calls', percents: [40, 50] });
+      await engine.reportUsage({ customerId: 'c1', featureId: 'api-calls', value: 10 });
+      await engine.setUsageAlerts({ customerId: 'c1', featureId: 'api-calls', percents: [] });
+      await engine.reportUsage({ customerId: 'c1', featureId: 'api-calls', value: 20 });
+      expect(seen.usage.map((e) => [e.threshold, e.currentUsage])).toEqual([
+        [30, 35],
+        [40, 45],
+      ]);
+    });
+
     it('announces a threshold once within one bulk write that lowers and raises a cell, per customer', async () => {
       env = await engineOn(factory, { catalog: alertCatalog() });
       const { engine } = env;
@@ -304,6 +324,33 @@ describe('two engines on one SQLite file', () => {
       expect(all.map((e) => e.currentUsage).sort((x, y) => x - y)).toEqual([80, 100]);
       await vitestWaitFor(async () => transport.accepted.length === 2);
       expect(transport.accepted.map((d) => d.id).sort()).toEqual(all.map((e) => e.id).sort());
+    } finally {
+      await a.close();
+      await b.close();
+      cleanup();
+    }
+  });
+});
+
+describe('own thresholds cached by another engine on the same SQLite file', () => {
+  it('are read again once its change feed brings the customer.updated of setUsageAlerts', async () => {
+    const { dir, cleanup } = tempDir();
+    const filename = join(dir, 'shared.db');
+    const clock = testClock('2024-01-31T10:00:00Z');
+    const open = () => createEngine({ store: sqliteStore({ filename }), catalog: alertCatalog(), clock });
+    const a = await open();
+    const b = await open();
+    try {
+      const seenB = listen(b);
+      await a.provisionCustomer({ customerId: 'c1' });
+      await b.getEntitlement({ customerId: 'c1', featureId: 'api-calls' });
+      await b.reportUsage({ customerId: 'c1', featureId: 'api-calls', value: 10 });
+      let heard = false;
+      b.on('entitlementsUpdated', (e) => (heard ||= e.customerId === 'c1' && e.reason === 'customer.updated'));
+      await a.setUsageAlerts({ customerId: 'c1', featureId: 'api-calls', percents: [30] });
+      await vitestWaitFor(() => heard);
+      await b.reportUsage({ customerId: 'c1', featureId: 'api-calls', value: 25 });
+      expect(seenB.usage.map((e) => [e.threshold, e.currentUsage, e.source])).toEqual([[30, 35, 'customer']]);
     } finally {
       await a.close();
       await b.close();

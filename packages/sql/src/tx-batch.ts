@@ -85,8 +85,9 @@ export function batchGetUsages<S>(
 export function batchPutUsages<S>(records: readonly UsageRecord[]): Batch<S, number[], void> {
   return {
     run: (x, s) => {
-      const keyed = distinctUsageKeys(records).map((key, i) => ({ key, r: records[i]! }));
+      const ids = distinctUsageKeys(records);
       if (!x.roundTrips) return x.runEach(s.putUsage, records.map(usageToRow));
+      const keyed = ids.map((key, i) => ({ key, r: records[i]! }));
       // In key order (the keys being distinct, the outcome is the same): batches that share cells
       // then lock them in one order and wait for each other instead of deadlocking.
       keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

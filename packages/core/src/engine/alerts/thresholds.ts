@@ -17,6 +17,7 @@ import { requireLiveCustomer } from '../runtime/lookups.js';
 import { Params } from '../runtime/params.js';
 import { write, type EngineContext, type WriteEffects } from '../runtime/context.js';
 import { enqueueWebhook } from './webhooks.js';
+import type { CustomerView } from '../checks/view.js';
 
 /** Where a customer's own thresholds are kept: one idempotency record per customer and feature. */
 const customerScope = (customerId: string): string => `usageAlerts:${customerId}`;
@@ -40,11 +41,10 @@ export interface UsageRise {
 export async function noteUsageThresholds(ctx: EngineContext, fx: WriteEffects, rises: readonly UsageRise[]): Promise<void> {
   const live = rises.filter((r) => r.e && !r.e.isUnlimited && r.e.usageLimit !== null && r.e.usageLimit > 0 && r.after > r.before);
   if (live.length === 0) return;
-  const ownKeys = uniqueKeys(live.map((r) => ({ scope: customerScope(r.key.customerId), key: r.key.featureId })));
-  const own = new Map((await fx.tx.getIdempotencies(ownKeys)).map((rec, i) => [idOf(ownKeys[i]!), (rec?.result as { percents?: number[] } | undefined)?.percents]));
+  const own = await ownThresholds(ctx, fx, live);
   const candidates: { rise: UsageRise; threshold: number; fired: { scope: string; key: string } }[] = [];
   for (const rise of live) {
-    const mine = own.get(idOf({ scope: customerScope(rise.key.customerId), key: rise.key.featureId }));
+    const mine = own.get(`${rise.key.customerId}\u0000${rise.key.featureId}`);
     if (!rise.e!.usageAlerts && !mine?.length) continue;
     for (const threshold of crossedPercents(unitePercents(rise.e!.usageAlerts, mine), rise.e!.usageLimit!, rise.before, rise.after)) {
       // JSON: unambiguous whatever the ids hold, and free of NUL (PostgreSQL text refuses it).
@@ -66,6 +66,51 @@ export async function noteUsageThresholds(ctx: EngineContext, fx: WriteEffects, 
 }
 
 const idOf = (k: { scope: string; key: string }): string => `${k.scope}\u0000${k.key}`;
+
+/**
+ * Customers' own thresholds kept per cached customer view, by feature (undefined: none set). A
+ * view is dropped when its customer's thresholds change (setUsageAlerts in this process, the
+ * change feed's customer.updated from another), and the entries go with it. docs/alerts.md#thresholds
+ */
+const ownCache = new WeakMap<CustomerView, Map<string, number[] | undefined>>();
+
+/**
+ * The own thresholds of each rise's customer and feature, keyed `customerId NUL featureId`: from
+ * the cached view when it holds them, the rest read in one batched store call and kept, after the
+ * commit, in the view cached at the time of the read (a view dropped meanwhile is never read again).
+ */
+async function ownThresholds(ctx: EngineContext, fx: WriteEffects, live: readonly UsageRise[]): Promise<Map<string, number[] | undefined>> {
+  const own = new Map<string, number[] | undefined>();
+  const missing: { scope: string; key: string; customerId: string; id: string }[] = [];
+  const asked = new Set<string>();
+  for (const { key } of live) {
+    const id = `${key.customerId}\u0000${key.featureId}`;
+    if (own.has(id) || asked.has(id)) continue;
+    asked.add(id);
+    const cached = ctx.views.get(key.customerId);
+    const kept = cached && ownCache.get(cached);
+    if (kept?.has(key.featureId)) own.set(id, kept.get(key.featureId));
+    else missing.push({ scope: customerScope(key.customerId), key: key.featureId, customerId: key.customerId, id });
+  }
+  if (missing.length === 0) return own;
+  const views = missing.map((m) => ctx.views.get(m.customerId));
+  const stored = await fx.tx.getIdempotencies(missing.map((m) => ({ scope: m.scope, key: m.key })));
+  for (let i = 0; i < missing.length; i++) {
+    const m = missing[i]!;
+    const percents = (stored[i]?.result as { percents?: number[] } | undefined)?.percents;
+    own.set(m.id, percents);
+    const view = views[i];
+    // Kept only once the write commits: a rolled-back transaction may have read what it wrote itself.
+    if (view) {
+      fx.after(() => {
+        let kept = ownCache.get(view);
+        if (!kept) ownCache.set(view, (kept = new Map()));
+        kept.set(m.key, percents);
+      });
+    }
+  }
+  return own;
+}
 
 function uniqueKeys(keys: readonly { scope: string; key: string }[]): { scope: string; key: string }[] {
   const seen = new Map<string, { scope: string; key: string }>();
@@ -143,6 +188,8 @@ export async function setUsageAlerts(ctx: EngineContext, params: unknown): Promi
     await requireLiveCustomer(fx.tx, customerId, 'setUsageAlerts.customerId');
     await fx.tx.putIdempotency({ scope: customerScope(customerId), key: featureId, result: { percents: unique }, createdAt: fx.now });
     await fx.change('customer.updated', customerId, customerId, { usageAlerts: { featureId, percents: unique } });
+    // Drops the cached view and the own thresholds it keeps (ownCache); other processes drop theirs on the change.
+    fx.invalidate(customerId);
     return { customerId, featureId, percents: unique };
   });
 }

@@ -11,6 +11,7 @@ import { write, type EngineContext, type WriteEffects } from '../runtime/context
 import { customerView } from '../checks/entitlements.js';
 import { MAX_USAGE, Params, requireSafeUsage } from '../runtime/params.js';
 import { BatchWrites } from './usage-cells.js';
+import { usageKeyId } from '../../store/usage-keys.js';
 import { closedPastGrace, DEFAULT_LATE_USAGE_GRACE_MS, lateUsageRefused } from './late-usage.js';
 import { burnInTx } from '../billing/credits.js';
 import { Decimal } from '../../money.js';
@@ -104,7 +105,7 @@ type Plan =
   /** The same idempotency key as usage `of`, earlier in the batch: its result. */
   | { kind: 'repeat'; of: number }
   /** `key` is the cell reported to; `pool` the customer's pooled cell when `key` is an entity's. */
-  | { kind: 'apply'; key: UsageKey; pool: UsageKey | undefined; limits: UsageKey[] | undefined; at: number; customer: CustomerRecord; feature: FeatureDefinition; e: ResolvedEntitlement | undefined };
+  | { kind: 'apply'; key: UsageKey; id: string; pool: UsageKey | undefined; limits: UsageKey[] | undefined; at: number; customer: CustomerRecord; feature: FeatureDefinition; e: ResolvedEntitlement | undefined };
 
 /**
  * Applies reports in one write transaction, in three steps so that a batch reads its customers
@@ -155,13 +156,18 @@ async function applyReports(ctx: EngineContext, inputs: UsageInput[]): Promise<R
     }
     const writes = new BatchWrites(fx.tx, fx.now);
     const keys: UsageKey[] = [];
+    const keyIds: string[] = [];
     for (const p of plans) {
       if (p.kind === 'error') break;
-      if (p.kind === 'apply') keys.push(p.key);
-      if (p.kind === 'apply' && p.pool) keys.push(p.pool);
-      if (p.kind === 'apply' && p.limits) keys.push(...p.limits);
+      if (p.kind !== 'apply') continue;
+      keys.push(p.key);
+      keyIds.push(p.id);
+      for (const k of p.pool ? [p.pool, ...(p.limits ?? [])] : (p.limits ?? [])) {
+        keys.push(k);
+        keyIds.push(usageKeyId(k));
+      }
     }
-    await writes.load(keys);
+    await writes.load(keys, keyIds);
     const out: ReportedUsage[] = [];
     const rises: UsageRise[] = [];
     for (let i = 0; i < inputs.length; i++) {
@@ -232,7 +238,7 @@ function planOne(ctx: EngineContext, fx: WriteEffects, view: CustomerView, custo
   const grace = ctx.lateUsageGraceMs ?? DEFAULT_LATE_USAGE_GRACE_MS;
   if (closedPastGrace(w, fx.now, grace)) return { kind: 'error', error: lateUsageRefused(path, w, at, grace) };
   const key: UsageKey = { customerId: u.customerId, resourceId: u.resourceId, entityId: u.entityId, featureId: u.featureId, windowStart: w.start, windowEnd: w.end };
-  return { kind: 'apply', key, pool: u.entityId === '' ? undefined : { ...key, entityId: '' }, limits: limitKeys(e, key, at), at, customer, feature, e };
+  return { kind: 'apply', key, id: usageKeyId(key), pool: u.entityId === '' ? undefined : { ...key, entityId: '' }, limits: limitKeys(e, key, at), at, customer, feature, e };
 }
 
 /** Applies one planned usage to its (loaded) cell; throws when a DELTA would take usage below 0. */
@@ -246,7 +252,7 @@ async function applyOne(
   rises: UsageRise[],
 ): Promise<ReportedUsage> {
   const { key, pool, feature } = p;
-  const rec = writes.loaded(key);
+  const rec = writes.loaded(key, p.id);
   const value = u.behavior === 'SET' ? u.value : rec.value + u.value;
   requireSafeUsage(value, `${path}.value`);
   if (value < 0) {
