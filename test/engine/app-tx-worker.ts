@@ -2,22 +2,11 @@
 // some rolled back, then SIGKILLs itself at a point picked from its seed — inside a transaction
 // (after the application's insert, after the consumption) or just after a commit.
 import { openApp } from './app-tx-fixture.js';
+import { dieNow, seededRandom } from '../support/workers.js';
 
 const [filename, customerId, worker, seedArg] = process.argv.slice(2) as [string, string, string, string];
-let seed = Number(seedArg) >>> 0 || 1;
-/** A small deterministic generator (xorshift32): a failing run can be replayed from its seed. */
-const random = () => {
-  seed ^= seed << 13;
-  seed >>>= 0;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  seed >>>= 0;
-  return seed / 2 ** 32;
-};
-const die = (): never => {
-  process.kill(process.pid, 'SIGKILL');
-  throw new Error('unreachable');
-};
+const random = seededRandom(seedArg);
+const die = dieNow;
 
 const app = await openApp(filename, false);
 const killAt = 2 + Math.floor(random() * 15);

@@ -5,22 +5,11 @@
 import type { Kysely } from 'kysely';
 import type { TesseraError } from '@tessera/core';
 import { openPgApp, type AppDb } from './app-tx-pg-fixture.js';
+import { dieNow, seededRandom } from '../support/workers.js';
 
 const [url, schema, customerId, worker, seedArg] = process.argv.slice(2) as [string, string, string, string, string];
-let seed = Number(seedArg) >>> 0 || 1;
-/** A small deterministic generator (xorshift32): a failing run can be replayed from its seed. */
-const random = () => {
-  seed ^= seed << 13;
-  seed >>>= 0;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  seed >>>= 0;
-  return seed / 2 ** 32;
-};
-const die = (): never => {
-  process.kill(process.pid, 'SIGKILL');
-  throw new Error('unreachable');
-};
+const random = seededRandom(seedArg);
+const die = dieNow;
 
 // The catalog (and its limit) is the one the test published.
 const app = await openPgApp(url, schema, undefined);

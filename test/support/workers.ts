@@ -43,3 +43,25 @@ export function startWorker<T>(script: string, args: string[]): Worker<T> {
   void done.catch(() => onReady());
   return { ready, go: () => child.stdin.end('go\n'), done };
 }
+
+/**
+ * A small deterministic generator (xorshift32) for a worker process, from the seed its test passed:
+ * a failing run can be replayed from its seed. Returns numbers in [0, 1).
+ */
+export function seededRandom(seedArg: string): () => number {
+  let seed = Number(seedArg) >>> 0 || 1;
+  return () => {
+    seed ^= seed << 13;
+    seed >>>= 0;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    seed >>>= 0;
+    return seed / 2 ** 32;
+  };
+}
+
+/** Ends this worker process as a crash would: SIGKILL, nothing flushed or closed. */
+export function dieNow(): never {
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable');
+}

@@ -26,7 +26,7 @@ export type { TransactionProvisionResult, PendingCheckout } from './engine/subsc
 export type { EngineMetricsSnapshot, HistogramSnapshot } from './engine/runtime/metrics.js';
 export { observeReplica, type TelemetryOptions, type OpenTelemetryApi, type ReplicaReading } from './engine/runtime/telemetry.js';
 export type * from './engine/checks/entitlements.js';
-export type { Customer, ProvisionCustomerParams, UpdateCustomerParams } from './engine/subscriptions/customers.js';
+export type { Customer, CustomerFields, ProvisionCustomerParams, UpdateCustomerParams } from './engine/subscriptions/customers.js';
 export type { CustomerSummary, GetCustomersParams } from './engine/subscriptions/customer-list.js';
 export type { Subscription, ScheduledUpdateView } from './engine/subscriptions/subscription-shape.js';
 export type { SubscriptionDetail, PlanSummary, SubscriptionAddonDetail, ScheduledUpdateDetail } from './engine/subscriptions/subscription-detail.js';

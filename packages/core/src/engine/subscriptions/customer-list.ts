@@ -1,6 +1,7 @@
 import { TesseraError } from '../../errors.js';
 import { isWellFormed } from '../../json-value.js';
-import type { BillingInfo, CustomerRecord } from '../../records.js';
+import type { CustomerRecord } from '../../records.js';
+import { customerFields, type CustomerFields } from './customers.js';
 import type { EngineContext } from '../runtime/context.js';
 import { decodeCursor, MAX_ID_LENGTH, Params } from '../runtime/params.js';
 
@@ -23,34 +24,13 @@ export interface GetCustomersParams {
 }
 
 /** A customer as `getCustomers` lists it: the record, without the subscriptions and promotions `getCustomer` adds. */
-export interface CustomerSummary {
-  customerId: string;
-  /** null once archived (archiving clears name and email). */
-  name: string | null;
-  email: string | null;
-  couponId: string | null;
-  billingInfo: BillingInfo | null;
-  metadata: Record<string, string>;
-  hasPaymentMethod: boolean;
-  createdAt: Date;
-  updatedAt: Date;
-  /** When it was archived; null for a live customer. */
+export interface CustomerSummary extends CustomerFields {
+  /** When it was archived; null for a live customer (archiving clears name and email). */
   archivedAt: Date | null;
 }
 
 function toSummary(rec: CustomerRecord): CustomerSummary {
-  return {
-    customerId: rec.customerId,
-    name: rec.name,
-    email: rec.email,
-    couponId: rec.couponId,
-    billingInfo: rec.billingInfo,
-    metadata: { ...rec.metadata },
-    hasPaymentMethod: rec.billingInfo?.hasPaymentMethod === true,
-    createdAt: new Date(rec.createdAt),
-    updatedAt: new Date(rec.updatedAt),
-    archivedAt: rec.archivedAt === null ? null : new Date(rec.archivedAt),
-  };
+  return { ...customerFields(rec), archivedAt: rec.archivedAt === null ? null : new Date(rec.archivedAt) };
 }
 
 /**

@@ -11,8 +11,8 @@ import { readSubscriptionInput, type ProvisionSubscriptionParams } from './subsc
 import { toSubscription, type Subscription } from './subscription-shape.js';
 import { toPromotion, type PromotionalEntitlement } from './promotions.js';
 
-/** A customer as reads return it. */
-export interface Customer {
+/** A customer's own fields, as every read returns them (getCustomer, getCustomers). */
+export interface CustomerFields {
   customerId: string;
   name: string | null;
   email: string | null;
@@ -22,6 +22,25 @@ export interface Customer {
   hasPaymentMethod: boolean;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** The public fields of a stored customer (metadata copied). */
+export function customerFields(rec: CustomerRecord): CustomerFields {
+  return {
+    customerId: rec.customerId,
+    name: rec.name,
+    email: rec.email,
+    couponId: rec.couponId,
+    billingInfo: rec.billingInfo,
+    metadata: { ...rec.metadata },
+    hasPaymentMethod: rec.billingInfo?.hasPaymentMethod === true,
+    createdAt: new Date(rec.createdAt),
+    updatedAt: new Date(rec.updatedAt),
+  };
+}
+
+/** A customer as reads return it. */
+export interface Customer extends CustomerFields {
   /** Subscriptions granting entitlements now. */
   subscriptions: Subscription[];
   /** Promotional entitlements in force now. */
@@ -47,7 +66,7 @@ export type UpdateCustomerParams<Ids extends CatalogIds = CatalogIds> = Omit<Pro
 
 const CUSTOMER_FIELDS = ['customerId', 'name', 'email', 'couponId', 'billingInfo', 'metadata'];
 
-interface CustomerFields {
+interface CustomerInput {
   name?: string | null;
   email?: string | null;
   couponId?: string | null;
@@ -55,8 +74,8 @@ interface CustomerFields {
   metadata?: Record<string, string>;
 }
 
-function readCustomerFields(ctx: EngineContext, p: Params): CustomerFields {
-  const out: CustomerFields = {};
+function readCustomerFields(ctx: EngineContext, p: Params): CustomerInput {
+  const out: CustomerInput = {};
   const name = p.optString('name', 500);
   if (name !== undefined) out.name = name;
   const email = p.optString('email', 320);
@@ -86,7 +105,7 @@ function readCustomerFields(ctx: EngineContext, p: Params): CustomerFields {
   return out;
 }
 
-function applyFields(rec: CustomerRecord, f: CustomerFields, now: number): CustomerRecord {
+function applyFields(rec: CustomerRecord, f: CustomerInput, now: number): CustomerRecord {
   return {
     ...rec,
     name: f.name !== undefined ? f.name : rec.name,
@@ -102,15 +121,7 @@ function applyFields(rec: CustomerRecord, f: CustomerFields, now: number): Custo
 async function toCustomer(fx: { tx: WriteEffects['tx'] }, rec: CustomerRecord, now: number): Promise<Customer> {
   const subs = await fx.tx.listSubscriptionsByCustomer(rec.customerId);
   return {
-    customerId: rec.customerId,
-    name: rec.name,
-    email: rec.email,
-    couponId: rec.couponId,
-    billingInfo: rec.billingInfo,
-    metadata: { ...rec.metadata },
-    hasPaymentMethod: rec.billingInfo?.hasPaymentMethod === true,
-    createdAt: new Date(rec.createdAt),
-    updatedAt: new Date(rec.updatedAt),
+    ...customerFields(rec),
     subscriptions: subs.filter((s) => ['ACTIVE', 'IN_TRIAL'].includes(statusAt(s, now))).map((s) => toSubscription(s, now)),
     promotionalEntitlements: (await fx.tx.listPromotionalGrants(rec.customerId)).map((g) => toPromotion(g, now)).filter((g) => g.status === 'ACTIVE'),
   };
