@@ -4,10 +4,11 @@ import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { isLogger, safeLog, TesseraError, type Engine, type Logger, type Store, type TesseraErrorDetails } from '@tessera/core';
 import { INTERNAL, publicError, type ErrorBody, type WireErrorCode } from '../errors.js';
-import { METHODS, methodSpec } from '../methods.js';
+import { METHODS, methodSpec, type MethodSpec } from '../methods.js';
 import { openApiDocument } from '../openapi/document.js';
 import { ChangeFeed } from './change-feed.js';
-import { KeyRing, presentedKey, type KeyAccess } from './keys.js';
+import { KeyRing, type KeyAccess } from './keys.js';
+import { HttpFailure, keyOf, keyOfIncoming, parseJsonBody, readBodyText, readIncoming, readJsonBody, tooLarge } from './request.js';
 import { renderPrometheus, SidecarStats } from './metrics.js';
 import { addReplicaRoutes } from './replica-routes.js';
 import { addUiRoutes } from '../ui/routes.js';
@@ -66,19 +67,6 @@ type Env = { Variables: { access: KeyAccess } };
 
 const codeOf = (e: unknown): string => (e instanceof TesseraError ? e.code : INTERNAL);
 
-/** A failure the sidecar answers itself, before or around the engine call. */
-class HttpFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: WireErrorCode,
-    message: string,
-    readonly details: TesseraErrorDetails = {},
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Fresh headers for every response: @hono/node-server adds Content-Length to the plain object a
  * Response was built with, so a shared object would give every later answer the first one's length.
@@ -99,81 +87,6 @@ function jsonResponse(value: unknown): Response {
   return new Response(JSON.stringify(value ?? null), { status: 200, headers: jsonHeaders() });
 }
 
-const tooLarge = (max: number) =>
-  new HttpFailure(413, 'INVALID_ARGUMENT', `body: larger than ${max} bytes; send less per call (e.g. split a bulk report)`, { field: 'body', maxBytes: max });
-
-/** Node's request under @hono/node-server (`c.env.incoming`); absent under `app.request()` and other runtimes. */
-type NodeIncoming = IncomingMessage | undefined;
-const incomingOf = (c: Context): NodeIncoming => (c.env as Partial<HttpBindings> | undefined)?.incoming;
-
-/**
- * The body as text, refusing more than `max` bytes without reading it whole. Under node:http it
- * reads the IncomingMessage itself: asking the Request for its text would make @hono/node-server
- * build a full WHATWG Request and stream, which costs more than the rest of a check.
- */
-async function readBodyText(c: Context, max: number): Promise<string> {
-  const incoming = incomingOf(c);
-  const declared = incoming ? incoming.headers['content-length'] : c.req.raw.headers.get('content-length');
-  // HTTP framing holds a body to its declared length, so a declared length within the limit is enough.
-  if (declared != null && Number(declared) > max) throw tooLarge(max);
-  if (incoming) {
-    if (incoming.readableEnded) return '';
-    return new Promise<string>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let total = 0;
-      const done = (err: unknown, text?: string) => {
-        incoming.off('data', onData).off('end', onEnd).off('error', done);
-        if (err) reject(err);
-        else resolve(text!);
-      };
-      // What is left of a refused body is drained by @hono/node-server once the answer is sent.
-      const onData = (chunk: Buffer) => {
-        total += chunk.length;
-        if (total > max) done(tooLarge(max));
-        else chunks.push(chunk);
-      };
-      const onEnd = () => done(null, chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, total).toString('utf8'));
-      incoming.on('data', onData).on('end', onEnd).on('error', done);
-    });
-  }
-  const req = c.req.raw;
-  if (declared != null) return req.text();
-  if (!req.body) return '';
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(max);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, total).toString('utf8');
-}
-
-/** The JSON body, `{}` when empty. */
-async function readJsonBody(c: Context, max: number): Promise<unknown> {
-  const text = await readBodyText(c, max);
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new HttpFailure(400, 'INVALID_ARGUMENT', `body: not valid JSON (${(e as Error).message}); send the method's params object as JSON`, { field: 'body' });
-  }
-}
-
-/** The key a request presents, read from node's headers when there (cheaper than building a Headers). */
-function keyOf(c: Context): string | null {
-  const incoming = incomingOf(c);
-  if (!incoming) return presentedKey(c.req.raw.headers);
-  const { authorization, 'x-api-key': apiKey } = incoming.headers;
-  return presentedKey({ get: (name: string) => (name === 'authorization' ? (authorization ?? null) : typeof apiKey === 'string' ? apiKey : null) });
-}
-
 /** A query or header value that must be a non-negative integer. */
 function intParam(value: string | undefined, field: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined || value === '') return fallback;
@@ -181,10 +94,16 @@ function intParam(value: string | undefined, field: string, fallback: number, ma
   return Math.min(Number(value), max);
 }
 
-/** The sidecar as a hono app plus what `serveSidecar` needs to shut it down. */
+/** The sidecar as a hono app plus what `serveSidecar` needs to serve it and shut it down. */
 export interface SidecarParts {
   app: Hono<Env>;
   feed: ChangeFeed;
+  /**
+   * `app.fetch` with a shortcut for the engine methods (`POST /v1/<method>`) under node:http: the
+   * same checks, answers, metrics and log line, without hono's routing and middleware chain
+   * (bench/README.md#sidecar). Everything else goes to `app.fetch`.
+   */
+  fetch: (request: Request, env: HttpBindings) => Response | Promise<Response>;
 }
 
 /** @internal builds the app and its change feed; `createSidecar` and `serveSidecar` use it. */
@@ -211,20 +130,49 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
   const stats = new SidecarStats();
   const app = new Hono<Env>();
 
-  // Every request is timed and counted (/metrics) and, with a logger, logged once answered.
+  /** Every request is timed and counted (/metrics) and, with a logger, logged once answered. */
+  const record = (method: string, path: string, status: number, started: number): void => {
+    const seconds = (performance.now() - started) / 1000;
+    stats.request(status, seconds);
+    if (logger) safeLog(logger, 'info', { method, path, status, durationMs: Math.round(seconds * 1e6) / 1000 }, 'tessera sidecar: request');
+  };
   app.use('*', async (c, next) => {
     const started = performance.now();
     await next();
-    const seconds = (performance.now() - started) / 1000;
-    stats.request(c.res.status, seconds);
-    if (logger) {
-      safeLog(logger, 'info', { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(seconds * 1e6) / 1000 }, 'tessera sidecar: request');
-    }
+    record(c.req.method, c.req.path, c.res.status, started);
   });
 
-  app.onError((err, c) => {
+  /** What a key opens under /v1; throws 401/403 for none, an unknown one, or a metrics key. */
+  const v1Access = (key: string | null): 'full' | 'read' => {
+    const access = keys.check(key);
+    if (access === null) {
+      throw new HttpFailure(401, 'UNAUTHORIZED', 'missing or unknown API key: send `Authorization: Bearer <key>` (or `x-api-key: <key>`)', { field: 'authorization' }, { 'www-authenticate': 'Bearer' });
+    }
+    if (access === 'metrics') throw new HttpFailure(403, 'UNAUTHORIZED', 'this key opens GET /metrics only; use a read-only or full-access key', { field: 'authorization' });
+    return access;
+  };
+
+  /** An engine method's call: access, body shape, the engine's answer as JSON. */
+  const callMethod = async (name: string, spec: MethodSpec, access: 'full' | 'read', readText: () => Promise<string>): Promise<Response> => {
+    if (spec.access === 'write' && access !== 'full') {
+      throw new HttpFailure(403, 'UNAUTHORIZED', `${name} writes and this API key is read-only; use a full-access key`, { field: 'authorization', method: name });
+    }
+    const body = parseJsonBody(await readText());
+    if (spec.bodyKeys) {
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw new HttpFailure(400, 'INVALID_ARGUMENT', `body: must be a JSON object${spec.bodyKeys.length ? ` with ${spec.bodyKeys.join(', ')}` : ''}`, { field: 'body' });
+      }
+      const extra = Object.keys(body).filter((k) => !spec.bodyKeys!.includes(k));
+      if (extra.length > 0) {
+        throw new HttpFailure(400, 'INVALID_ARGUMENT', `${extra[0]}: unknown field for ${name}; allowed: ${spec.bodyKeys.join(', ') || 'none'}`, { field: extra[0], allowed: spec.bodyKeys });
+      }
+    }
+    return jsonResponse(await spec.call(engine, body));
+  };
+
+  /** The answer to a failure; `method` names it to onInternalError when its details are withheld. */
+  const failureResponse = (err: unknown, method: string): Response => {
     if (err instanceof HttpFailure) return errorResponse(err.status, err.code, err.message, err.details, err.headers);
-    const method = c.req.param('method') ?? c.req.path;
     if (err instanceof TesseraError) {
       const answer = publicError(err);
       if (answer.withheld) onInternalError(err, { method });
@@ -232,7 +180,8 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
     }
     onInternalError(err, { method });
     return errorResponse(500, INTERNAL, 'internal error in the sidecar; its log has the cause');
-  });
+  };
+  app.onError((err, c) => failureResponse(err, c.req.param('method') ?? c.req.path));
 
   app.notFound((c) =>
     errorResponse(404, 'INVALID_ARGUMENT', `no such endpoint: ${c.req.method} ${c.req.path}; engine methods are POST /v1/<method>`, { field: 'path', value: c.req.path }),
@@ -262,12 +211,7 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
 
   // Every /v1 route needs a key; which methods it opens is decided per route.
   app.use('/v1/*', async (c, next) => {
-    const access = keys.check(keyOf(c));
-    if (access === null) {
-      throw new HttpFailure(401, 'UNAUTHORIZED', 'missing or unknown API key: send `Authorization: Bearer <key>` (or `x-api-key: <key>`)', { field: 'authorization' }, { 'www-authenticate': 'Bearer' });
-    }
-    if (access === 'metrics') throw new HttpFailure(403, 'UNAUTHORIZED', 'this key opens GET /metrics only; use a read-only or full-access key', { field: 'authorization' });
-    c.set('access', access);
+    c.set('access', v1Access(keyOf(c)));
     await next();
   });
 
@@ -325,20 +269,7 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
     if (!spec) {
       throw new HttpFailure(404, 'INVALID_ARGUMENT', `unknown method "${name}"; see the list in details.allowed`, { field: 'method', value: name, allowed: Object.keys(METHODS) });
     }
-    if (spec.access === 'write' && c.get('access') !== 'full') {
-      throw new HttpFailure(403, 'UNAUTHORIZED', `${name} writes and this API key is read-only; use a full-access key`, { field: 'authorization', method: name });
-    }
-    const body = await readJsonBody(c, maxBodyBytes);
-    if (spec.bodyKeys) {
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        throw new HttpFailure(400, 'INVALID_ARGUMENT', `body: must be a JSON object${spec.bodyKeys.length ? ` with ${spec.bodyKeys.join(', ')}` : ''}`, { field: 'body' });
-      }
-      const extra = Object.keys(body).filter((k) => !spec.bodyKeys!.includes(k));
-      if (extra.length > 0) {
-        throw new HttpFailure(400, 'INVALID_ARGUMENT', `${extra[0]}: unknown field for ${name}; allowed: ${spec.bodyKeys.join(', ') || 'none'}`, { field: extra[0], allowed: spec.bodyKeys });
-      }
-    }
-    return jsonResponse(await spec.call(engine, body));
+    return callMethod(name, spec, c.get('access') as 'full' | 'read', () => readBodyText(c, maxBodyBytes));
   });
 
   app.all('/v1/:method', (c) => {
@@ -347,7 +278,39 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
     throw new HttpFailure(404, 'INVALID_ARGUMENT', `unknown method "${name}"`, { field: 'method', value: name });
   });
 
-  return { app, feed };
+  /**
+   * The shortcut of `SidecarParts.fetch`: taken only for `POST /v1/<name>` of a method in METHODS
+   * (replica routes and anything unusual go through hono), with the same order of checks as the
+   * routes above: key, method, access, body.
+   */
+  const callDirect = async (incoming: IncomingMessage, name: string, spec: MethodSpec): Promise<Response> => {
+    const started = performance.now();
+    let res: Response;
+    try {
+      const access = v1Access(keyOfIncoming(incoming));
+      res = await callMethod(name, spec, access, () => {
+        const declared = incoming.headers['content-length'];
+        return declared != null && Number(declared) > maxBodyBytes ? Promise.reject(tooLarge(maxBodyBytes)) : readIncoming(incoming, maxBodyBytes);
+      });
+    } catch (err) {
+      res = failureResponse(err, name);
+    }
+    record('POST', `/v1/${name}`, res.status, started);
+    return res;
+  };
+  const fetch = (request: Request, env: HttpBindings): Response | Promise<Response> => {
+    const incoming = env?.incoming;
+    const url = incoming?.url;
+    if (incoming?.method === 'POST' && url !== undefined && url.startsWith('/v1/')) {
+      const q = url.indexOf('?');
+      const name = q < 0 ? url.slice(4) : url.slice(4, q);
+      const spec = methodSpec(name);
+      if (spec) return callDirect(incoming, name, spec);
+    }
+    return app.fetch(request, env);
+  };
+
+  return { app, feed, fetch };
 }
 
 /**

@@ -9,6 +9,9 @@ export const MIN_KEY_LENGTH = 16;
 
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
+/** Digests of presented keys remembered at most; the map is emptied when full (deployments have a few keys). */
+const DIGEST_CACHE = 64;
+
 /**
  * The sidecar's API keys. Keys are compared as SHA-256 digests with `timingSafeEqual`, against
  * every configured key without stopping at a match, so the time taken tells nothing about a
@@ -16,6 +19,11 @@ const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8')
  */
 export class KeyRing {
   private readonly entries: { digest: Buffer; access: KeyAccess }[] = [];
+  /**
+   * Digests of recently presented keys, known or not: hashing is most of a check's cost, and a
+   * client sends the same key with every request. The comparison below stays constant-time.
+   */
+  private readonly digests = new Map<string, Buffer>();
 
   constructor(fullAccessKeys: readonly string[], readOnlyKeys: readonly string[], metricsKeys: readonly string[] = []) {
     const seen = new Set<string>();
@@ -47,7 +55,12 @@ export class KeyRing {
   /** The access `key` grants, or null for no or an unknown key. */
   check(key: string | null): KeyAccess | null {
     if (key === null || key.length === 0) return null;
-    const d = digest(key);
+    let d = this.digests.get(key);
+    if (d === undefined) {
+      d = digest(key);
+      if (this.digests.size >= DIGEST_CACHE) this.digests.clear();
+      this.digests.set(key, d);
+    }
     let access: KeyAccess | null = null;
     for (const e of this.entries) if (timingSafeEqual(d, e.digest)) access = e.access;
     return access;

@@ -26,8 +26,8 @@ export interface RunningSidecar {
 /** Starts the sidecar on a node:http server. Rejects when the port cannot be had (EADDRINUSE...). */
 export async function serveSidecar(options: ServeSidecarOptions): Promise<RunningSidecar> {
   const { port = 8787, hostname = '127.0.0.1', ...sidecarOptions } = options;
-  const { app, feed } = buildSidecar(sidecarOptions);
-  const server = createAdaptorServer({ fetch: app.fetch, hostname }) as Server;
+  const { fetch, feed } = buildSidecar(sidecarOptions);
+  const server = createAdaptorServer({ fetch: fetch as (request: Request, env: unknown) => Response | Promise<Response>, hostname }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, hostname, () => {
