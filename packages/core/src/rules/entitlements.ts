@@ -157,7 +157,8 @@ export function combineEntitlement(
     hasSoftLimit: feature.type === 'METERED' && hasSoftLimit,
     resetPeriod,
     window,
-    enumValues: feature.type === 'ENUM' ? [...enumValues].sort() : [],
+    // Frozen: checks return this array, and every customer sharing the resolution reads it (docs/conventions.md#check-results).
+    enumValues: Object.freeze(feature.type === 'ENUM' ? [...enumValues].sort() : []) as string[],
     perEntity: feature.type === 'METERED' ? perEntity : null,
     sources: sorted.map((s) => ({ kind: s.kind, sourceId: s.sourceId, quantity: s.quantity })),
     // Absent rather than empty: most entitlements carry none, and results compare by shape.

@@ -77,7 +77,8 @@ const ownCache = new WeakMap<CustomerView, Map<string, number[] | undefined>>();
 /**
  * The own thresholds of each rise's customer and feature, keyed `customerId NUL featureId`: from
  * the cached view when it holds them, the rest read in one batched store call and kept, after the
- * commit, in the view cached at the time of the read (a view dropped meanwhile is never read again).
+ * commit, in the view cached at the time of the read (a view dropped meanwhile is never read again),
+ * unless the customer's view changed since the write began: its snapshot may predate that view.
  */
 async function ownThresholds(ctx: EngineContext, fx: WriteEffects, live: readonly UsageRise[]): Promise<Map<string, number[] | undefined>> {
   const own = new Map<string, number[] | undefined>();
@@ -93,7 +94,9 @@ async function ownThresholds(ctx: EngineContext, fx: WriteEffects, live: readonl
     else missing.push({ scope: customerScope(key.customerId), key: key.featureId, customerId: key.customerId, id });
   }
   if (missing.length === 0) return own;
-  const views = missing.map((m) => ctx.views.get(m.customerId));
+  // A view dropped since the write began (setUsageAlerts) may have been loaded again after this
+  // write's snapshot: what is read here can be older than it, and is then not kept in it.
+  const views = missing.map((m) => (ctx.views.changedSince(m.customerId, fx.generation) ? undefined : ctx.views.get(m.customerId)));
   const stored = await fx.tx.getIdempotencies(missing.map((m) => ({ scope: m.scope, key: m.key })));
   for (let i = 0; i < missing.length; i++) {
     const m = missing[i]!;

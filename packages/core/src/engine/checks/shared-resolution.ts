@@ -109,6 +109,8 @@ function withAnchor(e: ResolvedEntitlement, anchor: number): ResolvedEntitlement
     sources: e.sources,
   };
   if (e.usageAlerts !== undefined) out.usageAlerts = e.usageAlerts;
+  // Every optional field goes with the copy: a rollover dropped here left the customer without it (test/engine/shared-resolution.test.ts).
+  if (e.rollover !== undefined) out.rollover = e.rollover;
   if (e.limits !== undefined) out.limits = e.limits.map((l) => ({ usageLimit: l.usageLimit, resetPeriod: l.resetPeriod, window: { ...l.window, anchor } }));
   return out;
 }

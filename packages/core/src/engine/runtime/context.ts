@@ -97,12 +97,20 @@ export class WriteEffects {
   readonly invalidated = new Set<string>();
   readonly emits: (() => void)[] = [];
   readonly seqs: number[] = [];
+  /**
+   * The view cache's generation when this write began, before its first read: what it reads may be
+   * older than a cached view loaded since (PostgreSQL runs writes side by side), so such a view
+   * takes nothing it read (views.changedSince).
+   */
+  readonly generation: number;
 
   constructor(
     readonly ctx: EngineContext,
     readonly tx: StoreTx,
     readonly now: number,
-  ) {}
+  ) {
+    this.generation = ctx.views.generation;
+  }
 
   /** Changes queued by `queueChange`, appended before the next `change` or at the end of the write. */
   private pending: NewChange[] = [];
