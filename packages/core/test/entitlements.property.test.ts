@@ -213,6 +213,14 @@ describe('planSources: billable quantities', () => {
     expect(e).toMatchObject({ usageLimit: 300, hasSoftLimit: true, resetPeriod: 'MONTH', window: { resetPeriod: 'MONTH', monthlyAccordingTo: 'START_OF_THE_MONTH' } });
   });
 
+  it('keeps the plan\'s alert thresholds and rollover for a quantity bought (neither scales with it)', () => {
+    const shaped: EntitlementDefinition[] = [
+      { featureId: 'messages', usageLimit: 1000, resetPeriod: 'MONTH', alerts: { usagePercent: [80, 100] }, rollover: { max: 40, expiresAfter: 2 } },
+    ];
+    const e = resolveEntitlements(features, planSources('team', shaped, [{ featureId: 'messages', quantity: 300 }], features, ANCHORS[0]!)).get('messages');
+    expect(e).toMatchObject({ usageLimit: 300, resetPeriod: 'MONTH', usageAlerts: [80, 100], rollover: { max: 40, expiresAfter: 2 } });
+  });
+
   it('grants a NUMERIC quantity as the value, replacing even an unlimited plan entitlement', () => {
     expect(resolve([{ featureId: 'projects', quantity: 7 }]).get('projects')).toMatchObject({ value: 7, isUnlimited: false });
   });

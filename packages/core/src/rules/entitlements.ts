@@ -215,8 +215,8 @@ export function grantingQuantities(
  * entitlements, except that a METERED or NUMERIC feature with a quantity in `quantities` (see
  * `grantingQuantities`) is granted that quantity instead of the plan's own limit or value (the
  * quantity is the entitlement; it does not add to the plan's included units). The plan's
- * entitlement for such a feature still gives its shape: reset period, its configuration and a
- * soft limit. BOOLEAN and ENUM features keep the plan's entitlement; the quantity only bills.
+ * entitlement for such a feature still gives its shape: reset period, its configuration, a
+ * soft limit, alert thresholds and a rollover. BOOLEAN and ENUM features keep the plan's entitlement; the quantity only bills.
  * Example: plan `team` with seats usageLimit 100 and 5 seats bought grants seats usageLimit 5.
  */
 export function planSources(
@@ -243,6 +243,10 @@ export function planSources(
       if (shape.resetPeriod !== undefined) entitlement.resetPeriod = shape.resetPeriod;
       if (shape.resetPeriodConfiguration !== undefined) entitlement.resetPeriodConfiguration = shape.resetPeriodConfiguration;
       if (shape.hasSoftLimit !== undefined) entitlement.hasSoftLimit = shape.hasSoftLimit;
+      // Percent thresholds and a rollover's max (units) do not scale with the quantity: kept as the
+      // plan gives them. Further limits and perEntity would be multiplied by it, so they are not.
+      if (shape.alerts !== undefined) entitlement.alerts = shape.alerts;
+      if (shape.rollover !== undefined) entitlement.rollover = shape.rollover;
     }
     // METERED: one unit of limit per unit bought, times the quantity, so the source shows it.
     out.push({ kind: 'BILLABLE_QUANTITY', sourceId: planId, entitlement, quantity, anchor });
