@@ -1,5 +1,6 @@
 // What every sidecar request runs through: the CLI's JSON-lines logger (built field by field,
 // bench/README.md#sidecar) and the key ring's digest cache: each held to what it replaced.
+import { request } from 'node:http';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEngine, memoryStore } from '@tessera/core';
@@ -124,9 +125,22 @@ describe('serveSidecar: the direct handler of POST /v1/<method>', () => {
         expect(served).toEqual(viaHono);
         expect(typeof a === 'number' && typeof b === 'number').toBe(true);
       }
+      // A body without a declared length (chunked) is left to hono; its answer is still the same.
+      const chunked = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(`${running.url}/v1/getEntitlement`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth(FULL) } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve({ status: res.statusCode!, text }));
+        });
+        req.on('error', reject);
+        req.write('{"customerId":"acme",');
+        req.end('"featureId":"api-calls"}');
+      });
+      const viaHono = await app.request('/v1/getEntitlement', { method: 'POST', headers: auth(FULL), body: '{"customerId":"acme","featureId":"api-calls"}' });
+      expect(chunked).toEqual({ status: viaHono.status, text: await viaHono.text() });
+      expect(chunked.status).toBe(200);
       const metrics = await (await fetch(`${running.url}/metrics`, { headers: auth(METRICS_KEY) })).text();
       const total = [...metrics.matchAll(/^tessera_sidecar_requests_total\{status="\d+"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
-      expect(total).toBe(cases.length);
+      expect(total).toBe(cases.length + 1);
     } finally {
       await running.close();
       await engine.close();

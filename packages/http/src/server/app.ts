@@ -1,5 +1,4 @@
-import type { IncomingMessage } from 'node:http';
-import type { HttpBindings } from '@hono/node-server';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { isLogger, safeLog, TesseraError, type Engine, type Logger, type Store, type TesseraErrorDetails } from '@tessera/core';
@@ -8,7 +7,7 @@ import { METHODS, methodSpec, type MethodSpec } from '../methods.js';
 import { openApiDocument } from '../openapi/document.js';
 import { ChangeFeed } from './change-feed.js';
 import { KeyRing, type KeyAccess } from './keys.js';
-import { HttpFailure, keyOf, keyOfIncoming, parseJsonBody, readBodyText, readIncoming, readJsonBody, tooLarge } from './request.js';
+import { HttpFailure, keyOf, keyOfIncoming, parseJsonBody, readBodyText, readIncoming, readJsonBody } from './request.js';
 import { renderPrometheus, SidecarStats } from './metrics.js';
 import { addReplicaRoutes } from './replica-routes.js';
 import { addUiRoutes } from '../ui/routes.js';
@@ -71,16 +70,40 @@ const codeOf = (e: unknown): string => (e instanceof TesseraError ? e.code : INT
  * Fresh headers for every response: @hono/node-server adds Content-Length to the plain object a
  * Response was built with, so a shared object would give every later answer the first one's length.
  */
-const jsonHeaders = (extra?: Record<string, string>): Record<string, string> => ({ 'content-type': 'application/json; charset=utf-8', ...extra });
+const JSON_TYPE = 'application/json; charset=utf-8';
+const jsonHeaders = (extra?: Record<string, string>): Record<string, string> => ({ 'content-type': JSON_TYPE, ...extra });
 
-function errorResponse(status: number, code: WireErrorCode, message: string, details: TesseraErrorDetails = {}, headers: Record<string, string> = {}): Response {
+/** An answer as the direct handler writes it: status, JSON text, headers beside content-type. */
+interface Answer {
+  status: number;
+  body: string;
+  headers: Record<string, string>;
+}
+
+function errorAnswer(status: number, code: WireErrorCode, message: string, details: TesseraErrorDetails = {}, headers: Record<string, string> = {}): Answer {
   let body: string;
   try {
     body = JSON.stringify({ error: { code, message, details } } satisfies ErrorBody);
   } catch {
     body = JSON.stringify({ error: { code, message, details: {} } } satisfies ErrorBody);
   }
-  return new Response(body, { status, headers: jsonHeaders(headers) });
+  return { status, body, headers };
+}
+
+const toResponse = ({ status, body, headers }: Answer): Response => new Response(body, { status, headers: jsonHeaders(headers) });
+
+function errorResponse(status: number, code: WireErrorCode, message: string, details: TesseraErrorDetails = {}, headers: Record<string, string> = {}): Response {
+  return toResponse(errorAnswer(status, code, message, details, headers));
+}
+
+/**
+ * Writes an answer as @hono/node-server writes a Response built with `jsonHeaders` (the same
+ * header names, order and case, one writeHead and one end), without the Response.
+ */
+function writeAnswer(outgoing: ServerResponse, status: number, body: string, headers: Record<string, string> | undefined): void {
+  const length = Buffer.byteLength(body);
+  outgoing.writeHead(status, headers === undefined ? { 'content-type': JSON_TYPE, 'Content-Length': length } : { 'content-type': JSON_TYPE, ...headers, 'Content-Length': length });
+  outgoing.end(body);
 }
 
 function jsonResponse(value: unknown): Response {
@@ -99,11 +122,14 @@ export interface SidecarParts {
   app: Hono<Env>;
   feed: ChangeFeed;
   /**
-   * `app.fetch` with a shortcut for the engine methods (`POST /v1/<method>`) under node:http: the
-   * same checks, answers, metrics and log line, without hono's routing and middleware chain
-   * (bench/README.md#sidecar). Everything else goes to `app.fetch`.
+   * A shortcut for the engine methods (`POST /v1/<method>`) under node:http: when it returns true
+   * it has taken the request and writes the answer itself, with the same checks, answers, metrics
+   * and log line as the routes, without hono's request, Response, routing and middleware chain
+   * (bench/README.md#sidecar). It takes only a request whose key opens the method and whose body
+   * has a declared length within the limit; any other (refused, unframed) goes to `app.fetch`,
+   * whose server drains what a refusal leaves unread.
    */
-  fetch: (request: Request, env: HttpBindings) => Response | Promise<Response>;
+  direct: (incoming: IncomingMessage, outgoing: ServerResponse) => boolean;
 }
 
 /** @internal builds the app and its change feed; `createSidecar` and `serveSidecar` use it. */
@@ -152,8 +178,8 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
     return access;
   };
 
-  /** An engine method's call: access, body shape, the engine's answer as JSON. */
-  const callMethod = async (name: string, spec: MethodSpec, access: 'full' | 'read', readText: () => Promise<string>): Promise<Response> => {
+  /** An engine method's call: access, body shape, the engine's answer as JSON text. */
+  const callMethod = async (name: string, spec: MethodSpec, access: 'full' | 'read', readText: () => Promise<string>): Promise<string> => {
     if (spec.access === 'write' && access !== 'full') {
       throw new HttpFailure(403, 'UNAUTHORIZED', `${name} writes and this API key is read-only; use a full-access key`, { field: 'authorization', method: name });
     }
@@ -167,21 +193,21 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
         throw new HttpFailure(400, 'INVALID_ARGUMENT', `${extra[0]}: unknown field for ${name}; allowed: ${spec.bodyKeys.join(', ') || 'none'}`, { field: extra[0], allowed: spec.bodyKeys });
       }
     }
-    return jsonResponse(await spec.call(engine, body));
+    return JSON.stringify((await spec.call(engine, body)) ?? null);
   };
 
   /** The answer to a failure; `method` names it to onInternalError when its details are withheld. */
-  const failureResponse = (err: unknown, method: string): Response => {
-    if (err instanceof HttpFailure) return errorResponse(err.status, err.code, err.message, err.details, err.headers);
+  const failureAnswer = (err: unknown, method: string): Answer => {
+    if (err instanceof HttpFailure) return errorAnswer(err.status, err.code, err.message, err.details, err.headers);
     if (err instanceof TesseraError) {
       const answer = publicError(err);
       if (answer.withheld) onInternalError(err, { method });
-      return errorResponse(answer.status, answer.code, answer.message, answer.details);
+      return errorAnswer(answer.status, answer.code, answer.message, answer.details);
     }
     onInternalError(err, { method });
-    return errorResponse(500, INTERNAL, 'internal error in the sidecar; its log has the cause');
+    return errorAnswer(500, INTERNAL, 'internal error in the sidecar; its log has the cause');
   };
-  app.onError((err, c) => failureResponse(err, c.req.param('method') ?? c.req.path));
+  app.onError((err, c) => toResponse(failureAnswer(err, c.req.param('method') ?? c.req.path)));
 
   app.notFound((c) =>
     errorResponse(404, 'INVALID_ARGUMENT', `no such endpoint: ${c.req.method} ${c.req.path}; engine methods are POST /v1/<method>`, { field: 'path', value: c.req.path }),
@@ -269,7 +295,7 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
     if (!spec) {
       throw new HttpFailure(404, 'INVALID_ARGUMENT', `unknown method "${name}"; see the list in details.allowed`, { field: 'method', value: name, allowed: Object.keys(METHODS) });
     }
-    return callMethod(name, spec, c.get('access') as 'full' | 'read', () => readBodyText(c, maxBodyBytes));
+    return new Response(await callMethod(name, spec, c.get('access') as 'full' | 'read', () => readBodyText(c, maxBodyBytes)), { status: 200, headers: jsonHeaders() });
   });
 
   app.all('/v1/:method', (c) => {
@@ -279,38 +305,39 @@ export function buildSidecar(options: SidecarOptions): SidecarParts {
   });
 
   /**
-   * The shortcut of `SidecarParts.fetch`: taken only for `POST /v1/<name>` of a method in METHODS
-   * (replica routes and anything unusual go through hono), with the same order of checks as the
-   * routes above: key, method, access, body.
+   * `SidecarParts.direct`: the checks before the body (key, method, access, declared length) decide
+   * whether it takes the request; after that, the same order as the routes above: body, shape, call.
    */
-  const callDirect = async (incoming: IncomingMessage, name: string, spec: MethodSpec): Promise<Response> => {
+  const direct = (incoming: IncomingMessage, outgoing: ServerResponse): boolean => {
+    const url = incoming.url;
+    if (incoming.method !== 'POST' || url === undefined || !url.startsWith('/v1/')) return false;
+    const q = url.indexOf('?');
+    const name = q < 0 ? url.slice(4) : url.slice(4, q);
+    const spec = methodSpec(name);
+    if (!spec) return false;
+    const declared = incoming.headers['content-length'];
+    if (declared === undefined || !(Number(declared) <= maxBodyBytes)) return false;
+    const access = keys.check(keyOfIncoming(incoming));
+    if (access !== 'full' && (access !== 'read' || spec.access === 'write')) return false;
     const started = performance.now();
-    let res: Response;
-    try {
-      const access = v1Access(keyOfIncoming(incoming));
-      res = await callMethod(name, spec, access, () => {
-        const declared = incoming.headers['content-length'];
-        return declared != null && Number(declared) > maxBodyBytes ? Promise.reject(tooLarge(maxBodyBytes)) : readIncoming(incoming, maxBodyBytes);
-      });
-    } catch (err) {
-      res = failureResponse(err, name);
-    }
-    record('POST', `/v1/${name}`, res.status, started);
-    return res;
-  };
-  const fetch = (request: Request, env: HttpBindings): Response | Promise<Response> => {
-    const incoming = env?.incoming;
-    const url = incoming?.url;
-    if (incoming?.method === 'POST' && url !== undefined && url.startsWith('/v1/')) {
-      const q = url.indexOf('?');
-      const name = q < 0 ? url.slice(4) : url.slice(4, q);
-      const spec = methodSpec(name);
-      if (spec) return callDirect(incoming, name, spec);
-    }
-    return app.fetch(request, env);
+    callMethod(name, spec, access, () => readIncoming(incoming, maxBodyBytes)).then(
+      (text) => {
+        record('POST', `/v1/${name}`, 200, started);
+        writeAnswer(outgoing, 200, text, undefined);
+      },
+      (err: unknown) => {
+        const answer = failureAnswer(err, name);
+        record('POST', `/v1/${name}`, answer.status, started);
+        writeAnswer(outgoing, answer.status, answer.body, answer.headers);
+      },
+    ).catch((err: unknown) => {
+      onInternalError(err, { method: name });
+      outgoing.destroy();
+    });
+    return true;
   };
 
-  return { app, feed, fetch };
+  return { app, feed, direct };
 }
 
 /**

@@ -1,6 +1,6 @@
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import { buildSidecar, type SidecarOptions } from './app.js';
 
 /** Options of `serveSidecar`: the sidecar's, plus where to listen. */
@@ -26,8 +26,13 @@ export interface RunningSidecar {
 /** Starts the sidecar on a node:http server. Rejects when the port cannot be had (EADDRINUSE...). */
 export async function serveSidecar(options: ServeSidecarOptions): Promise<RunningSidecar> {
   const { port = 8787, hostname = '127.0.0.1', ...sidecarOptions } = options;
-  const { fetch, feed } = buildSidecar(sidecarOptions);
-  const server = createAdaptorServer({ fetch: fetch as (request: Request, env: unknown) => Response | Promise<Response>, hostname }) as Server;
+  const { app, feed, direct } = buildSidecar(sidecarOptions);
+  // The engine methods are answered by `direct`; the rest (and what it declines) by hono, as
+  // @hono/node-server's createAdaptorServer would serve it.
+  const viaHono = getRequestListener(app.fetch, { hostname });
+  const server = createServer((incoming, outgoing) => {
+    if (!direct(incoming, outgoing)) void viaHono(incoming, outgoing);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, hostname, () => {
