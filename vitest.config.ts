@@ -22,6 +22,9 @@ export default defineConfig({
     testTimeout: 30_000,
     // Opening a store runs in hooks; PGlite (the PostgreSQL fallback) takes seconds to start on a busy machine.
     hookTimeout: 60_000,
+    // expect.poll waits for something another process or a browser does: its default second is
+    // shorter than a loaded CI machine takes to answer (the dashboard's cancel round trip missed it).
+    expect: { poll: { timeout: 15_000 } },
     pool: 'forks',
     benchmark: {
       include: ['bench/**/*.bench.ts'],
